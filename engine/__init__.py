@@ -1,0 +1,1 @@
+"""LayerStudio engine."""

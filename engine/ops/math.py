@@ -1,0 +1,553 @@
+"""Differentiable NumPy ops: arithmetic, reductions, elementwise math, shape manipulation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.autodiff import Tensor, make, unbroadcast
+from engine.ops.core import value_of
+
+
+def _shape(x) -> tuple:
+    return np.shape(value_of(x))
+
+
+def _as_array(x):
+    """Python scalars stay scalars (NumPy then keeps float32); everything else becomes an ndarray."""
+    if isinstance(x, Tensor):
+        return x.value
+    if isinstance(x, (int, float, bool, np.ndarray, np.generic)):
+        return x
+    return np.asarray(x)
+
+
+# -- arithmetic ------------------------------------------------------------------------------
+
+def add(x1, x2) -> Tensor:
+    a, b = _as_array(x1), _as_array(x2)
+    out = np.add(a, b)
+    return make(out, (x1, x2), lambda g: (unbroadcast(g, np.shape(a)), unbroadcast(g, np.shape(b))))
+
+
+def subtract(x1, x2) -> Tensor:
+    a, b = _as_array(x1), _as_array(x2)
+    out = np.subtract(a, b)
+    return make(out, (x1, x2), lambda g: (unbroadcast(g, np.shape(a)), unbroadcast(-g, np.shape(b))))
+
+
+def multiply(x1, x2) -> Tensor:
+    a, b = _as_array(x1), _as_array(x2)
+    out = np.multiply(a, b)
+    return make(out, (x1, x2), lambda g: (unbroadcast(g * b, np.shape(a)), unbroadcast(g * a, np.shape(b))))
+
+
+def divide(x1, x2) -> Tensor:
+    a, b = _as_array(x1), _as_array(x2)
+    out = np.true_divide(a, b)
+    return make(out, (x1, x2),
+                lambda g: (unbroadcast(g / b, np.shape(a)), unbroadcast(-g * out / b, np.shape(b))))
+
+
+true_divide = divide
+
+
+def negative(x) -> Tensor:
+    return make(np.negative(_as_array(x)), (x,), lambda g: (-g,))
+
+
+def power(x1, x2) -> Tensor:
+    a, b = _as_array(x1), _as_array(x2)
+    out = np.power(a, b)
+
+    def vjp(g):
+        ga = unbroadcast(g * b * np.power(a, np.subtract(b, 1)), np.shape(a))
+        gb = None
+        if isinstance(x2, Tensor) and x2.requires_grad:
+            safe = np.where(np.asarray(a) > 0, a, 1)
+            gb = unbroadcast(g * out * np.log(safe), np.shape(b))
+        return ga, gb
+
+    return make(out, (x1, x2), vjp)
+
+
+def square(x) -> Tensor:
+    a = _as_array(x)
+    return make(np.square(a), (x,), lambda g: (g * 2 * a,))
+
+
+def sqrt(x) -> Tensor:
+    out = np.sqrt(_as_array(x))
+    return make(out, (x,), lambda g: (g / (2 * out),))
+
+
+def abs(x) -> Tensor:  # noqa: A001 - Keras name
+    a = _as_array(x)
+    return make(np.abs(a), (x,), lambda g: (g * np.sign(a),))
+
+
+absolute = abs
+
+
+def exp(x) -> Tensor:
+    out = np.exp(_as_array(x))
+    return make(out, (x,), lambda g: (g * out,))
+
+
+def log(x) -> Tensor:
+    a = _as_array(x)
+    return make(np.log(a), (x,), lambda g: (g / a,))
+
+
+def log1p(x) -> Tensor:
+    a = _as_array(x)
+    return make(np.log1p(a), (x,), lambda g: (g / (1 + a),))
+
+
+def expm1(x) -> Tensor:
+    out = np.expm1(_as_array(x))
+    return make(out, (x,), lambda g: (g * (out + 1),))
+
+
+def sin(x) -> Tensor:
+    a = _as_array(x)
+    return make(np.sin(a), (x,), lambda g: (g * np.cos(a),))
+
+
+def cos(x) -> Tensor:
+    a = _as_array(x)
+    return make(np.cos(a), (x,), lambda g: (-g * np.sin(a),))
+
+
+def sign(x) -> Tensor:
+    return Tensor(np.sign(_as_array(x)))
+
+
+def floor(x) -> Tensor:
+    return Tensor(np.floor(_as_array(x)))
+
+
+def ceil(x) -> Tensor:
+    return Tensor(np.ceil(_as_array(x)))
+
+
+def round(x, decimals: int = 0) -> Tensor:  # noqa: A001 - Keras name
+    return Tensor(np.round(_as_array(x), decimals))
+
+
+def maximum(x1, x2) -> Tensor:
+    a, b = _as_array(x1), _as_array(x2)
+    out = np.maximum(a, b)
+    take_a = np.asarray(a) >= np.asarray(b)
+    return make(out, (x1, x2), lambda g: (unbroadcast(g * take_a, np.shape(a)),
+                                          unbroadcast(g * ~take_a, np.shape(b))))
+
+
+def minimum(x1, x2) -> Tensor:
+    a, b = _as_array(x1), _as_array(x2)
+    out = np.minimum(a, b)
+    take_a = np.asarray(a) <= np.asarray(b)
+    return make(out, (x1, x2), lambda g: (unbroadcast(g * take_a, np.shape(a)),
+                                          unbroadcast(g * ~take_a, np.shape(b))))
+
+
+def clip(x, x_min, x_max) -> Tensor:
+    a = _as_array(x)
+    out = np.clip(a, value_of(x_min), value_of(x_max))
+    inside = (a >= value_of(x_min)) & (a <= value_of(x_max))
+    return make(out, (x,), lambda g: (g * inside,))
+
+
+def where(condition, x1=None, x2=None) -> Tensor:
+    cond = np.asarray(value_of(condition)).astype(bool)
+    if x1 is None and x2 is None:
+        return Tensor(np.stack(np.nonzero(cond)))
+    a, b = _as_array(x1), _as_array(x2)
+    out = np.where(cond, a, b)
+    return make(out, (x1, x2), lambda g: (unbroadcast(np.where(cond, g, 0).astype(g.dtype), np.shape(a)),
+                                          unbroadcast(np.where(cond, 0, g).astype(g.dtype), np.shape(b))))
+
+
+def matmul(x1, x2) -> Tensor:
+    a, b = _as_array(x1), _as_array(x2)
+    out = np.matmul(a, b)
+
+    def vjp(g):
+        ga = gb = None
+        if isinstance(x1, Tensor) and x1.requires_grad:
+            ga = g @ np.swapaxes(b, -1, -2) if np.ndim(b) > 1 else np.multiply.outer(g, b)
+            ga = unbroadcast(ga, np.shape(a))
+        if isinstance(x2, Tensor) and x2.requires_grad:
+            if np.ndim(a) == 1:
+                gb = np.multiply.outer(a, g)
+            elif np.ndim(b) == 1:
+                gb = np.einsum("...i,...->i", a, g)
+            elif np.ndim(b) == 2 and np.ndim(a) > 2:
+                gb = a.reshape(-1, a.shape[-1]).T @ g.reshape(-1, g.shape[-1])
+            else:
+                gb = unbroadcast(np.swapaxes(a, -1, -2) @ g, np.shape(b))
+        return ga, gb
+
+    return make(out, (x1, x2), vjp)
+
+
+def dot(x1, x2) -> Tensor:
+    if np.ndim(_as_array(x1)) == 0 or np.ndim(_as_array(x2)) == 0:
+        return multiply(x1, x2)
+    return matmul(x1, x2)
+
+
+def einsum(subscripts: str, *operands) -> Tensor:
+    """Einstein summation for two operands or one (gradients for the explicit form `ij,jk->ik`)."""
+    values = [_as_array(op) for op in operands]
+    out = np.einsum(subscripts, *values)
+    inputs, output = subscripts.replace(" ", "").split("->")
+    in_specs = inputs.split(",")
+
+    def vjp(g):
+        grads = []
+        for i, spec in enumerate(in_specs):
+            others = [s for j, s in enumerate(in_specs) if j != i]
+            other_values = [v for j, v in enumerate(values) if j != i]
+            expr = ",".join([output, *others]) + "->" + spec
+            grads.append(np.einsum(expr, g, *other_values) if set(spec) <= set(output + "".join(others))
+                         else None)
+        return tuple(grads)
+
+    return make(out, operands, vjp)
+
+
+# -- reductions -----------------------------------------------------------------------------
+
+def _normalize_axis(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    return tuple(a % ndim for a in axis)
+
+
+def _expand_back(g, in_shape, axis, keepdims):
+    if not keepdims:
+        g = np.expand_dims(g, _normalize_axis(axis, len(in_shape)))
+    return np.broadcast_to(g, in_shape)
+
+
+def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras name
+    a = _as_array(x)
+    out = np.sum(a, axis=axis, keepdims=keepdims)
+    return make(np.asarray(out), (x,), lambda g: (_expand_back(g, np.shape(a), axis, keepdims),))
+
+
+def mean(x, axis=None, keepdims: bool = False) -> Tensor:
+    a = np.asarray(_as_array(x))
+    out = np.mean(a, axis=axis, keepdims=keepdims)
+    count = a.size // np.asarray(out).size if np.asarray(out).size else 1
+    return make(np.asarray(out, dtype=a.dtype if a.dtype.kind == "f" else None), (x,),
+                lambda g: (_expand_back(g / count, a.shape, axis, keepdims),))
+
+
+def _extreme(fn, x, axis, keepdims):
+    a = np.asarray(_as_array(x))
+    out = fn(a, axis=axis, keepdims=keepdims)
+
+    def vjp(g):
+        full = _expand_back(np.asarray(out), a.shape, axis, keepdims)
+        mask = (a == full)
+        counts = np.sum(mask, axis=axis, keepdims=True)
+        return (_expand_back(g, a.shape, axis, keepdims) * mask / counts,)
+
+    return make(np.asarray(out), (x,), vjp)
+
+
+def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras name
+    return _extreme(np.max, x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras name
+    return _extreme(np.min, x, axis, keepdims)
+
+
+amax, amin = max, min
+
+
+def var(x, axis=None, keepdims: bool = False) -> Tensor:
+    centered = subtract(x, mean(x, axis=axis, keepdims=True))
+    return mean(square(centered), axis=axis, keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims: bool = False) -> Tensor:
+    return sqrt(var(x, axis=axis, keepdims=keepdims))
+
+
+def prod(x, axis=None, keepdims: bool = False) -> Tensor:
+    a = np.asarray(_as_array(x))
+    out = np.prod(a, axis=axis, keepdims=keepdims)
+    return make(np.asarray(out), (x,),
+                lambda g: (_expand_back(g, a.shape, axis, keepdims)
+                           * _expand_back(np.asarray(out), a.shape, axis, keepdims) / a,))
+
+
+def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
+    a = np.asarray(_as_array(x))
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    s = np.sum(np.exp(a - m), axis=axis, keepdims=True)
+    out_k = np.log(s) + m
+    out = out_k if keepdims else np.squeeze(out_k, axis=_normalize_axis(axis, a.ndim))
+    return make(np.asarray(out), (x,),
+                lambda g: (_expand_back(g, a.shape, axis, keepdims) * np.exp(a - out_k),))
+
+
+def cumsum(x, axis=None) -> Tensor:
+    a = np.asarray(_as_array(x))
+    if axis is None:
+        flat = np.cumsum(a.ravel())
+        return make(flat, (x,), lambda g: (np.flip(np.cumsum(np.flip(g))).reshape(a.shape),))
+    out = np.cumsum(a, axis=axis)
+    return make(out, (x,), lambda g: (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),))
+
+
+def argmax(x, axis=None, keepdims: bool = False) -> Tensor:
+    return Tensor(np.argmax(_as_array(x), axis=axis, keepdims=keepdims))
+
+
+def argmin(x, axis=None, keepdims: bool = False) -> Tensor:
+    return Tensor(np.argmin(_as_array(x), axis=axis, keepdims=keepdims))
+
+
+def all(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras name
+    return Tensor(np.all(_as_array(x), axis=axis, keepdims=keepdims))
+
+
+def any(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras name
+    return Tensor(np.any(_as_array(x), axis=axis, keepdims=keepdims))
+
+
+# -- comparisons and logic (no gradient) ---------------------------------------------------
+
+def _no_grad_binary(fn):
+    def op(x1, x2):
+        return Tensor(np.asarray(fn(_as_array(x1), _as_array(x2))))
+    op.__name__ = fn.__name__
+    return op
+
+
+equal = _no_grad_binary(np.equal)
+not_equal = _no_grad_binary(np.not_equal)
+greater = _no_grad_binary(np.greater)
+greater_equal = _no_grad_binary(np.greater_equal)
+less = _no_grad_binary(np.less)
+less_equal = _no_grad_binary(np.less_equal)
+logical_and = _no_grad_binary(np.logical_and)
+logical_or = _no_grad_binary(np.logical_or)
+mod = _no_grad_binary(np.mod)
+floor_divide = _no_grad_binary(np.floor_divide)
+
+
+def logical_not(x) -> Tensor:
+    return Tensor(np.logical_not(_as_array(x)))
+
+
+def isnan(x) -> Tensor:
+    return Tensor(np.isnan(_as_array(x)))
+
+
+def isfinite(x) -> Tensor:
+    return Tensor(np.isfinite(_as_array(x)))
+
+
+# -- shapes ---------------------------------------------------------------------------------
+
+def reshape(x, newshape) -> Tensor:
+    a = np.asarray(_as_array(x))
+    return make(a.reshape(newshape), (x,), lambda g: (g.reshape(a.shape),))
+
+
+def transpose(x, axes=None) -> Tensor:
+    a = np.asarray(_as_array(x))
+    out = np.transpose(a, axes)
+    inverse = None if axes is None else np.argsort(axes)
+    return make(out, (x,), lambda g: (np.transpose(g, inverse),))
+
+
+def swapaxes(x, axis1: int, axis2: int) -> Tensor:
+    a = np.asarray(_as_array(x))
+    return make(np.swapaxes(a, axis1, axis2), (x,), lambda g: (np.swapaxes(g, axis1, axis2),))
+
+
+def moveaxis(x, source, destination) -> Tensor:
+    a = np.asarray(_as_array(x))
+    return make(np.moveaxis(a, source, destination), (x,), lambda g: (np.moveaxis(g, destination, source),))
+
+
+def expand_dims(x, axis) -> Tensor:
+    a = np.asarray(_as_array(x))
+    return make(np.expand_dims(a, axis), (x,), lambda g: (g.reshape(a.shape),))
+
+
+def squeeze(x, axis=None) -> Tensor:
+    a = np.asarray(_as_array(x))
+    return make(np.squeeze(a, axis), (x,), lambda g: (g.reshape(a.shape),))
+
+
+def broadcast_to(x, shape) -> Tensor:
+    a = np.asarray(_as_array(x))
+    return make(np.broadcast_to(a, shape), (x,), lambda g: (unbroadcast(g, a.shape),))
+
+
+def concatenate(xs, axis: int = 0) -> Tensor:
+    values = [np.asarray(_as_array(x)) for x in xs]
+    out = np.concatenate(values, axis=axis)
+    bounds = np.cumsum([v.shape[axis] for v in values])[:-1]
+    return make(out, tuple(xs), lambda g: tuple(np.split(g, bounds, axis=axis)))
+
+
+def stack(xs, axis: int = 0) -> Tensor:
+    values = [np.asarray(_as_array(x)) for x in xs]
+    out = np.stack(values, axis=axis)
+    return make(out, tuple(xs), lambda g: tuple(np.moveaxis(g, axis, 0)))
+
+
+def split(x, indices_or_sections, axis: int = 0) -> list[Tensor]:
+    a = np.asarray(_as_array(x))
+    pieces = np.split(a, indices_or_sections, axis=axis)
+    outs = []
+    start = 0
+    for piece in pieces:
+        index = [slice(None)] * a.ndim
+        index[axis] = slice(start, start + piece.shape[axis])
+        outs.append(get_item(x, tuple(index)))
+        start += piece.shape[axis]
+    return outs
+
+
+def unstack(x, axis: int = 0) -> list[Tensor]:
+    a = np.asarray(_as_array(x))
+    index = [slice(None)] * a.ndim
+    outs = []
+    for i in range(a.shape[axis]):
+        index[axis] = i
+        outs.append(get_item(x, tuple(index)))
+    return outs
+
+
+def get_item(x, key) -> Tensor:
+    a = np.asarray(_as_array(x))
+    if isinstance(key, Tensor):
+        key = key.value
+    elif isinstance(key, tuple):
+        key = tuple(k.value if isinstance(k, Tensor) else k for k in key)
+    out = a[key]
+
+    def vjp(g):
+        grad = np.zeros_like(a, dtype=g.dtype)
+        np.add.at(grad, key, g)
+        return (grad,)
+
+    return make(np.asarray(out), (x,), vjp)
+
+
+def take(x, indices, axis=None) -> Tensor:
+    a = np.asarray(_as_array(x))
+    idx = np.asarray(value_of(indices)).astype(np.int64)
+    out = np.take(a, idx, axis=axis)
+
+    def vjp(g):
+        grad = np.zeros_like(a, dtype=g.dtype)
+        if axis is None:
+            np.add.at(grad.reshape(-1), idx.reshape(-1), g.reshape(-1))
+        else:
+            ax = axis % a.ndim
+            moved = np.moveaxis(grad, ax, 0)
+            g_moved = np.moveaxis(g.reshape(a.shape[:ax] + idx.shape + a.shape[ax + 1:]),
+                                  list(range(ax, ax + idx.ndim)), list(range(idx.ndim)))
+            np.add.at(moved, idx, g_moved)
+        return (grad,)
+
+    return make(out, (x,), vjp)
+
+
+def tile(x, repeats) -> Tensor:
+    a = np.asarray(_as_array(x))
+    out = np.tile(a, repeats)
+    reps = (1,) * (out.ndim - len(np.atleast_1d(repeats))) + tuple(np.atleast_1d(repeats))
+    shape_in = (1,) * (out.ndim - a.ndim) + a.shape
+
+    def vjp(g):
+        split_shape = []
+        for r, n in zip(reps, shape_in):
+            split_shape += [r, n]
+        return (g.reshape(split_shape).sum(axis=tuple(range(0, 2 * out.ndim, 2))).reshape(a.shape),)
+
+    return make(out, (x,), vjp)
+
+
+def repeat(x, repeats: int, axis=None) -> Tensor:
+    a = np.asarray(_as_array(x))
+    out = np.repeat(a, repeats, axis=axis)
+
+    def vjp(g):
+        if axis is None:
+            return (g.reshape(-1, repeats).sum(axis=1).reshape(a.shape),)
+        ax = axis % a.ndim
+        shape = a.shape[:ax] + (a.shape[ax], repeats) + a.shape[ax + 1:]
+        return (g.reshape(shape).sum(axis=ax + 1),)
+
+    return make(out, (x,), vjp)
+
+
+def flip(x, axis=None) -> Tensor:
+    a = np.asarray(_as_array(x))
+    return make(np.flip(a, axis), (x,), lambda g: (np.flip(g, axis),))
+
+
+def pad(x, pad_width, mode: str = "constant", constant_values=0) -> Tensor:
+    a = np.asarray(_as_array(x))
+    pw = np.broadcast_to(np.asarray(pad_width, dtype=int), (a.ndim, 2))
+    out = np.pad(a, pw, mode=mode, constant_values=constant_values)
+    index = tuple(slice(lo, lo + n) for (lo, _), n in zip(pw, a.shape))
+    return make(out, (x,), lambda g: (g[index],))
+
+
+def sort(x, axis: int = -1) -> Tensor:
+    return Tensor(np.sort(_as_array(x), axis=axis))
+
+
+def size(x) -> int:
+    return int(np.size(value_of(x)))
+
+
+# -- operators on Tensor ---------------------------------------------------------------------
+
+def _swap(fn):
+    return lambda self, other: fn(other, self)
+
+
+def _compare(fn):
+    return lambda self, other: Tensor(np.asarray(fn(self.value, _as_array(other))))
+
+
+Tensor.__add__ = add
+Tensor.__radd__ = _swap(add)
+Tensor.__sub__ = subtract
+Tensor.__rsub__ = _swap(subtract)
+Tensor.__mul__ = multiply
+Tensor.__rmul__ = _swap(multiply)
+Tensor.__truediv__ = divide
+Tensor.__rtruediv__ = _swap(divide)
+Tensor.__matmul__ = matmul
+Tensor.__rmatmul__ = _swap(matmul)
+Tensor.__pow__ = power
+Tensor.__rpow__ = _swap(power)
+Tensor.__neg__ = negative
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = abs
+Tensor.__getitem__ = get_item
+Tensor.__lt__ = _compare(np.less)
+Tensor.__le__ = _compare(np.less_equal)
+Tensor.__gt__ = _compare(np.greater)
+Tensor.__ge__ = _compare(np.greater_equal)
+Tensor.__floordiv__ = lambda self, other: Tensor(np.floor_divide(self.value, _as_array(other)))
+Tensor.__mod__ = lambda self, other: Tensor(np.mod(self.value, _as_array(other)))
+Tensor.T = property(lambda self: transpose(self))
+Tensor.reshape = lambda self, *shape: reshape(self, shape[0] if len(shape) == 1 else shape)

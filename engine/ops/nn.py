@@ -1,0 +1,339 @@
+"""Neural-network ops: activations, the fused dense layer, cross-entropies, dropout.
+
+The hot paths have hand-written backward passes: `dense` (matmul + bias + activation in one node) and
+the cross-entropies, which differentiate straight to the logits when the probabilities came from a
+softmax or sigmoid (the output tensor carries `_keras_logits` = (activation, logits), as in Keras's
+TensorFlow backend).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine import backend
+from engine.autodiff import Tensor, make, needs_grad
+from engine.ops.core import value_of
+
+
+def _arr(x) -> np.ndarray:
+    return np.asarray(value_of(x))
+
+
+def _elementwise(x, forward, derivative) -> Tensor:
+    """An op y = f(x) whose gradient is g * derivative(x, y)."""
+    a = _arr(x)
+    out = forward(a)
+    return make(out, (x,), lambda g: (g * derivative(a, out),))
+
+
+# -- activations ----------------------------------------------------------------------------
+
+def relu(x) -> Tensor:
+    return _elementwise(x, lambda a: np.maximum(a, 0), lambda a, y: a > 0)
+
+
+def relu6(x) -> Tensor:
+    return _elementwise(x, lambda a: np.clip(a, 0, 6), lambda a, y: (a > 0) & (a < 6))
+
+
+def leaky_relu(x, negative_slope: float = 0.2) -> Tensor:
+    return _elementwise(x, lambda a: np.where(a > 0, a, a * negative_slope),
+                        lambda a, y: np.where(a > 0, 1, negative_slope).astype(a.dtype))
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    # exp of a negative number only, so large |a| neither overflows nor warns
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+def sigmoid(x) -> Tensor:
+    out = _elementwise(x, _sigmoid, lambda a, y: y * (1 - y))
+    out._keras_logits = ("sigmoid", x if isinstance(x, Tensor) else Tensor(_arr(x)))
+    return out
+
+
+def tanh(x) -> Tensor:
+    return _elementwise(x, np.tanh, lambda a, y: 1 - y * y)
+
+
+def softplus(x) -> Tensor:
+    return _elementwise(x, lambda a: np.logaddexp(a, 0).astype(a.dtype, copy=False), lambda a, y: _sigmoid(a))
+
+
+def softsign(x) -> Tensor:
+    return _elementwise(x, lambda a: a / (1 + np.abs(a)), lambda a, y: 1 / np.square(1 + np.abs(a)))
+
+
+def silu(x) -> Tensor:
+    return _elementwise(x, lambda a: a * _sigmoid(a),
+                        lambda a, y: _sigmoid(a) * (1 + a * (1 - _sigmoid(a))))
+
+
+swish = silu
+
+
+def elu(x, alpha: float = 1.0) -> Tensor:
+    return _elementwise(x, lambda a: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))),
+                        lambda a, y: np.where(a > 0, 1, y + alpha).astype(a.dtype))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x) -> Tensor:
+    return _elementwise(
+        x,
+        lambda a: (_SELU_SCALE * np.where(a > 0, a, _SELU_ALPHA * np.expm1(np.minimum(a, 0)))).astype(a.dtype),
+        lambda a, y: np.where(a > 0, _SELU_SCALE, y + _SELU_SCALE * _SELU_ALPHA).astype(a.dtype),
+    )
+
+
+def _erf(a: np.ndarray) -> np.ndarray:
+    """Error function to ~1e-7 (Abramowitz & Stegun 7.1.26 refined), vectorized, computed in float64."""
+    z = np.abs(a.astype(np.float64))
+    t = 1.0 / (1.0 + 0.5 * z)
+    # Numerical Recipes' erfc approximation, fractional error below 1.2e-7 everywhere
+    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
+            -0.82215223 + t * 0.17087277))))))))
+    erfc = t * np.exp(poly)
+    return np.where(a >= 0, 1 - erfc, erfc - 1)
+
+
+def gelu(x, approximate: bool = True) -> Tensor:
+    """Gaussian error linear unit; `approximate` uses the tanh form (ops default, as Keras)."""
+    if approximate:
+        c = math.sqrt(2 / math.pi)
+
+        def forward(a):
+            return (0.5 * a * (1 + np.tanh(c * (a + 0.044715 * a ** 3)))).astype(a.dtype)
+
+        def derivative(a, y):
+            inner = c * (a + 0.044715 * a ** 3)
+            th = np.tanh(inner)
+            return (0.5 * (1 + th) + 0.5 * a * (1 - th * th) * c * (1 + 3 * 0.044715 * a * a)).astype(a.dtype)
+
+        return _elementwise(x, forward, derivative)
+
+    def forward_exact(a):
+        return (0.5 * a * (1 + _erf(a / math.sqrt(2)))).astype(a.dtype)
+
+    def derivative_exact(a, y):
+        cdf = 0.5 * (1 + _erf(a / math.sqrt(2)))
+        pdf = np.exp(-0.5 * a.astype(np.float64) ** 2) / math.sqrt(2 * math.pi)
+        return (cdf + a * pdf).astype(a.dtype)
+
+    return _elementwise(x, forward_exact, derivative_exact)
+
+
+def hard_sigmoid(x) -> Tensor:
+    return _elementwise(x, lambda a: np.clip(a / 6 + 0.5, 0, 1), lambda a, y: ((a > -3) & (a < 3)) / 6)
+
+
+def hard_silu(x) -> Tensor:
+    return _elementwise(x, lambda a: a * np.clip(a / 6 + 0.5, 0, 1),
+                        lambda a, y: np.where(a < -3, 0, np.where(a > 3, 1, a / 3 + 0.5)).astype(a.dtype))
+
+
+hard_swish = hard_silu
+
+
+def mish(x) -> Tensor:
+    def forward(a):
+        return a * np.tanh(np.logaddexp(a, 0)).astype(a.dtype)
+
+    def derivative(a, y):
+        th = np.tanh(np.logaddexp(a, 0))
+        return (th + a * (1 - th * th) * _sigmoid(a)).astype(a.dtype)
+
+    return _elementwise(x, forward, derivative)
+
+
+def _softmax(a: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def softmax(x, axis: int = -1) -> Tensor:
+    a = _arr(x)
+    out = _softmax(a, axis)
+    result = make(out, (x,), lambda g: (out * (g - np.sum(g * out, axis=axis, keepdims=True)),))
+    if axis in (-1, a.ndim - 1):
+        result._keras_logits = ("softmax", x if isinstance(x, Tensor) else Tensor(a))
+    return result
+
+
+def log_softmax(x, axis: int = -1) -> Tensor:
+    a = _arr(x)
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return make(out, (x,), lambda g: (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),))
+
+
+# -- fused dense ----------------------------------------------------------------------------
+
+_FUSED = {
+    "linear": (lambda z: z, None),
+    "relu": (lambda z: np.maximum(z, 0, out=z), lambda g, y: g * (y > 0)),
+    "sigmoid": (_sigmoid, lambda g, y: g * y * (1 - y)),
+    "tanh": (lambda z: np.tanh(z, out=z), lambda g, y: g * (1 - y * y)),
+    "softmax": (lambda z: _softmax(z, -1), lambda g, y: y * (g - np.sum(g * y, axis=-1, keepdims=True))),
+}
+
+
+def can_fuse(activation_name: str) -> bool:
+    return activation_name in _FUSED
+
+
+def dense(x, kernel, bias=None, activation: str = "linear") -> Tensor:
+    """activation(x @ kernel + bias) as one recorded op (x of any rank >= 2)."""
+    xv, kv = _arr(x), _arr(kernel)
+    z = xv @ kv
+    if bias is not None:
+        z += _arr(bias)
+    forward, derivative = _FUSED[activation]
+    if activation in ("sigmoid", "softmax"):
+        logits = _dense_node(x, kernel, bias, xv, kv, z.copy(), None)
+        out = forward(z)
+        result = make(out, (logits,), lambda g: (derivative(g, out),))
+        result._keras_logits = (activation, logits)
+        return result
+    out = forward(z)
+    return _dense_node(x, kernel, bias, xv, kv, out, derivative)
+
+
+def _dense_node(x, kernel, bias, xv, kv, out, derivative) -> Tensor:
+    def vjp(g):
+        if derivative is not None:
+            g = derivative(g, out)
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = (g @ kv.T) if needs_grad(x) else None
+        gk = (xv.reshape(-1, xv.shape[-1]).T @ g2) if needs_grad(kernel) else None
+        gb = g2.sum(axis=0) if bias is not None and needs_grad(bias) else None
+        return gx, gk, gb
+
+    return make(out, (x, kernel, bias), vjp)
+
+
+# -- losses ---------------------------------------------------------------------------------
+
+def _clipped_log_probs_grad(probs: np.ndarray, target: np.ndarray, axis: int):
+    """Keras's loss on probabilities clipped to [eps, 1-eps], and its gradient w.r.t. the logits."""
+    eps = backend.epsilon()
+    clipped = np.clip(probs, eps, 1 - eps)
+    loss = -np.sum(target * np.log(clipped), axis=axis)
+    inside = (probs >= eps) & (probs <= 1 - eps)
+    weights = target * inside
+    grad = probs * np.sum(weights, axis=axis, keepdims=True) - weights
+    return loss, grad
+
+
+def categorical_crossentropy(target, output, from_logits: bool = False, axis: int = -1) -> Tensor:
+    """Per-sample cross-entropy between one-hot (or soft) targets and predictions."""
+    t = _arr(target).astype(_arr(output).dtype, copy=False)
+    if t.shape != _arr(output).shape:
+        raise ValueError(
+            f"Arguments `target` and `output` must have the same shape; received target.shape={t.shape}, "
+            f"output.shape={_arr(output).shape}")
+    return _crossentropy_with_target(t, output, from_logits, axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits: bool = False, axis: int = -1) -> Tensor:
+    """Per-sample cross-entropy between integer labels and predictions."""
+    out_v = _arr(output)
+    labels = _arr(target)
+    if labels.ndim == out_v.ndim and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    if labels.shape != out_v.shape[:-1]:
+        raise ValueError(
+            f"Arguments `target` and `output` must have the same shape up until the last dimension: "
+            f"target.shape={_arr(target).shape}, output.shape={out_v.shape}")
+    labels = labels.astype(np.int64)
+    num_classes = out_v.shape[axis]
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)][0]
+        raise ValueError(f"Label {bad} is out of range: the model predicts {num_classes} classes (0..{num_classes - 1})")
+    t = np.eye(num_classes, dtype=out_v.dtype)[labels]
+    return _crossentropy_with_target(t, output, from_logits, axis)
+
+
+def _crossentropy_with_target(t: np.ndarray, output, from_logits: bool, axis: int) -> Tensor:
+    kind, logits = getattr(output, "_keras_logits", None) or (None, None)
+    if not from_logits and kind == "softmax" and axis in (-1, output.ndim - 1):
+        # softmax output: differentiate straight to the logits, values as Keras computes them
+        probs = output.value
+        loss, grad = _clipped_log_probs_grad(probs, t, axis)
+        return make(loss.astype(probs.dtype), (logits,), lambda g: (np.expand_dims(g, axis) * grad,))
+    if from_logits:
+        lv = _arr(output)
+        shifted = lv - np.max(lv, axis=axis, keepdims=True)
+        log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        loss = -np.sum(t * log_probs, axis=axis)
+        probs = np.exp(log_probs)
+        grad = probs * np.sum(t, axis=axis, keepdims=True) - t
+        return make(loss.astype(lv.dtype), (output,), lambda g: (np.expand_dims(g, axis) * grad,))
+    # plain probabilities: normalize, clip, log — Keras's formula, differentiated through
+    pv = _arr(output)
+    total = np.sum(pv, axis=axis, keepdims=True)
+    normalized = pv / total
+    eps = backend.epsilon()
+    inside = (normalized >= eps) & (normalized <= 1 - eps)
+    clipped = np.clip(normalized, eps, 1 - eps)
+    loss = -np.sum(t * np.log(clipped), axis=axis)
+
+    def vjp(g):
+        d_norm = -np.expand_dims(g, axis) * t / clipped * inside
+        d_p = (d_norm - np.sum(d_norm * normalized, axis=axis, keepdims=True)) / total
+        return (d_p,)
+
+    return make(loss.astype(pv.dtype), (output,), vjp)
+
+
+def binary_crossentropy(target, output, from_logits: bool = False) -> Tensor:
+    """Elementwise binary cross-entropy (not yet averaged over the last axis)."""
+    t = _arr(target).astype(_arr(output).dtype, copy=False)
+    if t.shape != _arr(output).shape:
+        raise ValueError(
+            f"Arguments `target` and `output` must have the same shape; received target.shape={t.shape}, "
+            f"output.shape={_arr(output).shape}")
+    kind, logits = getattr(output, "_keras_logits", None) or (None, None)
+    eps = backend.epsilon()
+    if from_logits or kind == "sigmoid":
+        if from_logits:
+            logits, probs = output, _sigmoid(_arr(output))
+            zv = _arr(logits)
+            # log(1 + exp(-|z|)) form: stable for any logit
+            loss = np.maximum(zv, 0) - zv * t + np.log1p(np.exp(-np.abs(zv)))
+            inside = np.ones_like(probs, dtype=bool)
+        else:
+            probs = _arr(output)
+            clipped = np.clip(probs, eps, 1 - eps)
+            loss = -(t * np.log(clipped) + (1 - t) * np.log(1 - clipped))
+            inside = (probs >= eps) & (probs <= 1 - eps)
+        grad = (probs - t) * inside
+        return make(loss.astype(probs.dtype), (logits,), lambda g: (g * grad,))
+    pv = _arr(output)
+    clipped = np.clip(pv, eps, 1 - eps)
+    inside = (pv >= eps) & (pv <= 1 - eps)
+    loss = -(t * np.log(clipped) + (1 - t) * np.log(1 - clipped))
+    return make(loss.astype(pv.dtype), (output,),
+                lambda g: (g * inside * (clipped - t) / (clipped * (1 - clipped)),))
+
+
+# -- regularization -------------------------------------------------------------------------
+
+def dropout(x, rate: float, noise_shape=None, seed=None) -> Tensor:
+    """Zero a `rate` fraction of entries and scale the rest by 1/(1-rate)."""
+    a = _arr(x)
+    if rate <= 0:
+        return x if isinstance(x, Tensor) else Tensor(a)
+    shape = a.shape if noise_shape is None else tuple(n if n is not None else a.shape[i]
+                                                      for i, n in enumerate(noise_shape))
+    generator = seed if isinstance(seed, np.random.Generator) else backend.rng()
+    keep = (generator.random(shape, dtype=np.float32) >= rate).astype(a.dtype) / (1 - rate)
+    return make(a * keep, (x,), lambda g: (g * keep,))

@@ -1,0 +1,91 @@
+"""Symbolic tensors: shapes flowing through a graph of layer calls, with no values computed.
+
+`engine.Input(shape)` returns a `KerasTensor`. Calling a layer on KerasTensors infers the output
+shape (`compute_output_shape`) and records a `Node`: which layer turned which tensors into which.
+The functional `Model` reads that record back as its graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import backend
+
+
+class KerasTensor:
+    """A placeholder with a shape (None for unknown dims) and a dtype."""
+
+    def __init__(self, shape, dtype: str | None = None, name: str | None = None, sparse: bool = False):
+        self.shape = backend.standardize_shape(shape)
+        self.dtype = dtype or backend.floatx()
+        self.name = name
+        self.sparse = sparse
+        self.keras_history: tuple | None = None  # (layer, node_index, tensor_index)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(
+            f"A symbolic tensor {self.name or ''} {self.shape} has no value: it only describes the shape "
+            "flowing through a model. Call the model on real data to get numbers.")
+
+
+@dataclass
+class Node:
+    """One call of a layer on symbolic tensors."""
+
+    layer: Any
+    call_args: tuple
+    call_kwargs: dict
+    outputs: list
+    input_tensors: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.input_tensors = [t for t in flatten(self.call_args) if isinstance(t, KerasTensor)]
+
+    @property
+    def parent_nodes(self) -> list["Node"]:
+        nodes = []
+        for t in self.input_tensors:
+            if t.keras_history is not None:
+                layer, node_index, _ = t.keras_history
+                nodes.append(layer._inbound_nodes[node_index])
+        return nodes
+
+
+def flatten(structure) -> list:
+    """The leaves of nested lists, tuples and dicts (dicts in key-insertion order)."""
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    if isinstance(structure, dict):
+        return [leaf for item in structure.values() for leaf in flatten(item)]
+    return [structure]
+
+
+def pack_like(structure, leaves: list):
+    """Rebuild `structure` with `leaves` in place of its leaves."""
+    iterator = iter(leaves)
+
+    def rebuild(s):
+        if isinstance(s, (list, tuple)):
+            items = [rebuild(item) for item in s]
+            return type(s)(items) if isinstance(s, list) else tuple(items)
+        if isinstance(s, dict):
+            return {k: rebuild(v) for k, v in s.items()}
+        return next(iterator)
+
+    return rebuild(structure)
+
+
+def map_structure(fn, structure):
+    return pack_like(structure, [fn(leaf) for leaf in flatten(structure)])
+
+
+def any_symbolic(structure) -> bool:
+    return any(isinstance(leaf, KerasTensor) for leaf in flatten(structure))

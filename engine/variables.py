@@ -1,0 +1,53 @@
+"""Variables: the weights of layers and the state of optimizers and metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import backend
+from engine.autodiff import Tensor
+
+
+class Variable(Tensor):
+    """A named, assignable tensor. Trainable variables receive gradients."""
+
+    __slots__ = ("name", "path", "trainable", "regularizer", "constraint")
+
+    def __init__(self, initializer, shape=None, dtype=None, trainable: bool = True, name: str = "variable"):
+        dtype = dtype or backend.floatx()
+        if callable(initializer):
+            value = initializer(tuple(shape), dtype=dtype)
+        else:
+            value = initializer
+        value = np.array(value, dtype=dtype)  # always our own copy
+        if shape is not None and value.shape != tuple(shape):
+            raise ValueError(f"Variable {name!r}: initial value has shape {value.shape}, expected {tuple(shape)}")
+        super().__init__(value, requires_grad=trainable)
+        self.name = name
+        self.path = name
+        self.trainable = trainable
+        self.regularizer = None  # a callable giving a penalty to add to the loss
+        self.constraint = None  # a callable applied to the value after each optimizer update
+
+    def assign(self, value) -> None:
+        """Replace the value in place (shape must match)."""
+        value = np.asarray(value.value if isinstance(value, Tensor) else value)
+        if value.shape != self.value.shape:
+            raise ValueError(
+                f"Variable {self.path!r} has shape {self.value.shape}; cannot assign a value of shape {value.shape}"
+            )
+        self.value[...] = value
+
+    def assign_add(self, value) -> None:
+        self.value += np.asarray(value.value if isinstance(value, Tensor) else value, dtype=self.value.dtype)
+
+    def assign_sub(self, value) -> None:
+        self.value -= np.asarray(value.value if isinstance(value, Tensor) else value, dtype=self.value.dtype)
+
+    def __setattr__(self, key, value):
+        if key == "trainable" and hasattr(self, "value"):
+            object.__setattr__(self, "requires_grad", bool(value))
+        object.__setattr__(self, key, value)
+
+    def __repr__(self) -> str:
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>\n{self.value!r}"
