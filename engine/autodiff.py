@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -38,7 +38,7 @@ class Tensor:
     __slots__ = ("value", "parents", "vjp", "requires_grad", "_keras_logits", "__weakref__")
     __array_priority__ = 100.0
 
-    def __init__(self, value, parents: Sequence["Tensor"] = (), vjp: Callable | None = None,
+    def __init__(self, value, parents: Sequence[Tensor] = (), vjp: Callable | None = None,
                  requires_grad: bool = False):
         self.value = value if isinstance(value, np.ndarray) else np.asarray(value)
         self.parents = parents

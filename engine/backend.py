@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import random
+import re
 
 import numpy as np
 
@@ -45,6 +46,13 @@ def unique_name(prefix: str) -> str:
     """`dense`, then `dense_1`, `dense_2`... as Keras names layers."""
     uid = get_uid(prefix)
     return prefix if uid == 1 else f"{prefix}_{uid - 1}"
+
+
+def to_snake_case(name: str) -> str:
+    """`BatchNormalization` -> `batch_normalization`, `Conv2D` -> `conv2d`, as Keras names layers."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def clear_session() -> None:

@@ -50,7 +50,7 @@ class Node:
         self.input_tensors = [t for t in flatten(self.call_args) if isinstance(t, KerasTensor)]
 
     @property
-    def parent_nodes(self) -> list["Node"]:
+    def parent_nodes(self) -> list[Node]:
         nodes = []
         for t in self.input_tensors:
             if t.keras_history is not None:

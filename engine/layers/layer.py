@@ -8,7 +8,6 @@ no values: it infers output shapes and records the call for the functional API.
 from __future__ import annotations
 
 import inspect
-import re
 import threading
 import warnings
 
@@ -21,12 +20,6 @@ from engine.symbolic import KerasTensor, Node, any_symbolic, flatten, map_struct
 from engine.variables import Variable
 
 _context = threading.local()
-
-
-def to_snake_case(name: str) -> str:
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def is_shape(value) -> bool:
@@ -69,7 +62,7 @@ class Layer:
         self._layers: list[Layer] = []
         self._losses: list = []
         self._inbound_nodes: list[Node] = []
-        self.name = name or backend.unique_name(to_snake_case(type(self).__name__))
+        self.name = name or backend.unique_name(backend.to_snake_case(type(self).__name__))
         self._trainable = trainable
         self.built = False
         self.autocast = autocast
@@ -144,7 +137,7 @@ class Layer:
     non_trainable_variables = non_trainable_weights
 
     @property
-    def layers(self) -> list["Layer"]:
+    def layers(self) -> list[Layer]:
         return list(self._layers)
 
     def get_weights(self) -> list[np.ndarray]:
@@ -212,7 +205,7 @@ class Layer:
         for layer in self._layers:
             layer._clear_losses()
 
-    def _flat_layers(self) -> list["Layer"]:
+    def _flat_layers(self) -> list[Layer]:
         out = []
         for layer in self._layers:
             out.append(layer)

@@ -257,7 +257,8 @@ def sparse_categorical_crossentropy(target, output, from_logits: bool = False, a
     num_classes = out_v.shape[axis]
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         bad = labels[(labels < 0) | (labels >= num_classes)][0]
-        raise ValueError(f"Label {bad} is out of range: the model predicts {num_classes} classes (0..{num_classes - 1})")
+        raise ValueError(f"Label {bad} is out of range: the model predicts {num_classes} classes "
+                         f"(0..{num_classes - 1})")
     t = np.eye(num_classes, dtype=out_v.dtype)[labels]
     return _crossentropy_with_target(t, output, from_logits, axis)
 

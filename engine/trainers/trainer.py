@@ -1,0 +1,274 @@
+"""`compile`, `fit`, `evaluate`, `predict`: the Keras 3 training API, mixed into `Model`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import metrics as metrics_module
+from engine import optimizers as optimizers_module
+from engine.autodiff import gradients, no_grad
+from engine.symbolic import flatten, pack_like
+from engine.trainers import compile_utils, data_adapter
+
+
+class Trainer:
+    """Training-loop methods; `self` is a Model."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self.stop_training = False
+        self.history = None
+        self._compiled_loss = None
+        self._compiled_metrics = None
+        self._loss_tracker = None
+        self._compile_config = None
+
+    # -- compile --------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True) -> None:
+        """Choose the optimizer, the loss and the metrics (strings, objects or functions, as in Keras)."""
+        output_names = self._output_names()
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = loss
+        self._compiled_loss = compile_utils.CompiledLoss(loss, loss_weights, output_names) if loss is not None \
+            else None
+        self._compiled_metrics = compile_utils.CompiledMetrics(metrics, weighted_metrics, output_names)
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+                                "metrics": metrics, "weighted_metrics": weighted_metrics}
+        self.compiled = True
+        self.stop_training = False
+
+    def _output_names(self) -> list[str]:
+        names = getattr(self, "output_names", None)
+        if isinstance(names, list) and names:
+            return names
+        layers = getattr(self, "layers", [])
+        return [layers[-1].name] if layers else ["output"]
+
+    @property
+    def metrics(self) -> list:
+        """Loss tracker, compiled metrics, then per-output loss trackers (Keras 3's order)."""
+        if not self.compiled:
+            return []
+        out = [self._loss_tracker]
+        out.extend(self._compiled_metrics.metrics)
+        if self._compiled_loss is not None:
+            out.extend(self._compiled_loss.trackers)
+        return out
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def _logs(self) -> dict[str, float]:
+        logs = {}
+        for metric in self.metrics:
+            value = metric.result()
+            logs[metric.name] = float(value) if np.ndim(value) == 0 else np.asarray(value).tolist()
+        return logs
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise ValueError(f"You must call `compile()` before `{what}()`.")
+
+    # -- one step -------------------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss over all outputs plus the layers' regularization losses."""
+        outputs = flatten(y_pred)
+        names = self._output_names()
+        targets = compile_utils.match_targets(y, names, y_pred)
+        weights = sample_weight if isinstance(sample_weight, list) and len(names) > 1 else [sample_weight] * len(names)
+        total = None
+        if self._compiled_loss is not None:
+            total = self._compiled_loss(targets, outputs, weights)
+        for extra in self.losses:
+            total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def _update_metrics(self, y, y_pred, sample_weight) -> None:
+        outputs = [np.asarray(o) for o in flatten(y_pred)]
+        names = self._output_names()
+        targets = compile_utils.match_targets(y, names, y_pred)
+        weights = sample_weight if isinstance(sample_weight, list) and len(names) > 1 else [sample_weight] * len(names)
+        self._compiled_metrics.update_state(targets, outputs, weights)
+
+    def train_step(self, data) -> dict:
+        x, y, sample_weight = data
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        loss_value = float(np.asarray(loss))
+        self._loss_tracker.update_state(loss_value, sample_weight=_batch_size(x))
+        variables = self.trainable_weights
+        if variables:
+            self.optimizer.apply(gradients(loss, variables), variables)
+        self._update_metrics(y, y_pred, sample_weight)
+        return self._logs()
+
+    def test_step(self, data) -> dict:
+        x, y, sample_weight = data
+        with no_grad():
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(float(np.asarray(loss)), sample_weight=_batch_size(x))
+        self._update_metrics(y, y_pred, sample_weight)
+        return self._logs()
+
+    def predict_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        with no_grad():
+            out = self(x, training=False)
+        return out
+
+    # -- loops ----------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", callbacks=None,
+            validation_split: float = 0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq: int = 1):
+        """Train for `epochs` epochs; returns a `History` whose `.history` holds per-epoch values."""
+        from engine.callbacks import CallbackList
+        self._require_compiled("fit")
+        x, y, sample_weight = self._prepare(x, y, sample_weight, "fit")
+        if validation_data is None and validation_split:
+            (x, y, sample_weight), validation_data = data_adapter.split_validation(x, y, sample_weight,
+                                                                                 validation_split)
+        if class_weight is not None:
+            if len(self._output_names()) > 1:
+                raise ValueError("`class_weight` is only supported for models with a single output.")
+            sample_weight = data_adapter.class_weights_to_sample_weights(y, class_weight)
+        val = self._unpack_validation(validation_data)
+        batches = data_adapter.ArrayBatches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        verbose = 1 if verbose == "auto" else verbose
+        callback_list = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=epochs,
+            steps=batches.num_batches)
+        self.stop_training = False
+        callback_list.on_train_begin()
+        epoch_logs: dict = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            logs: dict = {}
+            for step, batch in enumerate(batches):
+                callback_list.on_train_batch_begin(step)
+                logs = self.train_step(batch)
+                callback_list.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(self._logs())
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
+                                         batch_size=validation_batch_size or batches.batch_size,
+                                         steps=validation_steps, callbacks=callback_list, return_dict=True,
+                                         verbose=0, _checked=True)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(epoch_logs)
+        return self.history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict: bool = False, _checked: bool = False):
+        """Loss and metrics on the data: `[loss, *metrics]`, a scalar with no metrics, or a dict."""
+        from engine.callbacks import CallbackList
+        self._require_compiled("evaluate")
+        if not _checked:
+            x, y, sample_weight = self._prepare(x, y, sample_weight, "evaluate")
+        batches = data_adapter.ArrayBatches(x, y, sample_weight, batch_size, False, steps)
+        verbose = 1 if verbose == "auto" else verbose
+        callback_list = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.num_batches)
+        self.reset_metrics()
+        callback_list.on_test_begin()
+        logs: dict = {}
+        for step, batch in enumerate(batches):
+            callback_list.on_test_batch_begin(step)
+            logs = self.test_step(batch)
+            callback_list.on_test_batch_end(step, logs)
+        logs = self._logs()
+        callback_list.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names if name in logs]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None) -> np.ndarray:
+        """Model outputs for `x`, computed batch by batch without recording gradients."""
+        from engine.callbacks import CallbackList
+        x = data_adapter.to_arrays(x)
+        data_adapter.num_samples(x)
+        batches = data_adapter.ArrayBatches(x, None, None, batch_size, False, steps)
+        verbose = 1 if verbose == "auto" else verbose
+        callback_list = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.num_batches)
+        callback_list.on_predict_begin()
+        pieces: list = []
+        for step, (bx, _, _) in enumerate(batches):
+            callback_list.on_predict_batch_begin(step)
+            out = self.predict_step(bx)
+            leaves = [np.asarray(o) for o in flatten(out)]
+            pieces.append(leaves)
+            callback_list.on_predict_batch_end(step, {"outputs": out})
+        callback_list.on_predict_end()
+        joined = [np.concatenate([p[i] for p in pieces]) for i in range(len(pieces[0]))]
+        return pack_like(out, joined) if isinstance(out, (list, tuple, dict)) else joined[0]
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
+        self._require_compiled("train_on_batch")
+        x, y, sample_weight = self._prepare(x, y, sample_weight, "train_on_batch")
+        if class_weight is not None:
+            sample_weight = data_adapter.class_weights_to_sample_weights(y, class_weight)
+        self.reset_metrics()
+        logs = self.train_step((x, y, sample_weight))
+        return logs if return_dict else _flat_logs(self, logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
+        self._require_compiled("test_on_batch")
+        x, y, sample_weight = self._prepare(x, y, sample_weight, "test_on_batch")
+        self.reset_metrics()
+        logs = self.test_step((x, y, sample_weight))
+        return logs if return_dict else _flat_logs(self, logs)
+
+    def predict_on_batch(self, x):
+        out = self.predict_step(data_adapter.to_arrays(x))
+        leaves = [np.asarray(o) for o in flatten(out)]
+        return leaves[0] if len(leaves) == 1 and not isinstance(out, (list, tuple, dict)) else leaves
+
+    # -- helpers --------------------------------------------------------------------------
+    def _prepare(self, x, y, sample_weight, where: str):
+        if x is None:
+            raise ValueError(f"`{where}()` needs input data `x`.")
+        x, y, sample_weight = (data_adapter.to_arrays(v) for v in (x, y, sample_weight))
+        data_adapter.num_samples(x, y, sample_weight)
+        data_adapter.check_finite(x, "x")
+        data_adapter.check_finite(y, "y")
+        return x, y, sample_weight
+
+    def _unpack_validation(self, validation_data):
+        if validation_data is None:
+            return None
+        if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+            raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight)"
+                             f"; received {type(validation_data).__name__} of length "
+                             f"{len(validation_data) if hasattr(validation_data, '__len__') else '?'}")
+        vx, vy = validation_data[0], validation_data[1]
+        vw = validation_data[2] if len(validation_data) == 3 else None
+        return self._prepare(vx, vy, vw, "fit (validation_data)")
+
+
+def _batch_size(x) -> int:
+    return len(next(leaf for leaf in flatten(x) if leaf is not None))
+
+
+def _flat_logs(model, logs: dict):
+    values = [logs[name] for name in model.metrics_names if name in logs]
+    return values[0] if len(values) == 1 else values
