@@ -180,7 +180,7 @@ def matmul(x1, x2) -> Tensor:
             if np.ndim(a) == 1:
                 gb = np.multiply.outer(a, g)
             elif np.ndim(b) == 1:
-                gb = np.einsum("...i,...->i", a, g)
+                gb = np.tensordot(g, a, axes=np.ndim(g))
             elif np.ndim(b) == 2 and np.ndim(a) > 2:
                 gb = a.reshape(-1, a.shape[-1]).T @ g.reshape(-1, g.shape[-1])
             else:

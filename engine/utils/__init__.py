@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from engine.backend import clear_session, set_random_seed
+from engine.utils.progbar import Progbar
 
-__all__ = ["clear_session", "normalize", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "clear_session", "normalize", "set_random_seed", "to_categorical"]
 
 
 def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
