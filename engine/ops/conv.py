@@ -1,0 +1,500 @@
+"""Convolution and pooling ops, named and argumented as `keras.ops` (Keras kernel layouts, any spatial rank).
+
+Convolution is im2col + GEMM: one strided slice per kernel offset gathers the input windows into a
+(positions, kernel_volume * channels) matrix, and one matrix product with the kernel gives the output.
+The backward pass is hand-written: the kernel gradient is one matmul; the input gradient is a matmul
+followed by col2im, which adds each kernel offset's columns back with a strided slice-add (the Python
+loop runs over kernel offsets, never over pixels or samples). `conv` can also add a bias and apply a
+fusable activation in the same recorded node, as `dense` does. "same" padding is split as in Keras/TF:
+the extra pixel goes after (right/bottom).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine import backend
+from engine.autodiff import Tensor, make, needs_grad
+from engine.ops.core import value_of
+from engine.ops.math import moveaxis
+from engine.ops.nn import _FUSED, softmax
+
+__all__ = ["average_pool", "conv", "conv_transpose", "depthwise_conv", "max_pool", "separable_conv"]
+
+
+# -- arguments ------------------------------------------------------------------------------
+
+def _arr(x) -> np.ndarray:
+    return np.asarray(value_of(x))
+
+
+def _spatial_tuple(value, rank: int, name: str, allow_zero: bool = False) -> tuple[int, ...]:
+    """An int or a sequence of `rank` ints as a tuple, validated as Keras does."""
+    message = f"The `{name}` argument must be a tuple of {rank} integers. Received {name}={value}"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        result = (int(value),) * rank
+    else:
+        try:
+            result = tuple(int(v) for v in value)
+        except (TypeError, ValueError):
+            raise ValueError(message) from None
+        if len(result) != rank:
+            raise ValueError(message)
+    if any(v < 0 or (v == 0 and not allow_zero) for v in result):
+        raise ValueError(f"{message}, including values that do not satisfy `value {'>=' if allow_zero else '>'} 0`")
+    return result
+
+
+def standardize_data_format(data_format) -> str:
+    """`None` -> "channels_last"; otherwise "channels_last" or "channels_first" (case-insensitive)."""
+    if data_format is None:
+        return "channels_last"
+    value = str(data_format).lower()
+    if value not in ("channels_first", "channels_last"):
+        raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+                         f"Received: data_format={data_format}")
+    return value
+
+
+def _standardize_padding(padding) -> str:
+    value = str(padding).lower()
+    if value not in ("valid", "same"):
+        raise ValueError(f"The `padding` argument must be one of 'valid', 'same'. Received: padding={padding}")
+    return value
+
+
+def same_padding(size: int, window: int, stride: int) -> tuple[int, int]:
+    """Keras/TF "same" padding (before, after) of one axis: output ceil(size/stride), extra pixel after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + window - size, 0)
+    return total // 2, total - total // 2
+
+
+# -- window geometry, im2col and col2im ------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Windows:
+    """Where the windows sit in a (padded) array of shape (batch, *spatial, channels)."""
+
+    kernel: tuple[int, ...]
+    strides: tuple[int, ...]
+    dilation: tuple[int, ...]
+    out: tuple[int, ...]
+
+    def offsets(self):
+        return itertools.product(*(range(k) for k in self.kernel))
+
+    def slices(self, offset) -> tuple[slice, ...]:
+        """The input elements that kernel position `offset` sees, for every output position."""
+        return (slice(None),) + tuple(slice(o * d, o * d + (n - 1) * s + 1, s)
+                                      for o, d, n, s in zip(offset, self.dilation, self.out, self.strides))
+
+
+def _window_layout(op: str, in_sizes, kernel, strides, dilation, padding: str, shapes: str):
+    """(_Windows, pads) for windows of `kernel` over spatial sizes `in_sizes`; errors name the op and shapes."""
+    outs, pads = [], []
+    for size, k, s, d in zip(in_sizes, kernel, strides, dilation):
+        span = (k - 1) * d + 1
+        if padding == "same":
+            pads.append(same_padding(size, span, s))
+            outs.append(-(-size // s))
+        else:
+            pads.append((0, 0))
+            outs.append((size - span) // s + 1 if size >= span else 0)
+    if any(n <= 0 for n in outs):
+        raise ValueError(f"{op}: the window is larger than the input with padding='valid', so the output "
+                         f"would be empty. Received {shapes}, strides={tuple(strides)}, "
+                         f"dilation_rate={tuple(dilation)}.")
+    return _Windows(tuple(kernel), tuple(strides), tuple(dilation), tuple(outs)), pads
+
+
+def _pad(a: np.ndarray, pads, fill=0.0) -> np.ndarray:
+    """`a` (batch, *spatial, channels) padded on its spatial axes with `fill` (no copy when nothing to pad)."""
+    if not any(lo or hi for lo, hi in pads):
+        return a
+    shape = (a.shape[0], *(n + lo + hi for n, (lo, hi) in zip(a.shape[1:-1], pads)), a.shape[-1])
+    out = np.full(shape, fill, dtype=a.dtype)
+    out[_inner(a.shape, pads)] = a
+    return out
+
+
+def _inner(shape, pads) -> tuple[slice, ...]:
+    return (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], pads))
+
+
+def _im2col(xp: np.ndarray, w: _Windows) -> np.ndarray:
+    """Columns (batch, *out, *kernel, channels): the window of every output position, one copy."""
+    rank = len(w.kernel)
+    cols = np.empty((xp.shape[0], *w.out, *w.kernel, xp.shape[-1]), dtype=xp.dtype)
+    lead = (slice(None),) * (1 + rank)
+    for offset in w.offsets():
+        cols[lead + offset] = xp[w.slices(offset)]
+    return cols
+
+
+def _col2im(cols: np.ndarray, w: _Windows, padded_shape) -> np.ndarray:
+    """The adjoint of `_im2col`: every column entry added back where it was read from."""
+    rank = len(w.kernel)
+    out = np.zeros(padded_shape, dtype=cols.dtype)
+    lead = (slice(None),) * (1 + rank)
+    for offset in w.offsets():
+        out[w.slices(offset)] += cols[lead + offset]
+    return out
+
+
+# -- grouped matrix product ------------------------------------------------------------------
+
+class _GroupedProduct:
+    """Columns (P, kk, C) times a kernel (kk, C // groups, F): each channel group meets its own filters.
+
+    With one group this is a single GEMM; with several it is one batched matmul over the groups.
+    `backward` gives the gradients of the columns and of the kernel from the output gradient (P, F).
+    """
+
+    def __init__(self, cols: np.ndarray, kernel: np.ndarray, groups: int):
+        p, kk, c = cols.shape
+        f = kernel.shape[-1]
+        self.shape = (p, kk, c, f)
+        self.groups = groups
+        if groups == 1:
+            self.a = cols.reshape(p, kk * c)
+            self.b = kernel.reshape(kk * c, f)
+        else:
+            cg, fg = c // groups, f // groups
+            self.a = cols.reshape(p, kk, groups, cg).transpose(2, 0, 1, 3).reshape(groups, p, kk * cg)
+            self.b = kernel.reshape(kk, cg, groups, fg).transpose(2, 0, 1, 3).reshape(groups, kk * cg, fg)
+
+    def forward(self) -> np.ndarray:
+        out = self.a @ self.b
+        if self.groups == 1:
+            return out
+        return out.transpose(1, 0, 2).reshape(self.shape[0], self.shape[3])
+
+    def backward(self, g2: np.ndarray, want_cols: bool, want_kernel: bool):
+        p, kk, c, f = self.shape
+        groups = self.groups
+        if groups == 1:
+            d_cols = (g2 @ self.b.T).reshape(p, kk, c) if want_cols else None
+            d_kernel = (self.a.T @ g2).reshape(kk, c, f) if want_kernel else None
+            return d_cols, d_kernel
+        cg, fg = c // groups, f // groups
+        gg = g2.reshape(p, groups, fg).transpose(1, 0, 2)
+        d_cols = d_kernel = None
+        if want_cols:
+            d_cols = np.matmul(gg, self.b.transpose(0, 2, 1)).reshape(groups, p, kk, cg).transpose(1, 2, 0, 3)
+            d_cols = d_cols.reshape(p, kk, c)
+        if want_kernel:
+            d_kernel = np.matmul(self.a.transpose(0, 2, 1), gg).reshape(groups, kk, cg, fg).transpose(1, 2, 0, 3)
+            d_kernel = d_kernel.reshape(kk, cg, f)
+        return d_cols, d_kernel
+
+
+# -- fused bias + activation -----------------------------------------------------------------
+
+def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None) -> Tensor:
+    """activation(z) recorded as one op; `backward` maps the gradient of z to the parents' gradients.
+
+    sigmoid and softmax outputs carry `_keras_logits` so the cross-entropies differentiate to the logits.
+    """
+    activation = activation or "linear"
+    if activation not in _FUSED:
+        raise ValueError(f"Activation {activation!r} cannot be fused into a convolution; "
+                         f"expected one of {sorted(_FUSED)}")
+    forward, derivative = _FUSED[activation]
+    if activation in ("sigmoid", "softmax"):
+        logits = make(z, parents, backward)
+        out = forward(z)
+        result = make(out, (logits,), lambda g: (derivative(g, out),))
+        result._keras_logits = (activation, logits)
+        return result
+    out = forward(z)
+    if derivative is None:
+        return make(out, parents, backward)
+    return make(out, parents, lambda g: backward(derivative(g, out)))
+
+
+def _channels_first(op, inputs, *args, activation=None, **kwargs) -> Tensor:
+    """Run a channels_last op on channels_first data: move the channel axis, compute, move it back."""
+    x = moveaxis(inputs, 1, -1)
+    elementwise = activation if activation != "softmax" else None
+    out = moveaxis(op(x, *args, data_format="channels_last", activation=elementwise, **kwargs), -1, 1)
+    # Keras applies the activation to the channels_first output: softmax then runs over its last axis
+    return softmax(out, axis=-1) if activation == "softmax" else out
+
+
+def _float_input(x) -> np.ndarray:
+    a = _arr(x)
+    return a if a.dtype.kind == "f" else a.astype(backend.floatx())
+
+
+def _check_bias(bias, filters: int, op: str) -> None:
+    if bias is not None and _arr(bias).shape != (filters,):
+        raise ValueError(f"{op}: bias must have shape ({filters},) to match the {filters} output channels; "
+                         f"received bias.shape={_arr(bias).shape}")
+
+
+# -- convolutions ----------------------------------------------------------------------------
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None,
+         activation: str | None = None) -> Tensor:
+    """N-D convolution (cross-correlation); kernel (*kernel_size, in_channels // groups, filters).
+
+    The number of groups is in_channels // kernel.shape[-2], as in Keras. `bias` (filters,) and a fusable
+    `activation` ("relu", "sigmoid", "tanh", "softmax", "linear") are applied in the same recorded op.
+    """
+    if standardize_data_format(data_format) == "channels_first":
+        return _channels_first(conv, inputs, kernel, strides, padding, dilation_rate=dilation_rate, bias=bias,
+                               activation=activation)
+    xv, kv = _float_input(inputs), _arr(kernel)
+    if xv.ndim < 3 or kv.ndim != xv.ndim:
+        raise ValueError("conv: inputs must be (batch, *spatial, channels) and the kernel "
+                         "(*kernel_size, in_channels, filters) of the same rank; received "
+                         f"inputs.shape={xv.shape}, kernel.shape={kv.shape}")
+    channels, per_group, filters = xv.shape[-1], kv.shape[-2], kv.shape[-1]
+    if per_group == 0 or channels % per_group or filters % (channels // per_group):
+        raise ValueError("conv: the input channels must be a multiple of kernel.shape[-2] (the channels per "
+                         "group), and the filters a multiple of the number of groups; received "
+                         f"inputs.shape={xv.shape}, kernel.shape={kv.shape}")
+    _check_bias(bias, filters, "conv")
+    return _conv_node("conv", inputs, kernel, xv, kv, kv.shape, channels // per_group, strides, padding,
+                      dilation_rate, bias, activation)
+
+
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *,
+                   bias=None, activation: str | None = None) -> Tensor:
+    """Each input channel convolved with its own `depth_multiplier` filters; kernel (*k, channels, multiplier).
+
+    Output channel c * multiplier + m comes from input channel c, as in Keras.
+    """
+    if standardize_data_format(data_format) == "channels_first":
+        return _channels_first(depthwise_conv, inputs, kernel, strides, padding, dilation_rate=dilation_rate,
+                               bias=bias, activation=activation)
+    xv, kv = _float_input(inputs), _arr(kernel)
+    if xv.ndim < 3 or kv.ndim != xv.ndim or kv.shape[-2] != xv.shape[-1]:
+        raise ValueError("depthwise_conv: inputs must be (batch, *spatial, channels) and the kernel "
+                         "(*kernel_size, channels, depth_multiplier) with the same channels; received "
+                         f"inputs.shape={xv.shape}, kernel.shape={kv.shape}")
+    channels = xv.shape[-1]
+    grouped = kv.reshape(*kv.shape[:-2], 1, channels * kv.shape[-1])
+    _check_bias(bias, grouped.shape[-1], "depthwise_conv")
+    return _conv_node("depthwise_conv", inputs, kernel, xv, grouped, kv.shape, channels, strides, padding,
+                      dilation_rate, bias, activation)
+
+
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
+                   dilation_rate=1, *, bias=None, activation: str | None = None) -> Tensor:
+    """A depthwise convolution followed by a 1x1 (pointwise) convolution that mixes the channels."""
+    if standardize_data_format(data_format) == "channels_first":
+        return _channels_first(separable_conv, inputs, depthwise_kernel, pointwise_kernel, strides, padding,
+                               dilation_rate=dilation_rate, bias=bias, activation=activation)
+    depthwise = depthwise_conv(inputs, depthwise_kernel, strides, padding, "channels_last", dilation_rate)
+    return conv(depthwise, pointwise_kernel, 1, "valid", "channels_last", 1, bias=bias, activation=activation)
+
+
+def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, padding, dilation_rate, bias,
+               activation) -> Tensor:
+    """The shared im2col/GEMM forward and hand-written backward of conv and depthwise_conv."""
+    rank = xv.ndim - 2
+    strides = _spatial_tuple(strides, rank, "strides")
+    dilation = _spatial_tuple(dilation_rate, rank, "dilation_rate")
+    size = kv.shape[:-2]
+    w, pads = _window_layout(op, xv.shape[1:-1], size, strides, dilation, _standardize_padding(padding),
+                             f"inputs.shape={xv.shape}, kernel.shape={tuple(kernel_shape)}")
+    batch, kk, channels, filters = xv.shape[0], math.prod(size), xv.shape[-1], kv.shape[-1]
+    positions = batch * math.prod(w.out)
+    pointwise = kk == 1 and all(s == 1 for s in strides)
+    xp = _pad(xv, pads)
+    cols = xp.reshape(positions, 1, channels) if pointwise else _im2col(xp, w).reshape(positions, kk, channels)
+    product = _GroupedProduct(cols, kv, groups)
+    z = product.forward().reshape(batch, *w.out, filters)
+    if bias is not None:
+        z += _arr(bias)
+
+    def backward(g):
+        g2 = g.reshape(positions, filters)
+        d_cols, d_kernel = product.backward(g2, needs_grad(inputs), needs_grad(kernel))
+        gx = None
+        if d_cols is not None:
+            if pointwise:
+                gx = d_cols.reshape(xv.shape)
+            else:
+                d_cols = d_cols.reshape(batch, *w.out, *size, channels)
+                gx = _col2im(d_cols, w, xp.shape)[_inner(xv.shape, pads)]
+        gk = d_kernel.reshape(kernel_shape) if d_kernel is not None else None
+        gb = g2.sum(axis=0) if bias is not None and needs_grad(bias) else None
+        return gx, gk, gb
+
+    return _fused(z, (inputs, kernel, bias), backward, activation)
+
+
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
+                   dilation_rate=1, *, bias=None, activation: str | None = None) -> Tensor:
+    """Transposed convolution (the gradient of `conv` w.r.t. its input); kernel (*k, filters, in_channels).
+
+    Output sizes and padding follow Keras: "valid" gives (n - 1) * stride + max(kernel, stride), "same"
+    gives n * stride, and `output_padding` (< stride) sets the extra size at the end.
+    """
+    if standardize_data_format(data_format) == "channels_first":
+        return _channels_first(conv_transpose, inputs, kernel, strides, padding, output_padding,
+                               dilation_rate=dilation_rate, bias=bias, activation=activation)
+    xv, kv = _float_input(inputs), _arr(kernel)
+    if xv.ndim < 3 or kv.ndim != xv.ndim or kv.shape[-1] != xv.shape[-1]:
+        raise ValueError("conv_transpose: inputs must be (batch, *spatial, channels) and the kernel "
+                         "(*kernel_size, filters, channels) with the same channels; received "
+                         f"inputs.shape={xv.shape}, kernel.shape={kv.shape}")
+    rank = xv.ndim - 2
+    strides = _spatial_tuple(strides, rank, "strides")
+    dilation = _spatial_tuple(dilation_rate, rank, "dilation_rate")
+    extra = (None,) * rank if output_padding is None else _spatial_tuple(output_padding, rank, "output_padding",
+                                                                         allow_zero=True)
+    padding = _standardize_padding(padding)
+    size, filters, channels = kv.shape[:-2], kv.shape[-2], kv.shape[-1]
+    full, crops = [], []
+    for n, k, s, d, e in zip(xv.shape[1:-1], size, strides, dilation, extra):
+        span = (k - 1) * d + 1
+        before, after = transpose_padding(span, s, padding, e)
+        full.append((n - 1) * s + span)
+        crops.append((span - 1 - before, span - 1 - after))
+    outs = tuple(f - lo - hi for f, (lo, hi) in zip(full, crops))
+    if any(n <= 0 for n in outs):
+        raise ValueError(f"conv_transpose: the output would be empty; received inputs.shape={xv.shape}, "
+                         f"kernel.shape={kv.shape}, strides={strides}, padding={padding!r}, "
+                         f"output_padding={output_padding}")
+    _check_bias(bias, filters, "conv_transpose")
+    w = _Windows(tuple(size), strides, dilation, tuple(xv.shape[1:-1]))
+    batch, kk = xv.shape[0], math.prod(size)
+    x2 = xv.reshape(-1, channels)
+    k2 = kv.reshape(kk * filters, channels)
+    cols = (x2 @ k2.T).reshape(batch, *w.out, *size, filters)
+    full_shape = (batch, *full, filters)
+    z = _recrop(_col2im(cols, w, full_shape), crops, outs)
+    if bias is not None:
+        z += _arr(bias)
+
+    def backward(g):
+        g_cols = _im2col(_uncrop(g, crops, full_shape), w).reshape(x2.shape[0], kk * filters)
+        gx = (g_cols @ k2).reshape(xv.shape) if needs_grad(inputs) else None
+        gk = (g_cols.T @ x2).reshape(kv.shape) if needs_grad(kernel) else None
+        gb = g.reshape(-1, filters).sum(axis=0) if bias is not None and needs_grad(bias) else None
+        return gx, gk, gb
+
+    return _fused(z, (inputs, kernel, bias), backward, activation)
+
+
+def transpose_padding(span: int, stride: int, padding: str, output_padding: int | None) -> tuple[int, int]:
+    """Keras's (before, after) padding of a transposed convolution's dilated input, for a dilated kernel `span`."""
+    if padding == "valid":
+        extra = max(span, stride) - span if output_padding is None else output_padding
+        return span - 1, span - 1 + extra
+    total = stride + span - 2 if output_padding is None else span + span % 2 - 2 + output_padding
+    before = min(total // 2 + total % 2, span - 1)
+    return before, total - before
+
+
+def _overlap(crops, outs, full_sizes):
+    """Matching slices of the full array and of the cropped one (a negative crop extends with zeros)."""
+    src, dst = [slice(None)], [slice(None)]
+    for (lo, _), n, f in zip(crops, outs, full_sizes):
+        first, last = max(0, -lo), min(n, f - lo)
+        src.append(slice(first + lo, last + lo))
+        dst.append(slice(first, last))
+    return tuple(src), tuple(dst)
+
+
+def _recrop(full: np.ndarray, crops, outs) -> np.ndarray:
+    """The output window of the full transposed convolution (zeros where it reaches beyond it)."""
+    src, dst = _overlap(crops, outs, full.shape[1:-1])
+    if all(lo >= 0 and hi >= 0 for lo, hi in crops):
+        return np.ascontiguousarray(full[src])
+    out = np.zeros((full.shape[0], *outs, full.shape[-1]), dtype=full.dtype)
+    out[dst] = full[src]
+    return out
+
+
+def _uncrop(g: np.ndarray, crops, full_shape) -> np.ndarray:
+    """The adjoint of `_recrop`: the output gradient placed back in a zero array of the full size."""
+    src, dst = _overlap(crops, g.shape[1:-1], full_shape[1:-1])
+    full = np.zeros(full_shape, dtype=g.dtype)
+    full[src] = g[dst]
+    return full
+
+
+# -- pooling ---------------------------------------------------------------------------------
+
+def _pool_layout(op, xv, pool_size, strides, padding):
+    if xv.ndim < 3:
+        raise ValueError(f"{op}: inputs must be (batch, *spatial, channels); received inputs.shape={xv.shape}")
+    rank = xv.ndim - 2
+    pool = _spatial_tuple(pool_size, rank, "pool_size")
+    strides = pool if strides is None else _spatial_tuple(strides, rank, "strides")
+    return _window_layout(op, xv.shape[1:-1], pool, strides, (1,) * rank, _standardize_padding(padding),
+                          f"inputs.shape={xv.shape}, pool_size={pool}")
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None) -> Tensor:
+    """The maximum of each window; the gradient goes to the first maximum of each window (as TF/Torch)."""
+    if standardize_data_format(data_format) == "channels_first":
+        return moveaxis(max_pool(moveaxis(inputs, 1, -1), pool_size, strides, padding), -1, 1)
+    xv = _float_input(inputs)
+    w, pads = _pool_layout("max_pool", xv, pool_size, strides, padding)
+    xp = _pad(xv, pads, fill=-np.inf)
+    offsets = list(w.offsets())
+    out = xp[w.slices(offsets[0])].copy()
+    for offset in offsets[1:]:
+        np.maximum(out, xp[w.slices(offset)], out=out)
+    disjoint = all(s >= k for s, k in zip(w.strides, w.kernel))
+
+    def vjp(g):
+        dxp = np.zeros(xp.shape, dtype=g.dtype)
+        taken = None
+        for i, offset in enumerate(offsets):
+            where = w.slices(offset)
+            hit = xp[where] == out
+            if taken is not None:
+                np.greater(hit, taken, out=hit)  # a max not already claimed by an earlier position
+            if i < len(offsets) - 1:
+                taken = hit.copy() if taken is None else np.logical_or(taken, hit, out=taken)
+            if disjoint:
+                np.multiply(g, hit, out=dxp[where])
+            else:
+                dxp[where] += g * hit
+        return (dxp[_inner(xv.shape, pads)],)
+
+    return make(out, (inputs,), vjp)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None) -> Tensor:
+    """The mean of each window; with "same" padding the padded positions are not counted (as TF/JAX)."""
+    if standardize_data_format(data_format) == "channels_first":
+        return moveaxis(average_pool(moveaxis(inputs, 1, -1), pool_size, strides, padding), -1, 1)
+    xv = _float_input(inputs)
+    w, pads = _pool_layout("average_pool", xv, pool_size, strides, padding)
+    xp = _pad(xv, pads)
+    offsets = list(w.offsets())
+    total = xp[w.slices(offsets[0])].copy()
+    for offset in offsets[1:]:
+        total += xp[w.slices(offset)]
+    scale = _inverse_counts(xv.shape[1:-1], w, pads).astype(xv.dtype)
+    out = total * scale
+
+    def vjp(g):
+        gs = g * scale
+        dxp = np.zeros(xp.shape, dtype=g.dtype)
+        for offset in offsets:
+            dxp[w.slices(offset)] += gs
+        return (dxp[_inner(xv.shape, pads)],)
+
+    return make(out, (inputs,), vjp)
+
+
+def _inverse_counts(sizes, w: _Windows, pads) -> np.ndarray:
+    """1 / (number of real, unpadded inputs) in each window, shaped (1, *out, 1) to broadcast."""
+    counts = np.ones((), dtype=np.float64)
+    for n, k, s, out, (lo, _) in zip(sizes, w.kernel, w.strides, w.out, pads):
+        start = np.arange(out) * s - lo
+        counts = np.multiply.outer(counts, np.minimum(start + k, n) - np.maximum(start, 0))
+    return (1.0 / counts)[None, ..., None]
