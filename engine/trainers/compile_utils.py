@@ -115,6 +115,8 @@ class CompiledLoss:
 class CompiledMetrics:
     """The compiled metrics of every output, built on the first batch (where shapes decide "accuracy")."""
 
+    name = "compile_metrics"
+
     def __init__(self, metrics, weighted_metrics, output_names: list[str]):
         self.output_names = output_names
         self._user_metrics = metrics
@@ -177,6 +179,10 @@ class CompiledMetrics:
     def reset_state(self) -> None:
         for metric in self.metrics:
             metric.reset_state()
+
+    def result(self) -> dict:
+        """Each compiled metric's value by name."""
+        return {metric.name: metric.result() for metric in self.metrics}
 
 
 def match_targets(y, output_names: list[str], structure) -> list:

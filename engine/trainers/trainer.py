@@ -50,11 +50,12 @@ class Trainer:
 
     @property
     def metrics(self) -> list:
-        """Loss tracker, compiled metrics, then per-output loss trackers (Keras 3's order)."""
+        """Loss tracker, the compiled metrics (one object, as Keras 3), then per-output loss trackers."""
         if not self.compiled:
             return []
         out = [self._loss_tracker]
-        out.extend(self._compiled_metrics.metrics)
+        if self._compile_config["metrics"] is not None or self._compile_config["weighted_metrics"] is not None:
+            out.append(self._compiled_metrics)
         if self._compiled_loss is not None:
             out.extend(self._compiled_loss.trackers)
         return out
@@ -71,7 +72,8 @@ class Trainer:
         logs = {}
         for metric in self.metrics:
             value = metric.result()
-            logs[metric.name] = float(value) if np.ndim(value) == 0 else np.asarray(value).tolist()
+            for name, v in (value.items() if isinstance(value, dict) else [(metric.name, value)]):
+                logs[name] = float(v) if np.ndim(v) == 0 else np.asarray(v).tolist()
         return logs
 
     def _require_compiled(self, what: str) -> None:
@@ -196,10 +198,7 @@ class Trainer:
             callback_list.on_test_batch_end(step, logs)
         logs = self._logs()
         callback_list.on_test_end(logs)
-        if return_dict:
-            return logs
-        values = [logs[name] for name in self.metrics_names if name in logs]
-        return values[0] if len(values) == 1 else values
+        return logs if return_dict else _flat_logs(self, logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None) -> np.ndarray:
         """Model outputs for `x`, computed batch by batch without recording gradients."""
@@ -270,5 +269,8 @@ def _batch_size(x) -> int:
 
 
 def _flat_logs(model, logs: dict):
-    values = [logs[name] for name in model.metrics_names if name in logs]
+    """Keras's order: the metrics named in `metrics_names`, then the other logs sorted by name."""
+    names = [name for name in model.metrics_names if name in logs]
+    names += sorted(name for name in logs if name not in names)
+    values = [logs[name] for name in names]
     return values[0] if len(values) == 1 else values
