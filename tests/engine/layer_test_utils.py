@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from gradcheck import numeric_gradient
 
 from engine import ops
 from engine.autodiff import Tensor, gradients
 from engine.layers import Input
 from engine.variables import Variable
-from gradcheck import numeric_gradient
 
 
 def run_layer_test(layer_cls, init_kwargs: dict, input_shape=None, input_data=None, expected_output_shape=None,
