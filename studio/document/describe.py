@@ -1,0 +1,57 @@
+"""Short human text for a node: its key settings ("16 units · relu"), for the canvas card."""
+
+from __future__ import annotations
+
+from studio.document.graph import LayerNode
+
+#: Arguments worth a place on the card, most telling first, with how to show them.
+_KEY_ARGUMENTS = ("shape", "units", "filters", "kernel_size", "pool_size", "size", "strides", "rate", "stddev",
+                  "target_shape", "dims", "n", "output_dim", "axis", "padding", "cropping", "activation",
+                  "return_sequences", "merge_mode", "layer")
+_DEFAULTS_HIDDEN = {"strides": None, "padding": "valid", "activation": "linear", "return_sequences": False,
+                    "axis": -1}
+
+
+def _ints(value) -> str:
+    if isinstance(value, list):
+        if value and all(v == value[0] for v in value) and len(value) > 1 and not isinstance(value[0], list):
+            return "×".join(str(v) for v in value)
+        return "(" + ", ".join(_ints(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return "None" if value is None else str(value)
+
+
+def _one(name: str, value, config: dict) -> str | None:
+    if name in _DEFAULTS_HIDDEN and value == _DEFAULTS_HIDDEN[name]:
+        return None
+    if name == "strides" and (value == config.get("pool_size") or value == 1
+                              or isinstance(value, list) and all(v == 1 for v in value)):
+        return None
+    if name == "units":
+        return f"{value} units"
+    if name == "filters":
+        return f"{value} filters"
+    if name in ("kernel_size", "pool_size", "size"):
+        return _ints(value)
+    if name == "strides":
+        return f"stride {_ints(value)}"
+    if name in ("activation", "padding", "merge_mode"):
+        return str(value)
+    if name == "return_sequences":
+        return "sequences"
+    if name == "layer" and isinstance(value, dict):
+        inner = value.get("config", {})
+        return f"{value.get('class_name', '?')} {inner.get('units', '')}".strip()
+    if name == "shape":
+        return f"shape {_ints(value)}"
+    return f"{name}={_ints(value)}"
+
+
+def key_settings(node: LayerNode, limit: int = 3) -> str:
+    """The few settings that say what this layer does, joined with ' · '."""
+    parts = []
+    for name in _KEY_ARGUMENTS:
+        if name in node.config and len(parts) < limit:
+            text = _one(name, node.config[name], node.config)
+            if text:
+                parts.append(text)
+    return " · ".join(parts)

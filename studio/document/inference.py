@@ -1,0 +1,145 @@
+"""Shape inference over the graph: per node, its output shape, parameter count, multiply-adds, or the
+reason it cannot be built.
+
+Works on shapes only: each layer is built from its config and called on symbolic tensors (the engine's
+own `compute_output_shape` and input checks). Results are cached by (type, name, config, input shapes),
+so after an edit only the nodes whose inputs or config changed are built again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from engine.symbolic import KerasTensor
+from studio.document.catalog import CatalogError, layer_types
+from studio.document.cost import multiply_adds
+from studio.document.graph import Graph, GraphError
+
+Shape = tuple
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    """What shape inference found for one node."""
+
+    input_shapes: tuple[Shape | None, ...] = ()
+    output_shape: Shape | None = None
+    params: int | None = None
+    multiply_adds: int | None = None
+    error: str | None = None        # this node's own problem: shown red
+    blocked_by: str | None = None   # name of an upstream node whose problem stops this one
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.blocked_by is None
+
+
+@dataclass
+class Analysis:
+    """Reports for every node, graph-wide problems, and the totals shown to the user."""
+
+    reports: dict[str, NodeReport] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def total_params(self) -> int:
+        return sum(r.params or 0 for r in self.reports.values())
+
+    @property
+    def total_multiply_adds(self) -> int | None:
+        values = [r.multiply_adds for r in self.reports.values()]
+        return None if any(v is None for v in values) else sum(values)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {nid: r.error for nid, r in self.reports.items() if r.error}
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.errors
+
+
+class ShapeInference:
+    """Infers every node of a graph, reusing what it computed for unchanged nodes."""
+
+    def __init__(self, cache_size: int = 4096) -> None:
+        self._cache: OrderedDict[tuple, NodeReport] = OrderedDict()
+        self._cache_size = cache_size
+
+    def infer(self, graph: Graph) -> Analysis:
+        analysis = Analysis()
+        try:
+            order = graph.topological_order()
+        except GraphError as err:
+            analysis.problems.append(str(err))
+            return analysis
+        if not graph.input_nodes():
+            analysis.problems.append("The model has no Input layer: drag one from the palette.")
+        outputs = graph.model_outputs()
+        if graph.nodes and not outputs:
+            analysis.problems.append("The model has no output: add a layer after the Input.")
+        for node_id in order:
+            analysis.reports[node_id] = self._infer_node(graph, node_id, analysis.reports)
+        return analysis
+
+    def _infer_node(self, graph: Graph, node_id: str, done: dict[str, NodeReport]) -> NodeReport:
+        node = graph.nodes[node_id]
+        ltype = layer_types().get(node.type)
+        if ltype is None:
+            return NodeReport(error=f"'{node.type}' is not a layer of this engine")
+        wires = graph.inputs_of(node_id)
+        low, _ = ltype.arity
+        ports = [w.port for w in wires]
+        missing = [p for p in range(max(low, max(ports) + 1 if ports else 0)) if p not in ports]
+        if missing:
+            if ltype.is_merge:
+                return NodeReport(error=f"input {missing[0] + 1} is not connected: a merge needs at least "
+                                        f"{low} inputs, wired without gaps")
+            return NodeReport(error="its input is not connected: wire a layer's output into it")
+        for wire in wires:
+            upstream = done[wire.source]
+            if not upstream.ok:
+                blocker = upstream.blocked_by or graph.nodes[wire.source].name
+                return NodeReport(blocked_by=blocker)
+        shapes = tuple(done[w.source].output_shape for w in wires)
+        key = (node.type, node.name, node.config_key, shapes)
+        report = self._cache.get(key)
+        if report is None:
+            report = self._compute(ltype, node.config, node.name, shapes)
+            self._cache[key] = report
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return report
+
+    def _compute(self, ltype, config: dict, name: str, shapes: tuple) -> NodeReport:
+        try:
+            layer = ltype.create(config, name)
+            if ltype.is_input:
+                out = tuple(layer.batch_shape)
+            else:
+                tensors = [KerasTensor(s) for s in shapes]
+                result = layer(tensors if ltype.is_merge else tensors[0])
+                if not isinstance(result, KerasTensor):
+                    return NodeReport(shapes, error=f"it gives {len(result)} outputs; the canvas wires one output "
+                                                    "per layer (turn off return_state)")
+                out = tuple(result.shape)
+            params = layer.count_params()
+        except (CatalogError, ValueError, TypeError, IndexError, KeyError) as err:
+            return NodeReport(shapes, error=_tidy(str(err), name))
+        macs = multiply_adds(ltype.name, ltype.family, config, list(shapes), out)
+        return NodeReport(shapes, out, params, macs)
+
+
+def _tidy(message: str, name: str) -> str:
+    message = message.strip().splitlines()[0] if message.strip() else "the engine refused this layer"
+    return message
+
+
+def format_shape(shape: Shape | None) -> str:
+    """(None, 32) -> '(None, 32)'; a 1-tuple keeps its comma: '(None,)'."""
+    if shape is None:
+        return "?"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
