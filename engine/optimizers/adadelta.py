@@ -1,0 +1,61 @@
+"""Adadelta: step sizes from moving averages of squared gradients and of squared updates."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.optimizers.base import Optimizer
+from engine.variables import Variable
+
+
+class Adadelta(Optimizer):
+    """`acc_g = rho * acc_g + (1 - rho) * g**2; d = sqrt(acc_d + eps) / sqrt(acc_g + eps) * g;`
+    `acc_d = rho * acc_d + (1 - rho) * d**2; w -= lr * d`."""
+
+    _scratch_count = 2
+
+    def __init__(self, learning_rate=0.001, rho: float = 0.95, epsilon: float = 1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema: bool = False,
+                 ema_momentum: float = 0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name: str | None = None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        self.rho = rho
+        self.epsilon = epsilon
+
+    def build(self, variables) -> None:
+        if self.built:
+            return
+        super().build(variables)
+        self._accumulated_grads, self._accumulated_delta_vars = self.add_optimizer_variables(
+            variables, ["accumulated_grad", "accumulated_delta_var"])
+
+    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
+        i = self._get_variable_index(variable)
+        d, s = self._scratch(variable)
+        rho, eps = self.rho, self.epsilon
+        acc_g = self._accumulated_grads[i].value
+        acc_d = self._accumulated_delta_vars[i].value
+        acc_g *= rho
+        np.multiply(gradient, gradient, out=s)
+        s *= 1.0 - rho
+        acc_g += s
+        np.add(acc_d, eps, out=d)
+        np.sqrt(d, out=d)
+        d *= gradient
+        np.add(acc_g, eps, out=s)
+        np.sqrt(s, out=s)
+        d /= s  # minus the update direction
+        acc_d *= rho
+        np.multiply(d, d, out=s)
+        s *= 1.0 - rho
+        acc_d += s
+        d *= learning_rate
+        w = variable.value
+        w -= d
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

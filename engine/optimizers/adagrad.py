@@ -1,0 +1,47 @@
+"""Adagrad: per-parameter learning rates from the sum of all past squared gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.optimizers.base import Optimizer
+from engine.variables import Variable
+
+
+class Adagrad(Optimizer):
+    """`acc += g**2; w -= lr * g / sqrt(acc + epsilon)`, acc starting at `initial_accumulator_value`."""
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value: float = 0.1, epsilon: float = 1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema: bool = False,
+                 ema_momentum: float = 0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name: str | None = None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = epsilon
+
+    def build(self, variables) -> None:
+        if self.built:
+            return
+        super().build(variables)
+        self._accumulators = self.add_optimizer_variables(variables, "accumulator",
+                                                          initializer=float(self.initial_accumulator_value))
+
+    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
+        (s,) = self._scratch(variable)
+        acc = self._accumulators[self._get_variable_index(variable)].value
+        np.multiply(gradient, gradient, out=s)
+        acc += s
+        np.add(acc, self.epsilon, out=s)
+        np.sqrt(s, out=s)
+        np.divide(gradient, s, out=s)
+        s *= learning_rate
+        w = variable.value
+        w -= s
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}

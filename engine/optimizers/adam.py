@@ -1,0 +1,67 @@
+"""Adam: adaptive estimates of the first and second moments of the gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.optimizers.base import Optimizer
+from engine.variables import Variable
+
+
+class Adam(Optimizer):
+    """`m += (1 - beta_1) * (g - m); v += (1 - beta_2) * (g**2 - v);`
+    `w -= lr * sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (sqrt(v) + epsilon)`;
+    `amsgrad` uses the running maximum of v."""
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 amsgrad: bool = False, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema: bool = False, ema_momentum: float = 0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name: str | None = None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def build(self, variables) -> None:
+        if self.built:
+            return
+        super().build(variables)
+        self._momentums, self._velocities = self.add_optimizer_variables(variables, ["momentum", "velocity"])
+        if self.amsgrad:
+            self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat")
+
+    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
+        i = self._get_variable_index(variable)
+        (s,) = self._scratch(variable)
+        # Scalars in the variable's dtype, as Keras computes them (1 - beta**t loses digits in float32).
+        dt = variable.dtype.type
+        t = dt(self._step + 1)
+        alpha = dt(learning_rate) * np.sqrt(dt(1) - dt(self.beta_2) ** t) / (dt(1) - dt(self.beta_1) ** t)
+        m = self._momentums[i].value
+        v = self._velocities[i].value
+        np.subtract(gradient, m, out=s)
+        s *= 1.0 - self.beta_1
+        m += s
+        np.multiply(gradient, gradient, out=s)
+        s -= v
+        s *= 1.0 - self.beta_2
+        v += s
+        if self.amsgrad:
+            v_hat = self._velocity_hats[i].value
+            np.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        np.sqrt(v, out=s)
+        s += self.epsilon
+        np.divide(m, s, out=s)
+        s *= alpha
+        w = variable.value
+        w -= s
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "amsgrad": self.amsgrad}

@@ -1,0 +1,52 @@
+"""Adamax: Adam with the infinity norm in place of the second moment."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.optimizers.base import Optimizer
+from engine.variables import Variable
+
+
+class Adamax(Optimizer):
+    """`m += (1 - beta_1) * (g - m); u = max(beta_2 * u, |g|); w -= lr / (1 - beta_1**t) * m / (u + epsilon)`."""
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema: bool = False,
+                 ema_momentum: float = 0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name: str | None = None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, variables) -> None:
+        if self.built:
+            return
+        super().build(variables)
+        self._m, self._u = self.add_optimizer_variables(variables, ["momentum", "norm"])
+
+    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
+        i = self._get_variable_index(variable)
+        (s,) = self._scratch(variable)
+        m = self._m[i].value
+        u = self._u[i].value
+        np.subtract(gradient, m, out=s)
+        s *= 1.0 - self.beta_1
+        m += s
+        u *= self.beta_2
+        np.abs(gradient, out=s)
+        np.maximum(u, s, out=u)
+        np.add(u, self.epsilon, out=s)
+        np.divide(m, s, out=s)
+        dt = variable.dtype.type  # scalars in the variable's dtype, as Keras computes them
+        s *= dt(learning_rate) / (dt(1) - dt(self.beta_1) ** dt(self._step + 1))
+        w = variable.value
+        w -= s
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

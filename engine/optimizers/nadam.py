@@ -1,0 +1,79 @@
+"""Nadam: Adam with Nesterov momentum (Dozat's momentum schedule)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.optimizers.base import Optimizer
+from engine.variables import Variable
+
+
+class Nadam(Optimizer):
+    """Adam whose first moment looks one step ahead, with `mu_t = beta_1 * (1 - 0.5 * 0.96**t)`."""
+
+    _scratch_count = 2
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema: bool = False,
+                 ema_momentum: float = 0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name: str | None = None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, variables) -> None:
+        if self.built:
+            return
+        variables = list(variables)
+        super().build(variables)
+        self._momentums, self._velocities = self.add_optimizer_variables(variables, ["momentum", "velocity"])
+        dtype = variables[0].dtype if variables else None
+        self._u_product = self.add_variable((), initializer="ones", dtype=dtype, name="variable")
+
+    def _mu(self, t: int, dt):
+        # Scalars in the variable's dtype, as Keras computes them.
+        return dt(self.beta_1) * (dt(1) - dt(0.5) * dt(0.96) ** dt(t))
+
+    def _backend_update_step(self, grads, variables, learning_rate: float) -> None:
+        # The product of the mu's up to this step is shared by all variables: update it once per step.
+        u_product = self._u_product.value
+        u_product *= self._mu(self._step + 1, u_product.dtype.type)
+        super()._backend_update_step(grads, variables, learning_rate)
+
+    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
+        i = self._get_variable_index(variable)
+        a, s = self._scratch(variable)
+        dt = variable.dtype.type
+        t = self._step + 1
+        u_t, u_t_1 = self._mu(t, dt), self._mu(t + 1, dt)
+        u_product_t = dt(self._u_product.value)
+        u_product_t_1 = u_product_t * u_t_1
+        one = dt(1)
+        m = self._momentums[i].value
+        v = self._velocities[i].value
+        np.subtract(gradient, m, out=s)
+        s *= 1.0 - self.beta_1
+        m += s
+        np.multiply(gradient, gradient, out=s)
+        s -= v
+        s *= 1.0 - self.beta_2
+        v += s
+        np.multiply(m, u_t_1 / (one - u_product_t_1), out=a)
+        np.multiply(gradient, (one - u_t) / (one - u_product_t), out=s)
+        a += s  # m_hat
+        np.divide(v, one - dt(self.beta_2) ** dt(t), out=s)
+        np.sqrt(s, out=s)
+        s += self.epsilon
+        np.divide(a, s, out=a)
+        a *= learning_rate
+        w = variable.value
+        w -= a
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+

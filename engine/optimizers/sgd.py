@@ -1,0 +1,53 @@
+"""Stochastic gradient descent, with optional (Nesterov) momentum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.optimizers.base import Optimizer
+from engine.variables import Variable
+
+
+class SGD(Optimizer):
+    """`w -= lr * g`; with momentum `v = momentum * v - lr * g; w += v`
+    (Nesterov: `w += momentum * v - lr * g`)."""
+
+    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema: bool = False,
+                 ema_momentum: float = 0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name: str | None = None, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+            raise ValueError(f"`momentum` must be a float between [0, 1]. Received: momentum={momentum!r}")
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def build(self, variables) -> None:
+        if self.built:
+            return
+        super().build(variables)
+        self.momentums = self.add_optimizer_variables(variables, "momentum") if self.momentum != 0 else []
+
+    def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
+        (scaled,) = self._scratch(variable)
+        np.multiply(gradient, learning_rate, out=scaled)  # lr * g
+        w = variable.value
+        if self.momentum == 0:
+            w -= scaled
+            return
+        m = self.momentums[self._get_variable_index(variable)].value
+        m *= self.momentum
+        m -= scaled
+        if self.nesterov:
+            w -= scaled
+            np.multiply(m, self.momentum, out=scaled)
+            w += scaled
+        else:
+            w += m
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
