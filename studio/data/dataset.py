@@ -1,0 +1,90 @@
+"""From a `DataSpec` to training arrays: read, fit the preprocessor on the training rows, split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from studio.data.csv_reader import CsvTable, Progress, read_csv
+from studio.data.preprocess import REGRESSION, Preprocessor, Transformed, usable_rows
+from studio.data.spec import DataSpec
+from studio.data.split import split_indices
+
+
+@dataclass
+class Split:
+    """One part of the data: model inputs, encoded targets, and where each row came from in the file."""
+
+    x: np.ndarray
+    y: np.ndarray
+    rows: np.ndarray  # indices into the table
+    lines: np.ndarray  # line numbers in the file
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+@dataclass
+class PreparedData:
+    spec: DataSpec
+    table: CsvTable
+    preprocessor: Preprocessor
+    train: Split
+    validation: Split | None
+    test: Split | None
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> tuple[int]:
+        """The shape of one sample, for the model's Input node."""
+        return (self.preprocessor.n_features,)
+
+    def part(self, name: str) -> Split | None:
+        return {"train": self.train, "validation": self.validation, "test": self.test}[name]
+
+    def summary(self) -> str:
+        """One line for the user: rows per part, features, task, and rows dropped."""
+        p = self.preprocessor
+        parts = [f"{len(self.train)} training rows"]
+        if self.validation is not None:
+            parts.append(f"{len(self.validation)} validation")
+        if self.test is not None:
+            parts.append(f"{len(self.test)} test")
+        task = "regression" if p.task == REGRESSION else f"{p.task} classification ({len(p.class_names)} classes)"
+        text = f"{', '.join(parts)}; {p.n_features} input features; {task}"
+        if self.dropped:
+            text += "; rows dropped for missing values: " + ", ".join(f"{k} {v}" for k, v in self.dropped.items())
+        return text
+
+
+def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | None = None) -> PreparedData:
+    """Read `spec.path` (unless `table` is given), split the usable rows, fit and apply the preprocessor."""
+    spec.validate()
+    if table is None:
+        table = read_csv(spec.path, spec.dialect, progress=(lambda f: progress(0.8 * f)) if progress else None)
+    usable = usable_rows(table, spec)
+    labels = None
+    if spec.is_classification and spec.split.stratify:
+        values = table.column(spec.target.name)
+        labels = np.array([values[i] for i in usable])
+    s = spec.split
+    train_pos, val_pos, test_pos = split_indices(len(usable), s.validation_fraction, s.test_fraction, s.seed,
+                                                 labels=labels, shuffle=s.shuffle)
+    preprocessor = Preprocessor.fit(table, spec, stat_rows=usable[train_pos])
+    if progress:
+        progress(0.9)
+    full = preprocessor.transform(table, with_target=True)
+    position = {int(r): k for k, r in enumerate(full.rows)}
+    parts = []
+    for pos in (train_pos, val_pos, test_pos):
+        rows = usable[pos]
+        parts.append(_take(full, np.array([position[int(r)] for r in rows], dtype=np.int64)) if len(rows) else None)
+    if progress:
+        progress(1.0)
+    return PreparedData(spec=spec, table=table, preprocessor=preprocessor, train=parts[0], validation=parts[1],
+                        test=parts[2], dropped=full.dropped)
+
+
+def _take(full: Transformed, k: np.ndarray) -> Split:
+    return Split(x=full.x[k], y=full.y[k], rows=full.rows[k], lines=full.lines[k])

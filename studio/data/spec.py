@@ -1,0 +1,194 @@
+"""`DataSpec`: what the user chose on import — file, column types and roles, missing values, scaling, split.
+
+Plain data, JSON-able through `to_dict`/`from_dict`; the project stores it under its "data" key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from studio.data.columns import ColumnRole, ColumnType, default_role, looks_like_class_labels, summarize
+from studio.data.csv_reader import CsvDialect, CsvTable
+from studio.data.errors import DataError
+
+SPEC_VERSION = 1
+
+
+class MissingStrategy(StrEnum):
+    DROP_ROWS = "drop_rows"
+    FILL = "fill"  # the mean of a numeric column, the most frequent value of a categorical one
+    FILL_MEAN = "fill_mean"
+    FILL_MOST_FREQUENT = "fill_most_frequent"
+
+
+class Scaling(StrEnum):
+    STANDARD = "standard"  # (x - mean) / std, with mean and std from the training rows
+    NONE = "none"
+
+
+class TargetEncoding(StrEnum):
+    AUTO = "auto"  # integer labels for several classes, 0/1 for two
+    INTEGER = "integer"
+    ONE_HOT = "one_hot"
+
+
+@dataclass
+class ColumnSpec:
+    name: str
+    type: ColumnType
+    role: ColumnRole
+    missing: MissingStrategy | None = None  # None: the spec's strategy
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "type": self.type.value, "role": self.role.value,
+                "missing": self.missing.value if self.missing else None}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ColumnSpec:
+        missing = d.get("missing")
+        return cls(name=str(d["name"]), type=_enum(ColumnType, d.get("type"), "column type"),
+                   role=_enum(ColumnRole, d.get("role"), "column role"),
+                   missing=_enum(MissingStrategy, missing, "missing-value strategy") if missing else None)
+
+
+@dataclass
+class SplitSpec:
+    """Fractions of the usable rows held out for validation and test; the rest trains."""
+
+    validation_fraction: float = 0.2
+    test_fraction: float = 0.0
+    seed: int = 0
+    stratify: bool = True  # keep class proportions in every part (classification only)
+    shuffle: bool = True
+
+    def to_dict(self) -> dict:
+        return {"validation_fraction": self.validation_fraction, "test_fraction": self.test_fraction,
+                "seed": self.seed, "stratify": self.stratify, "shuffle": self.shuffle}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SplitSpec:
+        return cls(validation_fraction=float(d.get("validation_fraction", 0.2)),
+                   test_fraction=float(d.get("test_fraction", 0.0)), seed=int(d.get("seed", 0)),
+                   stratify=bool(d.get("stratify", True)), shuffle=bool(d.get("shuffle", True)))
+
+    def validate(self) -> None:
+        v, t = self.validation_fraction, self.test_fraction
+        if not (0.0 <= v < 1.0 and 0.0 <= t < 1.0 and v + t < 1.0):
+            raise DataError(f"The split must leave rows to train on: validation {v:.0%} + test {t:.0%} "
+                            "must be below 100%, each between 0% and 100%.")
+
+
+@dataclass
+class DataSpec:
+    """Everything needed to turn the CSV file into training arrays again, and new files into model inputs."""
+
+    path: str
+    columns: list[ColumnSpec]
+    dialect: CsvDialect = field(default_factory=CsvDialect)
+    missing: MissingStrategy = MissingStrategy.DROP_ROWS
+    scaling: Scaling = Scaling.STANDARD
+    target_scaling: Scaling = Scaling.NONE  # regression targets only
+    target_encoding: TargetEncoding = TargetEncoding.AUTO
+    split: SplitSpec = field(default_factory=SplitSpec)
+
+    @classmethod
+    def from_table(cls, table: CsvTable) -> DataSpec:
+        """Proposed choices for a freshly read table: inferred types, the last usable column as target."""
+        summaries = [summarize(name, col) for name, col in zip(table.names, table.columns)]
+        usable = [i for i, s in enumerate(summaries) if default_role(s, False) != ColumnRole.IGNORE]
+        target_index = usable[-1] if len(usable) > 1 else None
+        columns = []
+        for i, s in enumerate(summaries):
+            role = default_role(s, i == target_index)
+            kind = s.inferred_type
+            if role == ColumnRole.TARGET and looks_like_class_labels(s):
+                kind = ColumnType.CATEGORICAL
+            columns.append(ColumnSpec(name=s.name, type=kind, role=role))
+        return cls(path=table.path, columns=columns, dialect=table.dialect)
+
+    # -- questions ---------------------------------------------------------------------------
+    @property
+    def features(self) -> list[ColumnSpec]:
+        return [c for c in self.columns if c.role == ColumnRole.FEATURE]
+
+    @property
+    def target(self) -> ColumnSpec | None:
+        targets = [c for c in self.columns if c.role == ColumnRole.TARGET]
+        return targets[0] if targets else None
+
+    @property
+    def is_classification(self) -> bool:
+        return self.target is not None and self.target.type == ColumnType.CATEGORICAL
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise DataError(f"The data spec has no column named {name!r}")
+
+    def missing_strategy(self, column: ColumnSpec) -> MissingStrategy:
+        """The column's own strategy or the spec's, with FILL resolved to mean or most frequent."""
+        strategy = column.missing or self.missing
+        if strategy == MissingStrategy.FILL:
+            numeric = column.type == ColumnType.NUMERIC
+            return MissingStrategy.FILL_MEAN if numeric else MissingStrategy.FILL_MOST_FREQUENT
+        return strategy
+
+    def validate(self) -> None:
+        """DataError unless there is exactly one target, at least one feature, and every choice fits its column."""
+        targets = [c for c in self.columns if c.role == ColumnRole.TARGET]
+        if len(targets) != 1:
+            names = ", ".join(repr(c.name) for c in targets)
+            raise DataError("Choose exactly one target column" + (f"; now {names} are targets." if targets
+                                                                   else "; none is chosen yet."))
+        if not self.features:
+            raise DataError("Choose at least one feature column.")
+        for c in self.columns:
+            if c.role != ColumnRole.IGNORE and c.type == ColumnType.TEXT:
+                raise DataError(f"Column {c.name!r} holds free text, which a model cannot use as {c.role.value}: "
+                                "set its type to categorical or its role to ignore.")
+            if c.role == ColumnRole.FEATURE and c.type == ColumnType.CATEGORICAL and \
+                    self.missing_strategy(c) == MissingStrategy.FILL_MEAN:
+                raise DataError(f"Column {c.name!r} is categorical: its missing values can be filled with the "
+                                "most frequent value, not the mean.")
+        self.split.validate()
+
+    # -- JSON ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"version": SPEC_VERSION, "path": self.path, "dialect": self.dialect.to_dict(),
+                "columns": [c.to_dict() for c in self.columns], "missing": self.missing.value,
+                "scaling": self.scaling.value, "target_scaling": self.target_scaling.value,
+                "target_encoding": self.target_encoding.value, "split": self.split.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DataSpec:
+        if not isinstance(d, dict) or "path" not in d or "columns" not in d:
+            raise DataError("The project's data section is not a data spec (it needs 'path' and 'columns').")
+        if int(d.get("version", SPEC_VERSION)) > SPEC_VERSION:
+            raise DataError(f"The data spec has version {d['version']}; this LayerStudio reads up to "
+                            f"{SPEC_VERSION}.")
+        return cls(path=str(d["path"]), columns=[ColumnSpec.from_dict(c) for c in d["columns"]],
+                   dialect=CsvDialect.from_dict(d.get("dialect") or {}),
+                   missing=_enum(MissingStrategy, d.get("missing", "drop_rows"), "missing-value strategy"),
+                   scaling=_enum(Scaling, d.get("scaling", "standard"), "scaling"),
+                   target_scaling=_enum(Scaling, d.get("target_scaling", "none"), "target scaling"),
+                   target_encoding=_enum(TargetEncoding, d.get("target_encoding", "auto"), "target encoding"),
+                   split=SplitSpec.from_dict(d.get("split") or {}))
+
+
+def _enum(kind, value, what: str):
+    try:
+        return kind(value)
+    except ValueError:
+        raise DataError(f"Unknown {what} {value!r}; expected one of "
+                        f"{', '.join(repr(m.value) for m in kind)}") from None
+
+
+def target_encoding_for_loss(loss: str) -> TargetEncoding:
+    """The target encoding a Keras loss expects: one-hot rows for the categorical losses, labels otherwise."""
+    name = loss.lower()
+    if name in ("categorical_crossentropy", "categoricalcrossentropy", "categorical_focal_crossentropy",
+                "categorical_hinge", "kl_divergence", "kld"):
+        return TargetEncoding.ONE_HOT
+    return TargetEncoding.INTEGER if "sparse" in name else TargetEncoding.AUTO
