@@ -111,7 +111,7 @@ class Trainer:
         self._loss_tracker.update_state(loss_value, sample_weight=_batch_size(x))
         variables = self.trainable_weights
         if variables:
-            self.optimizer.apply(gradients(loss, variables), variables)
+            self.optimizer.apply(gradients(self.optimizer.scale_loss(loss), variables), variables)
         self._update_metrics(y, y_pred, sample_weight)
         return self._logs()
 
@@ -175,6 +175,7 @@ class Trainer:
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(epoch_logs)
         return self.history
 
