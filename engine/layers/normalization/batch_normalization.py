@@ -136,7 +136,7 @@ class BatchNormalization(Layer):
         """Mean and variance over the positions where `mask` is true (a weighted, differentiable form)."""
         weights = np.broadcast_to(np.expand_dims(np.asarray(ops.value_of(mask), dtype=bool), -1), x.shape)
         weights = Tensor(weights.astype(x.dtype))
-        axes = self._reduction_axes
+        axes = tuple(self._reduction_axes)
         total = ops.sum(weights, axis=axes) + backend.epsilon()
         mean = ops.sum(x * weights, axis=axes) / total
         shape = [1] * x.ndim
