@@ -1,5 +1,9 @@
 """`engine.layers`: every layer class, by its Keras name, plus `serialize` / `deserialize`."""
 
+from engine.layers.convolutional.conv import Conv1D, Conv2D, Conv3D
+from engine.layers.convolutional.conv_transpose import Conv1DTranspose, Conv2DTranspose
+from engine.layers.convolutional.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
+from engine.layers.convolutional.separable_conv import SeparableConv1D, SeparableConv2D
 from engine.layers.core.activation import Activation
 from engine.layers.core.dense import Dense
 from engine.layers.core.input_layer import Input, InputLayer
@@ -24,6 +28,14 @@ from engine.layers.merging.elementwise import (
 from engine.layers.normalization.batch_normalization import BatchNormalization
 from engine.layers.normalization.layer_normalization import LayerNormalization
 from engine.layers.normalization.normalization import Normalization
+from engine.layers.pooling.average_pooling import AveragePooling1D, AveragePooling2D
+from engine.layers.pooling.global_pooling import (
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+)
+from engine.layers.pooling.max_pooling import MaxPooling1D, MaxPooling2D
 from engine.layers.regularization.activity_regularization import ActivityRegularization
 from engine.layers.regularization.dropout import Dropout
 from engine.layers.regularization.gaussian_noise import GaussianDropout, GaussianNoise
@@ -48,6 +60,23 @@ __all__ += [
     "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add", "average", "concatenate", "dot", "maximum", "minimum",
     "multiply", "subtract",
 ]
+
+
+__all__ += [
+    "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "Conv1D", "Conv1DTranspose", "Conv2D",
+    "Conv2DTranspose", "Conv3D", "Convolution1D", "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose",
+    "Convolution3D", "DepthwiseConv1D", "DepthwiseConv2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "SeparableConv1D",
+    "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
+]
+# Keras's other names for the same classes
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 
 
 def serialize(layer) -> dict:

@@ -32,7 +32,7 @@ def _arr(x) -> np.ndarray:
     return np.asarray(value_of(x))
 
 
-def _spatial_tuple(value, rank: int, name: str, allow_zero: bool = False) -> tuple[int, ...]:
+def spatial_tuple(value, rank: int, name: str, allow_zero: bool = False) -> tuple[int, ...]:
     """An int or a sequence of `rank` ints as a tuple, validated as Keras does."""
     message = f"The `{name}` argument must be a tuple of {rank} integers. Received {name}={value}"
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
@@ -60,7 +60,7 @@ def standardize_data_format(data_format) -> str:
     return value
 
 
-def _standardize_padding(padding) -> str:
+def standardize_padding(padding) -> str:
     value = str(padding).lower()
     if value not in ("valid", "same"):
         raise ValueError(f"The `padding` argument must be one of 'valid', 'same'. Received: padding={padding}")
@@ -299,10 +299,10 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
                activation) -> Tensor:
     """The shared im2col/GEMM forward and hand-written backward of conv and depthwise_conv."""
     rank = xv.ndim - 2
-    strides = _spatial_tuple(strides, rank, "strides")
-    dilation = _spatial_tuple(dilation_rate, rank, "dilation_rate")
+    strides = spatial_tuple(strides, rank, "strides")
+    dilation = spatial_tuple(dilation_rate, rank, "dilation_rate")
     size = kv.shape[:-2]
-    w, pads = _window_layout(op, xv.shape[1:-1], size, strides, dilation, _standardize_padding(padding),
+    w, pads = _window_layout(op, xv.shape[1:-1], size, strides, dilation, standardize_padding(padding),
                              f"inputs.shape={xv.shape}, kernel.shape={tuple(kernel_shape)}")
     batch, kk, channels, filters = xv.shape[0], math.prod(size), xv.shape[-1], kv.shape[-1]
     positions = batch * math.prod(w.out)
@@ -347,11 +347,11 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
                          "(*kernel_size, filters, channels) with the same channels; received "
                          f"inputs.shape={xv.shape}, kernel.shape={kv.shape}")
     rank = xv.ndim - 2
-    strides = _spatial_tuple(strides, rank, "strides")
-    dilation = _spatial_tuple(dilation_rate, rank, "dilation_rate")
-    extra = (None,) * rank if output_padding is None else _spatial_tuple(output_padding, rank, "output_padding",
+    strides = spatial_tuple(strides, rank, "strides")
+    dilation = spatial_tuple(dilation_rate, rank, "dilation_rate")
+    extra = (None,) * rank if output_padding is None else spatial_tuple(output_padding, rank, "output_padding",
                                                                          allow_zero=True)
-    padding = _standardize_padding(padding)
+    padding = standardize_padding(padding)
     size, filters, channels = kv.shape[:-2], kv.shape[-2], kv.shape[-1]
     full, crops = [], []
     for n, k, s, d, e in zip(xv.shape[1:-1], size, strides, dilation, extra):
@@ -429,9 +429,9 @@ def _pool_layout(op, xv, pool_size, strides, padding):
     if xv.ndim < 3:
         raise ValueError(f"{op}: inputs must be (batch, *spatial, channels); received inputs.shape={xv.shape}")
     rank = xv.ndim - 2
-    pool = _spatial_tuple(pool_size, rank, "pool_size")
-    strides = pool if strides is None else _spatial_tuple(strides, rank, "strides")
-    return _window_layout(op, xv.shape[1:-1], pool, strides, (1,) * rank, _standardize_padding(padding),
+    pool = spatial_tuple(pool_size, rank, "pool_size")
+    strides = pool if strides is None else spatial_tuple(strides, rank, "strides")
+    return _window_layout(op, xv.shape[1:-1], pool, strides, (1,) * rank, standardize_padding(padding),
                           f"inputs.shape={xv.shape}, pool_size={pool}")
 
 
