@@ -2,7 +2,7 @@
 
 Strings resolve as in Keras 3: `"accuracy"` becomes binary, sparse categorical or categorical accuracy
 from the shapes of the first batch; a metric keeps the name it was given (`"acc"`, `"mae"`), a metric
-object its own name, a function its `__name__`; with several outputs names get an `{output}_` prefix.
+object its own name, a function its `__name__`; with several outputs the logs prefix `{output}_`.
 """
 
 from __future__ import annotations
@@ -152,10 +152,7 @@ class CompiledMetrics:
             for i, group in enumerate(groups):
                 out_metrics = []
                 for identifier in group:
-                    metric = resolve_metric(identifier, y_true[i], y_pred[i])
-                    if n > 1:
-                        metric.name = f"{self.output_names[i]}_{metric.name}"
-                    out_metrics.append(metric)
+                    out_metrics.append(resolve_metric(identifier, y_true[i], y_pred[i]))
                 built.append(out_metrics)
             return built
 
@@ -181,8 +178,21 @@ class CompiledMetrics:
             metric.reset_state()
 
     def result(self) -> dict:
-        """Each compiled metric's value by name."""
-        return {metric.name: metric.result() for metric in self.metrics}
+        """Each compiled metric's value by name: `{output}_{metric}` with several outputs, and a `_1`, `_2`...
+        suffix when a name repeats, as Keras 3 logs them."""
+        results: dict = {}
+        counts: dict[str, int] = {}
+        for groups in (self._by_output, self._weighted_by_output):
+            for i, group in enumerate(groups):
+                for metric in group:
+                    name = f"{self.output_names[i]}_{metric.name}" if len(self.output_names) > 1 else metric.name
+                    if name in counts:
+                        counts[name] += 1
+                        name = f"{name}_{counts[name] - 1}"
+                    else:
+                        counts[name] = 1
+                    results[name] = metric.result()
+        return results
 
 
 def match_targets(y, output_names: list[str], structure) -> list:

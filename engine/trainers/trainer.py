@@ -271,7 +271,12 @@ def _batch_size(x) -> int:
 
 def _flat_logs(model, logs: dict):
     """Keras's order: the metrics named in `metrics_names`, then the other logs sorted by name."""
-    names = [name for name in model.metrics_names if name in logs]
+    names = []
+    for metric in model.metrics:
+        if isinstance(metric, compile_utils.CompiledMetrics):
+            names += [m.name for m in metric.metrics if m.name in logs]
+        elif metric.name in logs:
+            names.append(metric.name)
     names += sorted(name for name in logs if name not in names)
     values = [logs[name] for name in names]
     return values[0] if len(values) == 1 else values

@@ -74,7 +74,7 @@ def test_compile_accepts_strings_objects_and_custom_callables():
     for optimizer, loss, metrics, keys in [
         ("rmsprop", "mean_squared_error", ["accuracy"], ["accuracy", "loss"]),
         ("adam", "mse", ["mae", "acc"], ["acc", "loss", "mae"]),
-        (keras.optimizers.SGD(learning_rate=0.1), keras.losses.MeanSquaredError(), [keras.metrics.AUC()],
+        (keras.optimizers.SGD(learning_rate=0.1), keras.losses.MeanSquaredError(), [keras.metrics.AUC(name="auc")],
          ["auc", "loss"]),
         (keras.optimizers.RMSprop(learning_rate=1e-3), my_loss, [my_metric], ["loss", "my_metric"]),
     ]:
