@@ -6,6 +6,7 @@ from engine.layers.convolutional.depthwise_conv import DepthwiseConv1D, Depthwis
 from engine.layers.convolutional.separable_conv import SeparableConv1D, SeparableConv2D
 from engine.layers.core.activation import Activation
 from engine.layers.core.dense import Dense
+from engine.layers.core.embedding import Embedding
 from engine.layers.core.input_layer import Input, InputLayer
 from engine.layers.input_spec import InputSpec
 from engine.layers.layer import Layer
@@ -47,6 +48,11 @@ from engine.layers.reshaping.repeat_vector import RepeatVector
 from engine.layers.reshaping.reshape import Reshape
 from engine.layers.reshaping.up_sampling import UpSampling1D, UpSampling2D
 from engine.layers.reshaping.zero_padding import ZeroPadding1D, ZeroPadding2D
+from engine.layers.rnn.bidirectional import Bidirectional
+from engine.layers.rnn.gru import GRU, GRUCell
+from engine.layers.rnn.lstm import LSTM, LSTMCell
+from engine.layers.rnn.rnn import RNN
+from engine.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
 
 __all__ = [
     "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec", "Layer", "Reshape",
@@ -70,6 +76,7 @@ __all__ += [
     "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "SeparableConv1D",
     "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
 ]
+__all__ += ["Bidirectional", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell"]
 # Keras's other names for the same classes
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
