@@ -128,23 +128,6 @@ class Preprocessor:
     def class_names(self) -> list[str]:
         return list(self.target.classes) if self.target else []
 
-    @property
-    def output_units(self) -> int:
-        """Units of the model's last layer that fit the target: classes, 1 for binary 0/1 and regression."""
-        t = self.target
-        if t is None or t.task == REGRESSION:
-            return 1
-        if t.task == BINARY and t.encoding != "one_hot":
-            return 1
-        return len(t.classes)
-
-    @property
-    def output_activation(self) -> str:
-        t = self.target
-        if t is None or t.task == REGRESSION:
-            return "linear"
-        return "sigmoid" if self.output_units == 1 else "softmax"
-
     # -- transforming ---------------------------------------------------------------------------
     def transform(self, table: CsvTable, with_target: bool | None = None) -> Transformed:
         """Arrays for the rows of `table` that can be used; the target only if `with_target` (default: if present).

@@ -27,7 +27,8 @@ _EXCLUDED = {"Layer", "InputLayer", "InputSpec", "Lambda", "RNN", "Wrapper", "Me
 
 #: Values for required arguments, so that a layer dropped from the palette is valid at once.
 STARTING_VALUES = {
-    "units": 32, "filters": 32, "kernel_size": 3, "rate": 0.5, "target_shape": [-1], "dims": [2, 1], "n": 3,
+    "units": 32, "filters": 32, "kernel_size": 3, "pool_size": 2, "rate": 0.5, "target_shape": [-1],
+    "dims": [2, 1], "n": 3,
     "input_dim": 1000, "output_dim": 64, "stddev": 0.1, "num_heads": 2, "key_dim": 16, "groups": 1,
     "depth_multiplier": 1, "axis": -1, "max_value": None,
 }
@@ -190,7 +191,8 @@ def layer_types() -> dict[str, LayerType]:
     for name in sorted(names):
         cls = getattr(engine_layers, name, None)
         if (not inspect.isclass(cls) or not issubclass(cls, engine_layers.Layer) or name in _EXCLUDED
-                or name.startswith("Base") or inspect.isabstract(cls) or name != cls.__name__):
+                or name.startswith("Base") or name.endswith("Cell") or inspect.isabstract(cls)
+                or name != cls.__name__):
             continue
         ltype = LayerType(name, cls, _family(cls), _first_line(cls), _is_merge(cls))
         try:

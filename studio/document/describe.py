@@ -27,7 +27,7 @@ def _one(name: str, value, config: dict) -> str | None:
                               or isinstance(value, list) and all(v == 1 for v in value)):
         return None
     if name == "units":
-        return f"{value} units"
+        return f"{value} unit" + ("" if value == 1 else "s")
     if name == "filters":
         return f"{value} filters"
     if name in ("kernel_size", "pool_size", "size"):

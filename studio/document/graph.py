@@ -216,11 +216,11 @@ class Graph:
     def index_of(self, node_id: str) -> int:
         return list(self.nodes).index(node_id)
 
-    def add_wire(self, wire: Wire) -> Wire:
+    def add_wire(self, wire: Wire, index: int | None = None) -> Wire:
         problem = self.connection_problem(wire.source, wire.target, wire.port)
         if problem:
             raise GraphError(f"Cannot wire: {problem}.")
-        self.wires.append(wire)
+        self.wires.insert(len(self.wires) if index is None else index, wire)
         self.wire_added.emit(wire)
         self._changed()
         return wire

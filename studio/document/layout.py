@@ -5,7 +5,7 @@ from __future__ import annotations
 from studio.document.graph import Graph, Position
 
 NODE_WIDTH, NODE_HEIGHT = 220.0, 84.0
-H_GAP, V_GAP = 50.0, 76.0
+H_GAP, V_GAP = 50.0, 60.0
 
 
 def layered_positions(graph: Graph) -> dict[str, Position]:

@@ -1,0 +1,1 @@
+"""LayerStudio: the desktop application (PySide6) built on the `engine` package."""

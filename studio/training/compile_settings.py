@@ -1,0 +1,144 @@
+"""Compile settings as plain data: which losses and metrics fit a task, the optimizer's hyperparameters,
+proposed defaults, and the `optimizer`, `loss`, `metrics` arguments of `model.compile` built from them.
+
+The settings dict is JSON-able and is what the project stores:
+`{"optimizer": {"name": "adam", "config": {"learning_rate": 0.001, ...}}, "loss": "...", "metrics": [...]}`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+from studio.data.preprocess import BINARY, MULTICLASS, REGRESSION
+
+
+@dataclass(frozen=True)
+class Choice:
+    name: str  # the Keras identifier
+    label: str  # what the user reads
+    tasks: frozenset[str]
+    one_hot: bool = False  # the loss wants one-hot target rows
+
+
+def _c(name, label, *tasks, one_hot=False) -> Choice:
+    return Choice(name, label, frozenset(tasks), one_hot)
+
+
+LOSSES = [
+    _c("binary_crossentropy", "Binary cross-entropy", BINARY),
+    _c("binary_focal_crossentropy", "Binary focal cross-entropy", BINARY),
+    _c("hinge", "Hinge", BINARY),
+    _c("squared_hinge", "Squared hinge", BINARY),
+    _c("sparse_categorical_crossentropy", "Sparse categorical cross-entropy (integer labels)", MULTICLASS, BINARY),
+    _c("categorical_crossentropy", "Categorical cross-entropy (one-hot labels)", MULTICLASS, BINARY, one_hot=True),
+    _c("categorical_focal_crossentropy", "Categorical focal cross-entropy (one-hot labels)", MULTICLASS, BINARY,
+       one_hot=True),
+    _c("categorical_hinge", "Categorical hinge (one-hot labels)", MULTICLASS, one_hot=True),
+    _c("mean_squared_error", "Mean squared error", REGRESSION),
+    _c("mean_absolute_error", "Mean absolute error", REGRESSION),
+    _c("huber", "Huber", REGRESSION),
+    _c("log_cosh", "Log-cosh", REGRESSION),
+    _c("mean_squared_logarithmic_error", "Mean squared logarithmic error", REGRESSION),
+    _c("mean_absolute_percentage_error", "Mean absolute percentage error", REGRESSION),
+    _c("poisson", "Poisson", REGRESSION),
+]
+
+METRICS = [
+    _c("accuracy", "Accuracy", BINARY, MULTICLASS),
+    _c("precision", "Precision", BINARY),
+    _c("recall", "Recall", BINARY),
+    _c("auc", "AUC (area under the ROC curve)", BINARY),
+    _c("top_k_categorical_accuracy", "Top-5 accuracy", MULTICLASS),
+    _c("mae", "Mean absolute error", REGRESSION),
+    _c("mse", "Mean squared error", REGRESSION),
+    _c("root_mean_squared_error", "Root mean squared error", REGRESSION),
+    _c("mape", "Mean absolute percentage error", REGRESSION),
+]
+
+OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+              "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "Nadam", "lion": "Lion"}
+
+DEFAULT_LOSS = {BINARY: "binary_crossentropy", MULTICLASS: "sparse_categorical_crossentropy",
+                REGRESSION: "mean_squared_error"}
+DEFAULT_METRICS = {BINARY: ["accuracy"], MULTICLASS: ["accuracy"], REGRESSION: ["mae"]}
+
+
+def losses_for(task: str) -> list[Choice]:
+    return [c for c in LOSSES if task in c.tasks]
+
+
+def metrics_for(task: str, n_classes: int = 0) -> list[Choice]:
+    out = [c for c in METRICS if task in c.tasks]
+    if n_classes and n_classes <= 5:  # top-5 accuracy of five classes or fewer is always 1
+        out = [c for c in out if c.name != "top_k_categorical_accuracy"]
+    return out
+
+
+def loss_choice(name: str) -> Choice:
+    for c in LOSSES:
+        if c.name == name:
+            return c
+    raise ValueError(f"Unknown loss {name!r}; known: {', '.join(c.name for c in LOSSES)}")
+
+
+def optimizer_class(name: str):
+    from engine import optimizers
+
+    try:
+        return optimizers.ALL_OBJECTS_DICT[name.lower()]
+    except KeyError:
+        raise ValueError(f"Unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}") from None
+
+
+def hyperparameters(name: str) -> dict[str, float | bool]:
+    """The optimizer's tunable hyperparameters with Keras's defaults, read from its signature."""
+    out: dict[str, float | bool] = {}
+    for pname, p in inspect.signature(optimizer_class(name)).parameters.items():
+        if pname == "weight_decay" and p.default is None:
+            break  # the rest (clipping, EMA, ...) are not shown
+        if isinstance(p.default, (bool, int, float)):
+            out[pname] = p.default
+    return out
+
+
+def default_settings(task: str, n_rows: int = 0) -> dict:
+    """Proposed compile settings: the usual loss and metric for the task, Adam at Keras's learning rate."""
+    return {"optimizer": {"name": "adam", "config": hyperparameters("adam")}, "loss": DEFAULT_LOSS[task],
+            "metrics": list(DEFAULT_METRICS[task])}
+
+
+def check_settings(settings: dict, task: str) -> None:
+    """ValueError naming the problem when the settings do not fit the task."""
+    loss = loss_choice(settings["loss"])
+    if task not in loss.tasks:
+        raise ValueError(f"The loss {loss.label!r} does not fit a {task} target; choose one of "
+                         f"{', '.join(c.label for c in losses_for(task))}.")
+    allowed = {c.name for c in metrics_for(task)}
+    wrong = [m for m in settings.get("metrics", []) if m not in allowed]
+    if wrong:
+        raise ValueError(f"Metric{'s' if len(wrong) > 1 else ''} {', '.join(wrong)} do not fit a {task} target.")
+    known = hyperparameters(settings["optimizer"]["name"])
+    unknown = [k for k in settings["optimizer"].get("config", {}) if k not in known]
+    if unknown:
+        raise ValueError(f"Optimizer {settings['optimizer']['name']!r} has no hyperparameter "
+                         f"{', '.join(unknown)}.")
+
+
+def build_compile_args(settings: dict) -> dict:
+    """`{"optimizer", "loss", "metrics"}` for `model.compile(**args)`: a fresh optimizer object each call."""
+    opt = settings["optimizer"]
+    cls = optimizer_class(opt["name"])
+    return {"optimizer": cls(**dict(opt.get("config", {}))), "loss": settings["loss"],
+            "metrics": list(settings.get("metrics", []))}
+
+
+def output_layer_for(task: str, n_classes: int, loss: str) -> tuple[int, str]:
+    """(units, activation) of the last Dense layer that fits the task and the loss."""
+    if task == REGRESSION:
+        return 1, "linear"
+    if task == BINARY and loss in ("binary_crossentropy", "binary_focal_crossentropy"):
+        return 1, "sigmoid"
+    if task == BINARY and loss in ("hinge", "squared_hinge"):
+        return 1, "tanh"
+    return n_classes, "softmax"

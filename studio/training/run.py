@@ -1,0 +1,104 @@
+"""Training settings and the record of one training run (settings, history, final weights), JSON-able."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# How a run ended.
+RUNNING, FINISHED, STOPPED, EARLY_STOPPED, NAN, ERROR = "running", "finished", "stopped", "early_stopped", "nan", \
+    "error"
+
+
+@dataclass
+class TrainingSettings:
+    epochs: int = 50
+    batch_size: int = 32
+    shuffle: bool = True
+    early_stopping: bool = False
+    monitor: str = "val_loss"
+    patience: int = 5
+    min_delta: float = 0.0
+    restore_best_weights: bool = True
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainingSettings:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in (d or {}).items() if k in known})
+
+    def validate(self) -> None:
+        if int(self.epochs) < 1:
+            raise ValueError(f"Epochs must be at least 1, not {self.epochs}.")
+        if int(self.batch_size) < 1:
+            raise ValueError(f"Batch size must be at least 1, not {self.batch_size}.")
+        if self.early_stopping and int(self.patience) < 0:
+            raise ValueError(f"Patience must be 0 or more, not {self.patience}.")
+
+    @classmethod
+    def proposed(cls, n_train: int) -> TrainingSettings:
+        """Defaults sized to the data: small tables get small batches and more epochs."""
+        if n_train < 1000:
+            return cls(epochs=100, batch_size=16)
+        if n_train < 20000:
+            return cls(epochs=30, batch_size=32)
+        return cls(epochs=10, batch_size=128)
+
+
+@dataclass
+class TrainingRun:
+    """One run: started by Train, extended by Continue. `history[key][i]` is epoch i + 1 of the run."""
+
+    run_id: int
+    compile_settings: dict
+    settings: dict
+    history: dict[str, list[float]] = field(default_factory=dict)
+    status: str = RUNNING
+    message: str = ""
+    weights: list[np.ndarray] | None = None
+    segments: list[dict] = field(default_factory=list)  # one per fit call: {"initial_epoch", "epochs"}
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.history.get("loss", []))
+
+    def add_epoch(self, logs: dict) -> None:
+        """Append one epoch's logs; a key first seen late is padded with NaN so every list lines up."""
+        n = self.epochs_done
+        for key, value in logs.items():
+            values = self.history.setdefault(key, [math.nan] * n)
+            values.append(float(value))
+        for values in self.history.values():
+            if len(values) < n + 1:
+                values.append(math.nan)
+
+    def best(self, key: str = "val_loss") -> tuple[int, float] | None:
+        """(epoch counted from 1, value) of the best finite value of `key`; higher is better for accuracy-like keys."""
+        values = [(i + 1, v) for i, v in enumerate(self.history.get(key, [])) if math.isfinite(v)]
+        if not values:
+            return None
+        higher = any(w in key for w in ("accuracy", "auc", "precision", "recall"))
+        return max(values, key=lambda p: p[1]) if higher else min(values, key=lambda p: p[1])
+
+    def to_dict(self, include_weights: bool = True) -> dict:
+        """JSON-able; NaN and infinity become None (JSON has neither); weights as nested lists."""
+        return {"run_id": self.run_id, "compile_settings": self.compile_settings, "settings": self.settings,
+                "history": {k: [v if math.isfinite(v) else None for v in vs] for k, vs in self.history.items()},
+                "status": self.status, "message": self.message, "segments": list(self.segments),
+                "weights": [w.tolist() for w in self.weights] if include_weights and self.weights is not None
+                else None}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainingRun:
+        weights = d.get("weights")
+        return cls(run_id=int(d["run_id"]), compile_settings=dict(d.get("compile_settings") or {}),
+                   settings=dict(d.get("settings") or {}),
+                   history={k: [math.nan if v is None else float(v) for v in vs]
+                            for k, vs in (d.get("history") or {}).items()},
+                   status=str(d.get("status", FINISHED)), message=str(d.get("message", "")),
+                   weights=[np.asarray(w, dtype=np.float32) for w in weights] if weights is not None else None,
+                   segments=list(d.get("segments") or []))

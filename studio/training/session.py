@@ -1,0 +1,217 @@
+"""`TrainingSession`: the runs of one model on one dataset — train, stop, pause, resume, continue — and their records.
+
+The training panel is a view of a session; the main window gives the session a model factory, the prepared
+data and the compile settings (`configure`), and stores `runs_to_dicts()` in the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from studio.training.compile_settings import build_compile_args
+from studio.training.diagnosis import diagnose
+from studio.training.run import ERROR, RUNNING, TrainingRun, TrainingSettings
+from studio.training.worker import TrainingWorker, start_in_thread
+
+IDLE, TRAINING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
+
+
+class TrainingSession(QObject):
+    """Runs `fit` in a worker thread and keeps every run's settings, history and final weights.
+
+    Signals:
+        run_started(TrainingRun), run_finished(TrainingRun): a fit call begins / ends (also on Continue).
+        batch_end({"run_id", "epoch", "batch", "steps", "logs"}), epoch_end({"run_id", "epoch", "logs"}).
+        failed({"run_id", "error", "traceback"}): an exception inside training, already caught.
+        state_changed(str): "idle", "running", "paused" or "stopping".
+        diagnosis_changed(list[Diagnosis]): after every epoch and at the end of a run.
+    """
+
+    run_started = Signal(object)
+    run_finished = Signal(object)
+    batch_end = Signal(object)
+    epoch_end = Signal(object)
+    failed = Signal(object)
+    state_changed = Signal(str)
+    diagnosis_changed = Signal(object)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.runs: list[TrainingRun] = []
+        self.model = None
+        self.data = None
+        self.compile_settings: dict | None = None
+        self._build_model: Callable | None = None
+        self._worker: TrainingWorker | None = None
+        self._thread: QThread | None = None
+        self._active_run: TrainingRun | None = None
+        self._state = IDLE
+
+    # -- setup ---------------------------------------------------------------------------------
+    def configure(self, build_model: Callable[[], object], data, compile_settings: dict) -> None:
+        """`build_model()` returns a fresh, uncompiled engine model; `data` is a `PreparedData`."""
+        if self.is_running:
+            raise RuntimeError("Cannot change the model or data while training runs; stop it first.")
+        self._build_model = build_model
+        self.data = data
+        self.compile_settings = compile_settings
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def current_run(self) -> TrainingRun | None:
+        return self.runs[-1] if self.runs else None
+
+    @property
+    def can_continue(self) -> bool:
+        return not self.is_running and self.model is not None and self.current_run is not None
+
+    # -- actions -------------------------------------------------------------------------------
+    def train(self, settings: TrainingSettings) -> TrainingRun:
+        """A new run on a freshly built and compiled model."""
+        if self.is_running:
+            raise RuntimeError("Training is already running.")
+        if self._build_model is None or self.data is None or self.compile_settings is None:
+            raise RuntimeError("Nothing to train: give the session a model, data and compile settings first.")
+        settings.validate()
+        model = self._build_model()
+        model.compile(**build_compile_args(self.compile_settings))
+        self.model = model
+        run = TrainingRun(run_id=len(self.runs) + 1, compile_settings=dict(self.compile_settings),
+                          settings=settings.to_dict())
+        self.runs.append(run)
+        self._start(run, settings, initial_epoch=0, epochs=settings.epochs)
+        return run
+
+    def continue_training(self, more_epochs: int) -> TrainingRun:
+        """More epochs of the last run on the same model: weights and optimizer state carry on."""
+        if not self.can_continue:
+            raise RuntimeError("There is no finished run to continue." if not self.is_running
+                               else "Training is already running.")
+        run = self.current_run
+        settings = TrainingSettings.from_dict(run.settings)
+        done = run.epochs_done
+        self._start(run, settings, initial_epoch=done, epochs=done + int(more_epochs))
+        return run
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._set_state(STOPPING)
+
+    def pause(self) -> None:
+        """Ask the worker to wait before its next batch; `state_changed("paused")` once it does."""
+        if self._worker is not None and self._state == TRAINING:
+            self._worker.pause()
+
+    def resume(self) -> None:
+        if self._worker is not None and self._state in (TRAINING, PAUSED):
+            self._worker.resume()
+            self._set_state(TRAINING)
+
+    def _on_paused(self) -> None:
+        if self._state == TRAINING:
+            self._set_state(PAUSED)
+
+    def _on_resumed(self) -> None:
+        if self._state == PAUSED:
+            self._set_state(TRAINING)
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Block until the worker thread ends (for shutdown and tests); True if it did."""
+        thread = self._thread
+        return True if thread is None else thread.wait(msecs)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def runs_to_dicts(self, include_weights: bool = True) -> list[dict]:
+        return [r.to_dict(include_weights) for r in self.runs]
+
+    def restore_runs(self, runs: list[dict]) -> None:
+        """Runs saved in a project; the last one's weights go onto a fresh model when there is a factory."""
+        self.runs = [TrainingRun.from_dict(d) for d in runs]
+        last = self.current_run
+        if last is not None and last.weights is not None and self._build_model is not None:
+            model = self._build_model()
+            model.compile(**build_compile_args(last.compile_settings or self.compile_settings))
+            model.set_weights(last.weights)
+            self.model = model
+
+    # -- the thread ----------------------------------------------------------------------------
+    def _start(self, run: TrainingRun, settings: TrainingSettings, initial_epoch: int, epochs: int) -> None:
+        data = self.data
+        validation = (data.validation.x, data.validation.y) if data.validation is not None else None
+        run.status, run.message = RUNNING, ""
+        run.segments.append({"initial_epoch": initial_epoch, "epochs": epochs})
+        worker = TrainingWorker(self.model, data.train.x, data.train.y, validation_data=validation, epochs=epochs,
+                                batch_size=settings.batch_size, shuffle=settings.shuffle,
+                                initial_epoch=initial_epoch, callbacks=self._callbacks(settings, validation))
+        # Bound methods of this QObject, so that Qt queues the calls into the GUI thread (a lambda would run
+        # in the worker thread).
+        worker.batch_end.connect(self._on_batch_end)
+        worker.epoch_end.connect(self._on_epoch_end)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_finished)
+        worker.paused.connect(self._on_paused)
+        worker.resumed.connect(self._on_resumed)
+        self._active_run = run
+        self._worker = worker
+        self._thread = start_in_thread(worker)
+        self._set_state(TRAINING)
+        self.run_started.emit(run)
+
+    def _callbacks(self, settings: TrainingSettings, validation) -> list:
+        if not settings.early_stopping:
+            return []
+        from engine.callbacks import EarlyStopping
+
+        monitor = settings.monitor
+        if monitor.startswith("val_") and validation is None:
+            monitor = monitor[4:]  # no validation data: watch the training value instead
+        return [EarlyStopping(monitor=monitor, patience=int(settings.patience), min_delta=float(settings.min_delta),
+                              restore_best_weights=bool(settings.restore_best_weights))]
+
+    def _on_batch_end(self, info: dict) -> None:
+        self.batch_end.emit({"run_id": self._active_run.run_id, **info})
+
+    def _on_failed(self, info: dict) -> None:
+        self.failed.emit({"run_id": self._active_run.run_id, **info})
+
+    def _on_epoch_end(self, info: dict) -> None:
+        run = self._active_run
+        run.add_epoch(info["logs"])
+        self.epoch_end.emit({"run_id": run.run_id, "epoch": run.epochs_done - 1, "logs": dict(info["logs"])})
+        self.diagnosis_changed.emit(diagnose(run.history, self._learning_rate(run)))
+
+    def _on_finished(self, result: dict) -> None:
+        run, thread = self._active_run, self._thread
+        self._worker, self._thread = None, None
+        if thread is not None:
+            thread.quit()
+            thread.wait()  # the worker has emitted its last signal: only returning from `run` is left
+        run.status, run.message = result["status"], result["message"]
+        try:
+            run.weights = [w.copy() for w in self.model.get_weights()]
+        except Exception:  # a model broken by the failure: keep the weights of the previous segment
+            run.status = ERROR
+        self._set_state(IDLE)
+        self.diagnosis_changed.emit(diagnose(run.history, self._learning_rate(run)))
+        self.run_finished.emit(run)
+
+    @staticmethod
+    def _learning_rate(run: TrainingRun) -> float | None:
+        config = (run.compile_settings.get("optimizer") or {}).get("config") or {}
+        lr = config.get("learning_rate")
+        return float(lr) if isinstance(lr, (int, float)) else None
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)

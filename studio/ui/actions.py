@@ -1,0 +1,114 @@
+"""Menus, toolbar and keyboard shortcuts of the main window."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QStyle, QToolBar
+
+from studio.document.examples import EXAMPLES, example_path
+
+
+def _action(window, text: str, slot, shortcut=None, icon=None, tip: str | None = None) -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    if icon is not None:
+        action.setIcon(window.style().standardIcon(icon))
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(f"{tip} ({action.shortcut().toString()})" if shortcut is not None else tip)
+    action.triggered.connect(lambda *_: slot())
+    return action
+
+
+def build_actions(window) -> dict[str, QAction]:
+    """Create every action, the menu bar and the toolbar; returns the actions by name."""
+    sp = QStyle.StandardPixmap
+    view = window.view
+    a = {
+        "new": _action(window, "&New", window.new_project, QKeySequence.New, sp.SP_FileIcon, "New project"),
+        "open": _action(window, "&Open…", window.open_project, QKeySequence.Open, sp.SP_DialogOpenButton,
+                        "Open a project"),
+        "save": _action(window, "&Save", window.save, QKeySequence.Save, sp.SP_DialogSaveButton, "Save the project"),
+        "save_as": _action(window, "Save &As…", window.save_as, QKeySequence.SaveAs),
+        "quit": _action(window, "&Quit", window.close, QKeySequence.Quit),
+        "delete": _action(window, "&Delete", window.delete_selection, QKeySequence.Delete, sp.SP_TrashIcon,
+                          "Delete the selected layers and wires"),
+        "cut": _action(window, "Cu&t", window.cut_selection, QKeySequence.Cut),
+        "copy": _action(window, "&Copy", window.copy_selection, QKeySequence.Copy),
+        "paste": _action(window, "&Paste", window.paste, QKeySequence.Paste),
+        "select_all": _action(window, "Select &All", window.select_all, QKeySequence.SelectAll),
+        "zoom_in": _action(window, "Zoom &In", partial(view.zoom, 1.25), QKeySequence.ZoomIn),
+        "zoom_out": _action(window, "Zoom &Out", partial(view.zoom, 0.8), QKeySequence.ZoomOut),
+        "zoom_reset": _action(window, "&Actual Size", view.reset_zoom, "Ctrl+0"),
+        "fit": _action(window, "&Fit to Window", view.fit_all, "Ctrl+1", sp.SP_TitleBarMaxButton,
+                       "Show the whole model"),
+        "arrange": _action(window, "&Arrange", window.auto_arrange, "Ctrl+L", sp.SP_BrowserReload,
+                           "Lay the layers out from inputs to outputs"),
+        "output": _action(window, "Mark as Model &Output", window.toggle_output, "Ctrl+M", None,
+                          "Make the selected layers the model's outputs (again to unmark)"),
+    }
+    undo = window.undo_stack.createUndoAction(window, "&Undo")
+    undo.setShortcut(QKeySequence.Undo)
+    undo.setIcon(window.style().standardIcon(sp.SP_ArrowBack))
+    redo = window.undo_stack.createRedoAction(window, "&Redo")
+    redo.setShortcut(QKeySequence.Redo)
+    redo.setIcon(window.style().standardIcon(sp.SP_ArrowForward))
+    a["undo"], a["redo"] = undo, redo
+    for action in a.values():
+        window.addAction(action)  # shortcuts work wherever the focus is in the window
+
+    menu = window.menuBar()
+    file_menu = menu.addMenu("&File")
+    for name in ("new", "open"):
+        file_menu.addAction(a[name])
+    window.recent_menu = file_menu.addMenu("Open &Recent")
+    window.examples_menu = file_menu.addMenu("Open &Example")
+    for key, (title, _) in EXAMPLES.items():
+        path = example_path(key)
+        act = window.examples_menu.addAction(title)
+        act.setEnabled(path.exists())
+        act.triggered.connect(lambda *_, p=str(path): window.open_project(p))
+    file_menu.addSeparator()
+    for name in ("save", "save_as"):
+        file_menu.addAction(a[name])
+    file_menu.addSeparator()
+    file_menu.addAction(a["quit"])
+    edit_menu = menu.addMenu("&Edit")
+    for name in ("undo", "redo", None, "cut", "copy", "paste", "delete", None, "select_all"):
+        edit_menu.addSeparator() if name is None else edit_menu.addAction(a[name])
+    view_menu = menu.addMenu("&View")
+    for name in ("zoom_in", "zoom_out", "zoom_reset", "fit"):
+        view_menu.addAction(a[name])
+    model_menu = menu.addMenu("&Model")
+    for name in ("arrange", "output"):
+        model_menu.addAction(a[name])
+
+    toolbar = QToolBar("Main")
+    toolbar.setObjectName("main_toolbar")
+    toolbar.setMovable(False)
+    toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+    for name in ("new", "open", "save", None, "undo", "redo", "delete", None, "arrange", "fit"):
+        toolbar.addSeparator() if name is None else toolbar.addAction(a[name])
+    window.addToolBar(toolbar)
+    window.recent_menu.aboutToShow.connect(lambda: fill_recent_menu(window))
+    fill_recent_menu(window)
+    return a
+
+
+def fill_recent_menu(window) -> None:
+    menu: QMenu = window.recent_menu
+    menu.clear()
+    paths = window.recent.paths()
+    for path in paths:
+        action = menu.addAction(os.path.basename(path))
+        action.setToolTip(path)
+        action.triggered.connect(lambda *_, p=path: window.open_project(p))
+    if paths:
+        menu.addSeparator()
+        menu.addAction("Clear Menu").triggered.connect(lambda *_: (window.recent.clear(), fill_recent_menu(window)))
+    menu.setEnabled(bool(paths))

@@ -1,0 +1,176 @@
+"""The card drawn for one layer node, and its ports. Items keep only the id of what they draw: text,
+colours and position are read from the graph and the analysis each time."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem
+
+from studio.document.cost import format_count
+from studio.document.describe import key_settings
+from studio.document.inference import format_shape
+from studio.ui.canvas import theme
+
+
+class PortItem(QGraphicsEllipseItem):
+    """An input port (`index` >= 0) on the top edge or the output port (`index` == -1) at the bottom."""
+
+    def __init__(self, node_id: str, index: int, parent: QGraphicsItem):
+        r = theme.PORT_RADIUS
+        super().__init__(-r, -r, 2 * r, 2 * r, parent)
+        self.node_id, self.index = node_id, index
+        self.setAcceptHoverEvents(True)
+        self.setZValue(2)
+        self.set_look(False, None)
+
+    @property
+    def is_output(self) -> bool:
+        return self.index < 0
+
+    def set_look(self, connected: bool, drag_verdict: bool | None) -> None:
+        """Filled when wired; green/grey while a wire is dragged (allowed/refused)."""
+        if drag_verdict is True:
+            fill, pen = theme.PORT_OK, QPen(theme.PORT_OK.darker(130), 2)
+        elif drag_verdict is False:
+            fill, pen = theme.PORT_REFUSED, QPen(theme.PORT_REFUSED.darker(120), 1)
+        else:
+            fill = theme.WIRE if connected else theme.CARD
+            pen = QPen(theme.WIRE.darker(120), 1.5)
+        self.setBrush(QBrush(fill))
+        self.setPen(pen)
+
+
+class NodeItem(QGraphicsObject):
+    """One layer card; `scene().node_view(node_id)` gives what to draw."""
+
+    def __init__(self, node_id: str):
+        super().__init__()
+        self.node_id = node_id
+        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
+                      | QGraphicsItem.ItemSendsGeometryChanges)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1)
+        self.input_ports: list[PortItem] = []
+        self.output_port = PortItem(node_id, -1, self)
+        self.output_port.setPos(theme.WIDTH / 2, theme.HEIGHT)
+
+    # -- ports ------------------------------------------------------------------------------
+    def set_port_count(self, count: int) -> None:
+        while len(self.input_ports) > count:
+            port = self.input_ports.pop()
+            port.setParentItem(None)
+            if port.scene():
+                port.scene().removeItem(port)
+        while len(self.input_ports) < count:
+            self.input_ports.append(PortItem(self.node_id, len(self.input_ports), self))
+        for i, port in enumerate(self.input_ports):
+            port.setPos(theme.WIDTH * (i + 1) / (count + 1), 0)
+
+    def input_port_pos(self, index: int) -> QPointF:
+        if 0 <= index < len(self.input_ports):
+            return self.input_ports[index].scenePos()
+        return self.mapToScene(QPointF(theme.WIDTH / 2, 0))
+
+    def output_port_pos(self) -> QPointF:
+        return self.output_port.scenePos()
+
+    # -- geometry and painting ----------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        return QRectF(-3, -3, theme.WIDTH + 6, theme.HEIGHT + 30)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, theme.WIDTH, theme.HEIGHT), 8, 8)
+        return path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        view = self.scene().node_view(self.node_id) if self.scene() else None
+        if view is None:
+            return
+        node, ltype_family, report, is_output = view
+        painter.setRenderHint(QPainter.Antialiasing)
+        rect = QRectF(0, 0, theme.WIDTH, theme.HEIGHT)
+        error = report is not None and report.error is not None
+        blocked = report is not None and report.blocked_by is not None
+        fill = theme.ERROR_FILL if error else theme.BLOCKED_FILL if blocked else theme.CARD
+        border = theme.SELECTED if self.isSelected() else theme.ERROR if error else theme.BORDER
+        painter.setPen(QPen(border, 2.2 if (self.isSelected() or error) else 1.2))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(rect, 8, 8)
+        # header: family colour band with the type and the layer's name
+        color = theme.family_color(ltype_family)
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(1, 1, theme.WIDTH - 2, theme.HEADER), 7, 7)
+        header.addRect(QRectF(1, theme.HEADER / 2, theme.WIDTH - 2, theme.HEADER / 2))
+        band = QColor(color)
+        band.setAlpha(40 if not blocked else 20)
+        painter.fillPath(header.simplified(), band)
+        painter.fillRect(QRectF(1, 6, 4, theme.HEADER - 6), color)
+        bold = QFont(painter.font())
+        bold.setPointSizeF(9.5)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(theme.ERROR if error else theme.TEXT)
+        title_rect = QRectF(12, 1, theme.WIDTH * 0.55, theme.HEADER)
+        painter.drawText(title_rect, Qt.AlignVCenter | Qt.AlignLeft,
+                         QFontMetrics(bold).elidedText(node.type, Qt.ElideRight, int(title_rect.width())))
+        small = QFont(painter.font())
+        small.setPointSizeF(8.5)
+        small.setBold(False)
+        painter.setFont(small)
+        painter.setPen(theme.MUTED)
+        name_rect = QRectF(theme.WIDTH * 0.45, 1, theme.WIDTH * 0.55 - 10, theme.HEADER)
+        painter.drawText(name_rect, Qt.AlignVCenter | Qt.AlignRight,
+                         QFontMetrics(small).elidedText(node.name, Qt.ElideLeft, int(name_rect.width())))
+        # body: key settings, then parameters and multiply-adds (or the problem)
+        body = QFont(small)
+        body.setPointSizeF(9)
+        painter.setFont(body)
+        painter.setPen(theme.TEXT)
+        metrics = QFontMetrics(body)
+        line1 = QRectF(12, theme.HEADER + 4, theme.WIDTH - 24, 20)
+        painter.drawText(line1, Qt.AlignVCenter | Qt.AlignLeft,
+                         metrics.elidedText(self._first_line(node, report), Qt.ElideRight, int(line1.width())))
+        line2 = QRectF(12, theme.HEADER + 26, theme.WIDTH - 24, 20)
+        if error:
+            painter.setPen(theme.ERROR)
+            text = "⚠ " + report.error
+        elif blocked:
+            painter.setPen(theme.MUTED)
+            text = f"waiting for {report.blocked_by}"
+        elif report is not None:
+            painter.setPen(theme.MUTED)
+            text = f"{format_count(report.params)} params · {format_count(report.multiply_adds)} mult-adds"
+        else:
+            text = ""
+        painter.drawText(line2, Qt.AlignVCenter | Qt.AlignLeft, metrics.elidedText(text, Qt.ElideRight,
+                                                                                  int(line2.width())))
+        if is_output and report is not None and report.output_shape is not None:
+            label = f"output {format_shape(report.output_shape)}"
+            painter.setFont(small)
+            box = QRectF(theme.WIDTH / 2 + 10, theme.HEIGHT + 4, theme.WIDTH / 2 - 10, 18)
+            painter.setPen(theme.SELECTED.darker(120))
+            painter.drawText(box, Qt.AlignVCenter | Qt.AlignLeft, label)
+
+    @staticmethod
+    def _first_line(node, report) -> str:
+        """The key settings, or (for layers without any, e.g. merges) what comes out."""
+        text = key_settings(node)
+        if text:
+            return text
+        if report is not None and report.output_shape is not None:
+            joined = f"{len(report.input_shapes)} inputs → " if len(report.input_shapes) > 1 else "→ "
+            return joined + format_shape(report.output_shape)
+        return "no settings"
+
+    # -- interaction --------------------------------------------------------------------------
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemPositionHasChanged and self.scene() is not None:
+            self.scene().node_item_moved(self.node_id)
+        return super().itemChange(change, value)
+
+    def hoverEnterEvent(self, event) -> None:
+        if self.scene() is not None:
+            self.scene().node_hovered(self.node_id)
+        super().hoverEnterEvent(event)

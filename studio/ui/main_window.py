@@ -1,0 +1,292 @@
+"""The main window: palette | canvas | properties, the model summary below, menus, toolbar, status bar."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
+
+from studio.document import GraphError, ModelAnalysis, Project, ProjectFileError, load_project, new_node, save_project
+from studio.document.clipboard import MIME_TYPE, copy_selection, paste_plan
+from studio.document.examples import example_path, starter_project
+from studio.document.graph import Wire
+from studio.document.layout import layered_positions
+from studio.ui.canvas import CanvasView, GraphScene
+from studio.ui.commands import (
+    AddItemsCommand,
+    AddWireCommand,
+    MoveNodesCommand,
+    RemoveItemsCommand,
+    SetOutputsCommand,
+)
+from studio.ui.palette import Palette
+from studio.ui.property_editor import PropertyEditor
+from studio.ui.recent_files import RecentFiles
+from studio.ui.summary import ModelSummary, totals_text
+
+FILE_FILTER = "LayerStudio projects (*.lsproj);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """One window, one project at a time."""
+
+    def __init__(self, settings: QSettings | None = None, project: Project | None = None):
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.recent = RecentFiles(self.settings)
+        self.undo_stack = QUndoStack(self)
+        self.scene = GraphScene(self.undo_stack, self)
+        self.view = CanvasView(self.scene)
+        self.setCentralWidget(self.view)
+        self.palette = Palette()
+        self.properties = PropertyEditor(self.undo_stack)
+        self.summary = ModelSummary()
+        self._dock("Layers", self.palette, Qt.LeftDockWidgetArea, 210)
+        self._dock("Properties", self.properties, Qt.RightDockWidgetArea, 360)
+        self._dock("Model summary", self.summary, Qt.RightDockWidgetArea, 360)
+        self.totals_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.totals_label)
+        self.project: Project | None = None
+        self.analysis: ModelAnalysis | None = None
+        from studio.ui.actions import build_actions
+        self.actions_by_name: dict[str, QAction] = build_actions(self)
+        self.view.layer_dropped.connect(self.add_layer)
+        self.palette.layer_activated.connect(self.add_layer_after_selection)
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.summary.node_clicked.connect(self.select_node)
+        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.set_project(project or starter_project())
+        self.resize(1400, 860)
+
+    def _dock(self, title: str, widget, area, width: int) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        widget.setMinimumWidth(width)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # -- the project ----------------------------------------------------------------------------
+    def set_project(self, project: Project) -> None:
+        """Show `project` (replacing the current one, whose undo history is dropped)."""
+        if self.analysis is not None:
+            self.analysis.detach()
+            self.analysis.updated.disconnect(self._on_analysis)
+        self.project = project
+        self.analysis = ModelAnalysis(project.graph)
+        self.undo_stack.clear()
+        self.scene.set_document(project.graph, self.analysis)
+        self.properties.set_document(project.graph, self.analysis)
+        self.summary.set_document(self.analysis)
+        self.analysis.updated.connect(self._on_analysis)
+        self._on_analysis(self.analysis.current)
+        self._update_title()
+        self.view.fit_all()
+
+    @property
+    def graph(self):
+        return self.project.graph
+
+    def _update_title(self, *_args) -> None:
+        name = os.path.basename(self.project.path) if self.project and self.project.path else "Untitled"
+        self.setWindowTitle(f"{name}[*] — LayerStudio")
+        self.setWindowModified(not self.undo_stack.isClean())
+
+    def _on_analysis(self, analysis) -> None:
+        layers = sum(1 for n in self.graph.nodes.values() if n.type != "Input")
+        self.totals_label.setText(totals_text(analysis, layers) + "  ")
+        problems = analysis.problems + [f"{self.graph.nodes[n].name}: {e}" for n, e in analysis.errors.items()]
+        if problems:
+            self.statusBar().showMessage("⚠ " + problems[0], 8000)
+
+    def maybe_save(self) -> bool:
+        """Ask what to do with unsaved changes; False means the user cancelled."""
+        if self.undo_stack.isClean():
+            return True
+        answer = QMessageBox.warning(self, "Unsaved changes", "The project has unsaved changes. Save them?",
+                                     QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+                                     QMessageBox.Save)
+        if answer == QMessageBox.Save:
+            return self.save()
+        return answer == QMessageBox.Discard
+
+    def new_project(self) -> None:
+        if self.maybe_save():
+            self.set_project(starter_project(blank=True))
+
+    def open_project(self, path: str | None = None) -> bool:
+        if not self.maybe_save():
+            return False
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open project", self._directory(), FILE_FILTER)
+            if not path:
+                return False
+        return self.load(path)
+
+    def load(self, path: str) -> bool:
+        """Load `path`; on failure show why and keep the current project as it is."""
+        try:
+            project = load_project(path)
+        except ProjectFileError as err:
+            QMessageBox.critical(self, "Cannot open project", str(err))
+            if not os.path.exists(path):
+                self.recent.remove(path)
+                self._refresh_recent_menu()
+            return False
+        self.set_project(project)
+        self.recent.add(path)
+        self._refresh_recent_menu()
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def save(self) -> bool:
+        if self.project.path is None:
+            return self.save_as()
+        return self._write(self.project.path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save project as", self._directory(), FILE_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".lsproj"):
+            path += ".lsproj"
+        return self._write(path)
+
+    def _write(self, path: str) -> bool:
+        try:
+            save_project(self.project, path)
+        except ProjectFileError as err:
+            QMessageBox.critical(self, "Cannot save project", str(err))
+            return False
+        self.undo_stack.setClean()
+        self.recent.add(path)
+        self._refresh_recent_menu()
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def _directory(self) -> str:
+        if self.project and self.project.path:
+            return os.path.dirname(self.project.path)
+        return str(example_path("").parent) if example_path("").parent.exists() else os.getcwd()
+
+    def _refresh_recent_menu(self) -> None:
+        from studio.ui.actions import fill_recent_menu
+        fill_recent_menu(self)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.maybe_save():
+            event.accept()
+        else:
+            event.ignore()
+
+    # -- editing --------------------------------------------------------------------------------
+    def add_layer(self, type_name: str, scene_pos: QPointF) -> str | None:
+        """Add a layer of `type_name` centred at `scene_pos` (a palette drop); returns its node id."""
+        try:
+            node = new_node(self.graph, type_name, self.scene.drop_position(scene_pos))
+        except Exception as err:  # a layer the engine cannot make with its starting values
+            self.statusBar().showMessage(f"Cannot add {type_name}: {err}", 8000)
+            return None
+        self.undo_stack.push(AddItemsCommand(self.graph, [node]))
+        self.select_node(node.id)
+        return node.id
+
+    def add_layer_after_selection(self, type_name: str) -> None:
+        """Double-click in the palette: add below the selected layer and wire it, or at the view centre."""
+        selected = self.scene.selected_node_ids()
+        source = selected[0] if len(selected) == 1 else None
+        if source is not None:
+            x, y = self.graph.nodes[source].position
+            pos = QPointF(x + 110, y + 84 + 76 + 42)
+        else:
+            pos = self.view.mapToScene(self.view.viewport().rect().center())
+        node = new_node(self.graph, type_name, self.scene.drop_position(pos))
+        self.undo_stack.beginMacro(f"Add {node.name}")
+        self.undo_stack.push(AddItemsCommand(self.graph, [node]))
+        if source is not None and self.graph.connection_problem(source, node.id, 0) is None:
+            self.undo_stack.push(AddWireCommand(self.graph, Wire(source, node.id, 0)))
+        self.undo_stack.endMacro()
+        self.select_node(node.id)
+
+    def select_node(self, node_id: str) -> None:
+        item = self.scene.node_items.get(node_id)
+        if item is None:
+            return
+        self.scene.clearSelection()
+        item.setSelected(True)
+        self.view.ensureVisible(item)
+
+    def _selection_changed(self) -> None:
+        ids = self.scene.selected_node_ids()
+        self.properties.show_node(ids[0] if len(ids) == 1 else None)
+        if len(ids) == 1:
+            self.scene.node_hovered(ids[0])
+
+    def delete_selection(self) -> None:
+        ids, wires = self.scene.selected_node_ids(), self.scene.selected_wires()
+        if ids or wires:
+            self.undo_stack.push(RemoveItemsCommand(self.graph, ids, wires))
+
+    def copy_selection(self) -> bool:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return False
+        data = QMimeData()
+        payload = json.dumps(copy_selection(self.graph, ids))
+        data.setData(MIME_TYPE, payload.encode("utf-8"))
+        QApplication.clipboard().setMimeData(data)
+        return True
+
+    def cut_selection(self) -> None:
+        if self.copy_selection():
+            self.delete_selection()
+
+    def paste(self) -> None:
+        data = QApplication.clipboard().mimeData()
+        if data is None or not data.hasFormat(MIME_TYPE):
+            self.statusBar().showMessage("Nothing to paste: copy some layers first.", 5000)
+            return
+        try:
+            nodes, wires = paste_plan(self.graph, json.loads(bytes(data.data(MIME_TYPE)).decode("utf-8")))
+        except (GraphError, ValueError) as err:
+            self.statusBar().showMessage(str(err), 8000)
+            return
+        if not nodes:
+            return
+        self.undo_stack.push(AddItemsCommand(self.graph, nodes, wires, text=f"Paste {len(nodes)} layer(s)"))
+        self.scene.clearSelection()
+        for node in nodes:
+            self.scene.node_items[node.id].setSelected(True)
+
+    def select_all(self) -> None:
+        for item in self.scene.node_items.values():
+            item.setSelected(True)
+
+    def auto_arrange(self) -> None:
+        try:
+            after = layered_positions(self.graph)
+        except GraphError as err:
+            self.statusBar().showMessage(str(err), 8000)
+            return
+        before = {nid: self.graph.nodes[nid].position for nid in after}
+        if after and after != before:
+            self.undo_stack.push(MoveNodesCommand(self.graph, before, after, text="Auto-arrange"))
+        self.view.fit_all()
+
+    def toggle_output(self) -> None:
+        """Mark the selected layers as the model's outputs (or unmark them)."""
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return
+        current = self.graph.model_outputs()
+        if all(i in self.graph.outputs for i in ids):
+            outputs = [o for o in self.graph.outputs if o not in ids]
+        else:
+            outputs = (self.graph.outputs or current) + [i for i in ids if i not in current]
+        self.undo_stack.push(SetOutputsCommand(self.graph, outputs))
