@@ -19,14 +19,18 @@ from engine import (
     saving,
     utils,
 )
-from engine.layers import Input, Layer
+from engine.layers import Input, InputSpec, Layer
+from engine.losses import Loss
+from engine.metrics import Metric
 from engine.models import Model, Sequential
+from engine.optimizers import Optimizer
+from engine.symbolic import KerasTensor
 from engine.variables import Variable
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "Layer", "Model", "Sequential", "Variable", "activations", "backend", "callbacks", "constraints",
-    "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "saving",
-    "utils",
+    "Input", "InputSpec", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Sequential",
+    "Variable", "activations", "backend", "callbacks", "constraints", "initializers", "layers", "losses",
+    "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils",
 ]

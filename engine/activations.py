@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine import ops
-from engine.serialization import unknown_message
+from engine.serialization import unknown_identifier
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
@@ -106,7 +106,7 @@ def get(identifier):
     if isinstance(identifier, str):
         fn = REGISTRY.get(identifier)
         if fn is None:
-            raise ValueError(unknown_message(identifier, REGISTRY, "activation function"))
+            raise unknown_identifier(identifier, REGISTRY, "activation function")
         return fn
     if callable(identifier):
         return identifier

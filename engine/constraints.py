@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import backend
-from engine.serialization import lookup, serialize_object
+from engine.serialization import get_object, serialize_object
 
 
 class Constraint:
@@ -71,7 +71,7 @@ REGISTRY = {"MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm, "MinMaxN
 
 
 def get(identifier):
-    return lookup(identifier, REGISTRY, "constraint")
+    return get_object(identifier, REGISTRY, "constraint")
 
 
 def serialize(constraint):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from engine import backend
-from engine.serialization import lookup, serialize_object
+from engine.serialization import get_object, serialize_object
 
 
 class Initializer:
@@ -230,7 +230,7 @@ def get(identifier):
     if isinstance(identifier, (np.ndarray, list)) and not isinstance(identifier, dict):
         value = np.asarray(identifier)
         return lambda shape, dtype=None: np.broadcast_to(value, shape).astype(_dtype(dtype))
-    return lookup(identifier, REGISTRY, "initializer")
+    return get_object(identifier, REGISTRY, "initializer")
 
 
 def serialize(initializer) -> dict | str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine import ops
-from engine.serialization import lookup, serialize_object
+from engine.serialization import get_object, serialize_object
 
 
 class Regularizer:
@@ -61,7 +61,7 @@ REGISTRY = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1_l2": L1L2,
 
 
 def get(identifier):
-    return lookup(identifier, REGISTRY, "regularizer")
+    return get_object(identifier, REGISTRY, "regularizer")
 
 
 def serialize(regularizer):

@@ -1,45 +1,86 @@
-"""Keras's `{"module", "class_name", "config", "registered_name"}` form, and looking objects up by name."""
+"""Objects to and from Keras 3's config dicts (losses, metrics, initializers, ...), and resolving names.
+
+Keras writes a class as `{"module", "class_name", "config", "registered_name"}` and a function as
+`{"module": "builtins", "class_name": "function", "config": <name>, "registered_name": "function"}`.
+Reading looks names up in a table (and `custom_objects`): nothing in a config can run code.
+"""
 
 from __future__ import annotations
 
 import difflib
+import inspect
+
+# Classes Keras does not export publicly, so it writes their private module path.
+_PRIVATE_MODULES = {"LossFunctionWrapper": "keras.src.losses.losses"}
 
 
-def serialize_object(obj, module: str) -> dict | str | None:
-    """An object as Keras 3 writes it in a config; plain functions by their name."""
+def serialize_object(obj, module: str):
+    """`obj` (an instance with `get_config`, or a function) as Keras 3 writes it."""
     if obj is None:
         return None
-    if hasattr(obj, "get_config"):
-        return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(),
-                "registered_name": None}
-    return getattr(obj, "__name__", str(obj))
+    if inspect.isfunction(obj) or inspect.isbuiltin(obj):
+        return {"module": "builtins", "class_name": "function", "config": obj.__name__,
+                "registered_name": "function"}
+    cls = type(obj)
+    if cls.__module__.startswith("engine."):
+        module_name = _PRIVATE_MODULES.get(cls.__name__, module)
+        registered = cls.__name__ if cls.__name__ in _PRIVATE_MODULES else None
+    else:
+        module_name = cls.__module__
+        registered = getattr(cls, "_registered_name", cls.__name__)
+    return {"module": module_name, "class_name": cls.__name__, "config": obj.get_config(),
+            "registered_name": registered}
 
 
-def lookup(identifier, registry: dict, kind: str, instantiate: bool = True):
-    """Resolve a name, a config dict, a class or an instance against `registry` (name -> class/function)."""
+def unknown_identifier(name, table: dict, kind: str) -> ValueError:
+    """A ValueError naming the unknown identifier, close matches, and the known names."""
+    close = difflib.get_close_matches(str(name), list(table), n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    known = ", ".join(sorted(k for k in table if k == k.lower()))
+    return ValueError(f"Could not interpret {kind} identifier: {name!r}.{hint} "
+                      f"Known {kind} names: {known} (or their class names).")
+
+
+def deserialize_object(config, table: dict, kind: str, custom_objects: dict | None = None):
+    """The object (class instance or function) a name or config dict describes."""
+    custom = dict(custom_objects or {})
+    if isinstance(config, str):
+        found = custom.get(config, table.get(config))
+        if found is None:
+            raise unknown_identifier(config, table, kind)
+        return found
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Could not interpret {kind} config: expected a name or a dict with 'class_name', "
+                         f"received {config!r:.200}")
+    class_name = config["class_name"]
+    inner = config.get("config", {})
+    if class_name == "function":
+        name = inner if isinstance(inner, str) else config.get("registered_name")
+        found = custom.get(name, table.get(name))
+        if found is None:
+            raise unknown_identifier(name, table, kind)
+        return found
+    registered = config.get("registered_name")
+    cls = custom.get(registered) or custom.get(class_name) or table.get(class_name)
+    if cls is None:
+        raise unknown_identifier(class_name, table, kind)
+    if not inspect.isclass(cls):
+        return cls
+    if "custom_objects" in inspect.signature(cls.from_config).parameters:
+        return cls.from_config(inner or {}, custom_objects=custom_objects)
+    return cls.from_config(inner or {})
+
+
+def get_object(identifier, table: dict, kind: str):
+    """Keras's `get`: None, a name, a config dict, a class (instantiated) or a callable (passed through)."""
     if identifier is None:
         return None
-    if isinstance(identifier, dict):
-        name = identifier.get("class_name")
-        config = identifier.get("config") or {}
-        target = registry.get(name)
-        if target is None:
-            raise ValueError(unknown_message(name, registry, kind))
-        return target.from_config(config) if hasattr(target, "from_config") else target
-    if isinstance(identifier, str):
-        target = registry.get(identifier)
-        if target is None:
-            raise ValueError(unknown_message(identifier, registry, kind))
-        return target() if instantiate and isinstance(target, type) else target
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
+    if isinstance(identifier, (dict, str)):
+        obj = deserialize_object(identifier, table, kind)
+    else:
+        obj = identifier
+    if inspect.isclass(obj):
+        return obj()
+    if callable(obj):
+        return obj
     raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
-
-
-def unknown_message(name, registry: dict, kind: str) -> str:
-    close = difflib.get_close_matches(str(name), list(registry), n=3)
-    hint = f" Did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
-    known = ", ".join(sorted(k for k in registry if k.islower() or "_" in k)) or ", ".join(sorted(registry))
-    return f"Unknown {kind}: {name!r}.{hint} Known {kind}s: {known}."

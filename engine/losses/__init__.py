@@ -37,7 +37,7 @@ from engine.losses.regression import (
     mean_squared_logarithmic_error,
 )
 from engine.losses.segmentation import Dice, Tversky, dice, tversky
-from engine.losses.serialization import deserialize_object, get_object, serialize_object
+from engine.serialization import deserialize_object, get_object, serialize_object
 
 # Short names Keras users know (Keras 3 keeps them as legacy aliases).
 mse = MSE = mean_squared_error

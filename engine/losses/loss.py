@@ -7,8 +7,6 @@ number of loss values, "sum" does not divide, "mean_with_sample_weight" divides 
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from engine import backend, ops
@@ -22,13 +20,6 @@ def standardize_reduction(reduction):
     if reduction not in REDUCTIONS:
         raise ValueError(f"Invalid value for argument `reduction`: {reduction!r}. Expected one of {REDUCTIONS}")
     return reduction
-
-
-def to_snake_case(name: str) -> str:
-    """`MeanSquaredError` -> `mean_squared_error`, `AUC` -> `auc`, as Keras derives default names."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _ndim(x) -> int:
@@ -146,7 +137,7 @@ class Loss:
     """Base class of losses: subclasses implement `call(y_true, y_pred)` returning per-sample losses."""
 
     def __init__(self, name: str | None = None, reduction="sum_over_batch_size", dtype=None):
-        self.name = name or backend.unique_name(to_snake_case(type(self).__name__))
+        self.name = name or backend.unique_name(backend.to_snake_case(type(self).__name__))
         self.reduction = standardize_reduction(reduction)
         self._dtype = str(np.dtype(dtype or backend.floatx()))
 
@@ -192,7 +183,7 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self) -> dict:
-        from engine.losses.serialization import serialize_object
+        from engine.serialization import serialize_object
 
         config = super().get_config()
         config["fn"] = serialize_object(self.fn, "keras.losses")

@@ -7,8 +7,8 @@ resolve, since the right accuracy depends on the shapes of the targets).
 
 from __future__ import annotations
 
+from engine.backend import to_snake_case
 from engine.losses.hinge import categorical_hinge, hinge, squared_hinge
-from engine.losses.loss import to_snake_case
 from engine.losses.probabilistic import (
     binary_crossentropy,
     binary_focal_crossentropy,
@@ -26,7 +26,6 @@ from engine.losses.regression import (
     mean_squared_error,
     mean_squared_logarithmic_error,
 )
-from engine.losses.serialization import deserialize_object, get_object, serialize_object
 from engine.metrics.accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,
@@ -75,6 +74,7 @@ from engine.metrics.regression_metrics import (
     R2Score,
     RootMeanSquaredError,
 )
+from engine.serialization import deserialize_object, get_object, serialize_object
 
 ALL_OBJECTS = (
     Metric, Mean, Sum, MeanMetricWrapper,

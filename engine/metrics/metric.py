@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import backend
-from engine.losses.loss import to_snake_case
+from engine.backend import to_snake_case
 from engine.ops.core import value_of
 from engine.variables import Variable
 

@@ -6,8 +6,8 @@ import numpy as np
 
 from engine.autodiff import no_grad
 from engine.losses.loss import squeeze_or_expand_to_same_rank
-from engine.losses.serialization import serialize_object
 from engine.metrics.metric import Metric, as_array, to_result
+from engine.serialization import serialize_object
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype) -> tuple[np.ndarray, np.ndarray | None]:

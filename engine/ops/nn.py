@@ -249,7 +249,8 @@ def sparse_categorical_crossentropy(target, output, from_logits: bool = False, a
     labels = _arr(target)
     if labels.ndim == out_v.ndim and labels.shape[-1] == 1:
         labels = labels[..., 0]
-    if labels.shape != out_v.shape[:-1]:
+    class_axis = axis % out_v.ndim
+    if labels.shape != out_v.shape[:class_axis] + out_v.shape[class_axis + 1:]:
         raise ValueError(
             f"Arguments `target` and `output` must have the same shape up until the last dimension: "
             f"target.shape={_arr(target).shape}, output.shape={out_v.shape}")
@@ -260,6 +261,8 @@ def sparse_categorical_crossentropy(target, output, from_logits: bool = False, a
         raise ValueError(f"Label {bad} is out of range: the model predicts {num_classes} classes "
                          f"(0..{num_classes - 1})")
     t = np.eye(num_classes, dtype=out_v.dtype)[labels]
+    if axis not in (-1, out_v.ndim - 1):
+        t = np.moveaxis(t, -1, axis)
     return _crossentropy_with_target(t, output, from_logits, axis)
 
 

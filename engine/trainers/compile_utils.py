@@ -11,6 +11,7 @@ import numpy as np
 
 from engine import losses as losses_module
 from engine import metrics as metrics_module
+from engine.backend import to_snake_case
 from engine.symbolic import flatten
 
 
@@ -40,7 +41,7 @@ def resolve_metric(identifier, y_true, y_pred):
     elif isinstance(metric, metrics_module.Metric):
         name = metric.name
     else:
-        name = getattr(metric, "__name__", type(metric).__name__)
+        name = to_snake_case(getattr(metric, "__name__", type(metric).__name__))
     if not isinstance(metric, metrics_module.Metric):
         metric = metrics_module.MeanMetricWrapper(metric, name=name)
     metric.name = name

@@ -136,3 +136,11 @@ def test_numpy_interop():
     assert np.asarray(t).shape == (1, 2)
     assert float(ops.sum(t)) == 3.0
     np.testing.assert_array_equal(ops.convert_to_numpy(ops.one_hot(np.array([1, 0]), 3)), [[0, 1, 0], [1, 0, 0]])
+
+
+def test_sparse_crossentropy_on_a_class_axis_other_than_the_last():
+    z = N(2, 3, 4)  # classes on axis 1
+    labels = np.array([[0, 2, 1, 1], [2, 2, 0, 1]])
+    moved = ops.sparse_categorical_crossentropy(labels, np.moveaxis(z, 1, -1), from_logits=True).value
+    on_axis_1 = ops.sparse_categorical_crossentropy(labels, z, from_logits=True, axis=1).value
+    np.testing.assert_allclose(on_axis_1, moved, rtol=1e-6)
