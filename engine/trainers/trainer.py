@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from engine import metrics as metrics_module
@@ -9,6 +11,15 @@ from engine import optimizers as optimizers_module
 from engine.autodiff import gradients, no_grad
 from engine.symbolic import flatten, pack_like
 from engine.trainers import compile_utils, data_adapter
+
+
+def _quiet_numpy(step):
+    """Overflow in a diverging run shows as a NaN/inf loss (see TerminateOnNaN), not as NumPy warnings."""
+    @functools.wraps(step)
+    def quiet(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return step(*args, **kwargs)
+    return quiet
 
 
 class Trainer:
@@ -103,6 +114,7 @@ class Trainer:
         weights = sample_weight if isinstance(sample_weight, list) and len(names) > 1 else [sample_weight] * len(names)
         self._compiled_metrics.update_state(targets, outputs, weights)
 
+    @_quiet_numpy
     def train_step(self, data) -> dict:
         x, y, sample_weight = data
         y_pred = self(x, training=True)
@@ -115,6 +127,7 @@ class Trainer:
         self._update_metrics(y, y_pred, sample_weight)
         return self._logs()
 
+    @_quiet_numpy
     def test_step(self, data) -> dict:
         x, y, sample_weight = data
         with no_grad():
@@ -124,6 +137,7 @@ class Trainer:
         self._update_metrics(y, y_pred, sample_weight)
         return self._logs()
 
+    @_quiet_numpy
     def predict_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
         with no_grad():
