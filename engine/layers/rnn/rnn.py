@@ -123,7 +123,7 @@ class RNN(Layer):
         order = range(len(steps) - 1, -1, -1) if self.go_backwards else range(len(steps))
         outputs, previous = [], None
         for t in order:
-            output, new_states = self.cell(steps[t], states if not self.single_state else states[0], **kwargs)
+            output, new_states = self.cell(steps[t], states, **kwargs)
             new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
             if mask is not None:
                 keep = mask[:, t:t + 1]
