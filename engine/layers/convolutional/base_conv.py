@@ -22,7 +22,7 @@ def standardize_padding(value, allow_causal: bool = False) -> str:
 
 
 def windows_output_shape(input_shape, channels_out, window, strides, padding: str, data_format: str,
-                         dilation_rate=None) -> tuple:
+                         dilation_rate=None, what: str = "kernel") -> tuple:
     """Output shape of a convolution or pooling window over `input_shape`; unknown (None) sizes stay None.
 
     Raises a ValueError naming the shapes when a "valid" window does not fit in the input.
@@ -44,7 +44,11 @@ def windows_output_shape(input_shape, channels_out, window, strides, padding: st
         else:  # "same" and "causal"
             sizes.append((n - 1) // s + 1)
     if any(n is not None and n <= 0 for n in sizes):
-        raise ValueError(f"the window of size {tuple(window)} (dilation_rate={tuple(dilation_rate)}) is larger than "
+        if what == "kernel":
+            what = f"kernel {tuple(window)} (dilation_rate={tuple(dilation_rate)})"
+        else:
+            what = f"{what} {tuple(window)}"
+        raise ValueError(f"the {what} is larger than "
                          f"the input's spatial shape {tuple(spatial)} with padding='valid', so the output would be "
                          f"empty. Received input_shape={input_shape}, strides={tuple(strides)}.")
     if data_format == "channels_last":

@@ -34,7 +34,7 @@ class BasePooling(Layer):
     def compute_output_shape(self, input_shape):
         channels = tuple(input_shape)[-1 if self.data_format == "channels_last" else 1]
         return windows_output_shape(input_shape, channels, self.pool_size, self.strides, self.padding,
-                                    self.data_format)
+                                    self.data_format, what="pool")
 
     def get_config(self) -> dict:
         return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,

@@ -1,0 +1,145 @@
+"""Training throughput of a small CNN (28x28x1 -> Conv2D 32 3x3 relu -> MaxPool 2 -> Conv2D 64 3x3 relu ->
+MaxPool 2 -> Flatten -> Dense 10 softmax; sparse categorical cross-entropy, RMSprop, batch 128, 2,048 random
+samples): our engine side by side with PyTorch eager CPU and Keras (torch backend) when installed.
+
+Run: python tests/benchmarks/bench_cnn.py [--samples 2048] [--epochs 2] [--repeats 3] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+# this checkout's engine, even when another copy is installed (e.g. `pip install -e` elsewhere)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+CLASSES, BATCH = 10, 128
+
+
+def data(samples: int):
+    rng = np.random.default_rng(0)
+    return rng.random((samples, 28, 28, 1), dtype=np.float32), rng.integers(0, CLASSES, samples)
+
+
+def build_engine_model():
+    import engine as keras
+    from engine import layers
+
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dense(CLASSES, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.RMSprop(), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def bench_engine(x, y, epochs: int) -> float:
+    model = build_engine_model()
+    model.fit(x[:BATCH * 2], y[:BATCH * 2], batch_size=BATCH, epochs=1, verbose=0)  # warm-up
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True)
+    return len(x) * epochs / (time.perf_counter() - start)
+
+
+def bench_torch(x, y, epochs: int) -> float | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 5 * 5, CLASSES))
+    # Keras's RMSprop: rho 0.9, epsilon 1e-7 (torch adds it outside the square root: a negligible difference)
+    optimizer = torch.optim.RMSprop(net.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()  # softmax + cross-entropy on the logits, as Keras fuses them
+    xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))  # NHWC -> NCHW, once
+    yt = torch.from_numpy(y)
+
+    def run(n_epochs: int, limit: int):
+        for _ in range(n_epochs):
+            order = torch.randperm(limit)
+            for start in range(0, limit, BATCH):
+                idx = order[start:start + BATCH]
+                optimizer.zero_grad()
+                loss = loss_fn(net(xt[idx]), yt[idx])
+                loss.backward()
+                optimizer.step()
+
+    run(1, BATCH * 2)
+    start = time.perf_counter()
+    run(epochs, len(x))
+    return len(x) * epochs / (time.perf_counter() - start)
+
+
+def bench_keras(x, y, epochs: int) -> float | None:
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    try:
+        import keras
+    except ImportError:
+        return None
+    layers = keras.layers
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dense(CLASSES, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.RMSprop(), loss="sparse_categorical_crossentropy")
+    model.fit(x[:BATCH * 2], y[:BATCH * 2], batch_size=BATCH, epochs=1, verbose=0)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
+    return len(x) * epochs / (time.perf_counter() - start)
+
+
+def profile_engine(x, y, epochs: int, top: int = 25) -> None:
+    """Where our engine's training time goes, by cumulative and by own time."""
+    model = build_engine_model()
+    model.fit(x[:BATCH * 2], y[:BATCH * 2], batch_size=BATCH, epochs=1, verbose=0)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=2048)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3, help="rounds; each runs every framework once")
+    parser.add_argument("--profile", action="store_true", help="profile our engine's fit instead")
+    args = parser.parse_args()
+    x, y = data(args.samples)
+    if args.profile:
+        profile_engine(x, y, args.epochs)
+        return
+    results: dict[str, list[float]] = {"engine": [], "torch": [], "keras": []}
+    for _ in range(args.repeats):  # interleaved, so machine noise hits every framework alike
+        for name, bench in (("engine", bench_engine), ("torch", bench_torch), ("keras", bench_keras)):
+            value = bench(x, y, args.epochs)
+            if value is not None:
+                results[name].append(value)
+    best = {name: max(values) for name, values in results.items() if values}
+    median = {name: float(np.median(values)) for name, values in results.items() if values}
+    print(f"CNN 28x28x1 conv32-pool-conv64-pool-dense10, batch {BATCH}, {args.samples} samples x {args.epochs} "
+          f"epochs (best and median of {args.repeats})")
+    for name in best:
+        print(f"  {name:7s} {best[name]:8.0f} samples/s best   {median[name]:8.0f} median")
+    for other in ("torch", "keras"):
+        if other in best:
+            print(f"  engine / {other}: {best['engine'] / best[other]:.2f}x best, "
+                  f"{median['engine'] / median[other]:.2f}x median")
+
+
+if __name__ == "__main__":
+    main()
