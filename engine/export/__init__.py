@@ -1,0 +1,6 @@
+"""`engine.export`: models in other formats. `export_onnx(model, path)` writes an ONNX file."""
+
+from engine.export.onnx_export import export_onnx, to_onnx_model
+from engine.export.registry import ONNXExportError
+
+__all__ = ["ONNXExportError", "export_onnx", "to_onnx_model"]

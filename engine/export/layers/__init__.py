@@ -1,0 +1,12 @@
+"""ONNX converters, one module per layer family; importing this package registers them all."""
+
+from engine.export.layers import (  # noqa: F401
+    convolution,
+    core,
+    merging,
+    models,
+    normalization,
+    pooling,
+    recurrent,
+    reshaping,
+)

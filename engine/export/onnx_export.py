@@ -1,0 +1,103 @@
+"""`export_onnx(model, path)`: a Sequential or functional model as an ONNX file (opset 17 by default).
+
+The graph is built in memory with `onnx.helper`, checked with `onnx.checker` (full check, with shape
+inference), and only then written: to a temporary file in the target directory, renamed over `path`
+at the end, so a failed export leaves no file and never a half-written one. Inputs and outputs keep
+the engine's layout (channels_last) and names (the input and output layers'); the batch axis is the
+symbolic dimension "batch".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from engine.export.graph import GraphBuilder, Value, value_info
+from engine.export.layers.models import (
+    check_convertible,
+    model_inputs,
+    model_output_names,
+    model_output_shapes,
+    run_model,
+)
+from engine.export.registry import ONNXExportError
+
+SUPPORTED_OPSETS = range(17, 22)
+_PROTOBUF_LIMIT = 2 ** 31 - 1
+
+
+def to_onnx_model(model, opset: int = 17) -> onnx.ModelProto:
+    """The checked ONNX model of `model` (nothing is written)."""
+    if opset not in SUPPORTED_OPSETS:
+        raise ValueError(f"ONNX export supports opsets {SUPPORTED_OPSETS.start} to {SUPPORTED_OPSETS.stop - 1}; "
+                         f"received opset={opset}.")
+    check_convertible(model)
+    graph = GraphBuilder(opset)
+    inputs = []
+    for name, shape, dtype in model_inputs(model):
+        inputs.append(Value(graph.reserve(name), shape, np.dtype(dtype)))
+    output_names = [graph.reserve(name) for name in model_output_names(model)]
+    outputs = run_model(graph, model, inputs)
+    shapes = model_output_shapes(model, outputs)
+    declared = []
+    for name, value, shape in zip(output_names, outputs, shapes):
+        graph.node("Identity", [value], [name])
+        declared.append(Value(name, shape, value.dtype))
+    nodes, initializers = _prune(graph, output_names)
+    onnx_graph = helper.make_graph(nodes, model.name, [value_info(v) for v in inputs],
+                                   [value_info(v) for v in declared], initializer=initializers)
+    opsets = [helper.make_opsetid("", opset)]
+    proto = helper.make_model(onnx_graph, opset_imports=opsets, producer_name="LayerStudio",
+                              ir_version=helper.find_min_ir_version_for(opsets))
+    proto.doc_string = f"{type(model).__name__} model '{model.name}' exported by LayerStudio's engine."
+    if proto.ByteSize() > _PROTOBUF_LIMIT:
+        raise ONNXExportError(f"Cannot export model '{model.name}': its weights exceed the 2 GB limit of a single "
+                              "ONNX file.")
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+    except onnx.checker.ValidationError as err:
+        raise ONNXExportError(f"The ONNX graph built for model '{model.name}' failed onnx.checker (an exporter "
+                              f"bug; please report it): {err}") from err
+    return proto
+
+
+def export_onnx(model, path, opset: int = 17) -> onnx.ModelProto:
+    """Write `model` to `path` as ONNX; returns the model proto. Raises `ONNXExportError` (naming the
+    layer and its class) for what ONNX cannot express, before anything is written."""
+    proto = to_onnx_model(model, opset=opset)
+    _write_atomically(proto.SerializeToString(), os.fspath(path))
+    return proto
+
+
+def _prune(graph: GraphBuilder, outputs: list[str]):
+    """The nodes and initializers the outputs depend on (transposes made redundant are dropped)."""
+    needed = set(outputs)
+    kept = []
+    for node in reversed(graph.nodes):
+        if any(name in needed for name in node.output):
+            kept.append(node)
+            needed.update(name for name in node.input if name)
+    kept.reverse()
+    return kept, [t for t in graph.initializers if t.name in needed]
+
+
+def _write_atomically(data: bytes, path: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"Cannot write the ONNX file '{path}': the directory '{directory}' does not exist.")
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
