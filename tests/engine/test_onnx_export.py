@@ -343,6 +343,16 @@ def test_multi_input_multi_output_functional_model(tmp_path):
     assert len(shared_kernels) == 2  # one kernel and one bias for the two calls of the shared layer
 
 
+def test_functional_model_nested_in_a_functional_model(tmp_path):
+    a, b = engine.Input((4,)), engine.Input((4,))
+    inner = engine.Model([a, b], [layers.Add()([layers.Dense(3)(a), layers.Dense(3)(b)]), layers.Dense(2)(a)],
+                         name="inner")
+    x = engine.Input((4,), name="x")
+    summed, projected = inner([x, layers.Dense(4, activation="relu")(x)])
+    model = engine.Model(x, [layers.Dense(1)(summed), projected])
+    check_export(model, normal((3, 4)), tmp_path)
+
+
 def test_trained_model_matches_after_fit(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(32, 6, 2)).astype("float32")

@@ -97,12 +97,15 @@ def recurrent(graph: GraphBuilder, layer, sequences: Value, initial_state=None, 
             raise unsupported(layer, f"it expects {spec.states} initial state tensor(s); received {len(states)}.")
         inputs += [graph.unsqueeze(graph.cast(s, sequences.dtype), [0]) for s in states]
     time_major = graph.transpose(sequences, (1, 0, 2))
-    outputs = graph.node(spec.op_type, [time_major, *inputs], 1 + spec.states, hidden_size=units,
+    # outputs Y (the sequence), Y_h and for LSTM Y_c; "" leaves an unused one uncomputed
+    names = [graph.fresh("Y") if layer.return_sequences else "", graph.fresh("Y_h")]
+    names += [graph.fresh("Y_c") if layer.return_state else ""] * (spec.states - 1)
+    outputs = graph.node(spec.op_type, [time_major, *inputs], names, hidden_size=units,
                          direction="reverse" if layer.go_backwards else "forward",
                          linear_before_reset=int(layer.cell.reset_after) if isinstance(layer.cell, GRUCell) else None,
                          **_activations(layer))
     dtype = sequences.dtype
-    final = [graph.squeeze(Value(name, (1, batch, units), dtype), [0]) for name in outputs[1:]]
+    final = [graph.squeeze(Value(name, (1, batch, units), dtype), [0]) for name in outputs[1:] if name]
     if layer.return_sequences:
         y = graph.squeeze(Value(outputs[0], (steps, 1, batch, units), dtype), [1])
         if layer.go_backwards != flip:
