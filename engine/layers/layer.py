@@ -160,6 +160,25 @@ class Layer:
         for variable, value in zip(own, arrays):
             variable.assign(value)
 
+    def save_own_variables(self, store) -> None:
+        """Write this layer's own variables (not its sublayers') as `store["0"]`, `store["1"]`..., as Keras."""
+        for i, variable in enumerate(self._trainable_variables + self._non_trainable_variables):
+            store[str(i)] = variable.value
+
+    def load_own_variables(self, store) -> None:
+        """Read what `save_own_variables` wrote; counts and shapes are checked before anything changes."""
+        own = self._trainable_variables + self._non_trainable_variables
+        if len(store.keys()) != len(own):
+            raise ValueError(f"Layer '{self.name}' expected {len(own)} variables, but received {len(store.keys())} "
+                             f"variables during loading. Expected: {[v.name for v in own]}")
+        values = [store[str(i)] for i in range(len(own))]
+        for i, (variable, value) in enumerate(zip(own, values)):
+            if tuple(variable.shape) != tuple(np.shape(value)):
+                raise ValueError(f"Layer '{self.name}': weight '{variable.name}' (vars/{i}) has shape "
+                                 f"{tuple(variable.shape)}, but the saved value has shape {tuple(np.shape(value))}")
+        for variable, value in zip(own, values):
+            variable.assign(value)
+
     def count_params(self) -> int:
         if not self.built:
             raise ValueError(

@@ -4,7 +4,19 @@ from engine.models.functional import Functional
 from engine.models.model import Model
 from engine.models.sequential import Sequential
 
-__all__ = ["Functional", "Model", "Sequential", "clone_model", "model_from_config"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_config", "save_model"]
+
+
+def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
+    """A model from a `.keras` file (see `engine.saving.load_model`)."""
+    from engine.saving.saving_lib import load_model as load
+    return load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+
+
+def save_model(model, filepath, overwrite: bool = True, **kwargs) -> None:
+    """Write `model` to a `.keras` file (see `engine.saving.save_model`)."""
+    from engine.saving.saving_lib import save_model as save
+    save(model, filepath, overwrite=overwrite, **kwargs)
 
 
 def model_from_config(config: dict, custom_objects: dict | None = None):

@@ -3,7 +3,10 @@ and write `call` for anything else."""
 
 from __future__ import annotations
 
-from engine.layers.layer import Layer
+import numpy as np
+
+from engine.autodiff import no_grad
+from engine.layers.layer import Layer, _as_shape_structure, map_shapes
 from engine.trainers.trainer import Trainer
 
 
@@ -49,3 +52,49 @@ class Model(Trainer, Layer):
     def layer_output_shapes(self) -> dict[str, object]:
         """Output shape of each layer by name, where known (for summaries and the studio)."""
         return {}
+
+    # -- saving (engine.saving does the work) ----------------------------------------------
+    def save(self, filepath, overwrite: bool = True, zipped: bool | None = None, **kwargs) -> None:
+        """Write the model to a `.keras` file that real Keras 3 can load."""
+        from engine.saving.saving_lib import save_model
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite: bool = True, max_shard_size=None) -> None:
+        """Write the weights (and optimizer state) to a `.weights.h5` file in Keras's layout."""
+        from engine.saving.saving_lib import save_weights
+        save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath, skip_mismatch: bool = False, **kwargs) -> None:
+        """Read weights from a `.weights.h5` or `.keras` file; on an error nothing changes."""
+        from engine.saving.saving_lib import load_weights
+        if kwargs:
+            raise ValueError(f"Invalid keyword arguments: {kwargs}")
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def get_compile_config(self) -> dict:
+        """The `compile()` arguments in Keras's `compile_config` form ({} if not compiled)."""
+        if not self.compiled:
+            return {}
+        from engine.saving.compile_config import serialize_compile_config
+        return serialize_compile_config(self)
+
+    def compile_from_config(self, config: dict, custom_objects: dict | None = None) -> None:
+        """Compile as `get_compile_config()` describes, and create the optimizer's variables."""
+        from engine.saving.compile_config import deserialize_compile_config
+        self.compile(**deserialize_compile_config(config, custom_objects))
+        if self.built and self.optimizer is not None:
+            self.optimizer.build(self.trainable_variables)
+
+    def build_from_config(self, config: dict) -> None:
+        """Create the weights for `get_build_config()`'s input shape: `build` if the model defines one,
+        otherwise one call on zeros so that every layer builds."""
+        if not config or self.built or config.get("input_shape") is None:
+            return
+        shape = _as_shape_structure(config["input_shape"])
+        if type(self).build is not Layer.build:
+            self._build(shape)
+            return
+        zeros = map_shapes(lambda s: np.zeros([1 if d is None else d for d in s], dtype=self.dtype), shape)
+        with no_grad():
+            self(zeros, training=False)
+        self._build_shapes = shape

@@ -1,10 +1,28 @@
-"""Objects to and from Keras 3's config dicts. Only registered classes are built: nothing executes code."""
+"""Objects to and from Keras 3's config dicts. Only registered classes are built: nothing executes code.
+
+A layer or model is written as `{"module", "class_name", "config", "registered_name", "build_config"}`
+(models also get `compile_config`). Reading looks the class up by name, rejects Python code (`Lambda`
+layers, `__lambda__` functions), drops the few keys newer Keras versions add with a no-op value, and
+reports any other unknown argument with the layer's name.
+"""
 
 from __future__ import annotations
 
 import inspect
 
 _CUSTOM_OBJECTS: dict[str, type] = {}
+
+# Keys newer Keras versions write that change nothing when they have these values: drop them if the
+# class does not take them. Any other value means a feature the engine does not have (an error).
+_HARMLESS_LAYER_KEYS = {
+    "quantization_config": (None,),
+    "lora_rank": (None,),
+    "lora_alpha": (None,),
+    "synchronized": (False,),
+    "optional": (False,),
+}
+# The same for initializer configs (Keras 3.13+ adds einsum axes to VarianceScaling and its presets).
+_HARMLESS_INITIALIZER_KEYS = {"input_axes": (None,), "output_axes": (None,)}
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
@@ -23,60 +41,185 @@ def get_registered_name(obj) -> str:
     return getattr(cls, "_registered_name", cls.__name__)
 
 
-def _module_of(obj) -> str:
+def get_registered_object(name: str, custom_objects: dict | None = None):
+    """The class registered (or passed in `custom_objects`) under `name`, or None."""
+    return (custom_objects or {}).get(name) or _CUSTOM_OBJECTS.get(name)
+
+
+def get_custom_objects() -> dict:
+    """The registry `register_keras_serializable` fills (a live dict, as in Keras)."""
+    return _CUSTOM_OBJECTS
+
+
+def _module_and_registered_name(obj) -> tuple[str, str | None]:
     from engine.layers.layer import Layer
-    from engine.models.model import Model
-    if isinstance(obj, Model):
-        return "keras" if type(obj).__name__ in ("Sequential", "Functional", "Model") else "builtins"
-    if isinstance(obj, Layer):
-        return "keras.layers"
-    return "builtins"
+    from engine.models.functional import Functional
+    from engine.models.sequential import Sequential
+    cls = type(obj)
+    custom = getattr(cls, "_registered_name", None)
+    if custom is not None:
+        return cls.__module__, custom
+    if cls is Sequential:
+        return "keras", None
+    if cls is Functional:
+        return "keras.src.models.functional", "Functional"
+    if isinstance(obj, Layer) and cls.__module__.startswith("engine.") and cls in builtin_classes().values():
+        return "keras.layers", None
+    return cls.__module__, cls.__name__
 
 
 def serialize_keras_object(obj) -> dict:
-    """`{"module", "class_name", "config", "registered_name", "build_config"}` as Keras writes a layer."""
-    config = {
-        "module": _module_of(obj),
-        "class_name": type(obj).__name__,
-        "config": obj.get_config(),
-        "registered_name": getattr(type(obj), "_registered_name", None),
-    }
+    """`{"module", "class_name", "config", "registered_name", "build_config"[, "compile_config"]}` as Keras."""
+    module, registered = _module_and_registered_name(obj)
+    config = {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(),
+              "registered_name": registered}
     build_config = obj.get_build_config() if hasattr(obj, "get_build_config") else None
     if build_config is not None:
         config["build_config"] = build_config
+    compile_config = obj.get_compile_config() if hasattr(obj, "get_compile_config") else None
+    if compile_config is not None:
+        config["compile_config"] = compile_config
     return config
 
 
 def builtin_classes() -> dict[str, type]:
     """The classes a config may name: every engine layer and model."""
     from engine import layers, models
-    classes = {name: getattr(layers, name) for name in dir(layers)
-               if inspect.isclass(getattr(layers, name))}
+    from engine.layers.layer import Layer
+    classes = {name: obj for name in dir(layers)
+               if inspect.isclass(obj := getattr(layers, name)) and issubclass(obj, Layer)}
     classes.update({"Sequential": models.Sequential, "Functional": models.Functional, "Model": models.Model})
     return classes
 
 
+def _describe(config: dict) -> str:
+    inner = config.get("config")
+    name = inner.get("name") if isinstance(inner, dict) else None
+    return f"layer '{name}' ({config.get('class_name')})" if name else f"class '{config.get('class_name')}'"
+
+
+def _reject_code(value, where: str) -> None:
+    """Refuse Python code anywhere in a config (lambdas are stored as marshalled bytecode)."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__lambda__":
+            raise ValueError(f"The config of {where} contains a Python lambda. Loading never executes code from "
+                             "a file, so lambdas are not supported; replace it with a named built-in or a "
+                             "registered function.")
+        for item in value.values():
+            _reject_code(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            _reject_code(item, where)
+
+
+def _init_parameters(cls) -> set[str] | None:
+    """Argument names `cls(...)` accepts, following `**kwargs` up to `Layer.__init__`; None if unknowable."""
+    from engine.layers.layer import Layer
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        parameters = inspect.signature(init).parameters
+        names.update(p for p, v in parameters.items() if v.kind in kinds)
+        if klass is Layer:
+            return names | {"input_dim", "input_shape", "batch_input_shape"}
+        if not any(v.kind == inspect.Parameter.VAR_KEYWORD for v in parameters.values()):
+            return names
+    return None
+
+
+def _drop_harmless_initializer_keys(value, where: str):
+    if isinstance(value, list):
+        return [_drop_harmless_initializer_keys(v, where) for v in value]
+    if not isinstance(value, dict):
+        return value
+    value = {k: _drop_harmless_initializer_keys(v, where) for k, v in value.items()}
+    if value.get("module") == "keras.initializers" and isinstance(value.get("config"), dict):
+        inner = dict(value["config"])
+        for key, harmless in _HARMLESS_INITIALIZER_KEYS.items():
+            if key in inner:
+                if inner[key] not in harmless:
+                    raise ValueError(f"The {value.get('class_name')} initializer of {where} has "
+                                     f"{key}={inner[key]!r}, which this engine does not support.")
+                del inner[key]
+        value["config"] = inner
+    return value
+
+
+def _checked_layer_config(cls, config: dict) -> tuple[dict, list[str]]:
+    """The inner config without harmless new keys, and the keys `cls.__init__` does not name.
+
+    A class may still take such a key through `**kwargs` (e.g. a deprecated argument it pops), so they
+    are passed on; if building then fails, the error names them.
+    """
+    from engine.models.model import Model
+    inner = _drop_harmless_initializer_keys(dict(config.get("config") or {}), _describe(config))
+    accepted = None if issubclass(cls, Model) else _init_parameters(cls)
+    if accepted is None:
+        return inner, []
+    for key in [k for k in inner if k not in accepted]:
+        if key in _HARMLESS_LAYER_KEYS and inner[key] in _HARMLESS_LAYER_KEYS[key]:
+            del inner[key]
+    return inner, [k for k in inner if k not in accepted]
+
+
+def _without_null_masks(layer_config):
+    """Keras records `mask=None` in the calls of nested models; the engine's models take no `mask`."""
+    if not isinstance(layer_config, dict) or not isinstance(layer_config.get("inbound_nodes"), list):
+        return layer_config
+    nodes = []
+    for node in layer_config["inbound_nodes"]:
+        kwargs = node.get("kwargs") if isinstance(node, dict) else None
+        if isinstance(kwargs, dict) and "mask" in kwargs and kwargs["mask"] is None:
+            node = {**node, "kwargs": {k: v for k, v in kwargs.items() if k != "mask"}}
+        nodes.append(node)
+    return {**layer_config, "inbound_nodes": nodes}
+
+
 def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
-    """Build the object a config describes, then build its weights from `build_config`."""
+    """Build the object a config describes, build its weights from `build_config`, compile from
+    `compile_config`."""
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Not a Keras object config (expected a dict with 'class_name'): {config!r:.200}")
     class_name = config["class_name"]
+    where = _describe(config)
+    if class_name == "Lambda":
+        raise ValueError(f"Cannot load {where}: Lambda layers hold Python code, and loading never executes code "
+                         "from a file. Rebuild the model with built-in or registered custom layers.")
+    _reject_code(config.get("config"), where)
     registered = config.get("registered_name")
     custom = {**_CUSTOM_OBJECTS, **(custom_objects or {})}
     cls = custom.get(registered) or custom.get(class_name) or builtin_classes().get(class_name)
     if cls is None:
         raise ValueError(
-            f"Unknown layer class '{class_name}'. If it is a custom layer, pass it in `custom_objects` "
+            f"Unknown layer class '{class_name}' ({where}). If it is a custom layer, pass it in `custom_objects` "
             "or decorate it with `@engine.saving.register_keras_serializable()`.")
-    inner = config.get("config", {})
-    if hasattr(cls, "from_config"):
-        if "custom_objects" in inspect.signature(cls.from_config).parameters:
-            obj = cls.from_config(inner, custom_objects=custom_objects)
+    inner, unnamed = _checked_layer_config(cls, config)
+    if isinstance(inner.get("layers"), list):
+        inner["layers"] = [_without_null_masks(layer) for layer in inner["layers"]]
+    try:
+        if hasattr(cls, "from_config"):
+            if "custom_objects" in inspect.signature(cls.from_config).parameters:
+                obj = cls.from_config(inner, custom_objects=custom_objects)
+            else:
+                obj = cls.from_config(inner)
         else:
-            obj = cls.from_config(inner)
-    else:
-        obj = cls(**inner)
+            obj = cls(**inner)
+    except (TypeError, ValueError) as err:
+        if unnamed:
+            listed = ", ".join(f"'{k}'={inner[k]!r:.60}" for k in unnamed)
+            raise ValueError(f"The config of {where} has argument(s) this engine does not know: {listed}. The "
+                             "file may come from a newer Keras version, or use a feature the engine does not "
+                             f"have. ({err})") from err
+        if inner.get("name") and f"'{inner['name']}'" in str(err):
+            raise  # the message already names the layer (e.g. a nested layer's own error)
+        raise ValueError(f"Could not create {where} from its config: {err}") from err
     build_config = config.get("build_config")
-    if build_config and hasattr(obj, "build_from_config"):
+    if build_config and hasattr(obj, "build_from_config") and not getattr(obj, "built", False):
         obj.build_from_config(build_config)
+    compile_config = config.get("compile_config")
+    if compile_config and hasattr(obj, "compile_from_config"):
+        obj.compile_from_config(compile_config, custom_objects=custom_objects)
     return obj
