@@ -47,7 +47,8 @@ class Node:
     input_tensors: list = field(default_factory=list)
 
     def __post_init__(self):
-        self.input_tensors = [t for t in flatten(self.call_args) if isinstance(t, KerasTensor)]
+        leaves = flatten(self.call_args) + flatten(self.call_kwargs)
+        self.input_tensors = [t for t in leaves if isinstance(t, KerasTensor)]
 
     @property
     def parent_nodes(self) -> list[Node]:

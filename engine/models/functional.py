@@ -79,7 +79,7 @@ class Functional(Model):
             values[id(tensor)] = value
         for node in self._nodes:
             args = _substitute(node.call_args, values)
-            outputs = node.layer(*args, **node.call_kwargs)
+            outputs = node.layer(*args, **_substitute(node.call_kwargs, values))
             for tensor, value in zip(node.outputs, flatten(outputs)):
                 values[id(tensor)] = value
         return pack_like(self._outputs_struct, [values[id(t)] for t in self.outputs])

@@ -153,3 +153,19 @@ def test_multi_output_history_and_evaluate_match_keras():
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-5, err_msg=key)
     np.testing.assert_allclose(our_eval, their_eval, rtol=1e-4)
     assert our_names == their_names
+
+
+def test_tensors_passed_as_keyword_arguments_are_graph_inputs():
+    sequence = engine.Input((5, 3))
+    h = engine.Input((4,))
+    c = engine.Input((4,))
+    out = layers.LSTM(4)(sequence, initial_state=[h, c])
+    model = engine.Model([sequence, h, c], out)
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=(2, 5, 3)).astype("float32"), np.zeros((2, 4), "float32"), np.zeros((2, 4), "float32")]
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.asarray(model.layers[-1](x[0])), rtol=1e-6)
+    x[1] = np.ones((2, 4), "float32")
+    assert not np.allclose(model.predict(x, verbose=0), np.asarray(model.layers[-1](x[0])))
+    clone = engine.models.Functional.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
