@@ -129,22 +129,27 @@ def _inner(shape, pads) -> tuple[slice, ...]:
     return (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], pads))
 
 
-def _im2col(xp: np.ndarray, w: _Windows) -> np.ndarray:
-    """Columns (batch, *out, *kernel, channels): the window of every output position, in one copy."""
-    rank = len(w.kernel)
-    cols = np.empty((xp.shape[0], *w.out, *w.kernel, xp.shape[-1]), dtype=xp.dtype)
-    if xp.shape[-1] == 1:  # one channel: a copy per kernel offset is fastest
+def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False) -> np.ndarray:
+    """Columns (batch * prod(out), kernel_volume * channels): the window of every output position, in one
+    copy; with `ones_column` a last column of ones lets the GEMM add the bias."""
+    rank, batch, channels = len(w.kernel), xp.shape[0], xp.shape[-1]
+    width = math.prod(w.kernel) * channels
+    matrix = np.empty((batch * math.prod(w.out), width + ones_column), dtype=xp.dtype)
+    if ones_column:
+        matrix[:, width] = 1
+    cols = matrix[:, :width].reshape(batch, *w.out, *w.kernel, channels)  # a view: axes are only split
+    if channels == 1:  # one channel: a copy per kernel offset is fastest
         lead = (slice(None),) * (1 + rank)
         for offset in w.offsets():
             cols[lead + offset] = xp[w.slices(offset)]
-        return cols
+        return matrix
     spans = tuple((k - 1) * d + 1 for k, d in zip(w.kernel, w.dilation))
     view = sliding_window_view(xp, spans, axis=tuple(range(1, rank + 1)))  # (batch, *positions, C, *spans)
     index = ((slice(None),) + tuple(slice(0, (n - 1) * s + 1, s) for n, s in zip(w.out, w.strides))
              + (slice(None),) + tuple(slice(None, None, d) for d in w.dilation))
     channels_last = (0, *range(1, rank + 1), *range(rank + 2, 2 * rank + 2), rank + 1)
     np.copyto(cols, view[index].transpose(channels_last))
-    return cols
+    return matrix
 
 
 def _col2im(cols: np.ndarray, w: _Windows, padded_shape) -> np.ndarray:
@@ -160,22 +165,26 @@ def _col2im(cols: np.ndarray, w: _Windows, padded_shape) -> np.ndarray:
 # -- grouped matrix product ------------------------------------------------------------------
 
 class _GroupedProduct:
-    """Columns (P, kk, C) times a kernel (kk, C // groups, F): each channel group meets its own filters.
+    """Columns (P, kk * C) times a kernel (kk, C // groups, F): each channel group meets its own filters.
 
-    With one group this is a single GEMM; with several it is one batched matmul over the groups.
-    `backward` gives the gradient of the columns, offset-major (kk, P, C) so that col2im reads contiguous
-    blocks, and the gradient of the kernel, from the output gradient (P, F).
+    With one group this is a single GEMM, which can also add a bias when the columns end with a column of
+    ones; with several groups it is one batched matmul over the groups. `backward` gives the gradient of
+    the columns, offset-major (kk, P, C) so that col2im reads contiguous blocks, the kernel's and the
+    folded bias's, all from the output gradient (P, F).
     """
 
-    def __init__(self, cols: np.ndarray, kernel: np.ndarray, groups: int):
-        p, kk, c = cols.shape
-        f = kernel.shape[-1]
+    def __init__(self, cols: np.ndarray, kernel: np.ndarray, groups: int, bias=None):
+        kk, f = math.prod(kernel.shape[:-2]), kernel.shape[-1]
+        p, c = cols.shape[0], kernel.shape[-2] * groups
         self.shape = (p, kk, c, f)
         self.groups = groups
         self.kernel = kernel
+        self.folded_bias = bias is not None
         if groups == 1:
-            self.a = cols.reshape(p, kk * c)
+            self.a = cols
             self.b = kernel.reshape(kk * c, f)
+            if self.folded_bias:
+                self.b = np.concatenate([self.b, np.reshape(bias, (1, f)).astype(self.b.dtype)])
         else:
             cg, fg = c // groups, f // groups
             self.a = cols.reshape(p, kk, groups, cg).transpose(2, 0, 1, 3).reshape(groups, p, kk * cg)
@@ -190,20 +199,24 @@ class _GroupedProduct:
     def backward(self, g2: np.ndarray, want_cols: bool, want_kernel: bool):
         p, kk, c, f = self.shape
         groups = self.groups
+        d_cols = d_kernel = d_bias = None
         if groups == 1:
-            d_cols = np.matmul(g2, self.kernel.reshape(kk, c, f).transpose(0, 2, 1)) if want_cols else None
-            d_kernel = (self.a.T @ g2).reshape(kk, c, f) if want_kernel else None
-            return d_cols, d_kernel
+            if want_cols:
+                d_cols = np.matmul(g2, self.kernel.reshape(kk, c, f).transpose(0, 2, 1))
+            if want_kernel or self.folded_bias:
+                d_full = self.a.T @ g2
+                d_kernel = d_full[:kk * c].reshape(kk, c, f) if want_kernel else None
+                d_bias = d_full[-1] if self.folded_bias else None
+            return d_cols, d_kernel, d_bias
         cg, fg = c // groups, f // groups
         gg = g2.reshape(p, groups, fg).transpose(1, 0, 2)
-        d_cols = d_kernel = None
         if want_cols:
             d_cols = np.matmul(gg, self.b.transpose(0, 2, 1)).reshape(groups, p, kk, cg).transpose(2, 1, 0, 3)
             d_cols = d_cols.reshape(kk, p, c)
         if want_kernel:
             d_kernel = np.matmul(self.a.transpose(0, 2, 1), gg).reshape(groups, kk, cg, fg).transpose(1, 2, 0, 3)
             d_kernel = d_kernel.reshape(kk, cg, f)
-        return d_cols, d_kernel
+        return d_cols, d_kernel, d_bias
 
 
 # -- fused bias + activation -----------------------------------------------------------------
@@ -326,16 +339,17 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
     batch, kk, channels, filters = xv.shape[0], math.prod(size), xv.shape[-1], kv.shape[-1]
     positions = batch * math.prod(w.out)
     pointwise = kk == 1 and all(s == 1 for s in strides)
+    fold_bias = bias is not None and groups == 1 and not pointwise  # the GEMM adds it, via a ones column
     xp = _pad(xv, pads)
-    cols = xp.reshape(positions, 1, channels) if pointwise else _im2col(xp, w).reshape(positions, kk, channels)
-    product = _GroupedProduct(cols, kv, groups)
+    cols = xp.reshape(positions, channels) if pointwise else _im2col(xp, w, ones_column=fold_bias)
+    product = _GroupedProduct(cols, kv, groups, _arr(bias) if fold_bias else None)
     z = product.forward().reshape(batch, *w.out, filters)
-    if bias is not None:
+    if bias is not None and not fold_bias:
         z += _arr(bias)
 
     def backward(g):
         g2 = g.reshape(positions, filters)
-        d_cols, d_kernel = product.backward(g2, needs_grad(inputs), needs_grad(kernel))
+        d_cols, d_kernel, d_bias = product.backward(g2, needs_grad(inputs), needs_grad(kernel))
         gx = None
         if d_cols is not None:
             if pointwise:
@@ -343,7 +357,9 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
             else:
                 gx = _col2im(d_cols, w, xp.shape)[_inner(xv.shape, pads)]
         gk = d_kernel.reshape(kernel_shape) if d_kernel is not None else None
-        gb = _column_sums(g2) if bias is not None and needs_grad(bias) else None
+        gb = None
+        if bias is not None and needs_grad(bias):
+            gb = d_bias if d_bias is not None else _column_sums(g2)
         return gx, gk, gb
 
     return _fused(z, (inputs, kernel, bias), backward, activation)
