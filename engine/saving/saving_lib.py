@@ -164,8 +164,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     try:
         model = deserialize_keras_object(config, custom_objects=custom_objects)
     except (ValueError, TypeError) as err:
-        version = metadata.get("keras_version")
-        written = f" (written by Keras {version})" if version else ""
+        writer = metadata.get("saved_by") or (f"Keras {metadata['keras_version']}" if "keras_version" in metadata
+                                                else None)
+        written = f" (written by {writer})" if writer else ""
         raise ValueError(f"Cannot rebuild the model in {filepath}{written} from {CONFIG_FILENAME}: {err}") from err
     store = H5Store(memory_file(weights), "r", f"{filepath}/{WEIGHTS_FILENAME}")
     try:

@@ -98,18 +98,25 @@ def _describe(config: dict) -> str:
     return f"layer '{name}' ({config.get('class_name')})" if name else f"class '{config.get('class_name')}'"
 
 
+def _is_layer_config(value) -> bool:
+    """A nested layer config (a Bidirectional's layer, an RNN's cell): checked when it is deserialized."""
+    return isinstance(value, dict) and value.get("module") == "keras.layers" and "class_name" in value
+
+
 def _reject_code(value, where: str) -> None:
-    """Refuse Python code anywhere in a config (lambdas are stored as marshalled bytecode)."""
+    """Refuse Python code in a layer's config (lambdas are stored as marshalled bytecode)."""
     if isinstance(value, dict):
         if value.get("class_name") == "__lambda__":
             raise ValueError(f"The config of {where} contains a Python lambda. Loading never executes code from "
                              "a file, so lambdas are not supported; replace it with a named built-in or a "
                              "registered function.")
         for item in value.values():
-            _reject_code(item, where)
+            if not _is_layer_config(item):
+                _reject_code(item, where)
     elif isinstance(value, list):
         for item in value:
-            _reject_code(item, where)
+            if not _is_layer_config(item):
+                _reject_code(item, where)
 
 
 def _init_parameters(cls) -> set[str] | None:
@@ -133,7 +140,7 @@ def _init_parameters(cls) -> set[str] | None:
 def _drop_harmless_initializer_keys(value, where: str):
     if isinstance(value, list):
         return [_drop_harmless_initializer_keys(v, where) for v in value]
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or _is_layer_config(value):
         return value
     value = {k: _drop_harmless_initializer_keys(v, where) for k, v in value.items()}
     if value.get("module") == "keras.initializers" and isinstance(value.get("config"), dict):
@@ -155,8 +162,11 @@ def _checked_layer_config(cls, config: dict) -> tuple[dict, list[str]]:
     are passed on; if building then fails, the error names them.
     """
     from engine.models.model import Model
-    inner = _drop_harmless_initializer_keys(dict(config.get("config") or {}), _describe(config))
-    accepted = None if issubclass(cls, Model) else _init_parameters(cls)
+    inner = dict(config.get("config") or {})
+    if issubclass(cls, Model):  # a model's layers are checked one by one as they are built
+        return inner, []
+    inner = _drop_harmless_initializer_keys(inner, _describe(config))
+    accepted = _init_parameters(cls)
     if accepted is None:
         return inner, []
     for key in [k for k in inner if k not in accepted]:
@@ -181,6 +191,7 @@ def _without_null_masks(layer_config):
 def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
     """Build the object a config describes, build its weights from `build_config`, compile from
     `compile_config`."""
+    from engine.models.model import Model
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Not a Keras object config (expected a dict with 'class_name'): {config!r:.200}")
     class_name = config["class_name"]
@@ -188,7 +199,6 @@ def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
     if class_name == "Lambda":
         raise ValueError(f"Cannot load {where}: Lambda layers hold Python code, and loading never executes code "
                          "from a file. Rebuild the model with built-in or registered custom layers.")
-    _reject_code(config.get("config"), where)
     registered = config.get("registered_name")
     custom = {**_CUSTOM_OBJECTS, **(custom_objects or {})}
     cls = custom.get(registered) or custom.get(class_name) or builtin_classes().get(class_name)
@@ -196,6 +206,8 @@ def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
         raise ValueError(
             f"Unknown layer class '{class_name}' ({where}). If it is a custom layer, pass it in `custom_objects` "
             "or decorate it with `@engine.saving.register_keras_serializable()`.")
+    if not issubclass(cls, Model):
+        _reject_code(config.get("config"), where)
     inner, unnamed = _checked_layer_config(cls, config)
     if isinstance(inner.get("layers"), list):
         inner["layers"] = [_without_null_masks(layer) for layer in inner["layers"]]
