@@ -49,6 +49,15 @@ def conv3d_family(lib):
     return lib.Sequential([lib.Input((4, 4, 4, 2)), L.Conv3D(2, 2), L.Flatten(), L.Dense(2)])
 
 
+def global_pooling(lib):
+    L = lib.layers
+    image, sequence = lib.Input((6, 6, 2)), lib.Input((8, 3))
+    features = L.SpatialDropout2D(0.2)(L.Conv2D(3, 3)(image))
+    pooled = [L.GlobalAveragePooling2D()(features), L.GlobalMaxPooling2D()(features),
+              L.GlobalAveragePooling1D()(sequence), L.GlobalMaxPooling1D()(sequence)]
+    return lib.Model([image, sequence], L.Dense(2)(L.Concatenate()(pooled)))
+
+
 def recurrent(lib):
     L = lib.layers
     return lib.Sequential([
@@ -126,6 +135,7 @@ FAMILIES = {
     "conv2d": (conv2d_family, [("float", (8, 8, 2))], False),
     "conv1d": (conv1d_family, [("float", (10, 3))], False),
     "conv3d": (conv3d_family, [("float", (4, 4, 4, 2))], False),
+    "global_pooling": (global_pooling, [("float", (6, 6, 2)), ("float", (8, 3))], True),
     "recurrent": (recurrent, [("float", (6, 3))], False),
     "rnn_cells": (rnn_cells, [("float", (6, 3))], False),
     "normalization": (normalizations, [("float", (4,))], False),
@@ -136,6 +146,18 @@ FAMILIES = {
     "multi_io": (multi_io, [("float", (4,)), ("float", (3,))], False),
     "nested": (nested, [("float", (4,))], False),
 }
+
+
+def test_the_families_cover_every_layer_class():
+    """A new layer in `engine.layers` must join a family here, so that its files are tested both ways."""
+    classes = {name for name in dir(engine.layers)
+               if isinstance(cls := getattr(engine.layers, name), type) and issubclass(cls, engine.Layer)
+               and cls.__name__ == name and cls is not engine.Layer}
+    used = set()
+    for build, _, _ in FAMILIES.values():
+        model = build(engine)
+        used.update(type(layer).__name__ for layer in [model, *model._flat_layers()])
+    assert classes - used == set()
 
 
 def make_inputs(specs, n: int = 6, seed: int = 0):
