@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +78,44 @@ def same_padding(size: int, window: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+# -- intra-op threads --------------------------------------------------------------------------
+
+def _thread_count() -> int:
+    """Threads for the memory-bound loops: as many as the BLAS is told to use, else one per core."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return min(int(value), 8)
+    return min(os.cpu_count() or 1, 8)
+
+
+_THREADS = _thread_count()
+_MIN_ELEMENTS_PER_THREAD = 1 << 18  # below this a thread costs more than it saves
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _over_batch(fn, batch: int, elements: int) -> None:
+    """fn(batch_slice) over slices of the batch axis, in parallel threads when there is enough work.
+
+    NumPy releases the GIL inside its loops, so the slices of copies and elementwise passes really run at
+    once; the matrix products are left to the BLAS's own threads.
+    """
+    n = max(1, min(_THREADS, batch, elements // _MIN_ELEMENTS_PER_THREAD))
+    if n == 1:
+        fn(slice(None))
+        return
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="engine-ops")
+    bounds = [batch * i // n for i in range(n + 1)]
+    futures = [_executor.submit(fn, slice(lo, hi)) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    fn(slice(bounds[0], bounds[1]))
+    for future in futures:
+        future.result()
+
+
 # -- window geometry, im2col and col2im ------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -89,10 +130,10 @@ class _Windows:
     def offsets(self):
         return itertools.product(*(range(k) for k in self.kernel))
 
-    def slices(self, offset) -> tuple[slice, ...]:
+    def slices(self, offset, batch: slice = slice(None)) -> tuple[slice, ...]:
         """The input elements that kernel position `offset` sees, for every output position."""
-        return (slice(None),) + tuple(slice(o * d, o * d + (n - 1) * s + 1, s)
-                                      for o, d, n, s in zip(offset, self.dilation, self.out, self.strides))
+        return (batch,) + tuple(slice(o * d, o * d + (n - 1) * s + 1, s)
+                                for o, d, n, s in zip(offset, self.dilation, self.out, self.strides))
 
 
 def _window_layout(op: str, in_sizes, kernel, strides, dilation, padding: str, shapes: str):
@@ -139,16 +180,21 @@ def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False) -> np.ndarra
         matrix[:, width] = 1
     cols = matrix[:, :width].reshape(batch, *w.out, *w.kernel, channels)  # a view: axes are only split
     if channels == 1:  # one channel: a copy per kernel offset is fastest
-        lead = (slice(None),) * (1 + rank)
-        for offset in w.offsets():
-            cols[lead + offset] = xp[w.slices(offset)]
-        return matrix
-    spans = tuple((k - 1) * d + 1 for k, d in zip(w.kernel, w.dilation))
-    view = sliding_window_view(xp, spans, axis=tuple(range(1, rank + 1)))  # (batch, *positions, C, *spans)
-    index = ((slice(None),) + tuple(slice(0, (n - 1) * s + 1, s) for n, s in zip(w.out, w.strides))
-             + (slice(None),) + tuple(slice(None, None, d) for d in w.dilation))
-    channels_last = (0, *range(1, rank + 1), *range(rank + 2, 2 * rank + 2), rank + 1)
-    np.copyto(cols, view[index].transpose(channels_last))
+
+        def fill(b):
+            for offset in w.offsets():
+                cols[(b,) + (slice(None),) * rank + offset] = xp[w.slices(offset, b)]
+    else:
+        spans = tuple((k - 1) * d + 1 for k, d in zip(w.kernel, w.dilation))
+        view = sliding_window_view(xp, spans, axis=tuple(range(1, rank + 1)))  # (batch, *positions, C, *spans)
+        index = (tuple(slice(0, (n - 1) * s + 1, s) for n, s in zip(w.out, w.strides))
+                 + (slice(None),) + tuple(slice(None, None, d) for d in w.dilation))
+        channels_last = (0, *range(1, rank + 1), *range(rank + 2, 2 * rank + 2), rank + 1)
+
+        def fill(b):
+            np.copyto(cols[b], view[(b,) + index].transpose(channels_last))
+
+    _over_batch(fill, batch, matrix.size)
     return matrix
 
 
@@ -157,8 +203,12 @@ def _col2im(cols: np.ndarray, w: _Windows, padded_shape) -> np.ndarray:
     each kernel offset's block is added back where it was read from, with one strided slice-add."""
     out = np.zeros(padded_shape, dtype=cols.dtype)
     blocks = cols.reshape(len(cols), padded_shape[0], *w.out, padded_shape[-1])
-    for block, offset in zip(blocks, w.offsets()):
-        out[w.slices(offset)] += block
+
+    def add(b):
+        for block, offset in zip(blocks, w.offsets()):
+            out[w.slices(offset, b)] += block[b]
+
+    _over_batch(add, padded_shape[0], cols.size)
     return out
 
 
@@ -221,6 +271,13 @@ class _GroupedProduct:
 
 # -- fused bias + activation -----------------------------------------------------------------
 
+# relu and tanh in place, over slices of the batch: (forward(z, out), derivative(g, y, out))
+_ELEMENTWISE = {
+    "relu": (lambda z, out: np.maximum(z, 0, out=out), lambda g, y, out: np.multiply(g, y > 0, out=out)),
+    "tanh": (lambda z, out: np.tanh(z, out=out), lambda g, y, out: np.multiply(g, 1 - y * y, out=out)),
+}
+
+
 def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None) -> Tensor:
     """activation(z) recorded as one op; `backward` maps the gradient of z to the parents' gradients.
 
@@ -230,6 +287,16 @@ def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None) -> T
     if activation not in _FUSED:
         raise ValueError(f"Activation {activation!r} cannot be fused into a convolution; "
                          f"expected one of {sorted(_FUSED)}")
+    if activation in _ELEMENTWISE:
+        forward, derivative = _ELEMENTWISE[activation]
+        _over_batch(lambda b: forward(z[b], z[b]), len(z), z.size)
+
+        def vjp(g):
+            dz = np.empty_like(g)
+            _over_batch(lambda b: derivative(g[b], z[b], dz[b]), len(g), g.size)
+            return backward(dz)
+
+        return make(z, parents, vjp)
     forward, derivative = _FUSED[activation]
     if activation in ("sigmoid", "softmax"):
         logits = make(z, parents, backward)
@@ -237,10 +304,7 @@ def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None) -> T
         result = make(out, (logits,), lambda g: (derivative(g, out),))
         result._keras_logits = (activation, logits)
         return result
-    out = forward(z)
-    if derivative is None:
-        return make(out, parents, backward)
-    return make(out, parents, lambda g: backward(derivative(g, out)))
+    return make(forward(z), parents, backward)  # linear
 
 
 def _channels_first(op, inputs, *args, activation=None, **kwargs) -> Tensor:
@@ -476,30 +540,42 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
     xv = _float_input(inputs)
     w, pads = _pool_layout("max_pool", xv, pool_size, strides, padding)
     xp = _pad(xv, pads, fill=-np.inf)
-    slices = [w.slices(offset) for offset in w.offsets()]
-    out = xp[slices[0]].copy()
-    if not (grad_enabled() and needs_grad(inputs)):
-        for where in slices[1:]:
-            np.maximum(out, xp[where], out=out)
+    offsets = list(w.offsets())
+    out = np.empty((xv.shape[0], *w.out, xv.shape[-1]), dtype=xv.dtype)
+    record = grad_enabled() and needs_grad(inputs)
+    # with a gradient to come, remember which window position won: a later one only when strictly larger,
+    # so that ties go to the first maximum
+    winner = np.zeros(out.shape, dtype=np.uint8 if len(offsets) < 256 else np.uint32) if record else None
+
+    def forward(b):
+        best = out[b]
+        np.copyto(best, xp[w.slices(offsets[0], b)])
+        larger = np.empty(best.shape, dtype=bool) if record else None
+        for k, offset in enumerate(offsets[1:], 1):
+            window = xp[w.slices(offset, b)]
+            if record:
+                np.greater(window, best, out=larger)
+                np.maximum(winner[b], larger * winner.dtype.type(k), out=winner[b])
+            np.maximum(best, window, out=best)
+
+    _over_batch(forward, len(xp), xp.size)
+    if not record:
         return Tensor(out)
-    # remember which window position won: a later one only when strictly larger, so ties go to the first
-    winner = np.zeros(out.shape, dtype=np.uint8 if len(slices) < 256 else np.uint32)
-    larger = np.empty(out.shape, dtype=bool)
-    for k, where in enumerate(slices[1:], 1):
-        np.greater(xp[where], out, out=larger)
-        np.maximum(out, xp[where], out=out)
-        np.maximum(winner, larger * winner.dtype.type(k), out=winner)
     disjoint = all(s >= k for s, k in zip(w.strides, w.kernel))
 
     def vjp(g):
         dxp = np.zeros(xp.shape, dtype=g.dtype)
-        hit = np.empty(out.shape, dtype=bool)
-        for k, where in enumerate(slices):
-            np.equal(winner, k, out=hit)
-            if disjoint:
-                np.multiply(g, hit, out=dxp[where])
-            else:
-                dxp[where] += g * hit
+
+        def scatter(b):
+            hit = np.empty(g[b].shape, dtype=bool)
+            for k, offset in enumerate(offsets):
+                np.equal(winner[b], k, out=hit)
+                if disjoint:
+                    np.multiply(g[b], hit, out=dxp[w.slices(offset, b)])
+                else:
+                    dxp[w.slices(offset, b)] += g[b] * hit
+
+        _over_batch(scatter, len(g), dxp.size)
         return (dxp[_inner(xv.shape, pads)],)
 
     return make(out, (inputs,), vjp)
@@ -513,17 +589,27 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     w, pads = _pool_layout("average_pool", xv, pool_size, strides, padding)
     xp = _pad(xv, pads)
     offsets = list(w.offsets())
-    total = xp[w.slices(offsets[0])].copy()
-    for offset in offsets[1:]:
-        total += xp[w.slices(offset)]
     scale = _inverse_counts(xv.shape[1:-1], w, pads).astype(xv.dtype)
-    out = total * scale
+    out = np.empty((xv.shape[0], *w.out, xv.shape[-1]), dtype=xv.dtype)
+
+    def forward(b):
+        total = out[b]
+        np.copyto(total, xp[w.slices(offsets[0], b)])
+        for offset in offsets[1:]:
+            total += xp[w.slices(offset, b)]
+        total *= scale
+
+    _over_batch(forward, len(xp), xp.size)
 
     def vjp(g):
-        gs = g * scale
         dxp = np.zeros(xp.shape, dtype=g.dtype)
-        for offset in offsets:
-            dxp[w.slices(offset)] += gs
+
+        def spread(b):
+            share = g[b] * scale
+            for offset in offsets:
+                dxp[w.slices(offset, b)] += share
+
+        _over_batch(spread, len(g), dxp.size)
         return (dxp[_inner(xv.shape, pads)],)
 
     return make(out, (inputs,), vjp)

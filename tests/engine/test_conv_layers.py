@@ -363,3 +363,29 @@ def test_op_errors_name_the_shapes():
         ops.conv(x, np.zeros((3, 3, 3, 4), "float32"), bias=np.zeros(3, "float32"))
     with pytest.raises(ValueError, match="cannot be fused"):
         ops.conv(x, np.zeros((3, 3, 3, 4), "float32"), activation="gelu")
+
+
+def test_results_do_not_depend_on_the_thread_split(monkeypatch):
+    """The copies and elementwise passes run over slices of the batch in threads; force the split on tiny
+    inputs and compare values and gradients with the unsplit computation."""
+    import sys
+
+    conv_module = sys.modules["engine.ops.conv"]
+    rng = np.random.default_rng(11)
+    x = Variable(rng.normal(size=(5, 6, 6, 3)))
+    kernel = Variable(rng.normal(size=(3, 3, 3, 4)))
+    bias = Variable(rng.normal(size=4))
+
+    def run():
+        y = ops.conv(x, kernel, 1, "same", bias=bias, activation="relu")
+        y = ops.max_pool(y, 2)
+        y = ops.average_pool(ops.conv(y, np.full((2, 2, 4, 3), 0.1), padding="same", activation="tanh"), 2, 1, "same")
+        y = ops.conv_transpose(y, np.full((2, 2, 2, 3), 0.1), 2, "same")
+        value = np.asarray(y)
+        return [value] + gradients(ops.sum(ops.multiply(y, y)), [x, kernel, bias])
+
+    expected = run()
+    monkeypatch.setattr(conv_module, "_THREADS", 3)
+    monkeypatch.setattr(conv_module, "_MIN_ELEMENTS_PER_THREAD", 1)
+    for got, want in zip(run(), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
