@@ -89,9 +89,12 @@ class Layer:
         object.__setattr__(self, name, value)
 
     def _track_variable(self, variable: Variable) -> None:
+        if any(variable is v for v in self._trainable_variables + self._non_trainable_variables):
+            return
         pool = self._trainable_variables if variable.trainable else self._non_trainable_variables
-        if not any(variable is v for v in pool):
-            pool.append(variable)
+        pool.append(variable)
+        if not getattr(self, "_trainable", True):
+            variable.trainable = False  # a frozen layer's new weights are frozen too, as in Keras
 
     @property
     def trainable(self) -> bool:
@@ -100,6 +103,8 @@ class Layer:
     @trainable.setter
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
+        for variable in self._trainable_variables:
+            variable.trainable = self._trainable
         for layer in self._layers:
             layer.trainable = value
 
@@ -332,6 +337,8 @@ class Layer:
         try:
             out_shapes = self.compute_output_shape(shapes)
         except ValueError as err:
+            if f"'{self.name}'" in str(err) or f'"{self.name}"' in str(err):
+                raise
             raise ValueError(f"{type(self).__name__} '{self.name}': {err}") from err
         out_shapes = _as_shape_structure(out_shapes)
         dtype = self._output_dtype(inputs)

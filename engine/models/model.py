@@ -49,6 +49,14 @@ class Model(Trainer, Layer):
     def get_config(self) -> dict:
         return {"name": self.name, "trainable": self.trainable}
 
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        """A functional config (with `input_layers`) rebuilds the graph; otherwise the constructor is called."""
+        if "input_layers" in config and "output_layers" in config:
+            from engine.models.functional import Functional, functional_from_config
+            return functional_from_config(Functional if cls is Model else cls, config, custom_objects)
+        return cls(**config)
+
     def layer_output_shapes(self) -> dict[str, object]:
         """Output shape of each layer by name, where known (for summaries and the studio)."""
         return {}

@@ -70,19 +70,23 @@ class Sequential(Model):
         input_shape = _as_shape_structure(input_shape)
         if not self.layers:
             raise ValueError(f"Sequential model '{self.name}' has no layers to build.")
-        shape = input_shape
+        first = self._layers[0]
+        if isinstance(first, InputLayer) and tuple(first.batch_shape) == tuple(input_shape):
+            x = first.output_tensor
+        else:
+            x = KerasTensor(input_shape, name="input")
+        inputs = x
         shapes = {}
         for layer in self.layers:
             try:
-                if not layer.built:
-                    layer._build(shape)
-                shape = _as_shape_structure(layer.compute_output_shape(shape))
+                x = layer(x)  # a symbolic call: builds the layer, infers the shape, records the graph
             except ValueError as err:
                 message = str(err)
                 if layer.name not in message:
-                    message = f"Layer '{layer.name}' ({type(layer).__name__}) with input shape {shape}: {message}"
+                    message = f"Layer '{layer.name}' ({type(layer).__name__}) with input shape {x.shape}: {message}"
                 raise ValueError(message) from err
-            shapes[layer.name] = shape
+            shapes[layer.name] = x.shape if isinstance(x, KerasTensor) else [t.shape for t in x]
+        self.inputs, self.outputs = [inputs], [x]
         self._output_shapes = shapes
         self._build_input_shape = input_shape
         self._build_shapes = input_shape

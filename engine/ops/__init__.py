@@ -5,3 +5,4 @@ from engine.ops.core import *  # noqa: F401,F403
 from engine.ops.core import value_of  # noqa: F401
 from engine.ops.math import *  # noqa: F401,F403
 from engine.ops.nn import *  # noqa: F401,F403
+from engine.ops.normalization import *  # noqa: F401,F403

@@ -169,3 +169,23 @@ def test_tensors_passed_as_keyword_arguments_are_graph_inputs():
     clone = engine.models.Functional.from_config(model.get_config())
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_model_from_config_accepts_a_functional_config():
+    model = two_in_two_out(engine)
+    rebuilt = engine.Model.from_config(model.get_config())
+    assert type(rebuilt).__name__ == "Functional" and rebuilt.count_params() == model.count_params()
+
+
+def test_sequential_records_the_graph_of_its_layers():
+    inputs = engine.Input((4,))
+    first = layers.Dense(3)
+    model = engine.Sequential([inputs, first, layers.Dense(2)])
+    assert first.output.shape == (None, 3)
+    assert model.inputs[0] is inputs and model.outputs[0].shape == (None, 2)
+
+
+def test_shape_errors_name_the_layer_once():
+    with pytest.raises(ValueError) as info:
+        engine.Sequential([engine.Input((5,)), layers.Reshape((2, -1), name="bad_reshape")])
+    assert str(info.value).count("bad_reshape") == 1
