@@ -72,6 +72,7 @@ class Layer:
         self._build_shapes = None
         parameters = inspect.signature(self.call).parameters
         self._call_has_training_arg = "training" in parameters
+        self._call_has_mask_arg = "mask" in parameters
         self.supports_masking = False
 
     # -- tracking -------------------------------------------------------------------------
@@ -292,16 +293,41 @@ class Layer:
             training = outer
         if self._call_has_training_arg and training is not None:
             kwargs["training"] = training
+        previous_mask = map_structure(lambda x: getattr(x, "_keras_mask", None), inputs)
+        has_mask = any(m is not None for m in flatten(previous_mask))
+        if has_mask and self._call_has_mask_arg and kwargs.get("mask") is None:
+            kwargs["mask"] = previous_mask
         self._losses = []
         _context.training = training
         try:
             outputs = self.call(inputs, *args[1:], **kwargs)
         finally:
             _context.training = outer
+        if self.supports_masking:
+            self._set_output_masks(inputs, outputs, previous_mask)
+        elif has_mask:
+            warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
+                          "attached to it. However, this layer does not support masking and will therefore "
+                          "destroy the mask information. Downstream layers will not see the mask.", stacklevel=2)
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
                 self.add_loss(self.activity_regularizer(out) / out.shape[0])
         return outputs
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the outputs (by default the inputs' mask, passed through)."""
+        return previous_mask
+
+    def _set_output_masks(self, inputs, outputs, previous_mask) -> None:
+        leaves = [t for t in flatten(outputs) if isinstance(t, Tensor)]
+        if not leaves or all(t._keras_mask is not None for t in leaves):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for tensor, mask in zip(leaves, flatten(masks) if isinstance(masks, (list, tuple)) else [masks]):
+            if tensor._keras_mask is None and mask is not None:
+                tensor._keras_mask = np.asarray(getattr(mask, "value", mask))
 
     def _convert_inputs(self, inputs):
         def convert(x):

@@ -88,6 +88,14 @@ def dropout_variants(lib):
         L.ActivityRegularization(0.01), L.Flatten(), L.Dropout(0.2), L.Dense(2)])
 
 
+def frozen(lib):
+    """Frozen layers: no optimizer slots for their weights; BatchNormalization frozen after building."""
+    L = lib.layers
+    model = lib.Sequential([lib.Input((3,)), L.Dense(4, trainable=False), L.BatchNormalization(), L.Dense(2)])
+    model.layers[1].trainable = False
+    return model
+
+
 def embedding(lib):
     L = lib.layers
     return lib.Sequential([lib.Input((5,), dtype="int32"), L.Embedding(10, 3), L.LSTM(2), L.Dense(2)])
@@ -140,6 +148,7 @@ FAMILIES = {
     "rnn_cells": (rnn_cells, [("float", (6, 3))], False),
     "normalization": (normalizations, [("float", (4,))], False),
     "dropout": (dropout_variants, [("float", (6, 3))], True),
+    "frozen": (frozen, [("float", (3,))], False),
     "embedding": (embedding, [("int", (5,), 10)], False),
     "reshaping": (reshapes, [("float", (4, 3))], False),
     "merging": (merges, [("float", (4,)), ("float", (4,))], False),
@@ -248,6 +257,7 @@ def test_round_trip_gives_identical_predictions(family, tmp_path):
     loaded = engine.saving.load_model(path)
     assert type(loaded) is type(model)
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+    assert [layer.trainable for layer in loaded.layers] == [layer.trainable for layer in model.layers]
     assert [w.shape for w in loaded.weights] == [w.shape for w in model.weights]
     assert_same_outputs(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     assert engine.models.load_model(path).count_params() == model.count_params()
