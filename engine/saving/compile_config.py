@@ -56,8 +56,7 @@ def deserialize_compile_config(config: dict, custom_objects: dict | None = None)
     from engine import losses, metrics, optimizers
     unknown = [k for k in config if k not in _KNOWN_KEYS]
     if unknown:
-        raise ValueError(f"compile_config has argument(s) this engine does not know: {unknown}. Load the model "
-                         "with `compile=False` and compile it yourself.")
+        raise ValueError(f"compile_config has argument(s) this engine does not know: {unknown}")
 
     def loss_leaf(item):
         return losses.deserialize(item, custom_objects=custom_objects)

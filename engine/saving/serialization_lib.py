@@ -233,5 +233,9 @@ def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
         obj.build_from_config(build_config)
     compile_config = config.get("compile_config")
     if compile_config and hasattr(obj, "compile_from_config"):
-        obj.compile_from_config(compile_config, custom_objects=custom_objects)
+        try:
+            obj.compile_from_config(compile_config, custom_objects=custom_objects)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"Cannot compile {where} from its compile_config: {err} (load it with compile=False "
+                             "to skip compiling).") from err
     return obj
