@@ -92,97 +92,112 @@ def _dropout_masks(mask) -> np.ndarray | None:
     return np.ascontiguousarray(m.transpose(0, 2, 1))
 
 
-def _grouped(matrix: np.ndarray, groups: int) -> np.ndarray:
-    """(rows, groups * n) -> (groups, rows, n): the column block of each gate."""
-    rows, columns = matrix.shape
-    return matrix.reshape(rows, groups, columns // groups).transpose(1, 0, 2)
+class _Stack:
+    """The one product of every step, `z_t = W^T s_t`, with `s_t = [state; inputs; 1]` and
+    `W = [recurrent kernel; kernel; bias]`: the input projection happens inside the step's product,
+    and after the loop one product over all timesteps gives every weight gradient at once.
 
-
-class _Projection:
-    """`x @ kernel + bias` for all timesteps before the loop, feature-major (time, columns, batch).
-
-    Dropout `masks` (groups, features, batch): the columns of gate g see `x * masks[g]` (all gates
-    one mask when there is one group). `scale` multiplies the result's columns (the LSTM's fast path).
+    `s` is stored feature-major, (rows, time + 1, batch), so that all timesteps side by side form one
+    matrix. Under dropout with one mask per gate, the state (or input) rows are repeated once per gate,
+    each copy masked and connected only to its gate's columns (`groups`: the column slice of each
+    copy). `H` (units, time + 1, batch) holds h_0 .. h_T.
     """
 
-    def __init__(self, x, kernel, bias, masks, go_backwards: bool, scale: np.ndarray | None = None,
-                 kernel_value: np.ndarray | None = None):
-        xv = _value(x)
-        k = _value(kernel) if kernel_value is None else kernel_value
-        self.need_x, self.need_kernel = needs_grad(x), needs_grad(kernel)
-        self.masks, self.go_backwards = masks, go_backwards
-        xt = xv.transpose(1, 2, 0)  # (time, features, batch)
-        self.xt = np.ascontiguousarray(xt[::-1] if go_backwards else xt)
-        self.k = k
-        k_used = k * scale if scale is not None else k
-        if masks is None:
-            out = np.matmul(k_used.T, self.xt)
+    def __init__(self, inputs, units: int, dtype, input_masks, input_groups, state_masks, state_groups,
+                 with_bias: bool, go_backwards: bool):
+        xv = _value(inputs)
+        batch, steps, features = xv.shape
+        self.units, self.features, self.steps, self.go_backwards = units, features, steps, go_backwards
+        self.input_masks, self.state_masks = input_masks, state_masks
+        self.input_groups, self.state_groups = input_groups, state_groups
+        self.state_rows = units * (1 if state_masks is None else state_masks.shape[0])
+        self.input_rows = features * (1 if input_masks is None else input_masks.shape[0])
+        self.with_bias = with_bias
+        rows = self.state_rows + self.input_rows + int(with_bias)
+        self.s = np.empty((rows, steps + 1, batch), dtype)
+        xt = xv.transpose(2, 1, 0)  # (features, time, batch)
+        x_rows = self.s[self.state_rows:self.state_rows + self.input_rows]
+        x_rows[:, steps] = 0  # the column after the last step only ever holds h_T
+        target = x_rows[:, :steps]
+        source = xt[:, ::-1] if go_backwards else xt
+        if input_masks is None:
+            target[...] = source
         else:
-            groups = masks.shape[0]
-            self.xm = self.xt[None] * masks[:, None]  # (groups, time, features, batch)
-            kt = _grouped(k_used, groups).transpose(0, 2, 1)  # (groups, n, features)
-            out = np.matmul(kt[:, None], self.xm)  # (groups, time, n, batch)
-            out = out.transpose(1, 0, 2, 3).reshape(self.xt.shape[0], -1, self.xt.shape[2])
-        if bias is not None:
-            b = bias * scale if scale is not None else bias
-            out += b[:, None]
-        self.out = out
+            for g, mask in enumerate(input_masks):
+                np.multiply(source, mask[:, None, :], out=target[g * features:(g + 1) * features])
+        if with_bias:
+            self.s[-1] = 1
+        self.h = self.s[:units] if state_masks is None else np.empty((units, steps + 1, batch), dtype)
 
-    def backward(self, dz: np.ndarray) -> tuple:
-        """Gradients (x, kernel, bias sum) from dz (time, columns, batch), the gradient of the unscaled result."""
-        gx = gk = None
-        if self.masks is None:
-            if self.need_kernel:
-                gk = np.matmul(self.xt, dz.transpose(0, 2, 1)).sum(axis=0)
-            if self.need_x:
-                gx = np.matmul(self.k, dz)
-        else:
-            groups = self.masks.shape[0]
-            steps, columns, batch = dz.shape
-            dz4 = dz.reshape(steps, groups, columns // groups, batch).transpose(1, 0, 2, 3)
-            if self.need_kernel:
-                gk = np.matmul(self.xm, dz4.transpose(0, 1, 3, 2)).sum(axis=1)  # (groups, features, n)
-                gk = gk.transpose(1, 0, 2).reshape(self.k.shape)
-            if self.need_x:
-                gx = (np.matmul(_grouped(self.k, groups)[:, None], dz4) * self.masks[:, None]).sum(axis=0)
-        if gx is not None:
-            gx = (gx[::-1] if self.go_backwards else gx).transpose(2, 0, 1)
-        return gx, gk, dz.sum(axis=(0, 2))
+    def weights(self, recurrent: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+        """W from the kernels laid out in the op's columns (zeros where a part does not reach)."""
+        w = np.empty((self.s.shape[0], kernel.shape[1]), kernel.dtype)
+        w[:self.state_rows] = _expand(recurrent, self.state_groups)
+        w[self.state_rows:self.state_rows + self.input_rows] = _expand(kernel, self.input_groups)
+        if self.with_bias:
+            w[-1] = bias
+        self.w_state = np.ascontiguousarray(w[:self.state_rows])
+        self.w = w
+        return w
+
+    def set_state(self, t: int, h: np.ndarray | None = None) -> None:
+        """Store h_t (when given) and write its (masked) copies into s_t."""
+        if h is not None:
+            self.h[:, t] = h
+        if self.state_masks is not None:
+            u = self.units
+            for g, mask in enumerate(self.state_masks):
+                np.multiply(self.h[:, t], mask, out=self.s[g * u:(g + 1) * u, t])
+
+    def state_gradient(self, dz: np.ndarray) -> np.ndarray:
+        """d(loss)/d(h_{t-1}) through the step's product, from dz (columns, batch)."""
+        ds = self.w_state @ dz
+        if self.state_masks is None:
+            return ds
+        return (ds.reshape(self.state_masks.shape) * self.state_masks).sum(axis=0)
+
+    def weight_gradients(self, dz: np.ndarray) -> tuple:
+        """(recurrent kernel, kernel, bias) gradients in the op's columns, from dz (columns, time, batch)."""
+        dz2 = dz.reshape(dz.shape[0], -1)
+        dw = self.s[:, :self.steps].reshape(self.s.shape[0], -1) @ dz2.T
+        grad_r = _collapse(dw[:self.state_rows], self.state_groups, self.units)
+        grad_k = _collapse(dw[self.state_rows:self.state_rows + self.input_rows], self.input_groups, self.features)
+        return grad_r, grad_k, dw[-1] if self.with_bias else None
+
+    def input_gradient(self, dz: np.ndarray) -> np.ndarray:
+        """d(loss)/d(inputs) (batch, time, features), from dz (columns, time, batch)."""
+        dz2 = dz.reshape(dz.shape[0], -1)
+        dx = (self.w[self.state_rows:self.state_rows + self.input_rows] @ dz2).reshape(
+            -1, self.features, self.steps, dz.shape[2])
+        if self.input_masks is not None:
+            dx = dx * self.input_masks[:, :, None, :]
+        dx = dx.sum(axis=0)
+        return (dx[:, ::-1] if self.go_backwards else dx).transpose(2, 1, 0)
 
 
-class _Recurrent:
-    """`R^T h` for a feature-major state h (units, batch); under recurrent dropout the columns of gate g
-    see `h * masks[g]` instead (masks (groups, units, batch))."""
+def _expand(block: np.ndarray, groups) -> np.ndarray:
+    """(rows, columns) -> (copies * rows, columns): copy g keeps only the columns `groups[g]`."""
+    if groups is None:
+        return block
+    out = np.zeros((len(groups) * block.shape[0], block.shape[1]), block.dtype)
+    for g, columns in enumerate(groups):
+        out[g * block.shape[0]:(g + 1) * block.shape[0], columns] = block[:, columns]
+    return out
 
-    def __init__(self, kernel: np.ndarray, masks: np.ndarray | None):
-        self.kernel, self.masks = kernel, masks
-        self.kernel_t = np.ascontiguousarray(kernel.T)
-        if masks is not None:
-            self.groups = masks.shape[0]
-            self.grouped = _grouped(kernel, self.groups)  # (groups, units, n)
-            self.grouped_t = np.ascontiguousarray(self.grouped.transpose(0, 2, 1))
 
-    def forward(self, h: np.ndarray, out: np.ndarray) -> np.ndarray:
-        if self.masks is None:
-            return np.matmul(self.kernel_t, h, out=out)
-        np.matmul(self.grouped_t, h[None] * self.masks, out=out.reshape(self.groups, -1, h.shape[1]))
-        return out
+def _collapse(grad: np.ndarray, groups, rows: int) -> np.ndarray:
+    """The gradient of `_expand`'s block from the gradient of its result."""
+    if groups is None:
+        return grad
+    out = np.zeros((rows, grad.shape[1]), grad.dtype)
+    for g, columns in enumerate(groups):
+        out[:, columns] = grad[g * rows:(g + 1) * rows, columns]
+    return out
 
-    def backward(self, dz: np.ndarray) -> np.ndarray:
-        if self.masks is None:
-            return self.kernel @ dz
-        dz3 = dz.reshape(self.groups, -1, dz.shape[1])
-        return (np.matmul(self.grouped, dz3) * self.masks).sum(axis=0)
 
-    def weight_gradient(self, inputs: np.ndarray, dz: np.ndarray) -> np.ndarray:
-        """Sum over all timesteps: inputs (time, units, batch), dz (time, columns, batch)."""
-        if self.masks is None:
-            return np.matmul(inputs, dz.transpose(0, 2, 1)).sum(axis=0)
-        steps, columns, batch = dz.shape
-        masked = inputs[None] * self.masks[:, None]  # (groups, time, units, batch)
-        dz4 = dz.reshape(steps, self.groups, columns // self.groups, batch).transpose(1, 0, 3, 2)
-        grad = np.matmul(masked, dz4).sum(axis=1)  # (groups, units, n)
-        return grad.transpose(1, 0, 2).reshape(self.kernel.shape)
+def _groups(masks, slices) -> list | None:
+    """The column slice of each mask's copy, or None when one mask (or none) serves every gate."""
+    return None if masks is None or masks.shape[0] == 1 else slices
 
 
 def _time_mask(mask, batch: int, steps: int, go_backwards: bool) -> np.ndarray | None:
@@ -216,30 +231,52 @@ def _check_inputs(inputs) -> tuple[int, int]:
     return shape[0], shape[1]
 
 
-def _unpack(packed: Tensor, steps: int, states: int, return_sequences: bool, tmask, zero_output_for_mask: bool):
-    """Split a node's value (h_1..h_T, then the other final states; feature-major) into Keras's outputs."""
-    full = packed.value
+def _finish(parents: tuple, backward, h: np.ndarray, others: list, return_sequences: bool, return_state: bool,
+            tmask, zero_output_for_mask: bool):
+    """The op's recorded outputs: `(output, final states)` (no states unless `return_state`).
 
-    def state(index: int) -> Tensor:
-        def vjp(g):
-            grad = np.zeros_like(full, dtype=g.dtype)
-            grad[index] = g.T
-            return (grad,)
-        return make(np.ascontiguousarray(full[index].T), (packed,), vjp)
+    `h` (units, time + 1, batch) holds h_0 .. h_T and `others` the final states after h (the LSTM's c).
+    `backward(sequence_grad, final_grads)` takes the gradient of h_1 .. h_T (units, time, batch) or None,
+    and one (units, batch) gradient or None per final state.
+    """
+    steps = h.shape[1] - 1
+    count = 1 + len(others)
+    if not return_state:  # one node straight to the output: no zero-filled gradients for unused states
+        if return_sequences:
+            output = make(np.ascontiguousarray(h[:, 1:].transpose(2, 1, 0)), parents,
+                          lambda g: backward(g.transpose(2, 1, 0), [None] * count))
+        else:
+            output = make(np.ascontiguousarray(h[:, steps].T), parents,
+                          lambda g: backward(None, [g.T] + [None] * (count - 1)))
+        finals = []
+    else:
+        full = np.concatenate([h[:, 1:]] + [s[:, None] for s in others], axis=1)  # h_1 .. h_T, then others
+        packed = make(full, parents,
+                      lambda g: backward(g[:, :steps], [None] + [g[:, steps + k] for k in range(count - 1)]))
 
-    def sequence() -> Tensor:
-        def vjp(g):
-            grad = np.zeros_like(full, dtype=g.dtype)
-            grad[:steps] = g.transpose(1, 2, 0)
-            return (grad,)
-        return make(np.ascontiguousarray(full[:steps].transpose(2, 0, 1)), (packed,), vjp)
+        def part(index, value):
+            def vjp(g):
+                grad = np.zeros_like(full, dtype=g.dtype)
+                grad[:, index] = g.T
+                return (grad,)
+            return make(value, (packed,), vjp)
 
-    finals = [state(steps - 1)] + [state(steps + k) for k in range(states - 1)]
-    output = sequence() if return_sequences else finals[0]
+        finals = [part(steps - 1, np.ascontiguousarray(full[:, steps - 1].T))]
+        finals += [part(steps + k, np.ascontiguousarray(full[:, steps + k].T)) for k in range(count - 1)]
+        output = finals[0]
+        if return_sequences:
+            output = make(np.ascontiguousarray(full[:, :steps].transpose(2, 1, 0)), (packed,),
+                          lambda g: (_padded(g.transpose(2, 1, 0), full.shape),))
     if zero_output_for_mask and tmask is not None:
-        keep = (tmask[:, 0, :].T[:, :, None] if return_sequences else tmask[-1].T).astype(full.dtype)
+        keep = (tmask[:, 0, :].T[:, :, None] if return_sequences else tmask[-1].T).astype(h.dtype)
         output = make(output.value * keep, (output,), lambda g: (g * keep,))
     return output, finals
+
+
+def _padded(sequence_grad: np.ndarray, shape: tuple) -> np.ndarray:
+    grad = np.zeros(shape, sequence_grad.dtype)
+    grad[:, :sequence_grad.shape[1]] = sequence_grad
+    return grad
 
 
 def _prepare(inputs, initial_state, recurrent_kernel, mask, go_backwards, count: int):
@@ -250,96 +287,117 @@ def _prepare(inputs, initial_state, recurrent_kernel, mask, go_backwards, count:
     given = list(initial_state) if initial_state else []
     given += [None] * (count - len(given))
     states = [_initial(s, batch, units, dtype) for s in given[:count]]
-    return batch, steps, units, dtype, states, _time_mask(mask, batch, steps, go_backwards)
+    return batch, steps, units, dtype, states, _time_mask(mask, batch, steps, go_backwards), given[:count]
+
+
+def _first_grad(grad, shape, dtype) -> np.ndarray:
+    return np.zeros(shape, dtype) if grad is None else np.array(grad, dtype=dtype)
 
 
 # -- SimpleRNN --------------------------------------------------------------------------------
 
 def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activation="tanh",
-               go_backwards: bool = False, return_sequences: bool = False, mask=None,
+               go_backwards: bool = False, return_sequences: bool = False, return_state: bool = True, mask=None,
                zero_output_for_mask: bool = False, dropout_mask=None, recurrent_dropout_mask=None):
     """`h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`; returns (output, [h])."""
-    batch, steps, units, dtype, (h0,), tmask = _prepare(inputs, initial_state, recurrent_kernel, mask,
-                                                         go_backwards, 1)
-    initial = initial_state[0] if initial_state else None
+    batch, steps, u, dtype, (h0,), tmask, given = _prepare(inputs, initial_state, recurrent_kernel, mask,
+                                                           go_backwards, 1)
     act = _Activation(activation)
-    proj = _Projection(inputs, kernel, _value(bias), _dropout_masks(dropout_mask), go_backwards)
-    rec = _Recurrent(_value(recurrent_kernel), _dropout_masks(recurrent_dropout_mask))
-    hs = np.empty((steps + 1, units, batch), dtype)  # h_0 .. h_T
-    hs[0] = h0
-    pre = proj.out  # becomes x_t @ W + h_{t-1} @ R + b, step by step
-    new = hs[1:] if tmask is None else np.empty((steps, units, batch), dtype)
-    scratch = np.empty((units, batch), dtype)
+    stack = _Stack(inputs, u, dtype, _dropout_masks(dropout_mask), None, _dropout_masks(recurrent_dropout_mask),
+                   None, bias is not None, go_backwards)
+    w_t = np.ascontiguousarray(stack.weights(_value(recurrent_kernel), _value(kernel), _value(bias)).T)
+    h = stack.h
+    stack.set_state(0, h0)
+    pre = np.empty((steps, u, batch), dtype)
+    new = np.empty((u, batch), dtype)
     for t in range(steps):
-        z = pre[t]
-        z += rec.forward(hs[t], scratch)
-        act(z, new[t])
-        if tmask is not None:
-            np.copyto(hs[t + 1], np.where(tmask[t], new[t], hs[t]))
+        np.matmul(w_t, stack.s[:, t], out=pre[t])
+        if tmask is None:
+            act(pre[t], h[:, t + 1])
+        else:
+            act(pre[t], new)
+            h[:, t + 1] = np.where(tmask[t], new, h[:, t])
+        stack.set_state(t + 1)
 
-    def vjp(grad):
-        deriv = act.derivative(pre if act.needs_input else None, new)
-        dpre = np.empty_like(new)
-        dh_next = np.zeros((units, batch), dtype)
+    def backward(sequence_grad, finals):
+        deriv = act.derivative(pre if act.needs_input else None, _activated(act, pre, h, tmask))
+        dz = np.empty((u, steps, batch), dtype)
+        dh_next = _first_grad(finals[0], (u, batch), dtype)
         for t in range(steps - 1, -1, -1):
-            dh = grad[t] + dh_next
+            dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
             carried = None
             if tmask is not None:
                 dh, carried = _masked_gradient(tmask[t], dh)
-            np.multiply(dh, deriv[t], out=dpre[t])
-            dh_next = rec.backward(dpre[t])
+            np.multiply(dh, deriv[t], out=dz[:, t])
+            dh_next = stack.state_gradient(dz[:, t])
             if carried is not None:
                 dh_next += carried
-        gx, gk, gb = proj.backward(dpre)
-        gr = rec.weight_gradient(hs[:steps], dpre) if needs_grad(recurrent_kernel) else None
-        return gx, gk, gb if bias is not None else None, dh_next.T, gr
+        return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh_next])
 
-    packed = make(hs[1:], (inputs, kernel, bias, initial, recurrent_kernel), vjp)
-    return _unpack(packed, steps, 1, return_sequences, tmask, zero_output_for_mask)
+    return _finish((inputs, kernel, bias, recurrent_kernel, *given), backward, h, [], return_sequences,
+                   return_state, tmask, zero_output_for_mask)
+
+
+def _activated(act: _Activation, pre: np.ndarray, h: np.ndarray, tmask) -> np.ndarray:
+    """activation(pre) for every step: h_1 .. h_T themselves unless a mask carried some of them."""
+    if tmask is None:
+        return h[:, 1:].transpose(1, 0, 2)
+    out = np.empty_like(pre)
+    for t in range(pre.shape[0]):
+        act(pre[t], out[t])
+    return out
+
+
+def _gradients(stack: _Stack, dz: np.ndarray, inputs, kernel, bias, recurrent_kernel, state_grads: list,
+               to_kernels=None) -> tuple:
+    """The vjp's result for the parents (inputs, kernel, bias, recurrent_kernel, *initial states).
+
+    `to_kernels(grad_r, grad_k, grad_b)` maps gradients in the op's columns to the kernels' layout."""
+    grad_r, grad_k, grad_b = stack.weight_gradients(dz)
+    if to_kernels is not None:
+        grad_r, grad_k, grad_b = to_kernels(grad_r, grad_k, grad_b)
+    grad_x = stack.input_gradient(dz) if needs_grad(inputs) else None
+    return (grad_x, grad_k if needs_grad(kernel) else None, grad_b if needs_grad(bias) else None,
+            grad_r if needs_grad(recurrent_kernel) else None, *[g.T for g in state_grads])
 
 
 # -- LSTM -------------------------------------------------------------------------------------
 
 def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activation="tanh",
-         recurrent_activation="sigmoid", go_backwards: bool = False, return_sequences: bool = False, mask=None,
-         zero_output_for_mask: bool = False, dropout_mask=None, recurrent_dropout_mask=None):
+         recurrent_activation="sigmoid", go_backwards: bool = False, return_sequences: bool = False,
+         return_state: bool = True, mask=None, zero_output_for_mask: bool = False, dropout_mask=None,
+         recurrent_dropout_mask=None):
     """Keras's LSTM (gates i, f, c, o in the kernel's columns); returns (output, [h, c])."""
-    batch, steps, u, dtype, (h0, c0), tmask = _prepare(inputs, initial_state, recurrent_kernel, mask,
-                                                        go_backwards, 2)
-    initials = list(initial_state or []) + [None, None]
+    batch, steps, u, dtype, (h0, c0), tmask, given = _prepare(inputs, initial_state, recurrent_kernel, mask,
+                                                              go_backwards, 2)
     act, ract = _Activation(activation), _Activation(recurrent_activation)
-    # internally the gates are ordered i, f, o, c: the three sigmoid gates form one block
+    # inside, the gates are ordered i, f, o, c: the three sigmoid gates form one block
     order = np.r_[0:2 * u, 3 * u:4 * u, 2 * u:3 * u]
-    back = np.argsort(order)
     dmasks, rmasks = _dropout_masks(dropout_mask), _dropout_masks(recurrent_dropout_mask)
-    if dmasks is not None and dmasks.shape[0] == 4:
-        dmasks = dmasks[[0, 1, 3, 2]]
-    if rmasks is not None and rmasks.shape[0] == 4:
-        rmasks = rmasks[[0, 1, 3, 2]]
+    dmasks = dmasks[[0, 1, 3, 2]] if dmasks is not None and dmasks.shape[0] == 4 else dmasks
+    rmasks = rmasks[[0, 1, 3, 2]] if rmasks is not None and rmasks.shape[0] == 4 else rmasks
+    gate_slices = [slice(g * u, (g + 1) * u) for g in range(4)]
+    stack = _Stack(inputs, u, dtype, dmasks, _groups(dmasks, gate_slices), rmasks, _groups(rmasks, gate_slices),
+                   bias is not None, go_backwards)
+    w = stack.weights(_value(recurrent_kernel)[:, order], _value(kernel)[:, order],
+                      None if bias is None else _value(bias)[order])
     fast = act.name == "tanh" and ract.name == "sigmoid"
-    # fast path: sigmoid(z) = 0.5 tanh(z / 2) + 0.5, so one tanh per step covers all four gates
-    scale = np.r_[np.full(3 * u, 0.5, dtype), np.ones(u, dtype)].astype(dtype) if fast else None
-    k = _value(kernel)[:, order]
-    b = None if bias is None else _value(bias)[order]
-    r = _value(recurrent_kernel)[:, order]
-    proj = _Projection(inputs, kernel, b, dmasks, go_backwards, scale, kernel_value=k)
-    rec = _Recurrent(r, rmasks)
-    rec_step = _Recurrent(r * scale, rmasks) if fast else rec
-
-    out = np.empty((steps + 2, u, batch), dtype)  # h_0, h_1 .. h_T, c_T: the node's value is out[1:]
-    out[0] = h0
+    if fast:  # sigmoid(z) = 0.5 tanh(z / 2) + 0.5: halve the sigmoid columns, then one tanh covers all gates
+        w = w * np.r_[np.full(3 * u, 0.5), np.ones(u)].astype(dtype)
+    w_t = np.ascontiguousarray(w.T)
+    h = stack.h
+    stack.set_state(0, h0)
     cs = np.empty((steps + 1, u, batch), dtype)  # carried cell states c_0 .. c_T
     cs[0] = c0
-    gates = proj.out  # (time, 4u, batch): i, f, o, c~ after their activations, step by step
+    gates = np.empty((steps, 4 * u, batch), dtype)  # i, f, o, c~ after their activations
     keep_pre = act.needs_input or ract.needs_input
     pre = np.empty_like(gates) if keep_pre else None
     c_new = cs[1:] if tmask is None else np.empty((steps, u, batch), dtype)
     c_act = np.empty((steps, u, batch), dtype)  # activation(c_new)
-    scratch = np.empty((4 * u, batch), dtype)
     h_new = np.empty((u, batch), dtype)
     for t in range(steps):
         a = gates[t]
-        a += rec_step.forward(out[t], scratch)
+        np.matmul(w_t, stack.s[:, t], out=a)
         if fast:
             np.tanh(a, out=a)
             sig = a[:3 * u]
@@ -356,23 +414,23 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
         cn += i * g
         act(cn, c_act[t])
         if tmask is None:
-            np.multiply(o, c_act[t], out=out[t + 1])
+            np.multiply(o, c_act[t], out=h[:, t + 1])
         else:
             np.multiply(o, c_act[t], out=h_new)
-            np.copyto(out[t + 1], np.where(tmask[t], h_new, out[t]))
-            np.copyto(cs[t + 1], np.where(tmask[t], cn, cs[t]))
-    out[steps + 1] = cs[steps]
+            h[:, t + 1] = np.where(tmask[t], h_new, h[:, t])
+            cs[t + 1] = np.where(tmask[t], cn, cs[t])
+        stack.set_state(t + 1)
 
-    def vjp(grad):
-        dz = np.empty_like(gates)
+    def backward(sequence_grad, finals):
+        dz = np.empty((4 * u, steps, batch), dtype)
         dgate = np.empty((4 * u, batch), dtype)
         factor = np.empty((4 * u, batch), dtype)
-        dh_next = np.zeros((u, batch), dtype)
-        dc_next = np.array(grad[steps], dtype=dtype)
+        dh_next = _first_grad(finals[0], (u, batch), dtype)
+        dc_next = _first_grad(finals[1], (u, batch), dtype)
         for t in range(steps - 1, -1, -1):
             a = gates[t]
             i, f, o, g = a[:u], a[u:2 * u], a[2 * u:3 * u], a[3 * u:]
-            dh = grad[t] + dh_next
+            dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
             carry_h = carry_c = None
             if tmask is not None:
                 dh, carry_h = _masked_gradient(tmask[t], dh)
@@ -381,142 +439,151 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
                 np.multiply(a, a, out=dgate)
                 np.subtract(a[:3 * u], dgate[:3 * u], out=dgate[:3 * u])  # y - y^2 for the sigmoids
                 np.subtract(1, dgate[3 * u:], out=dgate[3 * u:])  # 1 - y^2 for tanh
-                dc = c_act[t] * c_act[t]
-                np.subtract(1, dc, out=dc)
+                dc = o * c_act[t]  # o (1 - tanh(c)^2) = o - o tanh(c) tanh(c)
+                dc *= c_act[t]
+                np.subtract(o, dc, out=dc)
             else:
                 z = pre[t] if keep_pre else None
                 dgate[:3 * u] = ract.derivative(None if z is None else z[:3 * u], a[:3 * u])
                 dgate[3 * u:] = act.derivative(None if z is None else z[3 * u:], a[3 * u:])
                 dc = act.derivative(c_new[t] if act.needs_input else None, c_act[t])
-            dc *= o
+                dc *= o
             dc *= dh
             dc += dc_next
             np.multiply(dc, g, out=factor[:u])
             np.multiply(dc, cs[t], out=factor[u:2 * u])
             np.multiply(dh, c_act[t], out=factor[2 * u:3 * u])
             np.multiply(dc, i, out=factor[3 * u:])
-            np.multiply(factor, dgate, out=dz[t])
+            np.multiply(factor, dgate, out=dz[:, t])
             dc_next = dc * f
-            dh_next = rec.backward(dz[t])
+            dh_next = stack.state_gradient(dz[:, t])
             if carry_h is not None:
                 dh_next += carry_h
                 dc_next += carry_c
-        gx, gk, gb = proj.backward(dz)
-        gk = None if gk is None else gk[:, back]
-        gb = None if bias is None else gb[back]
-        gr = rec.weight_gradient(out[:steps], dz)[:, back] if needs_grad(recurrent_kernel) else None
-        return gx, gk, gb, dh_next.T, dc_next.T, gr
+        back = np.argsort(order)
+        return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh_next, dc_next],
+                          lambda gr, gk, gb: (gr[:, back], gk[:, back], None if gb is None else gb[back]))
 
-    packed = make(out[1:], (inputs, kernel, bias, initials[0], initials[1], recurrent_kernel), vjp)
-    return _unpack(packed, steps, 2, return_sequences, tmask, zero_output_for_mask)
+    return _finish((inputs, kernel, bias, recurrent_kernel, *given), backward, h, [cs[steps]], return_sequences,
+                   return_state, tmask, zero_output_for_mask)
 
 
 # -- GRU --------------------------------------------------------------------------------------
 
 def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activation="tanh",
         recurrent_activation="sigmoid", reset_after: bool = True, go_backwards: bool = False,
-        return_sequences: bool = False, mask=None, zero_output_for_mask: bool = False, dropout_mask=None,
-        recurrent_dropout_mask=None):
+        return_sequences: bool = False, return_state: bool = True, mask=None, zero_output_for_mask: bool = False,
+        dropout_mask=None, recurrent_dropout_mask=None):
     """Keras's GRU (gates z, r, h); `reset_after` applies the reset gate after the recurrent product and
     takes a bias of shape (2, 3 * units): input bias, recurrent bias. Returns (output, [h])."""
-    batch, steps, u, dtype, (h0,), tmask = _prepare(inputs, initial_state, recurrent_kernel, mask, go_backwards, 1)
-    initial = initial_state[0] if initial_state else None
+    batch, steps, u, dtype, (h0,), tmask, given = _prepare(inputs, initial_state, recurrent_kernel, mask,
+                                                           go_backwards, 1)
     act, ract = _Activation(activation), _Activation(recurrent_activation)
-    b = _value(bias)
-    input_bias = b if b is None or not reset_after else b[0]
-    proj = _Projection(inputs, kernel, input_bias, _dropout_masks(dropout_mask), go_backwards)
-    rmasks = _dropout_masks(recurrent_dropout_mask)
-    r = _value(recurrent_kernel)
-    hs = np.empty((steps + 1, u, batch), dtype)
-    hs[0] = h0
-    xz = proj.out
-    zr = np.empty((steps, 2 * u, batch), dtype)
-    zr_pre = np.empty_like(zr) if ract.needs_input else None
+    k, r, b = _value(kernel), _value(recurrent_kernel), _value(bias)
+    dmasks, rmasks = _dropout_masks(dropout_mask), _dropout_masks(recurrent_dropout_mask)
+    z_, r_, xh_, rh_ = (slice(g * u, (g + 1) * u) for g in range(4))
+    h_mask = None
+    if reset_after:
+        # the op's columns: z, r (input and recurrent parts summed), then h's input part and recurrent part
+        columns = 4 * u
+        r_full = np.zeros((u, columns), dtype)
+        r_full[:, :2 * u], r_full[:, rh_] = r[:, :2 * u], r[:, 2 * u:]
+        k_full = np.zeros((k.shape[0], columns), dtype)
+        k_full[:, :3 * u] = k
+        b_full = None if b is None else np.r_[b[0, :2 * u] + b[1, :2 * u], b[0, 2 * u:], b[1, 2 * u:]]
+        state_masks, state_groups = rmasks, _groups(rmasks, [z_, r_, rh_])
+    else:
+        # the op's columns: z, r, h's input part; h's recurrent part is (r * h) @ R_h, a product of its own
+        columns = 3 * u
+        r_full = np.zeros((u, columns), dtype)
+        r_full[:, :2 * u] = r[:, :2 * u]
+        k_full, b_full = k, b
+        state_masks = rmasks if rmasks is None or rmasks.shape[0] == 1 else rmasks[:2]
+        state_groups = _groups(state_masks, [z_, r_])
+        h_mask = None if rmasks is None else rmasks[-1]
+        r_h = np.ascontiguousarray(r[:, 2 * u:])
+        r_h_t = np.ascontiguousarray(r_h.T)
+    stack = _Stack(inputs, u, dtype, dmasks, _groups(dmasks, [z_, r_, xh_]), state_masks, state_groups,
+                   b is not None, go_backwards)
+    w_t = np.ascontiguousarray(stack.weights(r_full, k_full, b_full).T)
+    h = stack.h
+    stack.set_state(0, h0)
+    ext = np.empty((steps, columns, batch), dtype)  # each step's product; z and r after their activation
+    zr_pre = np.empty((steps, 2 * u, batch), dtype) if ract.needs_input else None
     hh = np.empty((steps, u, batch), dtype)
     hh_pre = np.empty_like(hh) if act.needs_input else None
+    rh = None if reset_after else np.empty((u, steps, batch), dtype)  # r * h_{t-1} (masked), feature-major
     h_new = np.empty((u, batch), dtype)
-    if reset_after:
-        rec = _Recurrent(r, rmasks)
-        rec_bias = None if b is None else np.ascontiguousarray(np.broadcast_to(b[1][:, None], (3 * u, batch)))
-        recs = np.empty((steps, 3 * u, batch), dtype)  # h @ R (+ recurrent bias)
-    else:
-        gate_masks = h_masks = rmasks
-        if rmasks is not None and rmasks.shape[0] == 3:
-            gate_masks, h_masks = rmasks[:2], rmasks[2:]
-        rec_zr = _Recurrent(np.ascontiguousarray(r[:, :2 * u]), gate_masks)
-        rec_h = _Recurrent(np.ascontiguousarray(r[:, 2 * u:]), h_masks)
-        rh = np.empty((steps, u, batch), dtype)  # r * h_{t-1}
-        scratch = np.empty((u, batch), dtype)
     for t in range(steps):
-        h = hs[t]
+        e = ext[t]
+        np.matmul(w_t, stack.s[:, t], out=e)
+        if zr_pre is not None:
+            zr_pre[t] = e[:2 * u]
+        ract(e[:2 * u], e[:2 * u])
         if reset_after:
-            rc = rec.forward(h, recs[t])
-            if rec_bias is not None:
-                rc += rec_bias
-            pre = np.add(xz[t, :2 * u], rc[:2 * u], out=zr_pre[t] if zr_pre is not None else zr[t])
-            ract(pre, zr[t])
-            a = zr[t, u:] * rc[2 * u:]
+            a = e[r_] * e[rh_]
         else:
-            pre = rec_zr.forward(h, zr_pre[t] if zr_pre is not None else zr[t])
-            pre += xz[t, :2 * u]
-            ract(pre, zr[t])
-            np.multiply(zr[t, u:], h, out=rh[t])
-            a = rec_h.forward(rh[t], scratch)
-        a += xz[t, 2 * u:]
+            np.multiply(e[r_], h[:, t] if h_mask is None else h[:, t] * h_mask, out=rh[:, t])
+            a = r_h_t @ rh[:, t]
+        a += e[xh_]
         if hh_pre is not None:
             hh_pre[t] = a
         act(a, hh[t])
-        target = hs[t + 1] if tmask is None else h_new
-        np.subtract(h, hh[t], out=target)
-        target *= zr[t, :u]
+        target = h[:, t + 1] if tmask is None else h_new
+        np.subtract(h[:, t], hh[t], out=target)
+        target *= e[z_]
         target += hh[t]
         if tmask is not None:
-            np.copyto(hs[t + 1], np.where(tmask[t], h_new, h))
+            h[:, t + 1] = np.where(tmask[t], h_new, h[:, t])
+        stack.set_state(t + 1)
 
-    def vjp(grad):
+    def backward(sequence_grad, finals):
+        zr = ext[:, :2 * u]
         dzr = ract.derivative(zr_pre, zr)
-        z, rg = zr[:, :u], zr[:, u:]
-        factor_z = (hs[:steps] - hh) * dzr[:, :u]
-        factor_h = (1 - z) * act.derivative(hh_pre, hh)
-        factor_r = (recs[:, 2 * u:] if reset_after else hs[:steps]) * dzr[:, u:]
-        dx = np.empty((steps, 3 * u, batch), dtype)  # gradient w.r.t. the input projection
-        drec = np.empty_like(dx) if reset_after else None  # ... and w.r.t. h @ R (reset_after)
-        dh_next = np.zeros((u, batch), dtype)
+        gate_z, gate_r = zr[:, :u], zr[:, u:]
+        h_prev = h[:, :steps].transpose(1, 0, 2)
+        factor_z = (h_prev - hh) * dzr[:, :u]
+        factor_h = (1 - gate_z) * act.derivative(hh_pre, hh)
+        if reset_after:
+            factor_r = ext[:, rh_] * dzr[:, u:]
+        else:
+            factor_r = (h_prev if h_mask is None else h_prev * h_mask) * dzr[:, u:]
+        dz = np.empty((columns, steps, batch), dtype)
+        dh_next = _first_grad(finals[0], (u, batch), dtype)
         for t in range(steps - 1, -1, -1):
-            dh = grad[t] + dh_next
+            dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
             carried = None
             if tmask is not None:
                 dh, carried = _masked_gradient(tmask[t], dh)
-            np.multiply(dh, factor_z[t], out=dx[t, :u])
-            da = np.multiply(dh, factor_h[t], out=dx[t, 2 * u:])
+            np.multiply(dh, factor_z[t], out=dz[z_, t])
+            da = np.multiply(dh, factor_h[t], out=dz[xh_, t])
             if reset_after:
-                np.multiply(da, factor_r[t], out=dx[t, u:2 * u])
-                drec[t, :2 * u] = dx[t, :2 * u]
-                np.multiply(da, rg[t], out=drec[t, 2 * u:])
-                dh_next = rec.backward(drec[t])
+                np.multiply(da, factor_r[t], out=dz[r_, t])
+                np.multiply(da, gate_r[t], out=dz[rh_, t])
+                dh_next = stack.state_gradient(dz[:, t])
             else:
-                drh = rec_h.backward(da)
-                np.multiply(drh, factor_r[t], out=dx[t, u:2 * u])
-                dh_next = rec_zr.backward(dx[t, :2 * u])
-                drh *= rg[t]
+                drh = r_h @ da
+                np.multiply(drh, factor_r[t], out=dz[r_, t])
+                dh_next = stack.state_gradient(dz[:, t])
+                drh *= gate_r[t]
+                if h_mask is not None:
+                    drh *= h_mask
                 dh_next += drh
-            dh *= z[t]
+            dh = dh * gate_z[t]
             dh_next += dh
             if carried is not None:
                 dh_next += carried
-        gx, gk, gb = proj.backward(dx)
-        gr = None
-        if needs_grad(recurrent_kernel):
-            if reset_after:
-                gr = rec.weight_gradient(hs[:steps], drec)
-            else:
-                gr = np.concatenate([rec_zr.weight_gradient(hs[:steps], dx[:, :2 * u]),
-                                     rec_h.weight_gradient(rh, dx[:, 2 * u:])], axis=1)
-        if bias is None:
-            gb = None
-        elif reset_after:
-            gb = np.stack([gb, drec.sum(axis=(0, 2))])
-        return gx, gk, gb, dh_next.T, gr
 
-    packed = make(hs[1:], (inputs, kernel, bias, initial, recurrent_kernel), vjp)
-    return _unpack(packed, steps, 1, return_sequences, tmask, zero_output_for_mask)
+        def to_kernels(grad_r, grad_k, grad_b):
+            if reset_after:
+                grad_r = np.concatenate([grad_r[:, :2 * u], grad_r[:, rh_]], axis=1)
+                if grad_b is not None:
+                    grad_b = np.stack([grad_b[:3 * u], np.r_[grad_b[:2 * u], grad_b[rh_]]])
+                return grad_r, grad_k[:, :3 * u], grad_b
+            grad_r_h = rh.reshape(u, -1) @ dz[xh_].reshape(u, -1).T  # (r * h) @ R_h, all timesteps at once
+            return np.concatenate([grad_r[:, :2 * u], grad_r_h], axis=1), grad_k, grad_b
+
+        return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh_next], to_kernels)
+
+    return _finish((inputs, kernel, bias, recurrent_kernel, *given), backward, h, [], return_sequences,
+                   return_state, tmask, zero_output_for_mask)

@@ -72,14 +72,15 @@ class FusedCell(Layer, DropoutRNNCell):
         return {"activation": activation_argument(self.activation)}
 
     def run_sequence(self, sequences, initial_state, *, training=None, go_backwards=False, return_sequences=False,
-                     mask=None, zero_output_for_mask=False):
-        """The whole sequence through the fused op: (output, final states)."""
+                     return_state=True, mask=None, zero_output_for_mask=False):
+        """The whole sequence through the fused op: (output, final states); no states unless `return_state`."""
         first = sequences.value[:, 0, :]
         states = list(initial_state) if initial_state is not None else None
         batch = first.shape[0]
         dropout, recurrent = self._training_masks(first, (batch, self.units), training)
         return self._op(sequences, states, self.kernel, self.recurrent_kernel, self.bias, go_backwards=go_backwards,
-                        return_sequences=return_sequences, mask=mask, zero_output_for_mask=zero_output_for_mask,
+                        return_sequences=return_sequences, return_state=return_state, mask=mask,
+                        zero_output_for_mask=zero_output_for_mask,
                         dropout_mask=dropout, recurrent_dropout_mask=recurrent, **self._op_arguments())
 
     def call(self, inputs, states, training=False):

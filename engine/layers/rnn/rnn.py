@@ -103,7 +103,8 @@ class RNN(Layer):
         if isinstance(self.cell, FusedCell):
             output, states = self.cell.run_sequence(
                 sequences, initial_state, training=training, go_backwards=self.go_backwards,
-                return_sequences=self.return_sequences, mask=mask, zero_output_for_mask=self.zero_output_for_mask)
+                return_sequences=self.return_sequences, return_state=self.return_state or self.stateful, mask=mask,
+                zero_output_for_mask=self.zero_output_for_mask)
             self.cell.reset_dropout_mask()
             self.cell.reset_recurrent_dropout_mask()
         else:
