@@ -35,7 +35,7 @@ def no_grad():
 class Tensor:
     """An ndarray that remembers how it was computed, so gradients can flow back through it."""
 
-    __slots__ = ("value", "parents", "vjp", "requires_grad", "_keras_logits", "__weakref__")
+    __slots__ = ("value", "parents", "vjp", "requires_grad", "_keras_logits", "_keras_mask", "__weakref__")
     __array_priority__ = 100.0
 
     def __init__(self, value, parents: Sequence[Tensor] = (), vjp: Callable | None = None,
@@ -45,6 +45,7 @@ class Tensor:
         self.vjp = vjp
         self.requires_grad = requires_grad
         self._keras_logits = None
+        self._keras_mask = None  # a boolean array (batch, time) marking usable timesteps, as in Keras
 
     # -- array protocol ---------------------------------------------------------------------
     @property

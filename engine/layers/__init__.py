@@ -8,6 +8,7 @@ from engine.layers.core.activation import Activation
 from engine.layers.core.dense import Dense
 from engine.layers.core.embedding import Embedding
 from engine.layers.core.input_layer import Input, InputLayer
+from engine.layers.core.masking import Masking
 from engine.layers.input_spec import InputSpec
 from engine.layers.layer import Layer
 from engine.layers.merging.concatenate import Concatenate, concatenate
@@ -55,7 +56,7 @@ from engine.layers.rnn.rnn import RNN
 from engine.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
 
 __all__ = [
-    "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec", "Layer", "Reshape",
+    "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec", "Layer", "Masking", "Reshape",
     "serialize", "deserialize",
 ]
 
