@@ -215,10 +215,11 @@ def test_ops_gradients_through_outputs_and_final_states(op, gates, extra, option
               rng.normal(size=(units, gates * units)) * 0.5, rng.normal(size=bias_shape) * 0.5,
               rng.normal(size=(batch, units)), rng.normal(size=(batch, units))]
     n_states = 2 if op is rnn_ops.lstm else 1
-    for which in ["sequence", "last", *[f"state{i}" for i in range(n_states)]]:
-        def f(x, k, r, b, h0, c0, which=which):
-            output, states = op(x, [h0, c0][:n_states], k, r, b, return_sequences=which == "sequence", **extra,
-                                **options)
+    outputs = [("sequence", True), ("last", True), ("sequence", False), ("last", False)]
+    for which, return_state in outputs + [(f"state{i}", True) for i in range(n_states)]:
+        def f(x, k, r, b, h0, c0, which=which, return_state=return_state):
+            output, states = op(x, [h0, c0][:n_states], k, r, b, return_sequences=which == "sequence",
+                                return_state=return_state, **extra, **options)
             return states[int(which[-1])] if which.startswith("state") else output
         check_gradients(f, *values, rtol=1e-5, atol=1e-7)
 
