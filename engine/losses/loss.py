@@ -146,10 +146,14 @@ class Loss:
         return self._dtype
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
+        prediction_mask = getattr(y_pred, "_keras_mask", None)  # masked timesteps do not count, as in Keras
         y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
         y_true = ops.convert_to_tensor(y_true, dtype=self.dtype)
         losses = self.call(y_true, y_pred)
-        return reduce_weighted_values(losses, sample_weight=sample_weight, mask=self._mask(y_true, y_pred),
+        mask = self._mask(y_true, y_pred)
+        if prediction_mask is not None:
+            mask = prediction_mask if mask is None else (mask & prediction_mask)
+        return reduce_weighted_values(losses, sample_weight=sample_weight, mask=mask,
                                       reduction=self.reduction, dtype=self.dtype)
 
     def call(self, y_true, y_pred) -> Tensor:

@@ -40,3 +40,22 @@ def test_mask_propagates_like_keras():
             model.set_weights(weights)
         outputs.append(model.predict(x, verbose=0))
     np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-4, atol=1e-6)
+
+
+def test_masked_timesteps_do_not_count_in_the_loss_like_keras():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    x = np.array([[1, 2, 3, 0, 0], [4, 5, 0, 0, 0], [1, 2, 3, 4, 5], [2, 2, 2, 0, 0]])
+    y = (np.random.default_rng(1).random((4, 5, 1)) > 0.5).astype("float32")
+    histories = []
+    for lib in (keras, engine):
+        model = lib.Sequential([lib.Input((5,), dtype="int32"), lib.layers.Embedding(8, 3, mask_zero=True),
+                                lib.layers.SimpleRNN(4, return_sequences=True),
+                                lib.layers.Dense(1, activation="sigmoid")])
+        if lib is keras:
+            weights = model.get_weights()
+        else:
+            model.set_weights(weights)
+        model.compile("sgd", "binary_crossentropy")
+        histories.append(model.fit(x, y, epochs=2, batch_size=2, shuffle=False, verbose=0).history["loss"])
+    np.testing.assert_allclose(histories[1], histories[0], rtol=1e-4)
