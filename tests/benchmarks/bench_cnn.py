@@ -2,7 +2,8 @@
 MaxPool 2 -> Flatten -> Dense 10 softmax; sparse categorical cross-entropy, RMSprop, batch 128, 2,048 random
 samples): our engine side by side with PyTorch eager CPU and Keras (torch backend) when installed.
 
-Run: python tests/benchmarks/bench_cnn.py [--samples 2048] [--epochs 2] [--repeats 3] [--profile]
+Run: python tests/benchmarks/bench_cnn.py [--samples 2048] [--epochs 2] [--repeats 3] [--threads N] [--profile]
+`--threads N` gives every framework N threads (BLAS, OpenMP, torch); the default lets each use all cores.
 """
 
 from __future__ import annotations
@@ -15,7 +16,23 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+
+def _threads_argument() -> int | None:
+    """--threads must act before NumPy and torch load their thread pools, so it is read this early."""
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return int(sys.argv[i + 1])
+        if arg.startswith("--threads="):
+            return int(arg.split("=", 1)[1])
+    return None
+
+
+THREADS = _threads_argument()
+if THREADS:
+    for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_name] = str(THREADS)
+
+import numpy as np  # noqa: E402
 
 # this checkout's engine, even when another copy is installed (e.g. `pip install -e` elsewhere)
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -55,6 +72,8 @@ def bench_torch(x, y, epochs: int) -> float | None:
         import torch
     except ImportError:
         return None
+    if THREADS:
+        torch.set_num_threads(THREADS)
     nn = torch.nn
     net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 5 * 5, CLASSES))
@@ -86,6 +105,9 @@ def bench_keras(x, y, epochs: int) -> float | None:
         import keras
     except ImportError:
         return None
+    if THREADS:
+        import torch
+        torch.set_num_threads(THREADS)
     layers = keras.layers
     model = keras.Sequential([
         keras.Input((28, 28, 1)),
@@ -117,6 +139,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2048)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3, help="rounds; each runs every framework once")
+    parser.add_argument("--threads", type=int, default=None, help="threads for every framework (default: all)")
     parser.add_argument("--profile", action="store_true", help="profile our engine's fit instead")
     args = parser.parse_args()
     x, y = data(args.samples)
@@ -132,7 +155,7 @@ def main() -> None:
     best = {name: max(values) for name, values in results.items() if values}
     median = {name: float(np.median(values)) for name, values in results.items() if values}
     print(f"CNN 28x28x1 conv32-pool-conv64-pool-dense10, batch {BATCH}, {args.samples} samples x {args.epochs} "
-          f"epochs (best and median of {args.repeats})")
+          f"epochs, {args.threads or 'all'} thread(s), best and median of {args.repeats}")
     for name in best:
         print(f"  {name:7s} {best[name]:8.0f} samples/s best   {median[name]:8.0f} median")
     for other in ("torch", "keras"):

@@ -181,3 +181,21 @@ def test_wrong_rank_and_invalid_arguments():
         layers.MaxPooling1D(padding="causal")
     with pytest.raises(ValueError, match="`data_format` argument must be one of"):
         layers.GlobalMaxPooling2D(data_format="NHWC")
+
+
+@pytest.mark.parametrize("pool_size,strides,padding", [(2, None, "valid"), (3, 1, "same")])
+def test_relu_then_max_pool_gradients(pool_size, strides, padding):
+    """max_pool applies the relu's derivative itself when it is the relu output's only consumer; with a second
+    consumer the relu applies it to the summed gradient. Both must equal finite differences."""
+    rng = np.random.default_rng(4)
+    x, kernel = rng.normal(size=(2, 5, 5, 2)), rng.normal(size=(2, 2, 2, 3))
+
+    def only_pool(x, k):
+        return ops.max_pool(ops.conv(x, k, 1, "same", activation="relu"), pool_size, strides, padding)
+
+    def pool_and_more(x, k):
+        y = ops.conv(x, k, 1, "same", activation="relu")
+        return ops.add(ops.sum(ops.max_pool(y, pool_size, strides, padding)), ops.sum(ops.multiply(y, y)))
+
+    check_gradients(only_pool, x, kernel)
+    check_gradients(pool_and_more, x, kernel)
