@@ -12,9 +12,10 @@ import math
 import threading
 import traceback
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from studio.training.run import EARLY_STOPPED, ERROR, FINISHED, NAN, STOPPED
+from studio.training.signals import emit
 
 _WAIT_SLICE = 0.05  # seconds between checks for stop while paused
 
@@ -98,8 +99,8 @@ class TrainingWorker(QObject):
         except Exception as e:  # reported to the UI: the app must survive any failure in training
             status, message = ERROR, f"Training failed: {type(e).__name__}: {e}"
             self._restore_last_good()
-            self.failed.emit({"error": message, "traceback": traceback.format_exc()})
-        self.finished.emit({"status": status, "message": message, "epochs_done": len(self.history.get("loss", [])),
+            emit(self.failed, {"error": message, "traceback": traceback.format_exc()})
+        emit(self.finished, {"status": status, "message": message, "epochs_done": len(self.history.get("loss", [])),
                             "history": {k: list(v) for k, v in self.history.items()}, "nan_at": self.nan_at})
 
     def _restore_last_good(self) -> None:
@@ -112,12 +113,12 @@ class TrainingWorker(QObject):
     def _wait_while_paused(self) -> None:
         if self._go.is_set():
             return
-        self.paused.emit()
+        emit(self.paused)
         while not self._go.wait(_WAIT_SLICE):
             pass
         if self._stop.is_set():
             raise StopTraining
-        self.resumed.emit()
+        emit(self.resumed)
 
 
 def _make_signal_callback(worker: TrainingWorker):
@@ -146,7 +147,7 @@ def _make_signal_callback(worker: TrainingWorker):
                 worker._restore_last_good()
             else:
                 worker.last_good_weights = self._before
-            worker.batch_end.emit({"epoch": self._epoch, "batch": batch,
+            emit(worker.batch_end, {"epoch": self._epoch, "batch": batch,
                                    "steps": (self.params or {}).get("steps"), "logs": logs})
             if worker.stop_requested:
                 self.model.stop_training = True
@@ -155,7 +156,7 @@ def _make_signal_callback(worker: TrainingWorker):
             logs = dict(logs or {})
             for key, value in logs.items():
                 worker.history.setdefault(key, []).append(float(value))
-            worker.epoch_end.emit({"epoch": epoch, "logs": logs})
+            emit(worker.epoch_end, {"epoch": epoch, "logs": logs})
 
     return SignalCallback()
 
@@ -172,7 +173,8 @@ def start_in_thread(worker: TrainingWorker) -> QThread:
     thread = QThread()
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.finished.connect(thread.quit)
+    # Direct: `quit` is thread-safe, and a queued call could wait for a GUI event loop that is blocked in `wait`.
+    worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     _started.append(thread)
     thread.start()
     return thread

@@ -1,0 +1,228 @@
+"""The training worker and session on a real QThread: curves per epoch, stop, pause, continue, NaN, exceptions."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import engine
+from studio.data import DataSpec, prepare, read_csv
+from studio.training.compile_settings import default_settings
+from studio.training.run import ERROR, FINISHED, NAN, STOPPED, TrainingRun, TrainingSettings
+from studio.training.session import TrainingSession
+from studio.training.worker import TrainingWorker, start_in_thread
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return prepare(DataSpec.from_table(read_csv("assets/data/iris.csv")))
+
+
+def mlp(n_in=4, n_out=3, activation="softmax"):
+    def build():
+        return engine.Sequential([engine.layers.Input((n_in,)), engine.layers.Dense(16, activation="relu"),
+                                  engine.layers.Dense(n_out, activation=activation)])
+    return build
+
+
+def steps(model) -> int:
+    """Optimizer steps taken so far (the batches trained)."""
+    return int(np.asarray(model.optimizer.iterations.value))
+
+
+def session_for(data, qtbot, lr=0.01):
+    s = TrainingSession()
+    settings = default_settings("multiclass")
+    settings["optimizer"]["config"]["learning_rate"] = lr
+    s.configure(mlp(), data, settings)
+    return s
+
+
+def train(session, qtbot, **settings):
+    epochs = []
+    session.epoch_end.connect(epochs.append)
+    with qtbot.waitSignal(session.run_finished, timeout=20000) as blocker:
+        session.train(TrainingSettings(**settings))
+    return blocker.args[0], epochs
+
+
+def test_one_point_per_epoch_for_training_and_validation(iris, qtbot):
+    session = session_for(iris, qtbot)
+    batches = []
+    session.batch_end.connect(batches.append)
+    run, epochs = train(session, qtbot, epochs=4, batch_size=32)
+    assert run.status == FINISHED and not session.is_running and session.state == "idle"
+    assert [e["epoch"] for e in epochs] == [0, 1, 2, 3]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[0]["logs"])
+    assert all(len(v) == 4 for v in run.history.values())
+    assert len(batches) == 4 * 4 and batches[0]["steps"] == 4 and batches[-1]["batch"] == 3
+    # The run keeps the model's final weights.
+    for saved, now in zip(run.weights, session.model.get_weights()):
+        np.testing.assert_array_equal(saved, now)
+
+
+def test_signals_carry_fresh_dicts(iris, qtbot):
+    session = session_for(iris, qtbot)
+    seen = []
+    session.epoch_end.connect(lambda info: seen.append(info["logs"]))
+    train(session, qtbot, epochs=2)
+    assert seen[0] is not seen[1]
+    seen[0]["loss"] = -1.0
+    assert session.current_run.history["loss"][0] != -1.0
+
+
+def test_stop_within_one_batch(iris, qtbot):
+    session = session_for(iris, qtbot)
+    at_stop = []
+
+    def on_batch(info):
+        if not at_stop:
+            at_stop.append(steps(session.model))
+            session.stop()
+
+    session.batch_end.connect(on_batch)
+    run, epochs = train(session, qtbot, epochs=200, batch_size=8)
+    assert run.status == STOPPED and run.message == "Stopped by the user."
+    # The worker may finish the batch in hand when the stop arrives, not more.
+    assert steps(session.model) <= at_stop[0] + 1
+    assert run.epochs_done < 200
+    assert all(np.isfinite(w).all() for w in run.weights)
+
+
+def test_pause_waits_between_batches_and_resume_goes_on(iris, qtbot):
+    session = session_for(iris, qtbot)
+    states = []
+    session.state_changed.connect(states.append)
+    session.batch_end.connect(lambda info: session.pause() if info["batch"] == 0 and info["epoch"] == 0 else None)
+    with qtbot.waitSignal(session.state_changed, check_params_cb=lambda s: s == "paused", timeout=20000):
+        session.train(TrainingSettings(epochs=500, batch_size=8))
+    paused_at = steps(session.model)
+    assert session.is_running and session.state == "paused"
+    qtbot.waitUntil(lambda: True)  # let the event loop run: nothing trains while paused
+    assert steps(session.model) == paused_at
+    # Resume: training goes on from the same optimizer state (its step count carries on).
+    with qtbot.waitSignal(session.batch_end, check_params_cb=lambda info: steps(session.model) > paused_at + 2,
+                          timeout=20000):
+        session.resume()
+    with qtbot.waitSignal(session.run_finished, timeout=20000) as blocker:
+        session.stop()
+    assert blocker.args[0].status == STOPPED
+    assert states == ["running", "paused", "running", "stopping", "idle"]
+
+
+def test_stop_while_paused(iris, qtbot):
+    session = session_for(iris, qtbot)
+    session.batch_end.connect(lambda info: session.pause())
+    with qtbot.waitSignal(session.state_changed, check_params_cb=lambda s: s == "paused", timeout=20000):
+        session.train(TrainingSettings(epochs=500, batch_size=8))
+    with qtbot.waitSignal(session.run_finished, timeout=20000) as blocker:
+        session.stop()
+    assert blocker.args[0].status == STOPPED
+
+
+def test_continue_extends_the_run_and_keeps_optimizer_state(iris, qtbot):
+    session = session_for(iris, qtbot)
+    run, _ = train(session, qtbot, epochs=3, batch_size=40)
+    model = session.model
+    iterations_before = steps(model)
+    epochs = []
+    session.epoch_end.connect(epochs.append)
+    with qtbot.waitSignal(session.run_finished, timeout=20000):
+        same = session.continue_training(2)
+    assert same is run and session.model is model and len(session.runs) == 1
+    assert [e["epoch"] for e in epochs] == [3, 4]
+    assert run.epochs_done == 5 and run.segments == [{"initial_epoch": 0, "epochs": 3},
+                                                     {"initial_epoch": 3, "epochs": 5}]
+    assert steps(model) == iterations_before + 2 * 3
+
+
+def test_iris_reaches_validation_accuracy_above_point_nine(iris, qtbot):
+    session = session_for(iris, qtbot, lr=0.01)
+    run, _ = train(session, qtbot, epochs=40, batch_size=16)
+    assert run.history["val_accuracy"][-1] > 0.9
+
+
+def test_nan_loss_stops_and_keeps_last_good_weights(qtbot):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    model = engine.Sequential([engine.layers.Input((3,)), engine.layers.Dense(1)])
+    calls = []
+
+    def poisoned(y_true, y_pred):
+        calls.append(1)
+        loss = engine.ops.mean(engine.ops.square(y_true - y_pred))
+        return loss * float("nan") if len(calls) == 6 else loss
+
+    model.compile(optimizer="sgd", loss=poisoned)
+    snapshots = []
+
+    class Snap(engine.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            snapshots.append(self.model.get_weights())
+
+    worker = TrainingWorker(model, x, y, epochs=5, batch_size=16, callbacks=[Snap()])
+    with qtbot.waitSignal(worker.finished, timeout=20000) as blocker:
+        thread = start_in_thread(worker)
+    thread.wait()
+    result = blocker.args[0]
+    assert result["status"] == NAN and result["nan_at"] == {"epoch": 1, "batch": 1, "value": "NaN"}
+    assert "epoch 2, batch 2" in result["message"]
+    # Batch 6 (epoch 2, batch 2) gave NaN: the weights before batch 5, the last with a finite loss, are back.
+    for kept, good in zip(model.get_weights(), snapshots[4]):
+        np.testing.assert_array_equal(kept, good)
+    assert math.isnan(result["history"]["loss"][1])
+
+
+def test_exception_inside_the_worker_is_reported(iris, qtbot):
+    session = session_for(iris, qtbot)
+
+    class Boom(engine.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                raise RuntimeError("disk on fire")
+
+    session._callbacks = lambda settings, validation: [Boom()]
+    errors = []
+    session.failed.connect(errors.append)
+    run, _ = train(session, qtbot, epochs=3, batch_size=16)
+    assert run.status == ERROR and "RuntimeError: disk on fire" in run.message
+    assert errors and "disk on fire" in errors[0]["traceback"] and errors[0]["run_id"] == 1
+    assert all(np.isfinite(w).all() for w in run.weights)
+    assert not session.is_running
+    # The app can train again after a failure.
+    session._callbacks = lambda settings, validation: []
+    run2, _ = train(session, qtbot, epochs=1)
+    assert run2.status == FINISHED and run2.run_id == 2
+
+
+def test_early_stopping_option(iris, qtbot):
+    session = session_for(iris, qtbot, lr=0.5)
+    run, _ = train(session, qtbot, epochs=60, batch_size=8, early_stopping=True, patience=2, monitor="val_loss")
+    assert run.status in ("early_stopped", FINISHED)
+    assert run.epochs_done < 60
+
+
+def test_run_record_round_trips_through_json(iris, qtbot):
+    session = session_for(iris, qtbot)
+    run, _ = train(session, qtbot, epochs=2)
+    run.history["loss"][0] = float("nan")
+    back = TrainingRun.from_dict(json.loads(json.dumps(run.to_dict())))
+    assert back.history.keys() == run.history.keys() and math.isnan(back.history["loss"][0])
+    assert back.history["val_loss"] == run.history["val_loss"]
+    for a, b in zip(back.weights, run.weights):
+        np.testing.assert_array_equal(a, b)
+    restored = TrainingSession()
+    restored.configure(mlp(), iris, run.compile_settings)
+    restored.restore_runs([run.to_dict()])
+    np.testing.assert_allclose(restored.model.predict(iris.validation.x, verbose=0),
+                               session.model.predict(iris.validation.x, verbose=0), rtol=1e-6)
+    assert restored.can_continue
+
+
+def test_training_needs_configuration(qtbot):
+    with pytest.raises(RuntimeError, match="Nothing to train"):
+        TrainingSession().train(TrainingSettings())
+    with pytest.raises(ValueError, match="Epochs must be at least 1"):
+        TrainingSettings(epochs=0).validate()
