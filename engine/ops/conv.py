@@ -218,15 +218,16 @@ def _col2im(cols: np.ndarray, w: _Windows, padded_shape) -> np.ndarray:
 class _GroupedProduct:
     """Columns (P, kk * C) times a kernel (kk, C // groups, F): each channel group meets its own filters.
 
-    With one group this is a single GEMM, which can also add a bias when the columns end with a column of
-    ones; with several groups it is one batched matmul over the groups. `backward` gives the gradient of
-    the columns, offset-major (kk, P, C) so that col2im reads contiguous blocks, the kernel's and the
-    folded bias's, all from the output gradient (P, F).
+    One group is a single GEMM, which also adds the bias when the columns end with a column of ones; one
+    channel per group (depthwise) is an einsum; other groupings are one batched matmul over the groups.
+    `backward` gives the gradient of the columns, offset-major (kk, P, C) so that col2im reads contiguous
+    blocks, the kernel's and the folded bias's, all from the output gradient (P, F).
     """
 
     def __init__(self, cols: np.ndarray, kernel: np.ndarray, groups: int, bias=None):
         kk, f = math.prod(kernel.shape[:-2]), kernel.shape[-1]
-        p, c = cols.shape[0], kernel.shape[-2] * groups
+        p, cg = cols.shape[0], kernel.shape[-2]
+        c = cg * groups
         self.shape = (p, kk, c, f)
         self.groups = groups
         self.kernel = kernel
@@ -236,16 +237,25 @@ class _GroupedProduct:
             self.b = kernel.reshape(kk * c, f)
             if self.folded_bias:
                 self.b = np.concatenate([self.b, np.reshape(bias, (1, f)).astype(self.b.dtype)])
+        elif cg == 1:  # depthwise: channel c makes filters c * m .. c * m + m - 1
+            self.a = cols.reshape(p, kk, c)
+            self.b = kernel.reshape(kk, c, f // c)
         else:
-            cg, fg = c // groups, f // groups
+            fg = f // groups
             self.a = cols.reshape(p, kk, groups, cg).transpose(2, 0, 1, 3).reshape(groups, p, kk * cg)
             self.b = kernel.reshape(kk, cg, groups, fg).transpose(2, 0, 1, 3).reshape(groups, kk * cg, fg)
 
+    @property
+    def depthwise(self) -> bool:
+        return self.groups > 1 and self.groups == self.shape[2]
+
     def forward(self) -> np.ndarray:
-        out = self.a @ self.b
+        p, _, _, f = self.shape
         if self.groups == 1:
-            return out
-        return out.transpose(1, 0, 2).reshape(self.shape[0], self.shape[3])
+            return self.a @ self.b
+        if self.depthwise:
+            return np.einsum("pkc,kcm->pcm", self.a, self.b).reshape(p, f)
+        return (self.a @ self.b).transpose(1, 0, 2).reshape(p, f)
 
     def backward(self, g2: np.ndarray, want_cols: bool, want_kernel: bool):
         p, kk, c, f = self.shape
@@ -258,15 +268,19 @@ class _GroupedProduct:
                 d_full = self.a.T @ g2
                 d_kernel = d_full[:kk * c].reshape(kk, c, f) if want_kernel else None
                 d_bias = d_full[-1] if self.folded_bias else None
-            return d_cols, d_kernel, d_bias
-        cg, fg = c // groups, f // groups
-        gg = g2.reshape(p, groups, fg).transpose(1, 0, 2)
-        if want_cols:
-            d_cols = np.matmul(gg, self.b.transpose(0, 2, 1)).reshape(groups, p, kk, cg).transpose(2, 1, 0, 3)
-            d_cols = d_cols.reshape(kk, p, c)
-        if want_kernel:
-            d_kernel = np.matmul(self.a.transpose(0, 2, 1), gg).reshape(groups, kk, cg, fg).transpose(1, 2, 0, 3)
-            d_kernel = d_kernel.reshape(kk, cg, f)
+        elif self.depthwise:
+            g3 = g2.reshape(p, c, f // c)
+            d_cols = np.einsum("pcm,kcm->kpc", g3, self.b) if want_cols else None
+            d_kernel = np.einsum("pkc,pcm->kcm", self.a, g3).reshape(kk, 1, f) if want_kernel else None
+        else:
+            cg, fg = c // groups, f // groups
+            gg = g2.reshape(p, groups, fg).transpose(1, 0, 2)
+            if want_cols:
+                d_cols = np.matmul(gg, self.b.transpose(0, 2, 1)).reshape(groups, p, kk, cg).transpose(2, 1, 0, 3)
+                d_cols = d_cols.reshape(kk, p, c)
+            if want_kernel:
+                d_kernel = np.matmul(self.a.transpose(0, 2, 1), gg).reshape(groups, kk, cg, fg)
+                d_kernel = d_kernel.transpose(1, 2, 0, 3).reshape(kk, cg, f)
         return d_cols, d_kernel, d_bias
 
 
