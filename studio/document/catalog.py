@@ -28,7 +28,7 @@ _EXCLUDED = {"Layer", "InputLayer", "InputSpec", "Lambda", "RNN", "Wrapper", "Me
 #: Values for required arguments, so that a layer dropped from the palette is valid at once.
 STARTING_VALUES = {
     "units": 32, "filters": 32, "kernel_size": 3, "pool_size": 2, "rate": 0.5, "target_shape": [-1],
-    "dims": [2, 1], "n": 3,
+    "dims": [2, 1], "n": 3, "axes": -1,
     "input_dim": 1000, "output_dim": 64, "stddev": 0.1, "num_heads": 2, "key_dim": 16, "groups": 1,
     "depth_multiplier": 1, "axis": -1, "max_value": None,
 }

@@ -1,0 +1,368 @@
+"""The CSV import dialog: choose a file, see it, set each column's type and role, missing values, scaling, split.
+
+`ImportDialog.spec` is the `DataSpec` the user chose and `ImportDialog.prepared` its `PreparedData`, both set
+when the dialog is accepted. Reading and preparing run on a worker thread with a progress bar.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.data import (
+    ColumnRole,
+    ColumnType,
+    CsvDialect,
+    DataSpec,
+    MissingStrategy,
+    Scaling,
+    prepare,
+    read_csv,
+    summarize,
+)
+from studio.data.columns import looks_like_class_labels
+from studio.training.signals import emit
+from studio.ui.data_import.loader import BackgroundTask
+from studio.ui.data_import.preview import PreviewModel
+
+DELIMITERS = [(",", "Comma ,"), (";", "Semicolon ;"), ("\t", "Tab"), ("|", "Pipe |")]
+ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1"]
+COLUMN_MISSING = [(None, "as below"), (MissingStrategy.DROP_ROWS, "drop rows"),
+                  (MissingStrategy.FILL_MEAN, "fill mean"), (MissingStrategy.FILL_MOST_FREQUENT, "fill most frequent")]
+NAME, SUMMARY, TYPE, ROLE, MISSING = range(5)
+
+
+class ImportDialog(QDialog):
+    """Signals: loaded() once a file is read and shown; failed(str) with the message shown to the user."""
+
+    loaded = Signal()
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, spec: DataSpec | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Import CSV data")
+        self.resize(980, 680)
+        self.table = None
+        self.summaries = []
+        self.spec: DataSpec | None = None
+        self.prepared = None
+        self._initial_spec = spec
+        self._task = BackgroundTask(self)
+        self._task.progress.connect(self._on_progress)
+        self._task.done.connect(self._on_task_done)
+        self._task.failed.connect(self._on_failed)
+        self._when_done = self._on_loaded
+        self._build()
+        if spec is not None:
+            self.load_file(spec.path, spec.dialect)
+
+    # -- layout --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.path_edit = QLineEdit(placeholderText="Path of a CSV file")
+        self.path_edit.returnPressed.connect(lambda: self.load_file(self.path_edit.text()))
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.clicked.connect(self.browse)
+        file_row = QHBoxLayout()
+        file_row.addWidget(QLabel("File:"))
+        file_row.addWidget(self.path_edit, 1)
+        file_row.addWidget(self.browse_button)
+
+        self.delimiter_combo = QComboBox()
+        for value, label in DELIMITERS:
+            self.delimiter_combo.addItem(label, value)
+        self.encoding_combo = QComboBox()
+        self.encoding_combo.addItems(ENCODINGS)
+        self.header_check = QCheckBox("First row holds column names")
+        for w in (self.delimiter_combo, self.encoding_combo):
+            w.activated.connect(self._reload_with_dialect)
+        self.header_check.clicked.connect(self._reload_with_dialect)
+        dialect_row = QHBoxLayout()
+        dialect_row.addWidget(QLabel("Delimiter:"))
+        dialect_row.addWidget(self.delimiter_combo)
+        dialect_row.addWidget(QLabel("Encoding:"))
+        dialect_row.addWidget(self.encoding_combo)
+        dialect_row.addWidget(self.header_check)
+        dialect_row.addStretch(1)
+
+        self.preview_model = PreviewModel()
+        self.preview = QTableView()
+        self.preview.setModel(self.preview_model)
+        self.preview.verticalHeader().setDefaultSectionSize(20)
+
+        self.columns_table = QTableWidget(0, 5)
+        self.columns_table.setHorizontalHeaderLabels(["Column", "Contents", "Type", "Role", "Missing values"])
+        self.columns_table.horizontalHeader().setSectionResizeMode(SUMMARY, QHeaderView.ResizeMode.Stretch)
+        self.columns_table.verticalHeader().setVisible(False)
+        self.columns_table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self._group("Preview (first rows)", self.preview))
+        splitter.addWidget(self._group("Columns", self.columns_table))
+        splitter.setSizes([220, 300])
+
+        self.missing_combo = QComboBox()
+        self.missing_combo.addItem("Drop rows with a missing value", MissingStrategy.DROP_ROWS)
+        self.missing_combo.addItem("Fill: mean (numeric), most frequent (categorical)", MissingStrategy.FILL)
+        self.scaling_combo = QComboBox()
+        self.scaling_combo.addItem("Standardize numeric features (mean 0, std 1)", Scaling.STANDARD)
+        self.scaling_combo.addItem("Leave numeric features as they are", Scaling.NONE)
+        prep = QFormLayout()
+        prep.addRow("Missing values:", self.missing_combo)
+        prep.addRow("Scaling:", self.scaling_combo)
+
+        self.validation_spin = self._percent(20)
+        self.test_spin = self._percent(0)
+        self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.stratify_check = QCheckBox("Stratify by class")
+        self.stratify_check.setChecked(True)
+        self.shuffle_check = QCheckBox("Shuffle rows (off: keep file order, e.g. a time series)")
+        self.shuffle_check.setChecked(True)
+        split = QFormLayout()
+        split.addRow("Validation:", self.validation_spin)
+        split.addRow("Test (held out):", self.test_spin)
+        split.addRow("Seed:", self.seed_spin)
+        split.addRow(self.stratify_check)
+        split.addRow(self.shuffle_check)
+        options = QHBoxLayout()
+        options.addWidget(self._group("Preprocessing", prep), 1)
+        options.addWidget(self._group("Split", split), 1)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setVisible(False)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Import")
+        self.ok_button.setEnabled(False)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(file_row)
+        layout.addLayout(dialect_row)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(options)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+
+    @staticmethod
+    def _group(title: str, content) -> QGroupBox:
+        box = QGroupBox(title)
+        lay = QVBoxLayout(box) if isinstance(content, QWidget) else None
+        if lay is not None:
+            lay.addWidget(content)
+        else:
+            box.setLayout(content)
+        return box
+
+    @staticmethod
+    def _percent(value: int) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox(minimum=0, maximum=90, decimals=0, suffix=" %", singleStep=5)
+        spin.setValue(value)
+        return spin
+
+    # -- loading -------------------------------------------------------------------------------
+    def browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open CSV file", os.path.dirname(self.path_edit.text()),
+                                              "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if path:
+            self.load_file(path)
+
+    def load_file(self, path: str, dialect: CsvDialect | None = None) -> None:
+        """Read `path` in the background (dialect detected unless given); `loaded` or `failed` follows."""
+        self.path_edit.setText(str(path))
+        self._set_busy("Reading " + os.path.basename(str(path)) + "…")
+        self._when_done = self._on_loaded
+        self._task.start(lambda progress: read_csv(path, dialect, progress=progress))
+
+    def _reload_with_dialect(self) -> None:
+        if self.table is None:
+            return
+        d = CsvDialect(encoding=self.encoding_combo.currentText(), delimiter=self.delimiter_combo.currentData(),
+                       quotechar=self.table.dialect.quotechar, has_header=self.header_check.isChecked())
+        self._initial_spec = None
+        self.load_file(self.path_edit.text(), d)
+
+    def _on_task_done(self, result) -> None:
+        self._when_done(result)
+
+    def _set_busy(self, text: str) -> None:
+        self.ok_button.setEnabled(False)
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.message.setStyleSheet("")
+        self.message.setText(text)
+
+    def _on_progress(self, fraction: float) -> None:
+        self.progress.setValue(int(fraction * 1000))
+
+    def _on_failed(self, message: str) -> None:
+        self.progress.setVisible(False)
+        if not message:
+            return  # cancelled
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setText(message)
+        self.ok_button.setEnabled(self.table is not None and self.prepared is None)
+        emit(self.failed, message)
+
+    def _on_loaded(self, table) -> None:
+        self.progress.setVisible(False)
+        self.table = table
+        self.prepared = None
+        self.summaries = [summarize(n, c) for n, c in zip(table.names, table.columns)]
+        d = table.dialect
+        self.delimiter_combo.setCurrentIndex(max(0, self.delimiter_combo.findData(d.delimiter)))
+        if self.encoding_combo.findText(d.encoding) < 0:
+            self.encoding_combo.addItem(d.encoding)
+        self.encoding_combo.setCurrentText(d.encoding)
+        self.header_check.setChecked(d.has_header)
+        self.preview_model.set_table(table)
+        spec = self._initial_spec if self._initial_spec is not None else DataSpec.from_table(table)
+        self._show_spec(spec)
+        self.message.setStyleSheet("")
+        self.message.setText(f"{table.n_rows} rows, {len(table.names)} columns. Choose a role for each column, "
+                             "then Import.")
+        self.ok_button.setEnabled(True)
+        emit(self.loaded)
+
+    # -- the columns ---------------------------------------------------------------------------
+    def _show_spec(self, spec: DataSpec) -> None:
+        t = self.columns_table
+        t.setRowCount(len(self.summaries))
+        by_name = {c.name: c for c in spec.columns}
+        for row, s in enumerate(self.summaries):
+            col = by_name.get(s.name)
+            t.setItem(row, NAME, self._item(s.name))
+            summary = s.describe()
+            if s.non_numeric and s.inferred_type == ColumnType.NUMERIC:
+                line = self.table.line_numbers[s.first_non_numeric[0]]
+                summary += f"; {s.non_numeric} not numbers (line {line}: {s.first_non_numeric[1]!r})"
+            t.setItem(row, SUMMARY, self._item(summary))
+            t.setCellWidget(row, TYPE, self._combo([(k, k.value) for k in ColumnType],
+                                                   col.type if col else s.inferred_type))
+            t.setCellWidget(row, ROLE, self._combo([(r, r.value) for r in ColumnRole],
+                                                   col.role if col else ColumnRole.IGNORE))
+            t.setCellWidget(row, MISSING, self._combo(COLUMN_MISSING, col.missing if col else None))
+            self.role_combo(s.name).currentIndexChanged.connect(lambda _=0, r=row: self._role_changed(r))
+        t.resizeColumnsToContents()
+        t.horizontalHeader().setSectionResizeMode(SUMMARY, QHeaderView.ResizeMode.Stretch)
+        self.missing_combo.setCurrentIndex(max(0, self.missing_combo.findData(spec.missing)))
+        self.scaling_combo.setCurrentIndex(max(0, self.scaling_combo.findData(spec.scaling)))
+        self.validation_spin.setValue(round(spec.split.validation_fraction * 100))
+        self.test_spin.setValue(round(spec.split.test_fraction * 100))
+        self.seed_spin.setValue(spec.split.seed)
+        self.stratify_check.setChecked(spec.split.stratify)
+        self.shuffle_check.setChecked(spec.split.shuffle)
+        self._target_encoding = spec.target_encoding
+        self._target_scaling = spec.target_scaling
+
+    @staticmethod
+    def _item(text: str) -> QTableWidgetItem:
+        item = QTableWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        return item
+
+    @staticmethod
+    def _combo(choices, current) -> QComboBox:
+        combo = QComboBox()
+        for value, label in choices:
+            combo.addItem(label, value)
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+        return combo
+
+    def _row(self, name: str) -> int:
+        return [s.name for s in self.summaries].index(name)
+
+    def type_combo(self, name: str) -> QComboBox:
+        return self.columns_table.cellWidget(self._row(name), TYPE)
+
+    def role_combo(self, name: str) -> QComboBox:
+        return self.columns_table.cellWidget(self._row(name), ROLE)
+
+    def missing_combo_for(self, name: str) -> QComboBox:
+        return self.columns_table.cellWidget(self._row(name), MISSING)
+
+    def _role_changed(self, row: int) -> None:
+        """One target at a time: choosing a new target makes the old one a feature; class labels suggested."""
+        name = self.summaries[row].name
+        if self.role_combo(name).currentData() != ColumnRole.TARGET:
+            return
+        for s in self.summaries:
+            combo = self.role_combo(s.name)
+            if s.name != name and combo.currentData() == ColumnRole.TARGET:
+                combo.setCurrentIndex(combo.findData(ColumnRole.FEATURE))
+        if looks_like_class_labels(self.summaries[row]):
+            combo = self.type_combo(name)
+            combo.setCurrentIndex(combo.findData(ColumnType.CATEGORICAL))
+
+    def current_spec(self) -> DataSpec:
+        """The DataSpec the widgets show now."""
+        from studio.data import ColumnSpec, SplitSpec
+
+        columns = [ColumnSpec(name=s.name, type=self.type_combo(s.name).currentData(),
+                              role=self.role_combo(s.name).currentData(),
+                              missing=self.missing_combo_for(s.name).currentData()) for s in self.summaries]
+        split = SplitSpec(validation_fraction=self.validation_spin.value() / 100,
+                          test_fraction=self.test_spin.value() / 100, seed=self.seed_spin.value(),
+                          stratify=self.stratify_check.isChecked(), shuffle=self.shuffle_check.isChecked())
+        return DataSpec(path=self.table.path, columns=columns, dialect=self.table.dialect,
+                        missing=self.missing_combo.currentData(), scaling=self.scaling_combo.currentData(),
+                        target_encoding=self._target_encoding, target_scaling=self._target_scaling, split=split)
+
+    # -- accepting -----------------------------------------------------------------------------
+    def accept(self) -> None:
+        """Check the choices and prepare the arrays in the background; the dialog closes when they are ready."""
+        if self.table is None:
+            return
+        try:
+            spec = self.current_spec()
+            spec.validate()
+        except ValueError as e:
+            self._on_failed(str(e))
+            return
+        self._set_busy("Preparing the data…")
+        table = self.table
+        self._when_done = lambda prepared: self._on_prepared(spec, prepared)
+        self._task.start(lambda progress: prepare(spec, table, progress=progress))
+
+    def _on_prepared(self, spec: DataSpec, prepared) -> None:
+        self.progress.setVisible(False)
+        self.spec, self.prepared = spec, prepared
+        self.message.setText(prepared.summary())
+        super().accept()
+
+    def reject(self) -> None:
+        self._task.cancel()
+        super().reject()
+
+    def done(self, result: int) -> None:
+        self._task.cancel()
+        super().done(result)

@@ -1,0 +1,110 @@
+"""Reading a CSV file (and preparing its arrays) on a worker thread, with progress and cancel."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from studio.training.signals import emit
+
+
+class Cancelled(Exception):
+    """The user closed the dialog or chose another file while it was being read."""
+
+
+class _Job(QObject):
+    progress = Signal(float)
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, work: Callable, cancel: threading.Event):
+        super().__init__()
+        self.work = work
+        self.cancel = cancel
+        self._last = 0.0
+
+    def report(self, fraction: float) -> None:
+        if self.cancel.is_set():
+            raise Cancelled
+        now = time.monotonic()
+        if fraction >= 1.0 or now - self._last > 0.05:  # no more than 20 updates a second
+            self._last = now
+            emit(self.progress, float(fraction))
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self.work(self.report)
+        except Cancelled:
+            emit(self.failed, "")
+            return
+        except Exception as e:  # shown in the dialog: a bad file must never take the app down
+            emit(self.failed, str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
+            return
+        emit(self.done, result)
+
+
+class BackgroundTask(QObject):
+    """Runs `work(progress)` on a thread; one at a time. Signals progress(float), done(object), failed(str).
+
+    `failed` carries "" when the task was cancelled.
+    """
+
+    progress = Signal(float)
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._job: _Job | None = None
+        self._cancel = threading.Event()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, work: Callable) -> None:
+        self.cancel()
+        self._cancel = threading.Event()
+        job = _Job(work, self._cancel)
+        thread = QThread()
+        job.moveToThread(thread)
+        thread.started.connect(job.run)
+        job.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        job.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        job.progress.connect(self._on_progress)
+        job.done.connect(self._on_done)
+        job.failed.connect(self._on_failed)
+        self._job, self._thread = job, thread
+        thread.start()
+
+    def cancel(self) -> None:
+        """Stop the running task (at its next progress report) and wait for its thread."""
+        if self._thread is not None:
+            self._cancel.set()
+            self._finish()
+
+    def _finish(self) -> None:
+        thread = self._thread
+        self._thread, self._job = None, None
+        if thread is not None:
+            thread.quit()
+            thread.wait()
+
+    def _on_progress(self, fraction: float) -> None:
+        if self.sender() is self._job:
+            emit(self.progress, fraction)
+
+    def _on_done(self, result) -> None:
+        if self.sender() is self._job:
+            self._finish()
+            emit(self.done, result)
+
+    def _on_failed(self, message: str) -> None:
+        if self.sender() is self._job:
+            self._finish()
+            emit(self.failed, message)

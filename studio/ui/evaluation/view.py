@@ -1,0 +1,281 @@
+"""The evaluation view: the compiled metrics on a part of the data, a confusion matrix (click a cell to list its
+rows) or predicted-vs-actual for regression, the predictions table, and prediction on a new CSV file.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.data import REGRESSION, DataError, read_csv
+from studio.training.signals import emit
+from studio.ui.evaluation.predictions import actual_values, prediction_rows, save_predictions
+
+MAX_TABLE_ROWS = 5000
+
+
+class EvaluationView(QWidget):
+    """`set_model(model, data)`, then Evaluate. Signals: evaluated(dict of metrics), predicted(path)."""
+
+    evaluated = Signal(object)
+    predicted = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = None
+        self.data = None
+        self.header: list[str] = []
+        self.rows: list[list] = []
+        self._labels = None  # (true, predicted) class indices of the evaluated part
+        self._new_file = None  # (table, rows used) of the last predicted CSV
+        self._build()
+
+    def _build(self) -> None:
+        self.part_combo = QComboBox()
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.predict_button = QPushButton("Predict a CSV file…")
+        self.predict_button.clicked.connect(self.browse_predict)
+        self.save_button = QPushButton("Save predictions…")
+        self.save_button.clicked.connect(self.browse_save)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Data:"))
+        top.addWidget(self.part_combo)
+        top.addWidget(self.evaluate_button)
+        top.addStretch(1)
+        top.addWidget(self.predict_button)
+        top.addWidget(self.save_button)
+
+        self.metrics_label = QLabel("Evaluate the trained model on held-out data.")
+        self.metrics_label.setWordWrap(True)
+        self.metrics_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.matrix = QTableWidget()
+        self.matrix.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.matrix.cellClicked.connect(self.show_cell)
+        self.matrix.setToolTip("Rows: actual class. Columns: predicted class. Click a cell to list its rows.")
+        self.scatter = pg.PlotWidget()
+        self.scatter.setBackground("w")
+        self.scatter.setLabel("bottom", "actual")
+        self.scatter.setLabel("left", "predicted")
+        self.scatter.showGrid(x=True, y=True, alpha=0.25)
+        self.scatter.setTitle("Predicted vs actual")
+        self.plot_stack = QStackedWidget()
+        self.plot_stack.addWidget(self.matrix)
+        self.plot_stack.addWidget(self.scatter)
+        self.plot_caption = QLabel()
+
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table_caption = QLabel()
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.plot_caption)
+        lv.addWidget(self.plot_stack, 1)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(self.table_caption)
+        rv.addWidget(self.table, 1)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([420, 520])
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.metrics_label)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.message)
+        self._update_enabled()
+
+    # -- inputs --------------------------------------------------------------------------------
+    def set_model(self, model, data) -> None:
+        """The trained (compiled) model and the `PreparedData` it was trained on."""
+        self.model, self.data = model, data
+        self.part_combo.clear()
+        for name in ("validation", "test", "train"):
+            if data is not None and data.part(name) is not None:
+                self.part_combo.addItem(f"{name} ({len(data.part(name))} rows)", name)
+        self._update_enabled()
+
+    def _update_enabled(self) -> None:
+        ready = self.model is not None and self.data is not None
+        self.evaluate_button.setEnabled(ready and self.part_combo.count() > 0)
+        self.predict_button.setEnabled(ready)
+        self.save_button.setEnabled(bool(self.rows))
+
+    # -- evaluation ----------------------------------------------------------------------------
+    def evaluate(self) -> dict | None:
+        """Metrics, plot and predictions table for the chosen part of the data."""
+        part = self.data.part(self.part_combo.currentData())
+        p = self.data.preprocessor
+        try:
+            metrics = self.model.evaluate(part.x, part.y, return_dict=True, verbose=0)
+            outputs = np.asarray(self.model.predict(part.x, verbose=0))
+        except Exception as e:  # a model that does not fit the data: say so, keep the app
+            self._error(f"Evaluation failed: {type(e).__name__}: {e}")
+            return None
+        self.metrics_label.setText(f"<b>{self.part_combo.currentData()}</b>: " + ", ".join(
+            f"{k} = {v:.4g}" for k, v in metrics.items() if isinstance(v, float)))
+        actual = actual_values(p, part.y)
+        self.header, self.rows = prediction_rows(p, outputs, part.lines, actual)
+        self._new_file = None
+        if p.task == REGRESSION:
+            self._labels = None
+            self._show_scatter(np.asarray(actual, dtype=float), np.asarray([r[2] for r in self.rows], dtype=float))
+        else:
+            self._labels = (p.labels_of(part.y), np.asarray(p.decode(outputs)[1]).argmax(axis=1))
+            self._show_matrix(p.class_names, *self._labels)
+        self._fill_table(self.rows, f"Predictions on the {self.part_combo.currentData()} rows")
+        self.message.clear()
+        self._update_enabled()
+        emit(self.evaluated, dict(metrics))
+        return metrics
+
+    def _show_matrix(self, classes: list[str], true: np.ndarray, pred: np.ndarray) -> None:
+        k = len(classes)
+        counts = np.zeros((k, k), dtype=np.int64)
+        np.add.at(counts, (true, pred), 1)
+        self.confusion = counts
+        m = self.matrix
+        m.setRowCount(k)
+        m.setColumnCount(k)
+        m.setHorizontalHeaderLabels([f"→ {c}" for c in classes])
+        m.setVerticalHeaderLabels(classes)
+        peak = max(1, counts.max())
+        for i in range(k):
+            for j in range(k):
+                item = QTableWidgetItem(str(counts[i, j]))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                share = counts[i, j] / peak
+                base = (46, 125, 50) if i == j else (198, 40, 40)
+                color = QColor(*[int(255 - (255 - c) * share * 0.85) for c in base])
+                item.setBackground(QBrush(color))
+                item.setForeground(QBrush(QColor("white" if share > 0.55 else "black")))
+                m.setItem(i, j, item)
+        m.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        m.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        accuracy = np.trace(counts) / max(1, counts.sum())
+        self.plot_caption.setText(f"Confusion matrix (rows: actual, columns: predicted) — {accuracy:.1%} correct. "
+                                  "Click a cell to list its rows.")
+        self.plot_stack.setCurrentWidget(self.matrix)
+
+    def _show_scatter(self, actual: np.ndarray, predicted: np.ndarray) -> None:
+        self.scatter.clear()
+        self.scatter.plot(actual, predicted, pen=None, symbol="o", symbolSize=6,
+                          symbolBrush=(31, 119, 180, 160), symbolPen=None)
+        lo, hi = float(min(actual.min(), predicted.min())), float(max(actual.max(), predicted.max()))
+        self.scatter.plot([lo, hi], [lo, hi], pen=pg.mkPen((120, 120, 120), style=Qt.PenStyle.DashLine))
+        rmse = float(np.sqrt(np.mean((actual - predicted) ** 2)))
+        self.plot_caption.setText(f"Predicted vs actual — on the dashed line a prediction is exact. RMSE {rmse:.4g}.")
+        self.plot_stack.setCurrentWidget(self.scatter)
+
+    def show_cell(self, i: int, j: int) -> list[int]:
+        """List the rows whose actual class is `i` and predicted class `j`; returns their file lines."""
+        if self._labels is None:
+            return []
+        true, pred = self._labels
+        picked = np.flatnonzero((true == i) & (pred == j))
+        rows = [self.rows[k] for k in picked]
+        classes = self.data.preprocessor.class_names
+        self._fill_table(rows, f"{len(rows)} rows with actual {classes[i]!r} predicted as {classes[j]!r} "
+                               "(click another cell, or Evaluate to list all)")
+        return [r[0] for r in rows]
+
+    def _fill_table(self, rows: list[list], caption: str) -> None:
+        t = self.table
+        t.clear()
+        t.setColumnCount(len(self.header))
+        t.setHorizontalHeaderLabels(self.header)
+        shown = rows[:MAX_TABLE_ROWS]
+        t.setRowCount(len(shown))
+        for r, row in enumerate(shown):
+            for c, value in enumerate(row):
+                text = f"{value:.4g}" if isinstance(value, float) else str(value)
+                item = QTableWidgetItem(text)
+                if isinstance(value, (int, float)):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                t.setItem(r, c, item)
+        t.resizeColumnsToContents()
+        more = f" (first {MAX_TABLE_ROWS} shown)" if len(rows) > MAX_TABLE_ROWS else ""
+        self.table_caption.setText(caption + more)
+
+    # -- new data ------------------------------------------------------------------------------
+    def browse_predict(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Predict a CSV file", "", "CSV files (*.csv *.tsv *.txt);;"
+                                                                              "All files (*)")
+        if path:
+            self.predict_file(path)
+
+    def predict_file(self, path: str) -> bool:
+        """Read `path`, apply the fitted preprocessing and predict; errors are shown, not raised."""
+        p = self.data.preprocessor
+        try:
+            table = read_csv(path)
+            transformed = p.transform(table)
+            outputs = np.asarray(self.model.predict(transformed.x, verbose=0)) if len(transformed.x) else \
+                np.zeros((0, 1))
+        except (DataError, ValueError) as e:
+            self._error(str(e))
+            return False
+        actual = actual_values(p, transformed.y) if transformed.y is not None else None
+        self.header, self.rows = prediction_rows(p, outputs, transformed.lines, actual)
+        self._new_file = (table, transformed.rows)
+        self._labels = None
+        caption = f"Predictions for {os.path.basename(path)}: {len(self.rows)} rows"
+        if transformed.dropped:
+            caption += "; skipped for missing values: " + ", ".join(f"{k} {v}" for k, v in transformed.dropped.items())
+        self._fill_table(self.rows, caption)
+        self.message.setStyleSheet("")
+        self.message.setText("Save the predictions to write them next to the file's own columns.")
+        self._update_enabled()
+        emit(self.predicted, path)
+        return True
+
+    def browse_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save predictions", "predictions.csv", "CSV files (*.csv)")
+        if path:
+            self.save(path)
+
+    def save(self, path: str) -> bool:
+        """Write the shown predictions as CSV: the file's columns (or the line number) plus the predictions."""
+        try:
+            if self._new_file is not None:
+                table, used = self._new_file
+            else:
+                part = self.data.part(self.part_combo.currentData())
+                table, used = self.data.table, part.rows
+            save_predictions(path, table, used, self.header, self.rows)
+        except OSError as e:
+            self._error(f"Could not write {path}: {e.strerror or e}")
+            return False
+        self.message.setStyleSheet("")
+        self.message.setText(f"Saved {len(self.rows)} predictions to {path}.")
+        return True
+
+    def _error(self, text: str) -> None:
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setText(text)

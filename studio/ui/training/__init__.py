@@ -1,0 +1,5 @@
+"""The training panel: `TrainingPanel(session)` over a `studio.training.session.TrainingSession`."""
+
+from studio.ui.training.panel import TrainingPanel
+
+__all__ = ["TrainingPanel"]

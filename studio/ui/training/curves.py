@@ -1,0 +1,131 @@
+"""Live training curves: one plot per quantity (loss, each metric), training and validation on the same axes.
+
+Each curve is created once and updated with `setData`; non-finite values are dropped before plotting (a NaN
+loss would otherwise break the line and the axis range). Curves of earlier runs are drawn faded, dashed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+TRAIN_COLOR = (31, 119, 180)
+VAL_COLOR = (255, 127, 14)
+PREVIOUS_ALPHA = 90
+TITLES = {"loss": "Loss", "accuracy": "Accuracy", "mae": "Mean absolute error", "mse": "Mean squared error"}
+
+
+def finite_points(values: list[float], first_epoch: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(epochs, values) with the non-finite values left out."""
+    y = np.asarray(values, dtype=np.float64)
+    x = np.arange(first_epoch, first_epoch + len(y), dtype=np.float64)
+    keep = np.isfinite(y)
+    return x[keep], y[keep]
+
+
+def quantities(history_keys) -> list[str]:
+    """The plotted quantities, loss first: keys without their `val_` prefix."""
+    names = []
+    for key in history_keys:
+        base = key[4:] if key.startswith("val_") else key
+        if base not in names:
+            names.append(base)
+    return sorted(names, key=lambda n: (n != "loss", n))
+
+
+class CurvesView(QWidget):
+    """A grid of plots; `show_run(history)` draws the current run, `set_previous(runs)` the faded ones."""
+
+    COLUMNS = 2
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True, background="w", foreground="k")
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self.plots: dict[str, pg.PlotWidget] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}  # "loss", "val_loss", ... of the current run
+        self._previous: list[pg.PlotDataItem] = []
+        self._previous_histories: list[tuple[int, dict]] = []
+
+    def clear(self) -> None:
+        for plot in self.plots.values():
+            self._grid.removeWidget(plot)
+            plot.deleteLater()
+        self.plots, self.curves, self._previous = {}, {}, []
+
+    def _plot(self, name: str) -> pg.PlotWidget:
+        plot = self.plots.get(name)
+        if plot is None:
+            plot = pg.PlotWidget()
+            plot.setTitle(TITLES.get(name, name.replace("_", " ").capitalize()))
+            plot.setLabel("bottom", "epoch")
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.addLegend(offset=(-10, 10))  # before the named curves, so they enter it
+            plot.getPlotItem().getViewBox().setMouseEnabled(x=True, y=True)
+            index = len(self.plots)
+            self._grid.addWidget(plot, index // self.COLUMNS, index % self.COLUMNS)
+            self.plots[name] = plot
+            self._draw_previous(name)
+        return plot
+
+    def _curve(self, key: str) -> pg.PlotDataItem:
+        curve = self.curves.get(key)
+        if curve is None:
+            base = key[4:] if key.startswith("val_") else key
+            validation = key.startswith("val_")
+            pen = pg.mkPen(VAL_COLOR if validation else TRAIN_COLOR, width=2)
+            curve = self._plot(base).plot([], [], pen=pen, name="validation" if validation else "training",
+                                          symbol="o", symbolSize=4,
+                                          symbolBrush=VAL_COLOR if validation else TRAIN_COLOR,
+                                          symbolPen=None)
+            self.curves[key] = curve
+        return curve
+
+    def show_run(self, history: dict[str, list[float]]) -> None:
+        """Draw (or update) the current run's curves from its whole history."""
+        for name in quantities(history):
+            for key in (name, "val_" + name):
+                if key in history:
+                    self._curve(key).setData(*finite_points(history[key]))
+
+    def start_run(self) -> None:
+        """Forget the current run's curves (the next `show_run` creates them again)."""
+        for curve in self.curves.values():
+            for plot in self.plots.values():
+                if curve in plot.getPlotItem().items:
+                    plot.removeItem(curve)
+                    plot.getPlotItem().legend.removeItem(curve)
+        self.curves = {}
+
+    def set_previous(self, runs: list[tuple[int, dict]]) -> None:
+        """Faded curves for earlier runs, as (run id, history) pairs; an empty list removes them."""
+        for item in self._previous:
+            item.getViewBox() and item.getViewBox().removeItem(item)
+        self._previous = []
+        self._previous_histories = list(runs)
+        for name in list(self.plots):
+            self._draw_previous(name)
+
+    def _draw_previous(self, name: str) -> None:
+        plot = self.plots[name]
+        for run_id, history in self._previous_histories:
+            for key, color in ((name, TRAIN_COLOR), ("val_" + name, VAL_COLOR)):
+                if key in history and any(math.isfinite(v) for v in history[key]):
+                    pen = pg.mkPen((*color, PREVIOUS_ALPHA), width=1, style=Qt.PenStyle.DashLine)
+                    item = pg.PlotDataItem(*finite_points(history[key]), pen=pen)
+                    item.setToolTip(f"run {run_id}")
+                    item.setZValue(-10)
+                    plot.addItem(item)
+                    self._previous.append(item)
+
+    def point_count(self, key: str) -> int:
+        """How many points the current run's curve `key` shows (for tests and status)."""
+        curve = self.curves.get(key)
+        return 0 if curve is None or curve.xData is None else len(curve.xData)

@@ -1,0 +1,234 @@
+"""The training panel: settings, Train / Stop / Pause / Resume / Continue, per-batch progress, live curves,
+and the diagnosis in words. It is a view of a `TrainingSession`; the session does the work.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.training.diagnosis import Diagnosis
+from studio.training.run import TrainingSettings
+from studio.training.session import IDLE, PAUSED, STOPPING, TRAINING, TrainingSession
+from studio.ui.training.curves import CurvesView
+
+SEVERITY_COLORS = {"error": "#b00020", "warning": "#a15c00", "info": "#1b5e20"}
+
+
+class TrainingPanel(QWidget):
+    def __init__(self, session: TrainingSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self._epochs_total = 0
+        self._build()
+        session.run_started.connect(self._on_run_started)
+        session.batch_end.connect(self._on_batch)
+        session.epoch_end.connect(self._on_epoch)
+        session.run_finished.connect(self._on_run_finished)
+        session.failed.connect(self._on_failed)
+        session.state_changed.connect(self._update_buttons)
+        session.diagnosis_changed.connect(self._show_diagnosis)
+        self._update_buttons()
+
+    # -- layout --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.epochs_spin = QSpinBox(minimum=1, maximum=100_000, value=50)
+        self.batch_spin = QSpinBox(minimum=1, maximum=1_000_000, value=32)
+        self.shuffle_check = QCheckBox("Shuffle each epoch")
+        self.shuffle_check.setChecked(True)
+        form = QFormLayout()
+        form.addRow("Epochs:", self.epochs_spin)
+        form.addRow("Batch size:", self.batch_spin)
+        form.addRow(self.shuffle_check)
+
+        self.early_box = QGroupBox("Early stopping")
+        self.early_box.setCheckable(True)
+        self.early_box.setChecked(False)
+        self.monitor_combo = QComboBox()
+        self.monitor_combo.addItems(["val_loss", "loss"])
+        self.monitor_combo.setEditable(True)
+        self.patience_spin = QSpinBox(minimum=0, maximum=10_000, value=5)
+        self.min_delta_spin = QDoubleSpinBox(minimum=0.0, maximum=1e6, decimals=5, singleStep=0.001)
+        self.restore_check = QCheckBox("Restore the best weights")
+        self.restore_check.setChecked(True)
+        early = QFormLayout(self.early_box)
+        early.addRow("Monitor:", self.monitor_combo)
+        early.addRow("Patience:", self.patience_spin)
+        early.addRow("Min. change:", self.min_delta_spin)
+        early.addRow(self.restore_check)
+
+        self.train_button = QPushButton("Train")
+        self.stop_button = QPushButton("Stop")
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.continue_button = QPushButton("Continue")
+        self.more_spin = QSpinBox(minimum=1, maximum=100_000, value=20, suffix=" more epochs")
+        self.train_button.setToolTip("Start a new run from freshly initialized weights")
+        self.continue_button.setToolTip("Train the last run's model for more epochs, keeping its optimizer state")
+        self.train_button.clicked.connect(self.train)
+        self.stop_button.clicked.connect(self.session.stop)
+        self.pause_button.clicked.connect(self.session.pause)
+        self.resume_button.clicked.connect(self.session.resume)
+        self.continue_button.clicked.connect(self.continue_training)
+        row1 = QHBoxLayout()
+        for b in (self.train_button, self.stop_button):
+            row1.addWidget(b)
+        row2 = QHBoxLayout()
+        for b in (self.pause_button, self.resume_button):
+            row2.addWidget(b)
+        row3 = QHBoxLayout()
+        row3.addWidget(self.continue_button)
+        row3.addWidget(self.more_spin)
+        self.previous_check = QCheckBox("Show earlier runs")
+        self.previous_check.setChecked(True)
+        self.previous_check.toggled.connect(self._show_previous)
+
+        controls = QVBoxLayout()
+        controls.addLayout(form)
+        controls.addWidget(self.early_box)
+        controls.addLayout(row1)
+        controls.addLayout(row2)
+        controls.addLayout(row3)
+        controls.addWidget(self.previous_check)
+        controls.addStretch(1)
+        left = QWidget()
+        left.setLayout(controls)
+        left.setFixedWidth(270)
+
+        self.progress = QProgressBar()
+        self.progress.setFormat("Not trained yet")
+        self.progress.setTextVisible(True)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.curves = CurvesView()
+        self.diagnosis_label = QLabel()
+        self.diagnosis_label.setWordWrap(True)
+        self.diagnosis_label.setTextFormat(Qt.TextFormat.RichText)
+        self.diagnosis_label.setMinimumHeight(40)
+        self.diagnosis_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        right = QVBoxLayout()
+        right.addWidget(self.progress)
+        right.addWidget(self.curves, 1)
+        right.addWidget(self.diagnosis_label)
+        right.addWidget(self.status_label)
+
+        layout = QHBoxLayout(self)
+        layout.addWidget(left)
+        layout.addLayout(right, 1)
+
+    # -- settings ------------------------------------------------------------------------------
+    def settings(self) -> TrainingSettings:
+        return TrainingSettings(epochs=self.epochs_spin.value(), batch_size=self.batch_spin.value(),
+                                shuffle=self.shuffle_check.isChecked(), early_stopping=self.early_box.isChecked(),
+                                monitor=self.monitor_combo.currentText(), patience=self.patience_spin.value(),
+                                min_delta=self.min_delta_spin.value(),
+                                restore_best_weights=self.restore_check.isChecked())
+
+    def set_settings(self, s: TrainingSettings) -> None:
+        self.epochs_spin.setValue(int(s.epochs))
+        self.batch_spin.setValue(int(s.batch_size))
+        self.shuffle_check.setChecked(bool(s.shuffle))
+        self.early_box.setChecked(bool(s.early_stopping))
+        self.monitor_combo.setCurrentText(s.monitor)
+        self.patience_spin.setValue(int(s.patience))
+        self.min_delta_spin.setValue(float(s.min_delta))
+        self.restore_check.setChecked(bool(s.restore_best_weights))
+
+    # -- actions -------------------------------------------------------------------------------
+    def train(self) -> None:
+        self._act(lambda: self.session.train(self.settings()))
+
+    def continue_training(self) -> None:
+        self._act(lambda: self.session.continue_training(self.more_spin.value()))
+
+    def _act(self, action) -> None:
+        try:
+            action()
+        except (RuntimeError, ValueError) as e:
+            self._status(str(e), "error")
+
+    # -- session events ------------------------------------------------------------------------
+    def _on_run_started(self, run) -> None:
+        segment = run.segments[-1]
+        self._epochs_total = segment["epochs"]
+        if segment["initial_epoch"] == 0:
+            self.curves.start_run()
+            self._show_previous()
+            self.diagnosis_label.clear()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(f"Run {run.run_id}: starting…")
+        self._status(f"Run {run.run_id}: training…", "info")
+
+    def _on_batch(self, info: dict) -> None:
+        steps = info.get("steps") or 0
+        if steps:
+            if self.progress.maximum() != steps:
+                self.progress.setRange(0, steps)
+            self.progress.setValue(info["batch"] + 1)
+        loss = info["logs"].get("loss")
+        loss_text = f" — loss {loss:.4g}" if isinstance(loss, float) else ""
+        self.progress.setFormat(f"Epoch {info['epoch'] + 1}/{self._epochs_total} — batch {info['batch'] + 1}/"
+                                f"{steps or '?'}{loss_text}")
+
+    def _on_epoch(self, info: dict) -> None:
+        run = self.session.current_run
+        if run is not None:
+            self.curves.show_run(run.history)
+
+    def _on_run_finished(self, run) -> None:
+        self.curves.show_run(run.history)
+        self.progress.setValue(self.progress.maximum())
+        self.progress.setFormat(f"Run {run.run_id}: {run.epochs_done} epochs — {run.status.replace('_', ' ')}")
+        severity = {"finished": "info", "early_stopped": "info", "stopped": "warning"}.get(run.status, "error")
+        best = run.best("val_loss") or run.best("loss")
+        text = run.message or "Training finished."
+        if best:
+            text += f" Best {'validation ' if run.best('val_loss') else ''}loss {best[1]:.4g} at epoch {best[0]}."
+        self._status(f"Run {run.run_id}: {text}", severity)
+
+    def _on_failed(self, info: dict) -> None:
+        self._status(info["error"], "error")
+        self.status_label.setToolTip(info.get("traceback", ""))
+
+    def _show_diagnosis(self, found: list[Diagnosis]) -> None:
+        lines = [f'<p style="color:{SEVERITY_COLORS[d.severity]}; margin:2px">{d.message}</p>' for d in found]
+        self.diagnosis_label.setText("".join(lines))
+
+    def _show_previous(self) -> None:
+        current = self.session.current_run
+        runs = [(r.run_id, r.history) for r in self.session.runs if r is not current] \
+            if self.previous_check.isChecked() else []
+        self.curves.set_previous(runs)
+
+    def _status(self, text: str, severity: str) -> None:
+        self.status_label.setStyleSheet(f"color: {SEVERITY_COLORS.get(severity, '#000')};")
+        self.status_label.setText(text)
+
+    def _update_buttons(self, *_) -> None:
+        state = self.session.state
+        idle = state == IDLE
+        self.train_button.setEnabled(idle)
+        self.stop_button.setEnabled(state in (TRAINING, PAUSED))
+        self.pause_button.setEnabled(state == TRAINING)
+        self.resume_button.setEnabled(state == PAUSED)
+        self.continue_button.setEnabled(idle and self.session.can_continue)
+        self.more_spin.setEnabled(idle)
+        for w in (self.epochs_spin, self.batch_spin, self.shuffle_check, self.early_box):
+            w.setEnabled(idle)
+        if state == STOPPING:
+            self.progress.setFormat(self.progress.format() + " — stopping…")
