@@ -51,8 +51,8 @@ def children(saveable):
         skip.update(("operations", "_operations"))
     if isinstance(saveable, Sequential):
         skip.add("_functional")
-    if isinstance(saveable, (Functional, Sequential)):
-        yield "layers", saveable.layers
+    if isinstance(saveable, (Functional, Sequential)):  # Keras's `layers` leave out operation nodes
+        yield "layers", [layer for layer in saveable.layers if not getattr(layer, "is_keras_operation", False)]
     for attr in sorted(dir(saveable), key=_name_key):
         if attr.startswith("__") or attr in skip:
             continue

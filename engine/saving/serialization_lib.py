@@ -56,6 +56,8 @@ def _module_and_registered_name(obj) -> tuple[str, str | None]:
     from engine.models.functional import Functional
     from engine.models.sequential import Sequential
     cls = type(obj)
+    if getattr(cls, "is_keras_operation", False):
+        return cls._keras_module, cls.__name__
     custom = getattr(cls, "_registered_name", None)
     if custom is not None:
         return cls.__module__, custom
@@ -201,7 +203,15 @@ def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
                          "from a file. Rebuild the model with built-in or registered custom layers.")
     registered = config.get("registered_name")
     custom = {**_CUSTOM_OBJECTS, **(custom_objects or {})}
-    cls = custom.get(registered) or custom.get(class_name) or builtin_classes().get(class_name)
+    if str(config.get("module", "")).startswith("keras.src.ops."):
+        from engine.saving.keras_operations import OPERATIONS
+        cls = custom.get(registered) or OPERATIONS.get(class_name)
+        if cls is None:
+            raise ValueError(f"The model uses the Keras operation '{class_name}' ({config.get('module')}) as a "
+                             f"graph node ({where}); the engine supports only the operations Keras uses for "
+                             f"masks: {', '.join(sorted(OPERATIONS))}.")
+    else:
+        cls = custom.get(registered) or custom.get(class_name) or builtin_classes().get(class_name)
     if cls is None:
         raise ValueError(
             f"Unknown layer class '{class_name}' ({where}). If it is a custom layer, pass it in `custom_objects` "

@@ -101,6 +101,15 @@ def embedding(lib):
     return lib.Sequential([lib.Input((5,), dtype="int32"), L.Embedding(10, 3), L.LSTM(2), L.Dense(2)])
 
 
+def masking(lib):
+    """Masks from Masking and Embedding(mask_zero=True) consumed by recurrent layers."""
+    L = lib.layers
+    steps, tokens = lib.Input((6, 3)), lib.Input((5,), dtype="int32")
+    x = L.LSTM(2)(L.Masking(0.0)(steps))
+    y = L.GRU(2)(L.Embedding(10, 3, mask_zero=True)(tokens))
+    return lib.Model([steps, tokens], L.Dense(2)(L.Concatenate()([x, y])))
+
+
 def reshapes(lib):
     L = lib.layers
     return lib.Sequential([lib.Input((4, 3)), L.Permute((2, 1)), L.Reshape((12,)), L.RepeatVector(2),
@@ -137,7 +146,8 @@ def nested(lib):
     return lib.Model(a, L.Add()([inner_fn(inner_seq(a)), L.Dense(2)(a)]))
 
 
-# name -> (builder, input specs: ("float", shape) or ("int", shape, vocabulary), stochastic in training)
+# name -> (builder, input specs, stochastic in training); a spec is ("float", shape), ("int", shape, vocabulary)
+# (0 included) or ("masked", shape): float steps whose last two (and for the first sample, first two) are 0.
 FAMILIES = {
     "dense": (dense_mlp, [("float", (6,))], False),
     "conv2d": (conv2d_family, [("float", (8, 8, 2))], False),
@@ -150,6 +160,7 @@ FAMILIES = {
     "dropout": (dropout_variants, [("float", (6, 3))], True),
     "frozen": (frozen, [("float", (3,))], False),
     "embedding": (embedding, [("int", (5,), 10)], False),
+    "masking": (masking, [("masked", (6, 3)), ("int", (5,), 10)], False),
     "reshaping": (reshapes, [("float", (4, 3))], False),
     "merging": (merges, [("float", (4,)), ("float", (4,))], False),
     "multi_io": (multi_io, [("float", (4,)), ("float", (3,))], False),
@@ -176,6 +187,11 @@ def make_inputs(specs, n: int = 6, seed: int = 0):
     for spec in specs:
         if spec[0] == "int":
             arrays.append(rng.integers(0, spec[2], size=(n, *spec[1])).astype("int32"))
+        elif spec[0] == "masked":
+            steps = rng.normal(size=(n, *spec[1])).astype("float32")
+            steps[:, -2:] = 0.0
+            steps[0, :2] = 0.0
+            arrays.append(steps)
         else:
             arrays.append(rng.normal(size=(n, *spec[1])).astype("float32"))
     return arrays[0] if len(arrays) == 1 else arrays
@@ -264,7 +280,12 @@ def test_round_trip_gives_identical_predictions(family, tmp_path):
     assert engine.models.load_model(path).count_params() == model.count_params()
 
 
-@pytest.mark.parametrize("family", [f for f, (_, _, stochastic) in FAMILIES.items() if not stochastic])
+MASK_LEAK = pytest.mark.xfail(strict=True, reason="engine bug: the Masking mask survives LSTM(return_sequences="
+                              "False) and reaches the loss as a (batch, steps) sample weight")
+
+
+@pytest.mark.parametrize("family", [pytest.param(f, marks=MASK_LEAK) if f == "masking" else f
+                                    for f, (_, _, stochastic) in FAMILIES.items() if not stochastic])
 def test_training_continues_identically_after_reload(family, tmp_path):
     """Optimizer slots and step count travel with the file: one more epoch gives the same weights."""
     build, specs, _ = FAMILIES[family]
@@ -576,6 +597,23 @@ def test_harmless_new_keys_are_ignored(tmp_path):
         input_axes=[0]))
     with pytest.raises(ValueError, match=r"GlorotUniform initializer of layer 'conv1d\w*' \(Conv1D\) has "
                                          r"input_axes=\[0\]"):
+        engine.saving.load_model(path)
+
+
+def test_unsupported_keras_operation_node(tmp_path):
+    model = masking(engine)
+    path = tmp_path / "m.keras"
+    model.save(path)
+
+    def add_operation(config):
+        config["config"]["layers"].append({
+            "module": "keras.src.ops.numpy", "class_name": "Sin", "config": {"name": "sin"},
+            "registered_name": "Sin", "name": "sin", "inbound_nodes": []})
+
+    edit_config(path, add_operation)
+    with pytest.raises(ValueError, match=r"uses the Keras operation 'Sin' \(keras\.src\.ops\.numpy\) as a graph node "
+                                         r"\(layer 'sin' \(Sin\)\); the engine supports only the operations Keras "
+                                         r"uses for masks"):
         engine.saving.load_model(path)
 
 

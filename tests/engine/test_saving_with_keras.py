@@ -61,6 +61,33 @@ def test_same_weights_layout_as_keras(family, tmp_path):
     assert set(ours) == set(theirs)
 
 
+def masked_merges(lib):
+    """Masks through Concatenate, Add, Dropout, Bidirectional and GlobalAveragePooling1D: Keras writes the
+    mask computations as operation nodes (NotEqual, Any, ExpandDims, ZerosLike, OnesLike, LogicalOr...)."""
+    L = lib.layers
+    steps, tokens, extra = lib.Input((6, 3)), lib.Input((6,), dtype="int32"), lib.Input((6, 2))
+    masked, embedded = L.Masking()(steps), L.Embedding(10, 3, mask_zero=True)(tokens)
+    x = L.LSTM(2)(L.Concatenate()([masked, embedded, extra]))
+    y = L.GRU(2)(L.Dropout(0.1)(L.Add()([masked, embedded])))
+    z = L.GlobalAveragePooling1D()(L.Bidirectional(L.SimpleRNN(2, return_sequences=True))(masked))
+    return lib.Model([steps, tokens, extra], L.Concatenate()([x, y, z]))
+
+
+def test_keras_mask_operations_replay_in_engine(tmp_path):
+    theirs = masked_merges(keras)
+    x = make_inputs([("masked", (6, 3)), ("int", (6,), 10), ("float", (6, 2))])
+    theirs.save(tmp_path / "theirs.keras")
+    ours = engine.saving.load_model(tmp_path / "theirs.keras")
+    operations = {type(layer).__name__ for layer in ours.layers if getattr(layer, "is_keras_operation", False)}
+    assert {"NotEqual", "Any", "ExpandDims", "ZerosLike", "OnesLike", "LogicalOr", "Concatenate"} <= operations
+    expected = keras_predict(theirs, x)
+    assert_same_outputs(ours.predict(x, verbose=0), expected, atol=ATOL)
+    ours.save(tmp_path / "ours.keras")
+    assert h5_layout(read_member(tmp_path / "ours.keras", "model.weights.h5")).keys() == \
+        h5_layout(read_member(tmp_path / "theirs.keras", "model.weights.h5")).keys()
+    assert_same_outputs(keras_predict(keras.saving.load_model(tmp_path / "ours.keras"), x), expected, atol=ATOL)
+
+
 def compile_multi_io(model, lib) -> None:
     model.compile(lib.optimizers.Adam(learning_rate=0.01),
                   loss={"y1": "mse", "y2": lib.losses.BinaryCrossentropy()}, loss_weights={"y1": 1.0, "y2": 0.5},
