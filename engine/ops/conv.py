@@ -6,7 +6,9 @@ The backward pass is hand-written: the kernel gradient is one matmul; the input 
 followed by col2im, which adds each kernel offset's columns back with a strided slice-add (the Python
 loop runs over kernel offsets, never over pixels or samples). `conv` can also add a bias and apply a
 fusable activation in the same recorded node, as `dense` does. "same" padding is split as in Keras/TF:
-the extra pixel goes after (right/bottom).
+the extra pixel goes after (right/bottom). Pooling takes the same strided slices; max pooling remembers
+which window position won so that its backward pass is a few masked copies. The memory-bound copies and
+elementwise passes run over slices of the batch in a few threads (NumPy releases the GIL inside them).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import itertools
 import math
 import os
 import threading
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -286,13 +287,6 @@ class _GroupedProduct:
 
 # -- fused bias + activation -----------------------------------------------------------------
 
-# relu followed by max pooling: the pool's gradient goes only to each window's maximum, where the relu's
-# derivative is (maximum > 0), so max_pool applies it on its small pooled gradient and marks the result;
-# the relu's backward pass skips the full-size mask for a gradient so marked. Should another op also use
-# the relu's output, the gradients are summed into a new, unmarked array and the mask is applied as usual.
-_RELU_OUTPUTS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> Tensor
-_PREMASKED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> gradient array
-
 # relu and tanh in place, over slices of the batch: (forward(z, out), derivative(g, y, out))
 _ELEMENTWISE = {
     "relu": (lambda z, out: np.maximum(z, 0, out=out), lambda g, y, out: np.multiply(g, y > 0, out=out)),
@@ -314,16 +308,11 @@ def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None) -> T
         _over_batch(lambda b: forward(z[b], z[b]), len(z), z.size)
 
         def vjp(g):
-            if _PREMASKED.get(id(g)) is g:  # max_pool already applied the relu's derivative
-                return backward(g)
             dz = np.empty_like(g)
             _over_batch(lambda b: derivative(g[b], z[b], dz[b]), len(g), g.size)
             return backward(dz)
 
-        result = make(z, parents, vjp)
-        if activation == "relu" and result.requires_grad:
-            _RELU_OUTPUTS[id(result)] = result
-        return result
+        return make(z, parents, vjp)
     forward, derivative = _FUSED[activation]
     if activation in ("sigmoid", "softmax"):
         logits = make(z, parents, backward)
@@ -589,28 +578,21 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
     if not record:
         return Tensor(out)
     disjoint = all(s >= k for s, k in zip(w.strides, w.kernel))
-    after_relu = _RELU_OUTPUTS.get(id(inputs)) is inputs
 
     def vjp(g):
         dxp = np.zeros(xp.shape, dtype=g.dtype)
 
         def scatter(b):
             hit = np.empty(g[b].shape, dtype=bool)
-            positive = out[b] > 0 if after_relu else None
             for k, offset in enumerate(offsets):
                 np.equal(winner[b], k, out=hit)
-                if after_relu:
-                    hit &= positive
                 if disjoint:
                     np.multiply(g[b], hit, out=dxp[w.slices(offset, b)])
                 else:
                     dxp[w.slices(offset, b)] += g[b] * hit
 
         _over_batch(scatter, len(g), dxp.size)
-        gx = dxp[_inner(xv.shape, pads)]
-        if after_relu:
-            _PREMASKED[id(gx)] = gx
-        return (gx,)
+        return (dxp[_inner(xv.shape, pads)],)
 
     return make(out, (inputs,), vjp)
 

@@ -185,8 +185,7 @@ def test_wrong_rank_and_invalid_arguments():
 
 @pytest.mark.parametrize("pool_size,strides,padding", [(2, None, "valid"), (3, 1, "same")])
 def test_relu_then_max_pool_gradients(pool_size, strides, padding):
-    """max_pool applies the relu's derivative itself when it is the relu output's only consumer; with a second
-    consumer the relu applies it to the summed gradient. Both must equal finite differences."""
+    """A fused conv+relu feeding a max pool, alone or with a second consumer of the relu's output."""
     rng = np.random.default_rng(4)
     x, kernel = rng.normal(size=(2, 5, 5, 2)), rng.normal(size=(2, 2, 2, 3))
 
