@@ -327,14 +327,19 @@ class ImportDialog(QDialog):
         """The DataSpec the widgets show now."""
         from studio.data import ColumnSpec, SplitSpec
 
-        columns = [ColumnSpec(name=s.name, type=self.type_combo(s.name).currentData(),
-                              role=self.role_combo(s.name).currentData(),
-                              missing=self.missing_combo_for(s.name).currentData()) for s in self.summaries]
+        # Qt hands enum members back as plain strings: turn them into the enums again.
+        columns = []
+        for s in self.summaries:
+            missing = self.missing_combo_for(s.name).currentData()
+            columns.append(ColumnSpec(name=s.name, type=ColumnType(self.type_combo(s.name).currentData()),
+                                      role=ColumnRole(self.role_combo(s.name).currentData()),
+                                      missing=MissingStrategy(missing) if missing else None))
         split = SplitSpec(validation_fraction=self.validation_spin.value() / 100,
                           test_fraction=self.test_spin.value() / 100, seed=self.seed_spin.value(),
                           stratify=self.stratify_check.isChecked(), shuffle=self.shuffle_check.isChecked())
         return DataSpec(path=self.table.path, columns=columns, dialect=self.table.dialect,
-                        missing=self.missing_combo.currentData(), scaling=self.scaling_combo.currentData(),
+                        missing=MissingStrategy(self.missing_combo.currentData()),
+                        scaling=Scaling(self.scaling_combo.currentData()),
                         target_encoding=self._target_encoding, target_scaling=self._target_scaling, split=split)
 
     # -- accepting -----------------------------------------------------------------------------
