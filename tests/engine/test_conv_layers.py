@@ -389,3 +389,19 @@ def test_results_do_not_depend_on_the_thread_split(monkeypatch):
     monkeypatch.setattr(conv_module, "_MIN_ELEMENTS_PER_THREAD", 1)
     for got, want in zip(run(), expected):
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_cnn_files_go_both_ways_with_keras(keras, tmp_path):
+    model = engine.Sequential([
+        engine.Input((8, 8, 2)), layers.Conv2D(4, 3, activation="relu", padding="same"), layers.MaxPooling2D(),
+        layers.SeparableConv2D(3, 2), layers.DepthwiseConv2D(2, depth_multiplier=2),
+        layers.Conv2DTranspose(2, 3, strides=2, padding="same"), layers.AveragePooling2D(2),
+        layers.GlobalMaxPooling2D(), layers.Dense(3),
+    ])
+    x = np.random.default_rng(12).random((4, 8, 8, 2), dtype=np.float32)
+    model.save(tmp_path / "ours.keras")
+    theirs = keras.models.load_model(tmp_path / "ours.keras")
+    np.testing.assert_allclose(theirs.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    theirs.save(tmp_path / "theirs.keras")
+    back = engine.saving.load_model(tmp_path / "theirs.keras")
+    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
