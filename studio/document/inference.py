@@ -79,16 +79,19 @@ class ShapeInference:
         outputs = graph.model_outputs()
         if graph.nodes and not outputs:
             analysis.problems.append("The model has no output: add a layer after the Input.")
+        incoming: dict[str, list] = {}
+        for wire in graph.wires:
+            incoming.setdefault(wire.target, []).append(wire)
         for node_id in order:
-            analysis.reports[node_id] = self._infer_node(graph, node_id, analysis.reports)
+            wires = sorted(incoming.get(node_id, ()), key=lambda w: w.port)
+            analysis.reports[node_id] = self._infer_node(graph, node_id, wires, analysis.reports)
         return analysis
 
-    def _infer_node(self, graph: Graph, node_id: str, done: dict[str, NodeReport]) -> NodeReport:
+    def _infer_node(self, graph: Graph, node_id: str, wires: list, done: dict[str, NodeReport]) -> NodeReport:
         node = graph.nodes[node_id]
         ltype = layer_types().get(node.type)
         if ltype is None:
             return NodeReport(error=f"'{node.type}' is not a layer of this engine")
-        wires = graph.inputs_of(node_id)
         low, _ = ltype.arity
         ports = [w.port for w in wires]
         missing = [p for p in range(max(low, max(ports) + 1 if ports else 0)) if p not in ports]

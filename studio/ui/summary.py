@@ -48,6 +48,19 @@ class ModelSummary(QWidget):
         self.analysis: ModelAnalysis | None = None
         self.table.itemClicked.connect(lambda item, _col: self.node_clicked.emit(item.data(0, Qt.UserRole)))
 
+    @staticmethod
+    def _fill(item: QTreeWidgetItem, node, report) -> None:
+        shape = format_shape(report.output_shape) if report.output_shape else ("error" if report.error else "—")
+        texts = [node.name, node.type, shape, format_count(report.params), format_count(report.multiply_adds)]
+        for col, text in enumerate(texts):
+            if item.text(col) != text:
+                item.setText(col, text)
+        color = QBrush(QColor("#d93025" if report.error else "#1f2933"))
+        if item.foreground(0).color() != color.color():
+            for col in range(len(COLUMNS)):
+                item.setForeground(col, color)
+        item.setToolTip(0, report.error or "")
+
     def set_document(self, analysis: ModelAnalysis) -> None:
         if self.analysis is not None:
             self.analysis.updated.disconnect(self.refresh)
@@ -57,22 +70,17 @@ class ModelSummary(QWidget):
 
     def refresh(self, analysis: Analysis) -> None:
         graph = self.analysis.graph
-        self.table.clear()
-        red = QBrush(QColor("#d93025"))
-        for node_id, report in analysis.reports.items():
-            node = graph.nodes[node_id]
-            shape = format_shape(report.output_shape) if report.output_shape else (
-                "error" if report.error else "—")
-            item = QTreeWidgetItem([node.name, node.type, shape, format_count(report.params),
-                                    format_count(report.multiply_adds)])
-            item.setData(0, Qt.UserRole, node_id)
-            for col in (3, 4):
-                item.setTextAlignment(col, Qt.AlignRight | Qt.AlignVCenter)
-            if report.error:
-                for col in range(len(COLUMNS)):
-                    item.setForeground(col, red)
-                item.setToolTip(0, report.error)
-            self.table.addTopLevelItem(item)
+        order = list(analysis.reports)
+        if order != [self.table.topLevelItem(i).data(0, Qt.UserRole) for i in range(self.table.topLevelItemCount())]:
+            self.table.clear()
+            for node_id in order:
+                item = QTreeWidgetItem()
+                item.setData(0, Qt.UserRole, node_id)
+                for col in (3, 4):
+                    item.setTextAlignment(col, Qt.AlignRight | Qt.AlignVCenter)
+                self.table.addTopLevelItem(item)
+        for row, node_id in enumerate(order):
+            self._fill(self.table.topLevelItem(row), graph.nodes[node_id], analysis.reports[node_id])
         layers = sum(1 for n in graph.nodes.values() if n.type != "Input")
         self.totals.setText(totals_text(analysis, layers))
         problems = list(analysis.problems) + [f"{graph.nodes[n].name}: {e}" for n, e in analysis.errors.items()]

@@ -6,7 +6,7 @@ read the graph and the current analysis when they paint, so the scene never drif
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -35,14 +35,15 @@ class GraphScene(QGraphicsScene):
         self.wire_items: dict[Wire, WireItem] = {}
         self._drag: WireDrag | None = None
         self._press_positions: dict[str, tuple[float, float]] | None = None
+        self._drawn: dict[str, tuple] = {}  # what each card last showed, to skip unchanged ones
         self.setSceneRect(-2000, -1500, 4000, 3000)
-        self.setBackgroundBrush(theme.BACKGROUND)
 
     # -- following the document -------------------------------------------------------------
     def set_document(self, graph: Graph, analysis: ModelAnalysis) -> None:
         if self.graph is not None:
             self._connect(self.graph, self.analysis, False)
         self.clear()
+        self._drawn.clear()
         self.node_items.clear()
         self.wire_items.clear()
         self.graph, self.analysis = graph, analysis
@@ -69,6 +70,7 @@ class GraphScene(QGraphicsScene):
         self.addItem(item)
 
     def _on_node_removed(self, node: LayerNode) -> None:
+        self._drawn.pop(node.id, None)
         item = self.node_items.pop(node.id, None)
         if item is not None:
             self.removeItem(item)
@@ -94,6 +96,7 @@ class GraphScene(QGraphicsScene):
             item.setPos(*node.position)
 
     def _on_node_changed(self, node: LayerNode) -> None:
+        self._drawn.pop(node.id, None)
         self.node_items[node.id].update()
 
     def _on_analysis(self, analysis) -> None:
@@ -103,8 +106,16 @@ class GraphScene(QGraphicsScene):
         self._refresh_nodes()
 
     def _refresh_nodes(self) -> None:
+        """Redraw the cards whose report, name, settings or output role changed (reports of unchanged
+        nodes are the very same cached objects, so most cards are skipped on a 200-node graph)."""
+        outputs = set(self.graph.model_outputs())
         for node_id, item in self.node_items.items():
             report = self.report(node_id)
+            node = self.graph.nodes[node_id]
+            drawn = (id(report), node.name, node.config_key, node_id in outputs)
+            if self._drawn.get(node_id) == drawn:
+                continue
+            self._drawn[node_id] = drawn
             ltype = layer_types().get(self.graph.nodes[node_id].type)
             tip = (f"<b>{self.graph.nodes[node_id].type}</b>: {ltype.summary if ltype else ''}")
             if report is not None and report.error:
@@ -137,10 +148,14 @@ class GraphScene(QGraphicsScene):
 
     def _blocked(self, start: QPointF, end: QPointF, wire: Wire) -> bool:
         """True when a straight wire would pass behind another card."""
+        if end.y() - start.y() < 2 * theme.HEIGHT:
+            return False
         path = QPainterPath(start)
         path.lineTo(end)
+        span = QRectF(start, end).normalized().adjusted(-1, 0, 1, 0)
         return any(isinstance(i, NodeItem) and i.node_id not in (wire.source, wire.target)
-                   for i in self.items(path, Qt.IntersectsItemShape))
+                   and i.shape().translated(i.pos()).intersects(path)
+                   for i in self.items(span, Qt.IntersectsItemBoundingRect))
 
     # -- what items ask for -----------------------------------------------------------------
     def report(self, node_id: str) -> NodeReport | None:

@@ -3,14 +3,26 @@ rubber-band selection."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsView
 
 from studio.ui.canvas import theme
 from studio.ui.canvas.scene import GraphScene
 
 LAYER_MIME_TYPE = "application/x-layerstudio-layer"
+
+
+def _grid_brush(step: int = 24) -> QBrush:
+    """A tiled background with a light grid, drawn once."""
+    tile = QPixmap(step, step)
+    tile.fill(theme.BACKGROUND)
+    painter = QPainter(tile)
+    painter.setPen(QPen(QColor(theme.GRID), 1))
+    painter.drawLine(0, 0, step, 0)
+    painter.drawLine(0, 0, 0, step)
+    painter.end()
+    return QBrush(tile)
 
 
 class CanvasView(QGraphicsView):
@@ -25,6 +37,8 @@ class CanvasView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
         self.setAcceptDrops(True)
+        self.setBackgroundBrush(_grid_brush())
+        self.setCacheMode(QGraphicsView.CacheBackground)
         self._pan_from: QPointF | None = None
         self._space = False
 
@@ -112,14 +126,3 @@ class CanvasView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
-
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        super().drawBackground(painter, rect)
-        step = 24
-        painter.setPen(QPen(QColor(theme.GRID), 1))
-        left, top = int(rect.left()) - int(rect.left()) % step, int(rect.top()) - int(rect.top()) % step
-        lines = [QPointF(x, rect.top()) for x in range(left, int(rect.right()) + 1, step)]
-        for point in lines:
-            painter.drawLine(point, QPointF(point.x(), rect.bottom()))
-        for y in range(top, int(rect.bottom()) + 1, step):
-            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))

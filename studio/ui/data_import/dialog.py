@@ -122,7 +122,7 @@ class ImportDialog(QDialog):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self._group("Preview (first rows)", self.preview))
         splitter.addWidget(self._group("Columns", self.columns_table))
-        splitter.setSizes([220, 300])
+        splitter.setSizes([300, 300])
 
         self.missing_combo = QComboBox()
         self.missing_combo.addItem("Drop rows with a missing value", MissingStrategy.DROP_ROWS)

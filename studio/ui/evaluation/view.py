@@ -82,11 +82,14 @@ class EvaluationView(QWidget):
         self.plot_stack.addWidget(self.matrix)
         self.plot_stack.addWidget(self.scatter)
         self.plot_caption = QLabel()
+        self.plot_caption.setWordWrap(True)
 
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table_caption = QLabel()
+        self.table_caption.setWordWrap(True)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
@@ -214,7 +217,8 @@ class EvaluationView(QWidget):
         t.setRowCount(len(shown))
         for r, row in enumerate(shown):
             for c, value in enumerate(row):
-                text = f"{value:.4g}" if isinstance(value, float) else str(value)
+                probability = self.header[c].startswith("p(")
+                text = f"{value:.3f}" if probability else f"{value:.4g}" if isinstance(value, float) else str(value)
                 item = QTableWidgetItem(text)
                 if isinstance(value, (int, float)):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -67,7 +67,8 @@ class CurvesView(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
-            plot.addLegend(offset=(-10, 10))  # before the named curves, so they enter it
+            # Before the named curves, so they enter it; losses fall (legend top right), metrics mostly rise.
+            plot.addLegend(offset=(-10, 10) if "loss" in name or "error" in name else (-10, -10))
             plot.getPlotItem().getViewBox().setMouseEnabled(x=True, y=True)
             index = len(self.plots)
             self._grid.addWidget(plot, index // self.COLUMNS, index % self.COLUMNS)

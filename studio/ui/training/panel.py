@@ -232,3 +232,8 @@ class TrainingPanel(QWidget):
             w.setEnabled(idle)
         if state == STOPPING:
             self.progress.setFormat(self.progress.format() + " — stopping…")
+        elif state == PAUSED:
+            self.progress.setFormat(self.progress.format() + " — paused")
+            self._status("Paused between two batches: Resume to go on, Stop to end the run.", "warning")
+        elif state == TRAINING and self.session.current_run is not None:
+            self._status(f"Run {self.session.current_run.run_id}: training…", "info")
