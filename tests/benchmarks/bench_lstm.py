@@ -2,7 +2,7 @@
 categorical cross-entropy, RMSprop, batch 128, 2,048 random samples): our engine side by side with PyTorch
 eager CPU (torch.nn.LSTM, batch_first) and Keras (torch backend) when installed.
 
-Run: python tests/benchmarks/bench_lstm.py [--samples 2048] [--epochs 2] [--repeats 3] [--profile] [--manual]
+Run: python tests/benchmarks/bench_lstm.py [--samples 2048] [--epochs 1] [--repeats 5] [--profile] [--manual]
 """
 
 from __future__ import annotations
@@ -144,8 +144,8 @@ def profile_engine(x, y, epochs: int, top: int = 25) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=2048)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3, help="rounds; each runs every framework once")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=5, help="rounds; each runs every framework once")
     parser.add_argument("--profile", action="store_true", help="profile our engine's fit instead")
     parser.add_argument("--manual", action="store_true",
                         help="time our engine with a hand-written loop instead of model.fit")

@@ -533,3 +533,48 @@ def test_variables_are_float32_and_inputs_are_not_upcast():
     assert out.dtype == np.float32 and all(w.dtype == np.float32 for w in layer.weights)
     loss = ops.sum(layer(Variable(np.ones((2, 4, 2), "float32"))))
     assert all(g.dtype == np.float32 for g in gradients(loss, layer.trainable_weights))
+
+
+def test_masks_flow_from_embedding_through_recurrent_layers():
+    x = np.array([[1, 2, 0, 0], [3, 0, 5, 6]])
+    embedding = layers.Embedding(8, 3, mask_zero=True)
+    first = layers.LSTM(4, return_sequences=True)
+    hidden = first(embedding(x))
+    np.testing.assert_array_equal(hidden._keras_mask, x != 0)
+    last = layers.GRU(2)
+    out = last(hidden)
+    assert out._keras_mask is None
+    unmasked = layers.GRU(2)
+    unmasked(np.asarray(hidden))
+    unmasked.set_weights(last.get_weights())
+    np.testing.assert_allclose(np.asarray(out), np.asarray(unmasked(np.asarray(hidden), mask=x != 0)), rtol=1e-6)
+    assert layers.LSTM(2, return_state=True).compute_mask(None, x != 0) == [None, None, None]
+    bidi = layers.Bidirectional(layers.LSTM(2, return_sequences=True), merge_mode=None)
+    assert [m is not None for m in bidi.compute_mask(None, x != 0)] == [True, True]
+
+
+@pytest.mark.parametrize("masking", ["embedding", "masking_layer"])
+def test_masked_models_match_keras(masking):
+    keras = _keras()
+    rng = np.random.default_rng(0)
+    if masking == "embedding":
+        x = np.array([[1, 2, 0, 0, 0], [3, 4, 5, 6, 0], [0, 7, 7, 0, 1]])
+
+        def build(lib):
+            L = lib.layers
+            return lib.Sequential([lib.Input((5,), dtype="int32"), L.Embedding(8, 3, mask_zero=True),
+                                   L.Bidirectional(L.LSTM(4, return_sequences=True)), L.GRU(3),
+                                   L.Dense(2)])
+    else:
+        x = rng.normal(size=(3, 5, 2)).astype("float32")
+        x[0, 3:] = 0
+        x[1, 1] = 0
+
+        def build(lib):
+            L = lib.layers
+            return lib.Sequential([lib.Input((5, 2)), L.Masking(0.0), L.SimpleRNN(4, return_sequences=True),
+                                   L.LSTM(3, go_backwards=True), L.Dense(2)])
+    theirs, ours = build(keras), build(engine)
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), keras.ops.convert_to_numpy(theirs.predict(x, verbose=0)),
+                               rtol=1e-5, atol=1e-6)

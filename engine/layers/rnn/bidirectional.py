@@ -120,6 +120,16 @@ class Bidirectional(Layer):
             return output + states if self.merge_mode is None else (output, *states)
         return output
 
+    def compute_mask(self, inputs, mask):
+        """As Keras: sequences keep the input's time mask; last outputs and states have none."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        output_mask = mask if self.return_sequences else None
+        masks = [output_mask, output_mask] if self.merge_mode is None else [output_mask]
+        if self.return_state:
+            masks += [None] * (2 * len(self.forward_layer.state_size))
+        return masks if len(masks) > 1 else masks[0]
+
     def reset_state(self) -> None:
         if not self.stateful:
             raise AttributeError("Layer must be stateful.")

@@ -68,6 +68,15 @@ class RNN(Layer):
             return (output_shape, *[(batch, size) for size in self.state_size])
         return output_shape
 
+    def compute_mask(self, inputs, mask):
+        """As Keras: the sequence keeps the input's time mask; a last output and the states have none."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.state_size)
+        return output_mask
+
     # -- state ------------------------------------------------------------------------------
     def get_initial_state(self, batch_size: int) -> list:
         make_state = getattr(self.cell, "get_initial_state", None)
