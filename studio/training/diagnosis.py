@@ -11,6 +11,8 @@ from dataclasses import dataclass
 OVERFIT_PATIENCE = 3  # epochs of rising validation loss before calling it overfitting
 PLATEAU_EPOCHS = 5
 MIN_RELATIVE_GAIN = 0.01
+OVERFIT_MIN_RISE = 0.10  # validation loss this much above its best (relative) ...
+OVERFIT_MIN_TRAIN_FALL = 0.05  # ... while the training loss fell at least this much since then
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,9 @@ def _overfitting(loss: list[float], val: list[float]) -> Diagnosis | None:
     best = min(val)
     k = val.index(best)
     since = len(val) - 1 - k
-    if since < OVERFIT_PATIENCE or val[-1] <= best * (1 + MIN_RELATIVE_GAIN) + 1e-12:
-        return None
-    if k >= len(loss) or loss[-1] >= loss[k]:
+    if since < OVERFIT_PATIENCE or val[-1] <= best * (1 + OVERFIT_MIN_RISE) + 1e-12:
+        return None  # small wobbles of a tiny validation loss are noise, not overfitting
+    if k >= len(loss) or loss[-1] > loss[k] * (1 - OVERFIT_MIN_TRAIN_FALL):
         return None
     return Diagnosis("overfitting", "warning",
                      f"Validation loss has risen for {since} epochs since its best value, {best:.4g} at epoch "

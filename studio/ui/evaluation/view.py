@@ -87,7 +87,6 @@ class EvaluationView(QWidget):
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table_caption = QLabel()
         self.table_caption.setWordWrap(True)
         left = QWidget()

@@ -105,3 +105,9 @@ def test_built_arguments_compile_and_train_a_model():
     assert output_layer_for("multiclass", 3, "sparse_categorical_crossentropy") == (3, "softmax")
     assert output_layer_for("binary", 2, "sparse_categorical_crossentropy") == (2, "softmax")
     assert output_layer_for("regression", 0, "huber") == (1, "linear")
+
+
+def test_small_wobbles_of_a_tiny_validation_loss_are_not_overfitting():
+    history = {"loss": [0.7, 0.2, 0.06, 0.055, 0.054, 0.053, 0.0521],
+               "val_loss": [0.4, 0.05, 0.0061, 0.00599, 0.0062, 0.0063, 0.0064]}
+    assert "overfitting" not in kinds(history)
