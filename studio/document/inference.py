@@ -8,6 +8,7 @@ so after an edit only the nodes whose inputs or config changed are built again.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -137,8 +138,9 @@ class ShapeInference:
 
 
 def _tidy(message: str, name: str) -> str:
+    """The engine's first line, without the "Dense 'dense_1': " prefix (the card already names the layer)."""
     message = message.strip().splitlines()[0] if message.strip() else "the engine refused this layer"
-    return message
+    return re.sub(rf"^\w+ '{re.escape(name)}': ", "", message)
 
 
 def format_shape(shape: Shape | None) -> str:

@@ -44,9 +44,10 @@ class MainWindow(QMainWindow):
         self.palette = Palette()
         self.properties = PropertyEditor(self.undo_stack)
         self.summary = ModelSummary()
-        self._dock("Layers", self.palette, Qt.LeftDockWidgetArea, 210)
-        self._dock("Properties", self.properties, Qt.RightDockWidgetArea, 360)
+        left = self._dock("Layers", self.palette, Qt.LeftDockWidgetArea, 210)
+        right = self._dock("Properties", self.properties, Qt.RightDockWidgetArea, 360)
         self._dock("Model summary", self.summary, Qt.RightDockWidgetArea, 360)
+        self.resizeDocks([left, right], [230, 420], Qt.Horizontal)
         self.totals_label = QLabel("")
         self.statusBar().addPermanentWidget(self.totals_label)
         self.project: Project | None = None

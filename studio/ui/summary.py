@@ -11,7 +11,7 @@ from studio.document.build import chain_order
 from studio.document.cost import format_count
 from studio.document.inference import Analysis, format_shape
 
-COLUMNS = ("Layer", "Type", "Output shape", "Params", "Mult-adds")
+COLUMNS = ("Layer (type)", "Output shape", "Params", "Mult-adds")
 
 
 def totals_text(analysis: Analysis, layer_count: int) -> str:
@@ -34,7 +34,6 @@ class ModelSummary(QWidget):
         self.table.setUniformRowHeights(True)
         header = self.table.header()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.Stretch)
         header.setStretchLastSection(False)
         self.totals = QLabel("")
         self.totals.setStyleSheet("font-weight: 600;")
@@ -51,7 +50,8 @@ class ModelSummary(QWidget):
     @staticmethod
     def _fill(item: QTreeWidgetItem, node, report) -> None:
         shape = format_shape(report.output_shape) if report.output_shape else ("error" if report.error else "—")
-        texts = [node.name, node.type, shape, format_count(report.params), format_count(report.multiply_adds)]
+        texts = [f"{node.name} ({node.type})", shape, format_count(report.params),
+                 format_count(report.multiply_adds)]
         for col, text in enumerate(texts):
             if item.text(col) != text:
                 item.setText(col, text)
@@ -76,7 +76,7 @@ class ModelSummary(QWidget):
             for node_id in order:
                 item = QTreeWidgetItem()
                 item.setData(0, Qt.UserRole, node_id)
-                for col in (3, 4):
+                for col in (2, 3):
                     item.setTextAlignment(col, Qt.AlignRight | Qt.AlignVCenter)
                 self.table.addTopLevelItem(item)
         for row, node_id in enumerate(order):

@@ -159,10 +159,10 @@ class NodeItem(QGraphicsObject):
         text = key_settings(node)
         if text:
             return text
+        joined = f"{len(report.input_shapes)} inputs" if report is not None and len(report.input_shapes) > 1 else ""
         if report is not None and report.output_shape is not None:
-            joined = f"{len(report.input_shapes)} inputs → " if len(report.input_shapes) > 1 else "→ "
-            return joined + format_shape(report.output_shape)
-        return "no settings"
+            return (joined + " → " if joined else "→ ") + format_shape(report.output_shape)
+        return joined or "no settings"
 
     # -- interaction --------------------------------------------------------------------------
     def itemChange(self, change, value):
