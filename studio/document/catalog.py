@@ -36,7 +36,7 @@ STARTING_VALUES = {
 #: Arguments a user does not edit on the canvas (the node's own name is edited apart).
 HIDDEN_ARGUMENTS = {"self", "name", "dtype", "trainable", "autocast", "input_shape", "input_dim_arg",
                     "batch_input_shape", "lora_rank", "lora_alpha", "quantization_config", "kwargs",
-                    "input_tensor", "sparse", "ragged", "batch_shape", "optional", "cell"}
+                    "input_tensor", "sparse", "ragged", "batch_shape", "optional", "cell", "backward_layer"}
 
 #: Fixed choices for string arguments, by argument name.
 CHOICES = {

@@ -89,6 +89,11 @@ class CurvesView(QWidget):
             self.curves[key] = curve
         return curve
 
+    def prepare(self, names: list[str]) -> None:
+        """Create the plots for these quantities now (before training competes for the CPU)."""
+        for name in names:
+            self._plot(name)
+
     def show_run(self, history: dict[str, list[float]]) -> None:
         """Draw (or update) the current run's curves from its whole history."""
         for name in quantities(history):

@@ -167,6 +167,7 @@ class TrainingPanel(QWidget):
         self._epochs_total = segment["epochs"]
         if segment["initial_epoch"] == 0:
             self.curves.start_run()
+            self.curves.prepare(["loss", *[m for m in run.compile_settings.get("metrics", []) if isinstance(m, str)]])
             self._show_previous()
             self.diagnosis_label.clear()
         self.progress.setRange(0, 1)
