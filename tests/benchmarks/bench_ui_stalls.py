@@ -42,12 +42,12 @@ def main() -> None:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([])
-    import studio.training.signals  # noqa: F401  (PySide6 6.12.0 guard)
+    app = QApplication.instance() or QApplication([])  # noqa: F841  (kept alive for the run)
     import engine
+    import studio.training.signals  # noqa: F401  (PySide6 6.12.0 guard)
     from engine import layers
-    from studio.training.session import TrainingSession
     from studio.training.run import TrainingSettings
+    from studio.training.session import TrainingSession
     from studio.ui.training import TrainingPanel
 
     rng = np.random.default_rng(0)
