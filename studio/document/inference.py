@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from engine.symbolic import KerasTensor
-from studio.document.catalog import CatalogError, layer_types
+from studio.document.catalog import layer_types, normalize_config
 from studio.document.cost import multiply_adds
 from studio.document.graph import Graph, GraphError
 
@@ -120,6 +120,8 @@ class ShapeInference:
 
     def _compute(self, ltype, config: dict, name: str, shapes: tuple) -> NodeReport:
         try:
+            if ltype.is_input:
+                normalize_config(ltype.name, config)  # e.g. a hand-edited file with shape [0]
             layer = ltype.create(config, name)
             if ltype.is_input:
                 out = tuple(layer.batch_shape)
@@ -131,8 +133,8 @@ class ShapeInference:
                                                     "per layer (turn off return_state)")
                 out = tuple(result.shape)
             params = layer.count_params()
-        except (CatalogError, ValueError, TypeError, IndexError, KeyError) as err:
-            return NodeReport(shapes, error=_tidy(str(err), name))
+        except Exception as err:  # any engine failure is this node's problem, shown on it; never a crash
+            return NodeReport(shapes, error=_tidy(str(err) or type(err).__name__, name))
         macs = multiply_adds(ltype.name, ltype.family, config, list(shapes), out)
         return NodeReport(shapes, out, params, macs)
 

@@ -132,8 +132,8 @@ def test_inference_reuses_cached_layers_and_rebuilds_only_what_changed(monkeypat
     graph, ids = chain(*[("Dense", {"units": 8})] * 6)
     created = []
     original = LayerType.create
-    monkeypatch.setattr(LayerType, "create", lambda self, config, name: created.append(name) or
-                        original(self, config, name))
+    monkeypatch.setattr(LayerType, "create", lambda self, config, name: (name != "probe" and created.append(name))
+                        or original(self, config, name))
     inference = ShapeInference()
     inference.infer(graph)
     assert len(created) == 7
@@ -266,3 +266,20 @@ def test_paste_plan_renames_and_rewires():
     assert wires == [Wire(nodes[0].id, nodes[1].id, 0)]
     with pytest.raises(GraphError, match="clipboard"):
         paste_plan(graph, {"nodes": [{"id": 1}]})
+
+
+def test_a_file_with_bad_configs_loads_with_the_problems_on_the_nodes(tmp_path):
+    graph, (inp, a) = chain(("Dense", {}))
+    data = Project(graph).to_dict()
+    data["graph"]["nodes"][0]["config"]["shape"] = [0]
+    data["graph"]["nodes"][1]["config"]["units"] = -3
+    data["graph"]["nodes"].append({"id": "x", "type": "FutureLayer", "name": "future", "config": {},
+                                   "position": [0, 0]})
+    path = tmp_path / "odd.lsproj"
+    path.write_text(json.dumps(data))
+    project = load_project(path)
+    analysis = ShapeInference().infer(project.graph)
+    assert "positive" in analysis.reports[inp].error
+    assert analysis.reports[a].blocked_by == "input"
+    assert "not a layer of this engine" in analysis.reports["x"].error
+    assert project.to_dict() == data  # nothing is rewritten behind the user's back
