@@ -97,6 +97,15 @@ _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
 
+def _forget_executor() -> None:
+    """A forked child has none of the parent's threads: it must start its own pool."""
+    global _executor, _executor_lock
+    _executor, _executor_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_executor)
+
+
 def _over_batch(fn, batch: int, elements: int) -> None:
     """fn(batch_slice) over slices of the batch axis, in parallel threads when there is enough work.
 
