@@ -68,3 +68,17 @@ def test_wrapped_layer_editor_switches_the_inner_recurrent_layer(canvas):
 def test_command_line_takes_an_optional_project():
     assert build_parser().parse_args([]).project is None
     assert build_parser().parse_args(["model.lsproj"]).project == "model.lsproj"
+
+
+def test_keyboard_shortcuts_delete_and_undo(canvas, qtbot):
+    from PySide6.QtCore import Qt
+
+    dense = canvas.drop("Dense", 0, 250)
+    canvas.window.activateWindow()
+    canvas.view.setFocus()
+    qtbot.waitUntil(lambda: canvas.view.hasFocus())
+    canvas.select(dense)
+    qtbot.keyClick(canvas.view.viewport(), Qt.Key_Delete)
+    assert dense not in canvas.graph.nodes
+    qtbot.keyClick(canvas.view.viewport(), Qt.Key_Z, Qt.ControlModifier)
+    assert dense in canvas.graph.nodes
