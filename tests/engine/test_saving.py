@@ -280,12 +280,7 @@ def test_round_trip_gives_identical_predictions(family, tmp_path):
     assert engine.models.load_model(path).count_params() == model.count_params()
 
 
-MASK_LEAK = pytest.mark.xfail(strict=True, reason="engine bug: the Masking mask survives LSTM(return_sequences="
-                              "False) and reaches the loss as a (batch, steps) sample weight")
-
-
-@pytest.mark.parametrize("family", [pytest.param(f, marks=MASK_LEAK) if f == "masking" else f
-                                    for f, (_, _, stochastic) in FAMILIES.items() if not stochastic])
+@pytest.mark.parametrize("family", [f for f, (_, _, stochastic) in FAMILIES.items() if not stochastic])
 def test_training_continues_identically_after_reload(family, tmp_path):
     """Optimizer slots and step count travel with the file: one more epoch gives the same weights."""
     build, specs, _ = FAMILIES[family]

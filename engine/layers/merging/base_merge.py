@@ -93,6 +93,15 @@ class Merge(Layer):
         batch = {s[0] for s in input_shape if len(s)} - {None}
         return (batch.pop() if len(batch) == 1 else None, *sample)
 
+    def compute_mask(self, inputs, mask=None):
+        """The OR of the inputs' masks (None unless every input has one), as Keras's elementwise merges."""
+        if not isinstance(mask, (list, tuple)) or any(m is None for m in mask):
+            return None
+        output = np.asarray(mask[0], dtype=bool)
+        for m in mask[1:]:
+            output = np.logical_or(output, m)
+        return output
+
     def get_config(self) -> dict:
         return super().get_config()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from engine import ops
 from engine.layers.merging.base_merge import Merge
 
@@ -32,6 +34,20 @@ class Concatenate(Merge):
     def build(self, input_shape):
         self._validate(input_shape, prefix=True)
         self.built = True
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: unmasked inputs count as all-true; a position is kept if any joined part is."""
+        if not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+            return None
+        parts = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                parts.append(np.ones(x.shape, dtype=bool))
+            elif np.ndim(m) < x.ndim:
+                parts.append(np.broadcast_to(np.expand_dims(m, -1), x.shape))
+            else:
+                parts.append(np.asarray(m, dtype=bool))
+        return np.any(np.concatenate(parts, axis=self.axis), axis=-1)
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)):

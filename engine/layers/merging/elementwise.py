@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from engine import ops
 from engine.layers.merging.base_merge import Merge
 
@@ -45,24 +47,39 @@ class Average(Merge):
         return ops.divide(output, len(inputs))
 
 
+def _merge_skipping_masked(op, inputs):
+    """Keras's rule for Maximum/Minimum: where an input is masked, the other inputs' values stand in."""
+    output = output_mask = None
+    for x in inputs:
+        mask = getattr(x, "_keras_mask", None)
+        if mask is not None:
+            mask = np.broadcast_to(np.expand_dims(mask, -1), x.shape)
+        if output is None:
+            output, output_mask = x, mask
+            continue
+        if mask is not None:
+            x = ops.where(mask, x, output)
+        if output_mask is not None:
+            output = ops.where(output_mask, output, x)
+        output_mask = np.logical_or(output_mask, mask) if mask is not None and output_mask is not None else None
+        output = op(output, x)
+    if output_mask is not None:
+        output._keras_mask = np.any(output_mask, axis=-1)
+    return output
+
+
 class Maximum(Merge):
     """The elementwise maximum of the inputs."""
 
     def _merge_function(self, inputs):
-        output = inputs[0]
-        for x in inputs[1:]:
-            output = ops.maximum(output, x)
-        return output
+        return _merge_skipping_masked(ops.maximum, inputs)
 
 
 class Minimum(Merge):
     """The elementwise minimum of the inputs."""
 
     def _merge_function(self, inputs):
-        output = inputs[0]
-        for x in inputs[1:]:
-            output = ops.minimum(output, x)
-        return output
+        return _merge_skipping_masked(ops.minimum, inputs)
 
 
 def add(inputs, **kwargs):
