@@ -41,7 +41,12 @@ class WireDrag:
         return None
 
     def move_to(self, pos: QPointF) -> None:
+        """Follow the mouse; the line turns green over a port that accepts it, red over one that refuses."""
         self.preview.setPath(wire_path(self.start, pos))
+        target = self.target_at(pos)
+        color = theme.SELECTED if target is None else theme.PORT_OK if self.verdicts.get(target) is None \
+            and target in self.verdicts else theme.ERROR
+        self.preview.setPen(QPen(color, 2, Qt.DashLine))
 
     def finish(self, pos: QPointF) -> tuple[Wire | None, str | None]:
         """(the wire to add, None) or (None, why it is refused); (None, None) when dropped on nothing."""
