@@ -1,18 +1,19 @@
 """Fused recurrent sequence ops (SimpleRNN, LSTM, GRU) with hand-written backpropagation through time.
 
-Each op is one recorded node. The input projection `x @ kernel + bias` is computed for all timesteps
-before the loop, and its gradients after the loop; only the recurrent part runs step by step in
-Python. The recurrent-kernel gradient comes after the loop too, from all timesteps at once.
-Inside a node every array is feature-major, (time, features, batch): each gate of a step is then one
-contiguous block, which keeps the many small per-step NumPy operations fast. Inputs and outputs
-are batch-major, as in Keras.
+Each op is one recorded node. Every timestep is one matrix product, `z_t = W^T [h_{t-1}; x_t; 1]`
+with `W = [recurrent_kernel; kernel; bias]` (the input projection rides along in the same product),
+followed by a few NumPy operations on contiguous gate blocks; only this loop runs in Python. The
+backward pass walks the steps in reverse, and after the loop a single product over all timesteps
+gives the kernel, recurrent-kernel and bias gradients at once. Inside a node arrays are
+feature-major, (features, time, batch); inputs and outputs are batch-major, as in Keras.
 
 The maths follows Keras 3's cells: LSTM gates i, f, c, o; GRU gates z, r, h, with `reset_after`
 either way. Dropout masks are the same at every timestep, one per gate when several are given, as
 Keras's cells apply them. A `mask` (batch, time) carries the state unchanged through masked steps.
 Each op returns `(output, states)`: the last output `(batch, units)` or the whole sequence
 `(batch, time, units)` (in processing order when `go_backwards`, as Keras returns it), and the
-final states. Activations must be elementwise.
+final states (none when `return_state=False`, which spares their bookkeeping). Activations must be
+elementwise.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 categorical cross-entropy, RMSprop, batch 128, 2,048 random samples): our engine side by side with PyTorch
 eager CPU (torch.nn.LSTM, batch_first) and Keras (torch backend) when installed.
 
+Each measurement runs in a fresh process, so that one framework's idle worker threads (OpenMP and OpenBLAS
+spin for a while after their last job) do not slow down the next one on a small machine.
+
 Run: python tests/benchmarks/bench_lstm.py [--samples 2048] [--epochs 1] [--repeats 5] [--profile] [--manual]
 """
 
@@ -11,6 +14,8 @@ import argparse
 import cProfile
 import os
 import pstats
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -141,6 +146,20 @@ def profile_engine(x, y, epochs: int, top: int = 25) -> None:
     pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
 
 
+BENCHES = {"engine": bench_engine, "manual": bench_engine_manual, "torch": bench_torch, "keras": bench_keras}
+
+
+def measure(name: str, args) -> float | None:
+    """Samples per second of one framework, measured in a fresh Python process."""
+    command = [sys.executable, __file__, "--worker", name, "--samples", str(args.samples),
+               "--epochs", str(args.epochs)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} benchmark failed:\n{done.stderr}")
+    value = done.stdout.strip().splitlines()[-1]
+    return None if value == "None" else float(value)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=2048)
@@ -149,23 +168,27 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="profile our engine's fit instead")
     parser.add_argument("--manual", action="store_true",
                         help="time our engine with a hand-written loop instead of model.fit")
+    parser.add_argument("--worker", choices=sorted(BENCHES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     x, y = data(args.samples)
+    if args.worker:
+        print(BENCHES[args.worker](x, y, args.epochs))
+        return
     if args.profile:
         profile_engine(x, y, args.epochs)
         return
-    ours = bench_engine_manual if args.manual else bench_engine
+    ours = "manual" if args.manual else "engine"
     results: dict[str, list[float]] = {"engine": [], "torch": [], "keras": []}
     for _ in range(args.repeats):  # interleaved, so machine noise hits every framework alike
-        for name, bench in (("engine", ours), ("torch", bench_torch), ("keras", bench_keras)):
-            value = bench(x, y, args.epochs)
+        for name, worker in (("engine", ours), ("torch", "torch"), ("keras", "keras")):
+            value = measure(worker, args)
             if value is not None:
                 results[name].append(value)
     best = {name: max(values) for name, values in results.items() if values}
     median = {name: float(np.median(values)) for name, values in results.items() if values}
     how = "manual loop" if args.manual else "model.fit"
     print(f"LSTM {STEPS}x{FEATURES} -> LSTM {UNITS} -> dense {CLASSES}, batch {BATCH}, {args.samples} samples x "
-          f"{args.epochs} epochs, engine via {how} (best and median of {args.repeats})")
+          f"{args.epochs} epochs, engine via {how} (best and median of {args.repeats}, one process each)")
     for name in best:
         print(f"  {name:7s} {best[name]:8.0f} samples/s best   {median[name]:8.0f} median")
     for other in ("torch", "keras"):
