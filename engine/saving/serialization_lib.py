@@ -21,8 +21,6 @@ _HARMLESS_LAYER_KEYS = {
     "synchronized": (False,),
     "optional": (False,),
 }
-# The same for initializer configs (Keras 3.13+ adds einsum axes to VarianceScaling and its presets).
-_HARMLESS_INITIALIZER_KEYS = {"input_axes": (None,), "output_axes": (None,)}
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
@@ -139,24 +137,6 @@ def _init_parameters(cls) -> set[str] | None:
     return None
 
 
-def _drop_harmless_initializer_keys(value, where: str):
-    if isinstance(value, list):
-        return [_drop_harmless_initializer_keys(v, where) for v in value]
-    if not isinstance(value, dict) or _is_layer_config(value):
-        return value
-    value = {k: _drop_harmless_initializer_keys(v, where) for k, v in value.items()}
-    if value.get("module") == "keras.initializers" and isinstance(value.get("config"), dict):
-        inner = dict(value["config"])
-        for key, harmless in _HARMLESS_INITIALIZER_KEYS.items():
-            if key in inner:
-                if inner[key] not in harmless:
-                    raise ValueError(f"The {value.get('class_name')} initializer of {where} has "
-                                     f"{key}={inner[key]!r}, which this engine does not support.")
-                del inner[key]
-        value["config"] = inner
-    return value
-
-
 def _checked_layer_config(cls, config: dict) -> tuple[dict, list[str]]:
     """The inner config without harmless new keys, and the keys `cls.__init__` does not name.
 
@@ -167,7 +147,6 @@ def _checked_layer_config(cls, config: dict) -> tuple[dict, list[str]]:
     inner = dict(config.get("config") or {})
     if issubclass(cls, Model):  # a model's layers are checked one by one as they are built
         return inner, []
-    inner = _drop_harmless_initializer_keys(inner, _describe(config))
     accepted = _init_parameters(cls)
     if accepted is None:
         return inner, []

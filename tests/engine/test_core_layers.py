@@ -91,3 +91,11 @@ def test_custom_layer_from_keras_guide():
     assert layer(ops.ones((2, 784))).shape == (2, 32)
     assert layer.count_params() == 784 * 32 + 32
     assert layer.compute_output_shape((None, 784)) == (None, 32)  # found by running `call`
+
+
+def test_initializer_fans_follow_explicit_axes_like_keras():
+    from engine.initializers import GlorotUniform, compute_fans
+    assert compute_fans((3, 4, 5)) == (12, 15)
+    assert compute_fans((3, 4, 5), input_axes=[0, 1], output_axes=[2]) == (12, 5)
+    values = GlorotUniform(seed=0, input_axes=[0], output_axes=[1, 2])((30, 4, 5))
+    assert np.abs(values).max() <= np.sqrt(6 / (30 + 20))
