@@ -23,6 +23,7 @@ class TrainingSession(QObject):
     """Runs `fit` in a worker thread and keeps every run's settings, history and final weights.
 
     Signals:
+        configured(dict): new model, data or compile settings (the compile settings are passed).
         run_started(TrainingRun), run_finished(TrainingRun): a fit call begins / ends (also on Continue).
         batch_end({"run_id", "epoch", "batch", "steps", "logs"}), epoch_end({"run_id", "epoch", "logs"}).
         failed({"run_id", "error", "traceback"}): an exception inside training, already caught.
@@ -30,6 +31,7 @@ class TrainingSession(QObject):
         diagnosis_changed(list[Diagnosis]): after every epoch and at the end of a run.
     """
 
+    configured = Signal(object)
     run_started = Signal(object)
     run_finished = Signal(object)
     batch_end = Signal(object)
@@ -58,6 +60,7 @@ class TrainingSession(QObject):
         self._build_model = build_model
         self.data = data
         self.compile_settings = compile_settings
+        emit(self.configured, compile_settings)
 
     @property
     def state(self) -> str:

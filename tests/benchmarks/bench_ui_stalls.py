@@ -37,7 +37,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("-v", action="store_true", help="list the stalls and the training events")
+    parser.add_argument("--no-panel", action="store_true", help="train without the panel (the worker alone)")
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="sys.setswitchinterval in seconds for the whole run (default: leave Python's)")
     args = parser.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
 
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
@@ -63,9 +68,13 @@ def main() -> None:
                 "metrics": ["accuracy"]}
     session = TrainingSession()
     session.configure(build, data, settings)
-    panel = TrainingPanel(session)
-    panel.resize(1200, 700)
-    panel.show()
+    if not args.no_panel:
+        panel = TrainingPanel(session)
+        panel.resize(1200, 700)
+        panel.show()
+    settle = QEventLoop()  # the panel is on screen before Train is clicked, as in the app
+    QTimer.singleShot(300, settle.quit)
+    settle.exec()
 
     gaps: list[float] = []
     clock = QElapsedTimer()

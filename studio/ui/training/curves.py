@@ -44,7 +44,7 @@ class CurvesView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        pg.setConfigOptions(antialias=True, background="w", foreground="k")
+        pg.setConfigOptions(background="w", foreground="k")
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self.plots: dict[str, pg.PlotWidget] = {}
@@ -60,11 +60,15 @@ class CurvesView(QWidget):
 
     def _plot(self, name: str) -> pg.PlotWidget:
         plot = self.plots.get(name)
+        if plot is not None and plot.isHidden():
+            plot.setVisible(True)
         if plot is None:
             plot = pg.PlotWidget()
             plot.setTitle(TITLES.get(name, name.replace("_", " ").capitalize()))
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.25)
+            for axis in ("left", "bottom"):  # major grid lines only: the minor ones double the painting time
+                plot.getAxis(axis).setStyle(maxTickLevel=0)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             # Before the named curves, so they enter it; losses fall (legend top right), metrics mostly rise.
@@ -83,6 +87,7 @@ class CurvesView(QWidget):
             validation = key.startswith("val_")
             pen = pg.mkPen(VAL_COLOR if validation else TRAIN_COLOR, width=2)
             curve = self._plot(base).plot([], [], pen=pen, name="validation" if validation else "training",
+                                          antialias=True,
                                           symbol="o", symbolSize=4,
                                           symbolBrush=VAL_COLOR if validation else TRAIN_COLOR,
                                           symbolPen=None)
@@ -90,9 +95,13 @@ class CurvesView(QWidget):
         return curve
 
     def prepare(self, names: list[str]) -> None:
-        """Create the plots for these quantities now (before training competes for the CPU)."""
+        """Create the plots for these quantities now, and the ones not named hidden (before training competes
+        for the CPU); plots are kept from run to run."""
         for name in names:
-            self._plot(name)
+            self._plot(name).setVisible(True)
+        for name, plot in self.plots.items():
+            if name not in names:
+                plot.setVisible(False)
 
     def show_run(self, history: dict[str, list[float]]) -> None:
         """Draw (or update) the current run's curves from its whole history."""

@@ -34,6 +34,7 @@ class TrainingPanel(QWidget):
         self.session = session
         self._epochs_total = 0
         self._build()
+        session.configured.connect(self._prepare_plots)
         session.run_started.connect(self._on_run_started)
         session.batch_end.connect(self._on_batch)
         session.epoch_end.connect(self._on_epoch)
@@ -42,6 +43,8 @@ class TrainingPanel(QWidget):
         session.state_changed.connect(self._update_buttons)
         session.diagnosis_changed.connect(self._show_diagnosis)
         self._update_buttons()
+        if session.compile_settings is not None:
+            self._prepare_plots(session.compile_settings)
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -113,12 +116,14 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
+        self.status_label.setFixedHeight(2 * self.fontMetrics().lineSpacing() + 4)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.curves = CurvesView()
         self.diagnosis_label = QLabel()
         self.diagnosis_label.setWordWrap(True)
         self.diagnosis_label.setTextFormat(Qt.TextFormat.RichText)
-        self.diagnosis_label.setMinimumHeight(40)
+        # A fixed height: text that changes every epoch must not re-lay out (and repaint) the plots.
+        self.diagnosis_label.setFixedHeight(4 * self.fontMetrics().lineSpacing())
         self.diagnosis_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         right = QVBoxLayout()
         right.addWidget(self.progress)
@@ -167,13 +172,18 @@ class TrainingPanel(QWidget):
         self._epochs_total = segment["epochs"]
         if segment["initial_epoch"] == 0:
             self.curves.start_run()
-            self.curves.prepare(["loss", *[m for m in run.compile_settings.get("metrics", []) if isinstance(m, str)]])
+            self._prepare_plots(run.compile_settings)
             self._show_previous()
             self.diagnosis_label.clear()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat(f"Run {run.run_id}: starting…")
         self._status(f"Run {run.run_id}: training…", "info")
+
+    def _prepare_plots(self, compile_settings: dict) -> None:
+        """Create the plots before training: creating and first painting them is the slowest GUI work."""
+        metrics = [m for m in (compile_settings or {}).get("metrics", []) if isinstance(m, str)]
+        self.curves.prepare(["loss", *metrics])
 
     def _on_batch(self, info: dict) -> None:
         steps = info.get("steps") or 0
