@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,6 +39,30 @@ class PreparedData:
     def input_shape(self) -> tuple[int]:
         """The shape of one sample, for the model's Input node."""
         return (self.preprocessor.n_features,)
+
+    def for_loss(self, loss: str) -> PreparedData:
+        """This data with its targets encoded as `loss` expects (one-hot rows or labels); self if they already are."""
+        from studio.data.preprocess import encode_labels
+        from studio.data.spec import TargetEncoding, target_encoding_for_loss
+
+        p = self.preprocessor
+        t = p.target
+        if t is None or t.task == REGRESSION:
+            return self
+        wanted = "one_hot" if target_encoding_for_loss(loss) == TargetEncoding.ONE_HOT else "integer"
+        if wanted == t.encoding:
+            return self
+        target = replace(t, encoding=wanted)
+        preprocessor = Preprocessor(p.features, target, p.scaling)
+        spec = replace(self.spec, target_encoding=TargetEncoding(wanted))
+
+        def recode(split: Split | None) -> Split | None:
+            if split is None:
+                return None
+            return replace(split, y=encode_labels(p.labels_of(split.y), target))
+
+        return replace(self, spec=spec, preprocessor=preprocessor, train=recode(self.train),
+                       validation=recode(self.validation), test=recode(self.test))
 
     def part(self, name: str) -> Split | None:
         return {"train": self.train, "validation": self.validation, "test": self.test}[name]

@@ -63,6 +63,14 @@ class TrainingSession(QObject):
         emit(self.configured, compile_settings)
 
     @property
+    def training_data(self):
+        """The data with targets encoded for the compiled loss (one-hot for categorical cross-entropy...):
+        what `fit` sees, and what an evaluation of the session's model should use."""
+        if self.data is None or self.compile_settings is None:
+            return self.data
+        return self.data.for_loss(self.compile_settings["loss"])
+
+    @property
     def state(self) -> str:
         return self._state
 
@@ -150,7 +158,7 @@ class TrainingSession(QObject):
 
     # -- the thread ----------------------------------------------------------------------------
     def _start(self, run: TrainingRun, settings: TrainingSettings, initial_epoch: int, epochs: int) -> None:
-        data = self.data
+        data = self.training_data
         validation = (data.validation.x, data.validation.y) if data.validation is not None else None
         run.status, run.message = RUNNING, ""
         run.segments.append({"initial_epoch": initial_epoch, "epochs": epochs})

@@ -32,6 +32,9 @@ class _Data:
         self.train = SimpleNamespace(x=x, y=y)
         self.validation = SimpleNamespace(x=vx, y=vy)
 
+    def for_loss(self, loss: str):
+        return self  # integer labels already, as sparse categorical cross-entropy wants
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()

@@ -113,7 +113,7 @@ def test_multiclass_target_encodings(tmp_path):
     t = table(tmp_path, "x,k\n1,b\n2,a\n3,c\n4,a\n")
     spec = DataSpec.from_table(t)
     p = Preprocessor.fit(t, spec)
-    assert p.class_names == ["a", "b", "c"] and p.output_units == 3 and p.output_activation == "softmax"
+    assert p.class_names == ["a", "b", "c"]
     np.testing.assert_array_equal(p.transform(t).y, [1, 0, 2, 0])
     spec.target_encoding = TargetEncoding.ONE_HOT
     np.testing.assert_array_equal(Preprocessor.fit(t, spec).transform(t).y, np.eye(3)[[1, 0, 2, 0]])
@@ -245,3 +245,16 @@ def test_huge_file_prepared_with_progress(tmp_path):
     data = prepare(spec, progress=seen.append)
     assert len(data.train) + len(data.validation) == n
     assert seen[-1] == 1.0 and seen == sorted(seen)
+
+
+def test_targets_re_encoded_for_the_chosen_loss():
+    data = prepare(DataSpec.from_table(read_csv("assets/data/iris.csv")))
+    one_hot = data.for_loss("categorical_crossentropy")
+    assert one_hot.train.y.shape == (120, 3) and one_hot.preprocessor.target.encoding == "one_hot"
+    np.testing.assert_array_equal(one_hot.train.y.argmax(axis=1), data.train.y)
+    assert one_hot.spec.target_encoding == TargetEncoding.ONE_HOT and data.spec.target_encoding == TargetEncoding.AUTO
+    back = one_hot.for_loss("sparse_categorical_crossentropy")
+    np.testing.assert_array_equal(back.validation.y, data.validation.y)
+    assert data.for_loss("sparse_categorical_crossentropy") is data
+    # The re-encoded preprocessor encodes new files the same way.
+    assert one_hot.preprocessor.transform(data.table).y.shape == (150, 3)

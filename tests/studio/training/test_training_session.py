@@ -226,3 +226,13 @@ def test_training_needs_configuration(qtbot):
         TrainingSession().train(TrainingSettings())
     with pytest.raises(ValueError, match="Epochs must be at least 1"):
         TrainingSettings(epochs=0).validate()
+
+
+def test_categorical_crossentropy_gets_one_hot_targets(iris, qtbot):
+    session = TrainingSession()
+    settings = default_settings("multiclass")
+    settings["loss"] = "categorical_crossentropy"
+    session.configure(mlp(), iris, settings)
+    assert session.training_data.train.y.shape == (120, 3)
+    run, _ = train(session, qtbot, epochs=2)
+    assert run.status == FINISHED and "val_accuracy" in run.history
