@@ -277,3 +277,38 @@ def test_compile_dialog_filters_and_validates(qtbot):
     assert binary.settings()["loss"] == "binary_crossentropy" and binary.output_layer() == (1, "sigmoid")
     set_combo(binary.loss_combo, "Sparse categorical cross-entropy (integer labels)")
     assert binary.output_layer() == (2, "softmax") and "Dense(2" in binary.output_hint.text()
+
+
+def test_breast_cancer_binary_flow(qtbot):
+    prepared = import_through_dialog(qtbot, "assets/data/breast_cancer_wisconsin.csv").prepared
+    p = prepared.preprocessor
+    assert p.task == "binary" and p.class_names == ["benign", "malignant"] and prepared.input_shape == (30,)
+    compiled = compile_through_dialog(qtbot, prepared, learning_rate="0.01")
+    settings = compiled.settings()
+    assert settings["loss"] == "binary_crossentropy" and compiled.output_layer() == (1, "sigmoid")
+    session = TrainingSession()
+    session.configure(model_factory(prepared, settings), prepared, settings)
+    panel = TrainingPanel(session)
+    qtbot.addWidget(panel)
+    panel.epochs_spin.setValue(15)
+    with qtbot.waitSignal(session.run_finished, timeout=20000):
+        panel.train_button.click()
+    view = EvaluationView()
+    qtbot.addWidget(view)
+    view.set_model(session.model, session.training_data)
+    metrics = view.evaluate()
+    assert metrics["accuracy"] > 0.9
+    assert view.confusion.shape == (2, 2) and view.confusion.sum() == len(prepared.validation)
+    assert view.header == ["line", "actual", "predicted", "p(benign)", "p(malignant)"]
+
+
+def test_cancel_while_reading_a_large_file(qtbot, tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("a,b\n" + "1.5,x\n" * 400_000)
+    dialog = ImportDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog._task.progress, timeout=10000):
+        dialog.load_file(str(path))
+    dialog.reject()  # Cancel: the reading thread ends at its next progress report
+    assert not dialog._task.running and dialog.table is None
