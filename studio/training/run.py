@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass, field
 
@@ -85,11 +86,12 @@ class TrainingRun:
         return max(values, key=lambda p: p[1]) if higher else min(values, key=lambda p: p[1])
 
     def to_dict(self, include_weights: bool = True) -> dict:
-        """JSON-able; NaN and infinity become None (JSON has neither); weights as nested lists."""
+        """JSON-able; NaN and infinity become None (JSON has neither); each weight array as
+        `{"dtype", "shape", "base64"}` (exact and compact; `from_dict` also reads nested lists)."""
         return {"run_id": self.run_id, "compile_settings": self.compile_settings, "settings": self.settings,
                 "history": {k: [v if math.isfinite(v) else None for v in vs] for k, vs in self.history.items()},
                 "status": self.status, "message": self.message, "segments": list(self.segments),
-                "weights": [w.tolist() for w in self.weights] if include_weights and self.weights is not None
+                "weights": [encode_array(w) for w in self.weights] if include_weights and self.weights is not None
                 else None}
 
     @classmethod
@@ -100,5 +102,25 @@ class TrainingRun:
                    history={k: [math.nan if v is None else float(v) for v in vs]
                             for k, vs in (d.get("history") or {}).items()},
                    status=str(d.get("status", FINISHED)), message=str(d.get("message", "")),
-                   weights=[np.asarray(w, dtype=np.float32) for w in weights] if weights is not None else None,
+                   weights=[decode_array(w) for w in weights] if weights is not None else None,
                    segments=list(d.get("segments") or []))
+
+
+def encode_array(array: np.ndarray) -> dict:
+    a = np.ascontiguousarray(array)
+    return {"dtype": a.dtype.str, "shape": list(a.shape), "base64": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def decode_array(value) -> np.ndarray:
+    """An array from `encode_array`'s dict, or from nested lists (float32)."""
+    if isinstance(value, dict):
+        dtype = np.dtype(value["dtype"])
+        if dtype.kind not in "fiub":
+            raise ValueError(f"Saved weights have dtype {dtype}, not a number type.")
+        data = base64.b64decode(value["base64"], validate=True)
+        shape = tuple(int(n) for n in value["shape"])
+        if len(data) != dtype.itemsize * int(np.prod(shape)):
+            raise ValueError(f"Saved weights of shape {shape} hold {len(data)} bytes, not "
+                             f"{dtype.itemsize * int(np.prod(shape))}.")
+        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    return np.asarray(value, dtype=np.float32)

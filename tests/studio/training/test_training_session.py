@@ -236,3 +236,17 @@ def test_categorical_crossentropy_gets_one_hot_targets(iris, qtbot):
     assert session.training_data.train.y.shape == (120, 3)
     run, _ = train(session, qtbot, epochs=2)
     assert run.status == FINISHED and "val_accuracy" in run.history
+
+
+def test_saved_weights_are_exact_and_checked():
+    from studio.training.run import decode_array, encode_array
+
+    a = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    d = json.loads(json.dumps(encode_array(a)))
+    np.testing.assert_array_equal(decode_array(d), a)
+    assert decode_array(d).dtype == np.float32
+    np.testing.assert_array_equal(decode_array([[1, 2], [3, 4]]), [[1, 2], [3, 4]])
+    with pytest.raises(ValueError, match="hold 48 bytes, not 24"):
+        decode_array({**d, "shape": [3, 2]})
+    with pytest.raises(ValueError, match="not a number type"):
+        decode_array({**d, "dtype": "|O"})
