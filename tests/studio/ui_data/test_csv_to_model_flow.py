@@ -312,3 +312,18 @@ def test_cancel_while_reading_a_large_file(qtbot, tmp_path):
         dialog.load_file(str(path))
     dialog.reject()  # Cancel: the reading thread ends at its next progress report
     assert not dialog._task.running and dialog.table is None
+
+
+def test_reopening_a_saved_spec_shows_its_choices(qtbot):
+    first = import_through_dialog(qtbot, IRIS, lambda d: (set_combo(d.role_combo("sepal_width"), "ignore"),
+                                                          d.validation_spin.setValue(30)))
+    saved = first.spec.to_dict()
+    from studio.data import DataSpec
+
+    dialog = ImportDialog(spec=DataSpec.from_dict(saved))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.table is not None, timeout=10000)  # read on the worker thread
+    assert dialog.role_combo("sepal_width").currentText() == "ignore"
+    assert dialog.validation_spin.value() == 30
+    assert dialog.current_spec().to_dict() == saved
