@@ -142,6 +142,8 @@ def window(qtbot):
     win.undo_stack.setClean()  # closing at teardown must not ask about unsaved changes
     win.close()
     win.deleteLater()
+    from PySide6.QtWidgets import QApplication
+    QApplication.clipboard().clear()  # a QMimeData left on the offscreen clipboard crashes Python at exit
 
 
 @pytest.fixture
