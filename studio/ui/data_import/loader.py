@@ -16,14 +16,17 @@ class Cancelled(Exception):
 
 
 class _Job(QObject):
-    progress = Signal(float)
-    done = Signal(object)
-    failed = Signal(str)
+    """Signals carry the job's token, so that late signals of a cancelled job are recognized and dropped."""
 
-    def __init__(self, work: Callable, cancel: threading.Event):
+    progress = Signal(object)
+    done = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, work: Callable, cancel: threading.Event, token: int):
         super().__init__()
         self.work = work
         self.cancel = cancel
+        self.token = token
         self._last = 0.0
 
     def report(self, fraction: float) -> None:
@@ -32,19 +35,19 @@ class _Job(QObject):
         now = time.monotonic()
         if fraction >= 1.0 or now - self._last > 0.05:  # no more than 20 updates a second
             self._last = now
-            emit(self.progress, float(fraction))
+            emit(self.progress, (self.token, float(fraction)))
 
     @Slot()
     def run(self) -> None:
         try:
             result = self.work(self.report)
         except Cancelled:
-            emit(self.failed, "")
+            emit(self.failed, (self.token, ""))
             return
-        except Exception as e:  # shown in the dialog: a bad file must never take the app down
-            emit(self.failed, str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
+        except Exception as e:  # shown to the user: a bad file must never take the app down
+            emit(self.failed, (self.token, str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"))
             return
-        emit(self.done, result)
+        emit(self.done, (self.token, result))
 
 
 class BackgroundTask(QObject):
@@ -62,6 +65,7 @@ class BackgroundTask(QObject):
         self._thread: QThread | None = None
         self._job: _Job | None = None
         self._cancel = threading.Event()
+        self._token = 0
 
     @property
     def running(self) -> bool:
@@ -70,7 +74,8 @@ class BackgroundTask(QObject):
     def start(self, work: Callable) -> None:
         self.cancel()
         self._cancel = threading.Event()
-        job = _Job(work, self._cancel)
+        self._token += 1
+        job = _Job(work, self._cancel, self._token)
         thread = QThread()
         job.moveToThread(thread)
         thread.started.connect(job.run)
@@ -95,16 +100,19 @@ class BackgroundTask(QObject):
             thread.quit()
             thread.wait()
 
-    def _on_progress(self, fraction: float) -> None:
-        if self.sender() is self._job:
-            emit(self.progress, fraction)
+    def _current(self, token: int) -> bool:
+        return self._job is not None and token == self._token
 
-    def _on_done(self, result) -> None:
-        if self.sender() is self._job:
-            self._finish()
-            emit(self.done, result)
+    def _on_progress(self, info: tuple) -> None:
+        if self._current(info[0]):
+            emit(self.progress, info[1])
 
-    def _on_failed(self, message: str) -> None:
-        if self.sender() is self._job:
+    def _on_done(self, info: tuple) -> None:
+        if self._current(info[0]):
             self._finish()
-            emit(self.failed, message)
+            emit(self.done, info[1])
+
+    def _on_failed(self, info: tuple) -> None:
+        if self._current(info[0]):
+            self._finish()
+            emit(self.failed, info[1])

@@ -25,18 +25,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.data import REGRESSION, DataError, read_csv
+from studio.data import REGRESSION, read_csv
 from studio.training.signals import emit
+from studio.ui.data_import.loader import BackgroundTask
 from studio.ui.evaluation.predictions import actual_values, prediction_rows, save_predictions
 
 MAX_TABLE_ROWS = 5000
 
 
 class EvaluationView(QWidget):
-    """`set_model(model, data)`, then Evaluate. Signals: evaluated(dict of metrics), predicted(path)."""
+    """`set_model(model, data)`, then Evaluate. Signals: evaluated(dict of metrics), predicted(path), failed(message).
+
+    Evaluation and prediction run on a worker thread: do not train the same model meanwhile.
+    """
 
     evaluated = Signal(object)
     predicted = Signal(str)
+    failed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -46,6 +51,10 @@ class EvaluationView(QWidget):
         self.rows: list[list] = []
         self._labels = None  # (true, predicted) class indices of the evaluated part
         self._new_file = None  # (table, rows used) of the last predicted CSV
+        self._on_done = None
+        self._task = BackgroundTask(self)
+        self._task.done.connect(self._task_done)
+        self._task.failed.connect(self._task_failed)
         self._build()
 
     def _build(self) -> None:
@@ -124,23 +133,45 @@ class EvaluationView(QWidget):
         self._update_enabled()
 
     def _update_enabled(self) -> None:
-        ready = self.model is not None and self.data is not None
+        ready = self.model is not None and self.data is not None and not self._task.running
         self.evaluate_button.setEnabled(ready and self.part_combo.count() > 0)
         self.predict_button.setEnabled(ready)
         self.save_button.setEnabled(bool(self.rows))
 
     # -- evaluation ----------------------------------------------------------------------------
-    def evaluate(self) -> dict | None:
-        """Metrics, plot and predictions table for the chosen part of the data."""
-        part = self.data.part(self.part_combo.currentData())
+    def evaluate(self) -> None:
+        """Evaluate and predict the chosen part on a worker thread; `evaluated(metrics)` or `failed(message)`."""
+        name = self.part_combo.currentData()
+        part = self.data.part(name)
+        model = self.model
+
+        def work(progress):
+            metrics = model.evaluate(part.x, part.y, return_dict=True, verbose=0)
+            return metrics, np.asarray(model.predict(part.x, verbose=0))
+
+        self._run(work, lambda result: self._show_evaluation(name, part, *result), "Evaluating…")
+
+    def _run(self, work, on_done, text: str) -> None:
+        self._on_done = on_done
+        self.message.setStyleSheet("")
+        self.message.setText(text)
+        self.evaluate_button.setEnabled(False)
+        self.predict_button.setEnabled(False)
+        self._task.start(work)
+
+    def _task_done(self, result) -> None:
+        self._on_done(result)
+        self._update_enabled()
+
+    def _task_failed(self, message: str) -> None:
+        self._update_enabled()
+        if message:
+            self._error(message)
+            emit(self.failed, message)
+
+    def _show_evaluation(self, name: str, part, metrics: dict, outputs: np.ndarray) -> None:
         p = self.data.preprocessor
-        try:
-            metrics = self.model.evaluate(part.x, part.y, return_dict=True, verbose=0)
-            outputs = np.asarray(self.model.predict(part.x, verbose=0))
-        except Exception as e:  # a model that does not fit the data: say so, keep the app
-            self._error(f"Evaluation failed: {type(e).__name__}: {e}")
-            return None
-        self.metrics_label.setText(f"<b>{self.part_combo.currentData()}</b>: " + ", ".join(
+        self.metrics_label.setText(f"<b>{name}</b>: " + ", ".join(
             f"{k} = {v:.4g}" for k, v in metrics.items() if isinstance(v, float)))
         actual = actual_values(p, part.y)
         self.header, self.rows = prediction_rows(p, outputs, part.lines, actual)
@@ -151,11 +182,9 @@ class EvaluationView(QWidget):
         else:
             self._labels = (p.labels_of(part.y), np.asarray(p.decode(outputs)[1]).argmax(axis=1))
             self._show_matrix(p.class_names, *self._labels)
-        self._fill_table(self.rows, f"Predictions on the {self.part_combo.currentData()} rows")
+        self._fill_table(self.rows, f"Predictions on the {name} rows")
         self.message.clear()
-        self._update_enabled()
         emit(self.evaluated, dict(metrics))
-        return metrics
 
     def _show_matrix(self, classes: list[str], true: np.ndarray, pred: np.ndarray) -> None:
         k = len(classes)
@@ -233,17 +262,23 @@ class EvaluationView(QWidget):
         if path:
             self.predict_file(path)
 
-    def predict_file(self, path: str) -> bool:
-        """Read `path`, apply the fitted preprocessing and predict; errors are shown, not raised."""
+    def predict_file(self, path: str) -> None:
+        """Read `path`, apply the fitted preprocessing and predict, on a worker thread; `predicted(path)` or
+        `failed(message)` (a missing column, an unseen category... named with its line)."""
         p = self.data.preprocessor
-        try:
-            table = read_csv(path)
+        model = self.model
+
+        def work(progress):
+            table = read_csv(path, progress=progress)
             transformed = p.transform(table)
-            outputs = np.asarray(self.model.predict(transformed.x, verbose=0)) if len(transformed.x) else \
+            outputs = np.asarray(model.predict(transformed.x, verbose=0)) if len(transformed.x) else \
                 np.zeros((0, 1))
-        except (DataError, ValueError) as e:
-            self._error(str(e))
-            return False
+            return table, transformed, outputs
+
+        self._run(work, lambda result: self._show_prediction(path, *result), f"Predicting {os.path.basename(path)}…")
+
+    def _show_prediction(self, path: str, table, transformed, outputs: np.ndarray) -> None:
+        p = self.data.preprocessor
         actual = actual_values(p, transformed.y) if transformed.y is not None else None
         self.header, self.rows = prediction_rows(p, outputs, transformed.lines, actual)
         self._new_file = (table, transformed.rows)
@@ -254,9 +289,7 @@ class EvaluationView(QWidget):
         self._fill_table(self.rows, caption)
         self.message.setStyleSheet("")
         self.message.setText("Save the predictions to write them next to the file's own columns.")
-        self._update_enabled()
         emit(self.predicted, path)
-        return True
 
     def browse_save(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save predictions", "predictions.csv", "CSV files (*.csv)")
@@ -278,6 +311,10 @@ class EvaluationView(QWidget):
         self.message.setStyleSheet("")
         self.message.setText(f"Saved {len(self.rows)} predictions to {path}.")
         return True
+
+    def closeEvent(self, event) -> None:
+        self._task.cancel()
+        super().closeEvent(event)
 
     def _error(self, text: str) -> None:
         self.message.setStyleSheet("color: #b00020;")

@@ -140,8 +140,8 @@ def test_iris_from_csv_to_predictions(qtbot, tmp_path):
     # Predict a new CSV without the target column, and save.
     new = tmp_path / "new_flowers.csv"
     new.write_text("petal_length,petal_width,sepal_length,sepal_width\n1.4,0.2,5.1,3.5\n5.8,2.2,6.5,3.0\n")
-    with qtbot.waitSignal(view.predicted):
-        assert view.predict_file(str(new))
+    with qtbot.waitSignal(view.predicted, timeout=10000):
+        view.predict_file(str(new))
     assert [view.table.item(r, 1).text() for r in range(2)] == ["setosa", "virginica"]
     out = tmp_path / "predictions.csv"
     assert view.save(str(out))
@@ -151,6 +151,14 @@ def test_iris_from_csv_to_predictions(qtbot, tmp_path):
                        "p(versicolor)", "p(virginica)"]
     assert rows[1][:5] == ["1.4", "0.2", "5.1", "3.5", "setosa"] and rows[2][4] == "virginica"
     assert abs(sum(float(v) for v in rows[1][5:]) - 1) < 1e-4
+
+    # A new file without a needed column, or with an unseen value: a clear message, the view keeps working.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("petal_length,petal_width,sepal_length\n1.4,0.2,5.1\n")
+    with qtbot.waitSignal(view.failed, timeout=10000) as blocker:
+        view.predict_file(str(bad))
+    assert "the model needs column 'sepal_width', which the file does not have" in blocker.args[0]
+    assert "sepal_width" in view.message.text() and view.predict_button.isEnabled()
 
 
 def test_regression_flow_shows_predicted_vs_actual(qtbot):
@@ -171,8 +179,9 @@ def test_regression_flow_shows_predicted_vs_actual(qtbot):
     view = EvaluationView()
     qtbot.addWidget(view)
     view.set_model(model, prepared)
-    metrics = view.evaluate()
-    assert set(metrics) >= {"loss", "mae"}
+    with qtbot.waitSignal(view.evaluated, timeout=10000) as blocker:
+        view.evaluate()
+    assert set(blocker.args[0]) >= {"loss", "mae"}
     assert view.plot_stack.currentWidget() is view.scatter
     assert view.table.rowCount() == len(prepared.validation)
     # Unshuffled split: validation rows come after every training row in the file.
@@ -296,8 +305,9 @@ def test_breast_cancer_binary_flow(qtbot):
     view = EvaluationView()
     qtbot.addWidget(view)
     view.set_model(session.model, session.training_data)
-    metrics = view.evaluate()
-    assert metrics["accuracy"] > 0.9
+    with qtbot.waitSignal(view.evaluated, timeout=10000) as blocker:
+        view.evaluate()
+    assert blocker.args[0]["accuracy"] > 0.9
     assert view.confusion.shape == (2, 2) and view.confusion.sum() == len(prepared.validation)
     assert view.header == ["line", "actual", "predicted", "p(benign)", "p(malignant)"]
 
@@ -310,8 +320,8 @@ def test_cancel_while_reading_a_large_file(qtbot, tmp_path):
     dialog.show()
     with qtbot.waitSignal(dialog._task.progress, timeout=10000):
         dialog.load_file(str(path))
-    dialog.reject()  # Cancel: the reading thread ends at its next progress report
-    assert not dialog._task.running and dialog.table is None
+    dialog.reject()  # Cancel: the reading thread ends at its next progress report (or is done already)
+    assert not dialog._task.running and dialog.result() == dialog.DialogCode.Rejected
 
 
 def test_reopening_a_saved_spec_shows_its_choices(qtbot):
