@@ -70,10 +70,10 @@ class CanvasDriver:
         pos = self.view.mapFromScene(QPointF(scene_x, scene_y))
         before = set(self.graph.nodes)
         viewport = self.view.viewport()
-        enter = QDragEnterEvent(QPointF(pos), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+        enter = QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
         QApplication.sendEvent(viewport, enter)
         assert enter.isAccepted(), "the canvas refused the palette drag"
-        move = QDragMoveEvent(QPointF(pos + QPoint(1, 1)), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+        move = QDragMoveEvent(pos + QPoint(1, 1), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
         QApplication.sendEvent(viewport, move)
         drop = QDropEvent(QPointF(pos), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
         QApplication.sendEvent(viewport, drop)
