@@ -12,14 +12,8 @@ class Adamax(Optimizer):
     """`m += (1 - beta_1) * (g - m); u = max(beta_2 * u, |g|); w -= lr / (1 - beta_1**t) * m / (u + epsilon)`."""
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema: bool = False,
-                 ema_momentum: float = 0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
-                 gradient_accumulation_steps=None, name: str | None = None, **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
-                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
-                         loss_scale_factor=loss_scale_factor,
-                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon

@@ -13,14 +13,8 @@ class RMSprop(Optimizer):
     `centered` subtracts the squared moving mean of g under the root; `momentum` accumulates the increments."""
 
     def __init__(self, learning_rate=0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
-                 centered: bool = False, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 use_ema: bool = False, ema_momentum: float = 0.99, ema_overwrite_frequency=None,
-                 loss_scale_factor=None, gradient_accumulation_steps=None, name: str | None = None, **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
-                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
-                         loss_scale_factor=loss_scale_factor,
-                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+                 centered: bool = False, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho = rho
         self.momentum = momentum
         self.epsilon = epsilon
