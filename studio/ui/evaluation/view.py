@@ -243,13 +243,18 @@ class EvaluationView(QWidget):
         t.setHorizontalHeaderLabels(self.header)
         shown = rows[:MAX_TABLE_ROWS]
         t.setRowCount(len(shown))
+        compare = "actual" in self.header and self.data is not None and self.data.preprocessor.task != REGRESSION
+        wrong_brush = QBrush(QColor(255, 228, 228))
         for r, row in enumerate(shown):
+            wrong = compare and row[self.header.index("actual")] != row[self.header.index("predicted")]
             for c, value in enumerate(row):
                 probability = self.header[c].startswith("p(")
                 text = f"{value:.3f}" if probability else f"{value:.4g}" if isinstance(value, float) else str(value)
                 item = QTableWidgetItem(text)
                 if isinstance(value, (int, float)):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if wrong:  # misclassified rows stand out
+                    item.setBackground(wrong_brush)
                 t.setItem(r, c, item)
         t.resizeColumnsToContents()
         more = f" (first {MAX_TABLE_ROWS} shown)" if len(rows) > MAX_TABLE_ROWS else ""
