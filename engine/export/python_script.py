@@ -220,35 +220,45 @@ def _function_expr(entry: dict, where: str, namespace: str) -> str:
 
 def object_expr(entry: dict, where: str, namespace: str = "keras.activations", nested: bool = False,
                 parent: str | None = None):
-    """A serialized Keras object as the expression that creates it."""
-    class_name = entry["class_name"]
+    """A serialized Keras object as the expression that creates it: its required arguments, then those that
+    differ from a default instance's. Layers nested in another layer (a Bidirectional's LSTM, an RNN's
+    cell) go without a name: their wrapper names them."""
+    class_name, module, config = entry["class_name"], entry.get("module"), entry["config"]
     if class_name == "DTypePolicy":
-        return literal(entry["config"].get("name"), where)
+        return literal(config.get("name"), where)
     if class_name == "function":
         return _function_expr(entry, where, namespace)
     cls = _engine_class(entry, where)
-    module = entry["module"]
-    config = entry["config"]
-    if module == "keras.layers":
-        return layer_expr(entry, where, nested=nested, parent=parent)
+    if class_name == "InputLayer":
+        return input_expr(config)
     if not isinstance(config, dict):
         raise PythonExportError(f"{where}: unexpected config {config!r:.80} for {class_name}")
+    is_layer = module == "keras.layers"
+    skipped = {"name", *_IMPLIED_NESTED_KEYS.get(parent, ())} if is_layer else set()
     required = _required_parameters(cls)
     defaults = _default_config(cls, entry, required)
-    items = [("", literal(config[p], where)) for p in required if p in config]
+    items = [("", _value_expr(config[p], f"{where}, argument {p}", class_name)) for p in required if p in config]
     for key, value in config.items():
-        if key in required:
+        if key in required or key in skipped:
             continue
-        if defaults is not None and key in defaults and _plain(value) == defaults[key]:
+        if defaults is not None and key in defaults and _same(value, defaults[key]):
             continue
         if key == "name" and defaults is not None and _is_automatic_name(value, defaults.get("name")):
             continue
-        items.append((f"{key}=", literal(value, f"{where}, argument {key}")))
-    if not items and module in _SHORTCUT_MODULES:
-        shortcut = _shortcut(cls, module)
-        if shortcut:
-            return json.dumps(shortcut)
+        items.append((f"{key}=", _value_expr(value, f"{where}, argument {key}", class_name)))
+    if is_layer:
+        if not nested and config.get("name"):
+            items.append(("name=", literal(config["name"], where)))
+        return Call(f"layers.{class_name}", items)
+    if not items and module in _SHORTCUT_MODULES and _shortcut(cls, module):
+        return json.dumps(_shortcut(cls, module))
     return Call(f"{module}.{class_name}", items)
+
+
+def layer_expr(entry: dict, where: str | None = None):
+    """`layers.X(required..., non_default=..., name=...)` for a serialized layer."""
+    where = where or f"layer '{entry['config'].get('name')}' ({entry['class_name']})"
+    return object_expr(entry, where)
 
 
 _SHORTCUT_MODULES = ("keras.initializers", "keras.regularizers", "keras.constraints")
@@ -273,19 +283,14 @@ def _is_automatic_name(name, default) -> bool:
     return re.fullmatch(re.escape(base) + r"(_\d+)?", name) is not None
 
 
-def _dtype_name(value) -> str | None:
-    if isinstance(value, dict):
-        return value.get("config", {}).get("name")
-    return value
-
-
 def input_expr(config: dict):
     """`keras.Input(shape=..., name=...)` for an InputLayer config."""
     batch_shape = config.get("batch_shape") or [None]
     items = [("shape=", literal(tuple(batch_shape[1:]), "Input"))]
     if batch_shape[0] is not None:
         items.append(("batch_size=", literal(batch_shape[0], "Input")))
-    dtype = _dtype_name(config.get("dtype"))
+    dtype = config.get("dtype")
+    dtype = dtype.get("config", {}).get("name") if isinstance(dtype, dict) else dtype
     if dtype not in (None, "float32"):
         items.append(("dtype=", literal(dtype, "Input")))
     for flag in ("sparse", "optional"):
@@ -296,38 +301,9 @@ def input_expr(config: dict):
     return Call("keras.Input", items)
 
 
-def layer_expr(entry: dict, where: str | None = None, nested: bool = False, parent: str | None = None):
-    """`layers.X(required..., non_default=..., name=...)` for a serialized layer; nested layers (a
-    Bidirectional's LSTM, an RNN's cell) go without a name, which their wrapper chooses."""
-    config = entry["config"]
-    where = where or f"layer '{config.get('name')}' ({entry['class_name']})"
-    cls = _engine_class(entry, where)
-    if entry["class_name"] == "InputLayer":
-        return input_expr(config)
-    required = _required_parameters(cls)
-    defaults = _default_config(cls, entry, required)
-    skipped = {"name", *(_IMPLIED_NESTED_KEYS.get(parent, ()) if nested else ())}
-    items = [("", _value_expr(config[p], f"{where}, argument {p}", cls.__name__)) for p in required if p in config]
-    for key, value in config.items():
-        if key in required or key in skipped:
-            continue
-        if key == "dtype":
-            dtype = _dtype_name(value)
-            default = _dtype_name(defaults.get("dtype")) if defaults else "float32"
-            if dtype != default:
-                items.append(("dtype=", literal(dtype, where)))
-            continue
-        if defaults is not None and key in defaults and _same(value, defaults[key]):
-            continue
-        items.append((f"{key}=", _value_expr(value, f"{where}, argument {key}", cls.__name__)))
-    if not nested and config.get("name"):
-        items.append(("name=", literal(config["name"], where)))
-    return Call(f"layers.{entry['class_name']}", items)
-
-
 def _value_expr(value, where: str, parent: str):
     if _is_object(value) and value.get("module") == "keras.layers":
-        return layer_expr(value, where, nested=True, parent=parent)
+        return object_expr(value, where, nested=True, parent=parent)
     if isinstance(value, list) and _is_int_tree(value):
         value = _as_tuples(value)  # shapes, sizes and axes read as tuples (as Keras writes them)
     return literal(value, where)
@@ -344,7 +320,8 @@ def _as_tuples(value):
 
 
 def _same(value, default) -> bool:
-    """Equal configs, ignoring the names of nested layers (their wrapper names them)."""
+    """Equal configs, ignoring the names of nested layers (their wrapper names them) and the difference
+    between `x` and `[x]`."""
     return _comparable(value) == _comparable(default)
 
 
@@ -355,6 +332,8 @@ def _comparable(value):
             value = {**value, "config": {k: v for k, v in value["config"].items() if k != "name"}}
         return {k: _comparable(v) for k, v in value.items()}
     if isinstance(value, list):
+        if len(value) == 1 and not isinstance(value[0], (list, dict)):
+            return value[0]  # `axis=-1` reads back as [-1] once a layer is built
         return [_comparable(v) for v in value]
     return value
 
@@ -364,9 +343,7 @@ def _comparable(value):
 
 def unsupported_layers(model) -> list[str]:
     """Descriptions of the layers (nested ones included) that a script cannot rebuild."""
-    from engine.models.functional import Functional
     from engine.models.model import Model
-    from engine.models.sequential import Sequential
     from engine.saving.serialization_lib import serialize_keras_object
 
     problems: list[str] = []
@@ -385,7 +362,7 @@ def unsupported_layers(model) -> list[str]:
         where = f"layer '{layer.name}' ({type(layer).__name__})"
         if getattr(type(layer), "is_keras_operation", False):
             continue  # mask computations: dropped if they only feed masks (checked with the graph)
-        if isinstance(layer, (Sequential, Functional)) and type(layer) in (Sequential, Functional):
+        if _is_model(layer):
             problems.extend(unsupported_layers(layer))
         elif isinstance(layer, Model):
             problems.append(f"{where} is a subclassed model; a generated script cannot define its call().")
@@ -727,11 +704,15 @@ def _predict_example(model) -> list[str]:
         names = ["x_" + re.sub(r"\W+", "_", t.keras_history[0].name) for t in inputs]
         lines = ["# Predictions for new samples, one NumPy array per input:"]
         lines += [f"#   {n}: shape (n, {', '.join(str(d) for d in t.shape[1:])})" for n, t in zip(names, inputs)]
+        struct = getattr(model, "_inputs_struct", None)
+        if isinstance(struct, dict):
+            keys = {id(t): k for k, t in struct.items()}
+            pairs = ", ".join(f"{json.dumps(str(keys[id(t)]))}: {n}" for n, t in zip(names, inputs))
+            return lines + [f"# predictions = model.predict({{{pairs}}})"]
         return lines + [f"# predictions = model.predict([{', '.join(names)}])"]
-    shape = tuple(inputs[0].shape[1:]) if inputs else None
-    described = f"of shape (n, {', '.join(str(d) for d in shape)})" if shape else ""
-    return [f"# Predictions for new samples (a NumPy array {described}):".replace(" )", ")"),
-            "# predictions = model.predict(x)"]
+    shape = ", ".join(str(d) for d in inputs[0].shape[1:]) if inputs else None
+    described = f" of shape (n, {shape})" if shape is not None else ""
+    return [f"# Predictions for new samples (a NumPy array{described}):", "# predictions = model.predict(x)"]
 
 
 def python_script(model, weights_path: str | None = None, data_code: str | None = None,
