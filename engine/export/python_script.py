@@ -780,6 +780,7 @@ def export_python_script(model, path, weights_path: str | None = None, data_code
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp's file is private; a script is an ordinary readable file
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
