@@ -10,12 +10,13 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 TRAIN_COLOR = (31, 119, 180)
 VAL_COLOR = (255, 127, 14)
 PREVIOUS_ALPHA = 90
+STAGGER_MS = 30
 TITLES = {"loss": "Loss", "accuracy": "Accuracy", "mae": "Mean absolute error", "mse": "Mean squared error"}
 
 
@@ -51,6 +52,7 @@ class CurvesView(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}  # "loss", "val_loss", ... of the current run
         self._previous: list[pg.PlotDataItem] = []
         self._previous_histories: list[tuple[int, dict]] = []
+        self._pending: list[tuple[str, dict]] = []  # staggered plot updates still to do
 
     def clear(self) -> None:
         for plot in self.plots.values():
@@ -94,30 +96,52 @@ class CurvesView(QWidget):
             self.curves[key] = curve
         return curve
 
-    def prepare(self, names: list[str]) -> None:
-        """Create the plots for these quantities now, and the ones not named hidden (before training competes
-        for the CPU); plots are kept from run to run."""
+    def prepare(self, names: list[str], validation: bool = True) -> None:
+        """Create the plots and curves for these quantities now, before training competes for the CPU, and hide
+        the plots not named; plots and curves are kept from run to run."""
         for name in names:
             self._plot(name).setVisible(True)
+            self._curve(name)
+            if validation:
+                self._curve("val_" + name)
         for name, plot in self.plots.items():
             if name not in names:
                 plot.setVisible(False)
 
-    def show_run(self, history: dict[str, list[float]]) -> None:
-        """Draw (or update) the current run's curves from its whole history."""
-        for name in quantities(history):
-            for key in (name, "val_" + name):
-                if key in history:
-                    self._curve(key).setData(*finite_points(history[key]))
+    def show_run(self, history: dict[str, list[float]], stagger: bool = False) -> None:
+        """Draw (or update) the current run's curves from its whole history.
+
+        With `stagger`, one plot is updated per event-loop turn, STAGGER_MS apart, so that no single repaint
+        redraws every plot (the longest pause of the GUI shrinks with the number of plots).
+        """
+        names = quantities(history)
+        if not stagger:
+            self._pending = []
+            for name in names:
+                self._show(name, history)
+            return
+        running = bool(self._pending)
+        self._pending = [(name, history) for name in names]
+        if not running:
+            self._show_next()
+
+    def _show_next(self) -> None:
+        if not self._pending:
+            return
+        name, history = self._pending.pop(0)
+        self._show(name, history)
+        if self._pending:
+            QTimer.singleShot(STAGGER_MS, self._show_next)
+
+    def _show(self, name: str, history: dict[str, list[float]]) -> None:
+        for key in (name, "val_" + name):
+            if key in history:
+                self._curve(key).setData(*finite_points(history[key]))
 
     def start_run(self) -> None:
-        """Forget the current run's curves (the next `show_run` creates them again)."""
+        """Empty the current run's curves (kept, so that a new run creates nothing)."""
         for curve in self.curves.values():
-            for plot in self.plots.values():
-                if curve in plot.getPlotItem().items:
-                    plot.removeItem(curve)
-                    plot.getPlotItem().legend.removeItem(curve)
-        self.curves = {}
+            curve.setData([], [])
 
     def set_previous(self, runs: list[tuple[int, dict]]) -> None:
         """Faded curves for earlier runs, as (run id, history) pairs; an empty list removes them."""

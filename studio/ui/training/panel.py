@@ -183,7 +183,8 @@ class TrainingPanel(QWidget):
     def _prepare_plots(self, compile_settings: dict) -> None:
         """Create the plots before training: creating and first painting them is the slowest GUI work."""
         metrics = [m for m in (compile_settings or {}).get("metrics", []) if isinstance(m, str)]
-        self.curves.prepare(["loss", *metrics])
+        data = self.session.data
+        self.curves.prepare(["loss", *metrics], validation=data is None or data.validation is not None)
 
     def _on_batch(self, info: dict) -> None:
         steps = info.get("steps") or 0
@@ -199,7 +200,7 @@ class TrainingPanel(QWidget):
     def _on_epoch(self, info: dict) -> None:
         run = self.session.current_run
         if run is not None:
-            self.curves.show_run(run.history)
+            self.curves.show_run(run.history, stagger=True)
 
     def _on_run_finished(self, run) -> None:
         self.curves.show_run(run.history)
