@@ -34,7 +34,7 @@ class TrainingPanel(QWidget):
         self.session = session
         self._epochs_total = 0
         self._build()
-        session.configured.connect(self._prepare_plots)
+        session.configured.connect(self._on_configured)
         session.run_started.connect(self._on_run_started)
         session.batch_end.connect(self._on_batch)
         session.epoch_end.connect(self._on_epoch)
@@ -44,7 +44,7 @@ class TrainingPanel(QWidget):
         session.diagnosis_changed.connect(self._show_diagnosis)
         self._update_buttons()
         if session.compile_settings is not None:
-            self._prepare_plots(session.compile_settings)
+            self._on_configured(session.compile_settings)
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -179,6 +179,24 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat(f"Run {run.run_id}: starting…")
         self._status(f"Run {run.run_id}: training…", "info")
+
+    def _on_configured(self, compile_settings: dict) -> None:
+        """New model, data or compile settings: plots for its metrics, monitor choices, and (before the first
+        run) training settings proposed from the size of the data."""
+        self._prepare_plots(compile_settings)
+        metrics = [m for m in (compile_settings or {}).get("metrics", []) if isinstance(m, str)]
+        data = self.session.data
+        has_validation = data is not None and data.validation is not None
+        current = self.monitor_combo.currentText()
+        self.monitor_combo.clear()
+        for name in ["loss", *metrics]:
+            if has_validation:
+                self.monitor_combo.addItem("val_" + name)
+            self.monitor_combo.addItem(name)
+        self.monitor_combo.setCurrentText(current if self.monitor_combo.findText(current) >= 0
+                                          else self.monitor_combo.itemText(0))
+        if not self.session.runs and data is not None:
+            self.set_settings(TrainingSettings.proposed(len(data.train.x)))
 
     def _prepare_plots(self, compile_settings: dict) -> None:
         """Create the plots before training: creating and first painting them is the slowest GUI work."""

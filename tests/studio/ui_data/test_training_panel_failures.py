@@ -76,3 +76,18 @@ def test_exception_inside_the_worker_is_shown_and_the_panel_recovers(qtbot):
     with qtbot.waitSignal(session.run_finished, timeout=20000) as blocker:
         qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0].status == "finished" and len(session.runs) == 2
+
+
+def test_panel_proposes_settings_and_monitors_from_the_data(qtbot):
+    data = regression_data()
+    settings = default_settings("regression")
+    settings["metrics"] = ["mae", "mse"]
+
+    def build():
+        return engine.Sequential([engine.layers.Input(data.input_shape), engine.layers.Dense(1)])
+
+    session, panel = make_panel(qtbot, build, data, settings)
+    assert (panel.epochs_spin.value(), panel.batch_spin.value()) == (100, 16)  # 182 training rows
+    monitors = [panel.monitor_combo.itemText(i) for i in range(panel.monitor_combo.count())]
+    assert monitors == ["val_loss", "loss", "val_mae", "mae", "val_mse", "mse"]
+    assert set(panel.curves.plots) == {"loss", "mae", "mse"}
