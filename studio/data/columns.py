@@ -29,6 +29,15 @@ def is_missing(value: str) -> bool:
     return value.strip().lower() in MISSING_TOKENS
 
 
+def missing_mask(values: list[str]) -> np.ndarray:
+    """True where a value is missing; each distinct string is looked at once (columns repeat a lot)."""
+    missing = [u for u in set(values) if is_missing(u)]
+    if not missing:
+        return np.zeros(len(values), dtype=bool)
+    missing_set = set(missing)
+    return np.fromiter((v in missing_set for v in values), dtype=bool, count=len(values))
+
+
 def parse_number(value: str) -> float | None:
     """The number in `value`, or None when it is not one (missing tokens included)."""
     try:

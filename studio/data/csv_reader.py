@@ -57,6 +57,7 @@ class CsvTable:
     names: list[str]
     columns: list[list[str]]
     line_numbers: list[int] = field(default_factory=list)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # parsed columns, by the preprocessor
 
     @property
     def n_rows(self) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from studio.data.columns import ColumnType, is_missing, parse_number
+from studio.data.columns import ColumnType, missing_mask, parse_number
 from studio.data.csv_reader import CsvTable
 from studio.data.errors import DataError
 from studio.data.spec import DataSpec, MissingStrategy, Scaling, TargetEncoding
@@ -60,27 +60,50 @@ class Transformed:
 
 def numeric_values(table: CsvTable, name: str) -> np.ndarray:
     """The column as float64 with NaN for missing cells; DataError naming the line of the first non-number."""
+    key = ("numeric", name)
+    if key not in table.cache:
+        table.cache[key] = _parse_numeric(table, name)
+    return table.cache[key]
+
+
+def _parse_numeric(table: CsvTable, name: str) -> np.ndarray:
     values = table.column(name)
-    out = np.empty(len(values), dtype=np.float64)
-    for i, v in enumerate(values):
-        if is_missing(v):
-            out[i] = np.nan
-            continue
-        x = parse_number(v)
-        if x is None:
-            bad = sum(1 for w in values if not is_missing(w) and parse_number(w) is None)
-            raise DataError(f"{table.path}: column {name!r} is numeric but line {table.line_numbers[i]} holds "
-                            f"{v!r}" + (f" ({bad} such values in all)" if bad > 1 else "") +
-                            ". Fix the file, make the column categorical, or ignore it.")
-        if not np.isfinite(x):
-            raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds {v!r}, "
-                            "which is not a finite number.")
-        out[i] = x
+    miss = missing_values(table, name)
+    text = np.asarray(values, dtype=str)
+    text[miss] = "nan"
+    try:
+        out = text.astype(np.float64)  # NumPy parses the strings in C; a bad one raises, then we look closer
+    except ValueError:
+        out = None
+    if out is None or np.isnan(out[~miss]).any():
+        out = np.empty(len(values), dtype=np.float64)
+        for i, v in enumerate(values):
+            x = np.nan if miss[i] else parse_number(v)
+            if x is None:
+                bad = sum(1 for j, w in enumerate(values) if not miss[j] and parse_number(w) is None)
+                raise DataError(f"{table.path}: column {name!r} is numeric but line {table.line_numbers[i]} holds "
+                                f"{v!r}" + (f" ({bad} such values in all)" if bad > 1 else "") +
+                                ". Fix the file, make the column categorical, or ignore it.")
+            out[i] = x
+    infinite = np.flatnonzero(np.isinf(out))
+    if infinite.size:
+        i = int(infinite[0])
+        raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds {values[i]!r}, "
+                        "which is not a finite number.")
     return out
 
 
+def missing_values(table: CsvTable, name: str) -> np.ndarray:
+    """Where the column's values are missing (computed once per table and column)."""
+    key = ("missing", name)
+    if key not in table.cache:
+        table.cache[key] = missing_mask(table.column(name))
+    return table.cache[key]
+
+
 def category_values(table: CsvTable, name: str) -> list[str | None]:
-    return [None if is_missing(v) else v for v in table.column(name)]
+    miss = missing_values(table, name)
+    return [None if m else v for v, m in zip(table.column(name), miss.tolist())]
 
 
 def _sorted_labels(labels) -> list[str]:
@@ -277,7 +300,7 @@ def usable_rows(table: CsvTable, spec: DataSpec) -> np.ndarray:
     reasons = []
     for c in spec.features + [spec.target]:
         values = table.column(c.name)
-        miss = np.array([is_missing(v) for v in values], dtype=bool)
+        miss = missing_values(table, c.name)
         if miss.all():
             raise DataError(f"{table.path}: column {c.name!r} has no values at all (all {len(values)} missing): "
                             f"set its role to ignore.")
