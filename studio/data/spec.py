@@ -93,9 +93,11 @@ class DataSpec:
     split: SplitSpec = field(default_factory=SplitSpec)
 
     @classmethod
-    def from_table(cls, table: CsvTable) -> DataSpec:
-        """Proposed choices for a freshly read table: inferred types, the last usable column as target."""
-        summaries = [summarize(name, col) for name, col in zip(table.names, table.columns)]
+    def from_table(cls, table: CsvTable, summaries: list | None = None) -> DataSpec:
+        """Proposed choices for a freshly read table: inferred types, the last usable column as target.
+        `summaries` (from `summarize`, one per column) are computed unless given."""
+        if summaries is None:
+            summaries = [summarize(name, col) for name, col in zip(table.names, table.columns)]
         usable = [i for i, s in enumerate(summaries) if default_role(s, False) != ColumnRole.IGNORE]
         target_index = usable[-1] if len(usable) > 1 else None
         columns = []

@@ -201,7 +201,13 @@ class ImportDialog(QDialog):
         self.path_edit.setText(str(path))
         self._set_busy("Reading " + os.path.basename(str(path)) + "…")
         self._when_done = self._on_loaded
-        self._task.start(lambda progress: read_csv(path, dialect, progress=progress))
+        def work(progress):
+            table = read_csv(path, dialect, progress=lambda f: progress(0.9 * f))
+            summaries = [summarize(n, c) for n, c in zip(table.names, table.columns)]  # also off the GUI thread
+            progress(1.0)
+            return table, summaries
+
+        self._task.start(work)
 
     def _reload_with_dialect(self) -> None:
         if self.table is None:
@@ -233,11 +239,11 @@ class ImportDialog(QDialog):
         self.ok_button.setEnabled(self.table is not None and self.prepared is None)
         emit(self.failed, message)
 
-    def _on_loaded(self, table) -> None:
+    def _on_loaded(self, loaded) -> None:
+        table, self.summaries = loaded
         self.progress.setVisible(False)
         self.table = table
         self.prepared = None
-        self.summaries = [summarize(n, c) for n, c in zip(table.names, table.columns)]
         d = table.dialect
         self.delimiter_combo.setCurrentIndex(max(0, self.delimiter_combo.findData(d.delimiter)))
         if self.encoding_combo.findText(d.encoding) < 0:
@@ -245,7 +251,7 @@ class ImportDialog(QDialog):
         self.encoding_combo.setCurrentText(d.encoding)
         self.header_check.setChecked(d.has_header)
         self.preview_model.set_table(table)
-        spec = self._initial_spec if self._initial_spec is not None else DataSpec.from_table(table)
+        spec = self._initial_spec if self._initial_spec is not None else DataSpec.from_table(table, self.summaries)
         self._show_spec(spec)
         self.message.setStyleSheet("")
         self.message.setText(f"{table.n_rows} rows, {len(table.names)} columns. Choose a role for each column, "
