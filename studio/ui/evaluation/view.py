@@ -275,7 +275,8 @@ class EvaluationView(QWidget):
 
         def work(progress):
             table = read_csv(path, progress=progress)
-            transformed = p.transform(table)
+            # Rows are predicted whether or not the file has the target; a row with no target is predicted too.
+            transformed = p.transform(table, with_target=False)
             outputs = np.asarray(model.predict(transformed.x, verbose=0)) if len(transformed.x) else \
                 np.zeros((0, 1))
             return table, transformed, outputs
@@ -284,7 +285,8 @@ class EvaluationView(QWidget):
 
     def _show_prediction(self, path: str, table, transformed, outputs: np.ndarray) -> None:
         p = self.data.preprocessor
-        actual = actual_values(p, transformed.y) if transformed.y is not None else None
+        target = p.target.name if p.target is not None else None
+        actual = [table.column(target)[r] for r in transformed.rows] if target in table.names else None
         self.header, self.rows = prediction_rows(p, outputs, transformed.lines, actual)
         self._new_file = (table, transformed.rows)
         self._labels = None

@@ -152,6 +152,16 @@ def test_iris_from_csv_to_predictions(qtbot, tmp_path):
     assert rows[1][:5] == ["1.4", "0.2", "5.1", "3.5", "setosa"] and rows[2][4] == "virginica"
     assert abs(sum(float(v) for v in rows[1][5:]) - 1) < 1e-4
 
+    # A file with the target column, empty in one row: every row is predicted, the file's value shown as actual.
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text("sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n"
+                        "6.5,3.0,5.8,2.2,\n")
+    with qtbot.waitSignal(view.predicted, timeout=10000):
+        view.predict_file(str(labelled))
+    assert view.header[:3] == ["line", "actual", "predicted"]
+    assert [[view.table.item(r, c).text() for c in range(3)] for r in range(2)] == [
+        ["2", "setosa", "setosa"], ["3", "", "virginica"]]
+
     # A new file without a needed column, or with an unseen value: a clear message, the view keeps working.
     bad = tmp_path / "bad.csv"
     bad.write_text("petal_length,petal_width,sepal_length\n1.4,0.2,5.1\n")
