@@ -146,15 +146,22 @@ class TrainingSession(QObject):
     def runs_to_dicts(self, include_weights: bool = True) -> list[dict]:
         return [r.to_dict(include_weights) for r in self.runs]
 
-    def restore_runs(self, runs: list[dict]) -> None:
-        """Runs saved in a project; the last one's weights go onto a fresh model when there is a factory."""
+    def restore_runs(self, runs: list[dict]) -> str | None:
+        """Runs saved in a project. The last one's weights go onto a fresh model when there is a factory, so
+        that it can be evaluated and continued; returns why they could not (the runs are kept either way)."""
         self.runs = [TrainingRun.from_dict(d) for d in runs]
+        self.model = None
         last = self.current_run
-        if last is not None and last.weights is not None and self._build_model is not None:
+        if last is None or last.weights is None or self._build_model is None:
+            return None
+        try:
             model = self._build_model()
             model.compile(**build_compile_args(last.compile_settings or self.compile_settings))
             model.set_weights(last.weights)
-            self.model = model
+        except Exception as e:  # a graph edited since the run: its weights no longer fit
+            return f"The weights of run {last.run_id} do not fit the current model: {e}"
+        self.model = model
+        return None
 
     # -- the thread ----------------------------------------------------------------------------
     def _start(self, run: TrainingRun, settings: TrainingSettings, initial_epoch: int, epochs: int) -> None:

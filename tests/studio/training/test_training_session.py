@@ -250,3 +250,14 @@ def test_saved_weights_are_exact_and_checked():
         decode_array({**d, "shape": [3, 2]})
     with pytest.raises(ValueError, match="not a number type"):
         decode_array({**d, "dtype": "|O"})
+
+
+def test_restoring_weights_that_no_longer_fit_keeps_the_runs(iris, qtbot):
+    session = session_for(iris, qtbot)
+    run, _ = train(session, qtbot, epochs=1)
+    other = TrainingSession()
+    other.configure(lambda: engine.Sequential([engine.layers.Input((4,)), engine.layers.Dense(3)]), iris,
+                    run.compile_settings)
+    message = other.restore_runs([run.to_dict()])
+    assert message.startswith("The weights of run 1 do not fit the current model")
+    assert len(other.runs) == 1 and other.model is None and not other.can_continue
