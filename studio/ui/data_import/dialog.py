@@ -268,9 +268,11 @@ class ImportDialog(QDialog):
             col = by_name.get(s.name)
             t.setItem(row, NAME, self._item(s.name))
             summary = s.describe()
-            if s.non_numeric and s.inferred_type == ColumnType.NUMERIC:
+            n_numbers = s.n_values - s.n_missing - s.non_numeric
+            if s.non_numeric and n_numbers:  # numbers with some words among them: show where
                 line = self.table.line_numbers[s.first_non_numeric[0]]
-                summary += f"; {s.non_numeric} not numbers (line {line}: {s.first_non_numeric[1]!r})"
+                summary += (f"; {n_numbers} numbers and {s.non_numeric} other values (first at line {line}: "
+                            f"{s.first_non_numeric[1]!r})")
             t.setItem(row, SUMMARY, self._item(summary))
             t.setCellWidget(row, TYPE, self._combo([(k, k.value) for k in ColumnType],
                                                    col.type if col else s.inferred_type))

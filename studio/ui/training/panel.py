@@ -26,6 +26,8 @@ from studio.training.session import IDLE, PAUSED, STOPPING, TRAINING, TrainingSe
 from studio.ui.training.curves import CurvesView
 
 SEVERITY_COLORS = {"error": "#b00020", "warning": "#a15c00", "info": "#1b5e20"}
+STATUS_WORDS = {"finished": "finished", "stopped": "stopped", "early_stopped": "stopped early",
+                "nan": "stopped: the loss was not finite", "error": "failed", "running": "running"}
 
 
 class TrainingPanel(QWidget):
@@ -223,11 +225,12 @@ class TrainingPanel(QWidget):
     def _on_run_finished(self, run) -> None:
         self.curves.show_run(run.history)
         self.progress.setValue(self.progress.maximum())
-        self.progress.setFormat(f"Run {run.run_id}: {run.epochs_done} epochs — {run.status.replace('_', ' ')}")
+        epochs = f"{run.epochs_done} epoch{'s' if run.epochs_done != 1 else ''}"
+        self.progress.setFormat(f"Run {run.run_id}: {epochs} — {STATUS_WORDS.get(run.status, run.status)}")
         severity = {"finished": "info", "early_stopped": "info", "stopped": "warning"}.get(run.status, "error")
-        best = run.best("val_loss") or run.best("loss")
         text = run.message or "Training finished."
-        if best:
+        best = run.best("val_loss") or run.best("loss")
+        if best and severity != "error":
             text += f" Best {'validation ' if run.best('val_loss') else ''}loss {best[1]:.4g} at epoch {best[0]}."
         self._status(f"Run {run.run_id}: {text}", severity)
 
