@@ -5,159 +5,58 @@
 by building a default instance of the same class in the engine) plus its `name`. Optional `data_code` and
 `fit_code` blocks (CSV loading and preprocessing, a `model.fit(...)` call) go in marked sections; their
 top-level imports join the script's import block. Layers Keras cannot rebuild from code (custom classes)
-stop the export with an error naming them.
+stop the export with an error naming them. The layout of the code comes from `python_source`.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import importlib
 import inspect
 import json
-import keyword
-import math
 import os
 import re
-import sys
 import tempfile
 import textwrap
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
 
 import numpy as np
 
-WIDTH = 88  # the generated lines stay within black's/ruff's default line length
-INDENT = 4
+from engine.export.python_source import (
+    WIDTH,
+    Call,
+    Names,
+    PythonExportError,
+    Seq,
+    import_block,
+    literal,
+    parse_block,
+    statement,
+)
 
-
-class PythonExportError(ValueError):
-    """A model, layer or code block that cannot be written as a Keras script (nothing is written)."""
-
-
-# -- expressions laid out within WIDTH ------------------------------------------------------------------------
-
-
-@dataclass
-class Call:
-    """`func(items)`; each item is (prefix, expression), the prefix "" or "keyword="."""
-
-    func: object  # a string or another expression (a layer object called on tensors)
-    items: list = field(default_factory=list)
-
-
-@dataclass
-class Seq:
-    """A list, tuple or dict display; dict items have the prefix `"key": `."""
-
-    opener: str
-    closer: str
-    items: list = field(default_factory=list)
-
-
-def flat(expr) -> str:
-    """`expr` on one line."""
-    if isinstance(expr, str):
-        return expr
-    inner = ", ".join(prefix + flat(e) for prefix, e in expr.items)
-    if isinstance(expr, Call):
-        return f"{flat(expr.func)}({inner})"
-    if expr.opener == "(" and len(expr.items) == 1:
-        inner += ","
-    return f"{expr.opener}{inner}{expr.closer}"
-
-
-def layout(expr, indent: int, used: int, tail: int = 0) -> str:
-    """`expr` starting at column `used` of a line indented by `indent`, followed by `tail` characters: one
-    line when it fits, otherwise one item per line (black's "magic trailing comma" style)."""
-    text = flat(expr)
-    if isinstance(expr, str) or used + len(text) + tail <= WIDTH:
-        return text
-    if isinstance(expr, Call):
-        head = layout(expr.func, indent, used, 1)
-        last = len(head.rsplit("\n", 1)[-1]) + (used if "\n" not in head else 0)
-        args = ", ".join(prefix + flat(e) for prefix, e in expr.items)
-        if last + len(args) + 2 + tail <= WIDTH:
-            return f"{head}({args})"
-        return head + _items_block("(", ")", expr.items, indent)
-    return _items_block(expr.opener, expr.closer, expr.items, indent)
-
-
-def _items_block(opener: str, closer: str, items: list, indent: int) -> str:
-    inner = indent + INDENT
-    lines = [opener]
-    for prefix, e in items:
-        lines.append(" " * inner + prefix + layout(e, inner, inner + len(prefix), 1) + ",")
-    lines.append(" " * indent + closer)
-    return "\n".join(lines)
-
-
-def statement(target: str, expr, indent: int = 0) -> str:
-    prefix = f"{target} = " if target else ""
-    return " " * indent + prefix + layout(expr, indent, indent + len(prefix))
-
-
-# -- Python literals ---------------------------------------------------------------------------------------
-
-
-def _float_text(value: float) -> str:
-    if not math.isfinite(value):
-        return f'float("{value}")'
-    text = repr(value)
-    single = np.float32(value)
-    if float(single) == value:  # a float32 value (a learning rate...): its short form casts back to it
-        short = repr(float(str(single)))
-        if len(short) < len(text):
-            return short
-    return text
-
-
-def literal(value, where: str):
-    """A Python expression for a config value (objects inside become constructor calls)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or isinstance(value, (bool, int)):
-        return repr(value)
-    if isinstance(value, float):
-        return _float_text(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, tuple):
-        return Seq("(", ")", [("", literal(v, where)) for v in value])
-    if isinstance(value, list):
-        return Seq("[", "]", [("", literal(v, where)) for v in value])
-    if isinstance(value, dict):
-        if _is_object(value):
-            return object_expr(value, where)
-        return Seq("{", "}", [(f"{json.dumps(str(k), ensure_ascii=False)}: ", literal(v, where))
-                              for k, v in value.items()])
-    raise PythonExportError(f"{where}: cannot write the value {value!r:.80} as Python")
-
-
-def _is_object(value) -> bool:
-    return isinstance(value, dict) and "class_name" in value and "config" in value
-
-
-def _plain(value):
-    """A value with tuples as lists and NumPy scalars as Python numbers, for comparisons."""
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    return value
+__all__ = ["PythonExportError", "export_python_script", "python_script"]
 
 
 # -- objects (layers, initializers, losses, optimizers...) as constructor calls ---------------------------
 
 # Keys Keras recomputes by itself inside a wrapper: writing them would only add noise.
 _IMPLIED_NESTED_KEYS = {"Bidirectional": {"zero_output_for_mask"}}
+_SHORTCUT_MODULES = ("keras.initializers", "keras.regularizers", "keras.constraints")
+
+
+def _is_object(value) -> bool:
+    return isinstance(value, dict) and "class_name" in value and "config" in value
+
+
+def _is_layer(value) -> bool:
+    return _is_object(value) and value.get("module") == "keras.layers"
+
+
+def _config_expr(value, where: str, namespace: str = "keras.activations"):
+    """A config value as Python, the serialized objects inside it as constructor calls (functions are
+    looked up in `namespace`)."""
+    return literal(value, where, lambda v: object_expr(v, where, namespace) if _is_object(v) else None)
 
 
 def _engine_class(entry: dict, where: str):
@@ -171,11 +70,10 @@ def _engine_class(entry: dict, where: str):
                                 "a generated script cannot define it.")
     engine_module = "engine.layers" if module == "keras.layers" else "engine" + module[len("keras"):]
     try:
-        cls = getattr(importlib.import_module(engine_module), class_name)
+        return getattr(importlib.import_module(engine_module), class_name)
     except (ImportError, AttributeError):
         raise PythonExportError(f"{where}: the class {module}.{class_name} is unknown to LayerStudio, so its "
                                 "defaults cannot be checked.") from None
-    return cls
 
 
 def _required_parameters(cls) -> list[str]:
@@ -185,28 +83,26 @@ def _required_parameters(cls) -> list[str]:
     return [p.name for p in parameters if p.kind in kinds and p.default is inspect.Parameter.empty]
 
 
-_DEFAULTS_CACHE: dict[str, dict | None] = {}
+_DEFAULT_CONFIGS: dict[tuple[type, str], dict | None] = {}
 
 
-def _default_config(cls, entry: dict, required: list[str]) -> dict | None:
-    """The config of a default instance of `cls` given the required arguments of `entry`, or None."""
-    config = entry["config"]
-    args = {p: config[p] for p in required if p in config}
-    key = f"{cls.__module__}.{cls.__qualname__}:{json.dumps(_plain(args), sort_keys=True, default=str)}"
-    if key not in _DEFAULTS_CACHE:
+def _default_config(cls, args: dict, is_layer: bool) -> dict | None:
+    """The config of an instance of `cls` made from the required arguments `args` alone, or None."""
+    key = (cls, repr(args))
+    if key not in _DEFAULT_CONFIGS:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                if str(entry.get("module")) == "keras.layers":
+                if is_layer:  # through the deserializer, which also rebuilds nested layers
                     from engine.saving.serialization_lib import deserialize_keras_object
                     instance = deserialize_keras_object({"module": "keras.layers", "class_name": cls.__name__,
                                                          "config": {**args, "name": "defaults"}})
                 else:
                     instance = cls(**args)
-            _DEFAULTS_CACHE[key] = _plain(instance.get_config())
+            _DEFAULT_CONFIGS[key] = instance.get_config()
         except Exception:  # without defaults every argument is written, which is still right
-            _DEFAULTS_CACHE[key] = None
-    return _DEFAULTS_CACHE[key]
+            _DEFAULT_CONFIGS[key] = None
+    return _DEFAULT_CONFIGS[key]
 
 
 def _function_expr(entry: dict, where: str, namespace: str) -> str:
@@ -218,11 +114,10 @@ def _function_expr(entry: dict, where: str, namespace: str) -> str:
     return f"{namespace}.{name}"
 
 
-def object_expr(entry: dict, where: str, namespace: str = "keras.activations", nested: bool = False,
-                parent: str | None = None):
+def object_expr(entry: dict, where: str, namespace: str = "keras.activations", parent: str | None = None):
     """A serialized Keras object as the expression that creates it: its required arguments, then those that
-    differ from a default instance's. Layers nested in another layer (a Bidirectional's LSTM, an RNN's
-    cell) go without a name: their wrapper names them."""
+    differ from a default instance's. Layers nested in another layer (`parent` is the wrapper's class: a
+    Bidirectional's LSTM, an RNN's cell) go without a name: their wrapper names them."""
     class_name, module, config = entry["class_name"], entry.get("module"), entry["config"]
     if class_name == "DTypePolicy":
         return literal(config.get("name"), where)
@@ -235,9 +130,9 @@ def object_expr(entry: dict, where: str, namespace: str = "keras.activations", n
         raise PythonExportError(f"{where}: unexpected config {config!r:.80} for {class_name}")
     is_layer = module == "keras.layers"
     skipped = {"name", *_IMPLIED_NESTED_KEYS.get(parent, ())} if is_layer else set()
-    required = _required_parameters(cls)
-    defaults = _default_config(cls, entry, required)
-    items = [("", _value_expr(config[p], f"{where}, argument {p}", class_name)) for p in required if p in config]
+    required = [p for p in _required_parameters(cls) if p in config]
+    defaults = _default_config(cls, {p: config[p] for p in required}, is_layer)
+    items = [("", _value_expr(config[p], f"{where}, argument {p}", class_name)) for p in required]
     for key, value in config.items():
         if key in required or key in skipped:
             continue
@@ -247,25 +142,23 @@ def object_expr(entry: dict, where: str, namespace: str = "keras.activations", n
             continue
         items.append((f"{key}=", _value_expr(value, f"{where}, argument {key}", class_name)))
     if is_layer:
-        if not nested and config.get("name"):
+        if parent is None and config.get("name"):
             items.append(("name=", literal(config["name"], where)))
         return Call(f"layers.{class_name}", items)
-    if not items and module in _SHORTCUT_MODULES and _shortcut(cls, module):
-        return json.dumps(_shortcut(cls, module))
-    return Call(f"{module}.{class_name}", items)
+    shortcut = None if items else _shortcut(cls, module)
+    return literal(shortcut, where) if shortcut else Call(f"{module}.{class_name}", items)
 
 
-def layer_expr(entry: dict, where: str | None = None):
-    """`layers.X(required..., non_default=..., name=...)` for a serialized layer."""
-    where = where or f"layer '{entry['config'].get('name')}' ({entry['class_name']})"
-    return object_expr(entry, where)
-
-
-_SHORTCUT_MODULES = ("keras.initializers", "keras.regularizers", "keras.constraints")
+def layer_expr(layer):
+    """`layers.X(required..., non_default=..., name=...)` for a layer."""
+    from engine.saving.serialization_lib import serialize_keras_object
+    return object_expr(serialize_keras_object(layer), f"layer '{layer.name}' ({type(layer).__name__})")
 
 
 def _shortcut(cls, module: str) -> str | None:
     """The string Keras accepts for a default instance of `cls` ("he_normal" for HeNormal()), if any."""
+    if module not in _SHORTCUT_MODULES:
+        return None
     from engine.backend import to_snake_case
     name = to_snake_case(cls.__name__)
     try:
@@ -302,11 +195,12 @@ def input_expr(config: dict):
 
 
 def _value_expr(value, where: str, parent: str):
-    if _is_object(value) and value.get("module") == "keras.layers":
-        return object_expr(value, where, nested=True, parent=parent)
+    """An argument of a `parent` object: a nested layer, a shape (as a tuple) or another config value."""
+    if _is_layer(value):
+        return object_expr(value, where, parent=parent)
     if isinstance(value, list) and _is_int_tree(value):
         value = _as_tuples(value)  # shapes, sizes and axes read as tuples (as Keras writes them)
-    return literal(value, where)
+    return _config_expr(value, where)
 
 
 def _is_int_tree(value) -> bool:
@@ -321,19 +215,23 @@ def _as_tuples(value):
 
 def _same(value, default) -> bool:
     """Equal configs, ignoring the names of nested layers (their wrapper names them) and the difference
-    between `x` and `[x]`."""
+    between `x` and `[x]` (`axis=-1` reads back as [-1] once a layer is built)."""
     return _comparable(value) == _comparable(default)
 
 
 def _comparable(value):
-    value = _plain(value)
+    """`value` with NumPy values as Python ones, tuples as lists, `[x]` as `x`, nested layers unnamed."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, dict):
-        if _is_object(value) and value.get("module") == "keras.layers" and isinstance(value["config"], dict):
+        if _is_layer(value) and isinstance(value["config"], dict):
             value = {**value, "config": {k: v for k, v in value["config"].items() if k != "name"}}
         return {k: _comparable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        if len(value) == 1 and not isinstance(value[0], (list, dict)):
-            return value[0]  # `axis=-1` reads back as [-1] once a layer is built
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1 and not isinstance(value[0], (list, tuple, dict, np.ndarray)):
+            return _comparable(value[0])
         return [_comparable(v) for v in value]
     return value
 
@@ -355,7 +253,7 @@ def unsupported_layers(model) -> list[str]:
             problems.append(str(err))
             return
         for key, value in (entry.get("config") or {}).items():
-            if _is_object(value) and value.get("module") == "keras.layers":
+            if _is_layer(value):
                 check_entry(value, f"{where}, argument {key}")
 
     for layer in model.layers:
@@ -374,34 +272,11 @@ def unsupported_layers(model) -> list[str]:
 # -- the architecture ----------------------------------------------------------------------------------------
 
 
-class Names:
-    """Unique Python identifiers derived from layer names."""
-
-    def __init__(self, reserved=()):
-        self.taken = set(reserved) | set(dir(builtins)) | set(keyword.kwlist)
-
-    def new(self, hint: str) -> str:
-        base = re.sub(r"\W+", "_", str(hint)).strip("_").lower() or "x"
-        if base[0].isdigit():
-            base = f"x_{base}"
-        name, n = base, 2
-        while name in self.taken or keyword.iskeyword(name):
-            name, n = f"{base}_{n}", n + 1
-        self.taken.add(name)
-        return name
-
-
 def _structure_expr(structure, var_of: dict):
+    """Nested tensors (call arguments, a model's inputs or outputs) written with their variables."""
     from engine.symbolic import KerasTensor
-    if isinstance(structure, KerasTensor):
-        return var_of[id(structure)]
-    if isinstance(structure, dict):
-        return Seq("{", "}", [(f"{json.dumps(str(k))}: ", _structure_expr(v, var_of)) for k, v in structure.items()])
-    if isinstance(structure, tuple):
-        return Seq("(", ")", [("", _structure_expr(v, var_of)) for v in structure])
-    if isinstance(structure, list):
-        return Seq("[", "]", [("", _structure_expr(v, var_of)) for v in structure])
-    return literal(structure, "a layer call argument")
+    return literal(structure, "a layer call argument",
+                   lambda v: var_of[id(v)] if isinstance(v, KerasTensor) else None)
 
 
 def _needed_nodes(model) -> tuple[list, set[int]]:
@@ -471,28 +346,26 @@ def _model_kwargs(model) -> list:
 
 def _sequential_lines(model, names: Names, target: str) -> list[str]:
     from engine.layers.core.input_layer import InputLayer
-    from engine.saving.serialization_lib import serialize_keras_object
     lines: list[str] = []
-    stack = []
+    entries = []
     first = model._layers[0] if model._layers else None
     if isinstance(first, InputLayer):
-        stack.append(("", input_expr(first.get_config())))
+        entries.append(("", input_expr(first.get_config())))
     elif model._build_input_shape is not None:
-        stack.append(("", input_expr({"batch_shape": list(model._build_input_shape)})))
+        entries.append(("", input_expr({"batch_shape": list(model._build_input_shape)})))
     for layer in model.layers:
         if _is_model(layer):
             variable = names.new(layer.name)
             lines.extend(model_lines(layer, names, variable))
             lines.append("")
-            stack.append(("", variable))
+            entries.append(("", variable))
         else:
-            stack.append(("", layer_expr(serialize_keras_object(layer))))
-    lines.append(statement(target, Call("keras.Sequential", [("", Seq("[", "]", stack)), *_model_kwargs(model)])))
+            entries.append(("", layer_expr(layer)))
+    lines.append(statement(target, Call("keras.Sequential", [("", Seq("[", "]", entries)), *_model_kwargs(model)])))
     return lines
 
 
 def _functional_lines(model, names: Names, target: str) -> list[str]:
-    from engine.saving.serialization_lib import serialize_keras_object
     lines: list[str] = []
     var_of: dict[int, str] = {}
     for tensor in model.inputs:
@@ -510,12 +383,12 @@ def _functional_lines(model, names: Names, target: str) -> list[str]:
                 if _is_model(layer):
                     lines.extend(["", *model_lines(layer, names, layer_var[id(layer)]), ""])
                 else:
-                    lines.append(statement(layer_var[id(layer)], layer_expr(serialize_keras_object(layer))))
+                    lines.append(statement(layer_var[id(layer)], layer_expr(layer)))
             func = layer_var[id(layer)]
             first_input = var_of.get(id(node.input_tensors[0]), "x") if node.input_tensors else "x"
             hint = f"{layer.name}_{first_input}" if calls[id(layer)] > 1 else f"{layer.name}_output"
         else:
-            func, hint = layer_expr(serialize_keras_object(layer)), layer.name
+            func, hint = layer_expr(layer), layer.name
         outputs = node.outputs
         if len(outputs) == 1:
             targets = [names.new(hint)]
@@ -553,108 +426,21 @@ def _custom_compile_objects(model) -> list[str]:
     return found
 
 
-def _tree_expr(value, where: str, namespace: str):
-    if isinstance(value, dict) and not _is_object(value):
-        return Seq("{", "}", [(f"{json.dumps(str(k))}: ", _tree_expr(v, where, namespace)) for k, v in value.items()])
-    if isinstance(value, (list, tuple)):
-        return Seq("[", "]", [("", _tree_expr(v, where, namespace)) for v in value])
-    if _is_object(value):
-        return object_expr(value, where, namespace=namespace)
-    return literal(value, where)
-
-
-def _optimizer_expr(optimizer, where: str):
-    if not _is_object(optimizer):
-        return literal(optimizer, where)
-    expr = object_expr(optimizer, where)
-    if isinstance(expr, Call) and not expr.items:
-        return json.dumps(optimizer["class_name"].lower())  # all defaults: Keras's own shortcut
-    return expr
-
-
 def compile_lines(model) -> list[str]:
     """`model.compile(...)` as the model was compiled (a comment if it was not)."""
-    config = model.get_compile_config() if hasattr(model, "get_compile_config") else {}
+    config = model.get_compile_config()
     if not config:
         return ["# The model was not compiled in LayerStudio; call model.compile(...) before training."]
     where = f"the compile settings of model '{model.name}'"
-    items = [("optimizer=", _optimizer_expr(config.get("optimizer"), f"{where}, optimizer"))]
+    optimizer = _config_expr(config["optimizer"], f"{where}, optimizer")
+    if isinstance(optimizer, Call) and not optimizer.items:  # all defaults: Keras's own shortcut ("adam")
+        optimizer = literal(config["optimizer"]["class_name"].lower(), where)
+    items = [("optimizer=", optimizer)]
     for key, namespace in (("loss", "keras.losses"), ("loss_weights", ""), ("metrics", "keras.metrics"),
                            ("weighted_metrics", "keras.metrics")):
         if config.get(key) is not None:
-            items.append((f"{key}=", _tree_expr(config[key], f"{where}, {key}", namespace)))
+            items.append((f"{key}=", _config_expr(config[key], f"{where}, {key}", namespace)))
     return [statement("", Call("model.compile", items))]
-
-
-# -- code blocks from the studio --------------------------------------------------------------------------------
-
-
-@dataclass
-class Block:
-    """A user code block without its top-level imports (which join the script's import block)."""
-
-    code: str
-    imports: list[ast.stmt]
-    names: set[str]
-
-
-def parse_block(code: str | None, label: str) -> Block | None:
-    if code is None or not code.strip():
-        return None
-    code = textwrap.dedent(code).strip("\n")
-    try:
-        tree = ast.parse(code)
-    except SyntaxError as err:
-        raise PythonExportError(f"{label} is not valid Python: line {err.lineno}: {err.msg}") from None
-    lines = code.splitlines()
-    imports = [s for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom))]
-    drop = {i for s in imports for i in range(s.lineno - 1, s.end_lineno)}
-    kept = "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n")
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    names |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    names |= {(a.asname or a.name).split(".")[0] for s in imports for a in s.names}
-    return Block(re.sub(r"\n{3,}", "\n\n", kept), imports, names)
-
-
-def import_block(statements: list[ast.stmt]) -> str:
-    """Import statements merged and ordered as isort/ruff order them (future, stdlib, third party; plain
-    `import x` before `from x import y` within a section)."""
-    plain: set[tuple[str, str | None]] = set()
-    members: dict[str, set[tuple[str, str | None]]] = {}
-    for s in statements:
-        if isinstance(s, ast.Import):
-            plain.update((a.name, a.asname) for a in s.names)
-        else:
-            module = "." * s.level + (s.module or "")
-            members.setdefault(module, set()).update((a.name, a.asname) for a in s.names)
-
-    def section(module: str) -> int:
-        top = module.lstrip(".").split(".")[0]
-        if top == "__future__":
-            return 0
-        if module.startswith("."):
-            return 3
-        return 1 if top in sys.stdlib_module_names else 2
-
-    def alias(name: str, asname: str | None) -> str:
-        return name if asname is None or asname == name else f"{name} as {asname}"
-
-    def member_key(item):
-        name = item[0]
-        kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
-        return kind, name.lower(), item[1] or ""
-
-    sections: dict[int, list[str]] = {}
-    for name, asname in sorted(plain, key=lambda a: (a[0].lower(), a[1] or "")):
-        sections.setdefault(section(name), []).append(f"import {alias(name, asname)}")
-    for module in sorted(members, key=str.lower):
-        names = ", ".join(alias(*m) for m in sorted(members[module], key=member_key))
-        line = f"from {module} import {names}"
-        if len(line) > WIDTH:
-            inner = "".join(f"    {alias(*m)},\n" for m in sorted(members[module], key=member_key))
-            line = f"from {module} import (\n{inner})"
-        sections.setdefault(section(module), []).append(line)
-    return "\n\n".join("\n".join(sections[k]) for k in sorted(sections))
 
 
 # -- the script --------------------------------------------------------------------------------------------
@@ -664,8 +450,11 @@ def _banner(title: str) -> str:
     return f"# -- {title} ".ljust(79, "-")
 
 
-def _docstring(model, weights_path: str | None, script_name: str, kind: str, data: bool, fit: bool) -> str:
+def _docstring(model, weights_path: str | None, script_name: str, data: bool, fit: bool) -> str:
+    from engine import __version__
+    from engine.models.sequential import Sequential
     safe_name = str(model.name).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    kind = "keras.Sequential" if type(model) is Sequential else "Keras functional API"
     steps = [f"defines the architecture ({kind})"]
     if getattr(model, "compiled", False):
         steps.append("compiles it as it was compiled in LayerStudio")
@@ -680,22 +469,27 @@ def _docstring(model, weights_path: str | None, script_name: str, kind: str, dat
     if weights_path and not os.path.isabs(weights_path):
         text += f" Keep {weights_path} next to this script."
     body = textwrap.fill(text, width=WIDTH - 4)
-    from engine import __version__
     return (f'"""Keras 3 script for the model "{safe_name}", exported by LayerStudio {__version__}.\n\n'
             f"{body}\n\nRun it with Keras 3 on any backend, for example PyTorch:\n\n"
             f"    pip install keras torch\n    KERAS_BACKEND=torch python {script_name}\n\"\"\"")
 
 
-def _weights_lines(weights_path: str) -> tuple[list[str], bool]:
-    """The `load_weights` call, and whether it needs `pathlib.Path` (a path relative to the script)."""
+def _weights_lines(model, weights_path: str) -> list[str]:
+    """The lines that load the weights file (a relative path is taken next to the script, with
+    `pathlib.Path`) and, if the optimizer has a state, create the slots that receive it."""
     if not (weights_path.endswith(".keras") or weights_path.endswith(".weights.h5")):
         raise PythonExportError(f"weights_path must name a .keras or .weights.h5 file; received {weights_path!r}")
     if os.path.isabs(weights_path):
-        line = f"model.load_weights({json.dumps(weights_path, ensure_ascii=False)})"
-        return [line + ("  # noqa: E501" if len(line) > WIDTH else "")], False
-    relative = weights_path.replace(os.sep, "/")
-    line = f"model.load_weights(Path(__file__).parent / {json.dumps(relative, ensure_ascii=False)})"
-    return [line + ("  # noqa: E501" if len(line) > WIDTH else "")], True
+        line = f"model.load_weights({literal(weights_path, 'weights_path')})"
+    else:
+        relative = literal(weights_path.replace(os.sep, "/"), "weights_path")
+        line = f"model.load_weights(Path(__file__).parent / {relative})"
+    if len(line) > WIDTH:
+        line += "  # noqa: E501"
+    if getattr(getattr(model, "optimizer", None), "built", False):
+        return ["", "# The trained weights and the optimizer's state (to continue training),",
+                "# exported by LayerStudio", "model.optimizer.build(model.trainable_variables)", line]
+    return ["", "# The trained weights, exported by LayerStudio", line]
 
 
 def _predict_example(model) -> list[str]:
@@ -724,44 +518,25 @@ def python_script(model, weights_path: str | None = None, data_code: str | None 
     blocks inserted in their own sections, before the model and after it. Raises `PythonExportError`
     naming every layer or setting that a script cannot rebuild.
     """
-    from engine.models.sequential import Sequential
     if not getattr(model, "built", False) and weights_path:
         raise PythonExportError(f"Model '{model.name}' is not built, so it has no weights to load; build it (or "
                                 "call it on data) first.")
-    problems = []
-    if _is_model(model):
-        problems = unsupported_layers(model)
-    problems += _custom_compile_objects(model)
+    problems = (unsupported_layers(model) if _is_model(model) else []) + _custom_compile_objects(model)
     if problems:
         raise PythonExportError(f"Cannot write a Keras script for model '{model.name}':\n  " + "\n  ".join(problems))
-    data = parse_block(data_code, "data_code")
-    fit = parse_block(fit_code, "fit_code")
+    data, fit = parse_block(data_code, "data_code"), parse_block(fit_code, "fit_code")
     blocks = [b for b in (data, fit) if b is not None]
     names = Names({"keras", "layers", "model", "Path", "np"}.union(*(b.names for b in blocks)))
 
     architecture = model_lines(model, names, "model")
+    weights = _weights_lines(model, weights_path) if weights_path else []
     imports = [*ast.parse("import keras\nfrom keras import layers").body, *(s for b in blocks for s in b.imports)]
-    parts = []
-    if weights_path:
-        weights, needs_path = _weights_lines(weights_path)
-        if needs_path:
-            imports.extend(ast.parse("from pathlib import Path").body)
-    kind = "keras.Sequential" if type(model) is Sequential else "Keras functional API"
-    parts.append(_docstring(model, weights_path, script_name, kind, data is not None, fit is not None))
-    parts.append(import_block(imports))
+    if weights_path and not os.path.isabs(weights_path):
+        imports.extend(ast.parse("from pathlib import Path").body)
+    parts = [_docstring(model, weights_path, script_name, data is not None, fit is not None), import_block(imports)]
     if data is not None:
         parts.append(_banner("Data (from LayerStudio's CSV import)") + "\n" + data.code)
-    model_part = [_banner("Model"), *architecture, "", *compile_lines(model)]
-    if weights_path:
-        optimizer = getattr(model, "optimizer", None)
-        if getattr(optimizer, "built", False):  # the file holds its state: create the slots that receive it
-            model_part += ["", "# The trained weights and the optimizer's state (to continue training),",
-                           "# exported by LayerStudio", "model.optimizer.build(model.trainable_variables)"]
-        else:
-            model_part += ["", "# The trained weights, exported by LayerStudio"]
-        model_part += weights
-    model_part += ["model.summary()"]
-    parts.append("\n".join(model_part))
+    parts.append("\n".join([_banner("Model"), *architecture, "", *compile_lines(model), *weights, "model.summary()"]))
     if fit is not None:
         parts.append(_banner("Training") + "\n" + fit.code)
     if data is None and fit is None:
