@@ -114,7 +114,7 @@ def main() -> None:
     g = np.asarray(gaps[1:])
     run = session.current_run
     print(f"trained {run.epochs_done} epochs, {len(batches)} batches in {elapsed:.2f} s "
-          f"({SAMPLES * run.epochs_done / elapsed:,.0f} samples/s) with the panel live")
+          f"({SAMPLES * run.epochs_done / elapsed:,.0f} samples/s)" + ("" if args.no_panel else " with the panel live"))
     print(f"timer ticks: {len(g)} (every {TICK_MS} ms asked)")
     print(f"longest stall: {g.max():.1f} ms; 99th percentile gap {np.percentile(g, 99):.1f} ms; "
           f"median {np.median(g):.1f} ms; gaps over 50 ms: {int((g > 50).sum())}")

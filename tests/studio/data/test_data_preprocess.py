@@ -258,3 +258,17 @@ def test_targets_re_encoded_for_the_chosen_loss():
     assert data.for_loss("sparse_categorical_crossentropy") is data
     # The re-encoded preprocessor encodes new files the same way.
     assert one_hot.preprocessor.transform(data.table).y.shape == (150, 3)
+
+
+def test_example_specs_prepare_as_expected():
+    from studio.data.examples import EXAMPLES, example_spec
+
+    expected = {"iris": ("multiclass", 4), "wine": ("multiclass", 13), "breast_cancer": ("binary", 30),
+                "monthly_series": ("regression", 5)}
+    for name in EXAMPLES:
+        data = prepare(example_spec(name))
+        assert (data.preprocessor.task, data.input_shape[0]) == expected[name], name
+    series = prepare(example_spec("monthly_series"))
+    assert series.validation.lines.min() > series.train.lines.max()
+    with pytest.raises(DataError, match="No example dataset 'mnist'"):
+        example_spec("mnist")

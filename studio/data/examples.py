@@ -1,0 +1,37 @@
+"""The example datasets in assets/data as ready data specs, so that an example project trains in one click."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studio.data.columns import ColumnRole
+from studio.data.csv_reader import read_csv
+from studio.data.errors import DataError
+from studio.data.spec import DataSpec
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "data"
+
+EXAMPLES = {
+    "iris": "iris.csv",
+    "wine": "wine.csv",
+    "breast_cancer": "breast_cancer_wisconsin.csv",
+    "monthly_series": "synthetic_monthly_series.csv",
+}
+
+
+def example_path(name: str, folder: Path | None = None) -> Path:
+    try:
+        return (folder or ASSETS) / EXAMPLES[name]
+    except KeyError:
+        raise DataError(f"No example dataset {name!r}; there are {', '.join(EXAMPLES)}.") from None
+
+
+def example_spec(name: str, folder: Path | None = None) -> DataSpec:
+    """The proposed spec of an example file; the time series keeps its order (no shuffling) so that
+    validation comes after training in time, and its month label is ignored."""
+    path = example_path(name, folder)
+    spec = DataSpec.from_table(read_csv(path))
+    if name == "monthly_series":
+        spec.split.shuffle = False
+        spec.column("month").role = ColumnRole.IGNORE
+    return spec
