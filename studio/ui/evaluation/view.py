@@ -52,6 +52,7 @@ class EvaluationView(QWidget):
         self._labels = None  # (true, predicted) class indices of the evaluated part
         self._new_file = None  # (table, rows used) of the last predicted CSV
         self._on_done = None
+        self._session = None
         self._task = BackgroundTask(self)
         self._task.done.connect(self._task_done)
         self._task.failed.connect(self._task_failed)
@@ -132,8 +133,18 @@ class EvaluationView(QWidget):
                 self.part_combo.addItem(f"{name} ({len(data.part(name))} rows)", name)
         self._update_enabled()
 
+    def follow(self, session) -> None:
+        """Track a TrainingSession: disabled while it trains (the model is not to be used from two threads),
+        then shown the model and data of the run that ended."""
+        self._session = session
+        session.run_started.connect(lambda run: self._update_enabled())
+        session.run_finished.connect(lambda run: self.set_model(session.model, session.training_data))
+        if session.model is not None and not session.is_running:
+            self.set_model(session.model, session.training_data)
+
     def _update_enabled(self) -> None:
-        ready = self.model is not None and self.data is not None and not self._task.running
+        training = self._session is not None and self._session.is_running
+        ready = self.model is not None and self.data is not None and not self._task.running and not training
         self.evaluate_button.setEnabled(ready and self.part_combo.count() > 0)
         self.predict_button.setEnabled(ready)
         self.save_button.setEnabled(bool(self.rows))

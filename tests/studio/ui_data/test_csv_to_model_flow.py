@@ -310,11 +310,15 @@ def test_breast_cancer_binary_flow(qtbot):
     panel = TrainingPanel(session)
     qtbot.addWidget(panel)
     panel.epochs_spin.setValue(15)
-    with qtbot.waitSignal(session.run_finished, timeout=20000):
-        panel.train_button.click()
     view = EvaluationView()
     qtbot.addWidget(view)
-    view.set_model(session.model, session.training_data)
+    view.follow(session)
+    enabled_while_training = []
+    session.batch_end.connect(lambda info: enabled_while_training.append(view.evaluate_button.isEnabled()))
+    with qtbot.waitSignal(session.run_finished, timeout=20000):
+        panel.train_button.click()
+    assert enabled_while_training and not any(enabled_while_training)
+    assert view.evaluate_button.isEnabled() and view.model is session.model  # the run's model, once it ended
     with qtbot.waitSignal(view.evaluated, timeout=10000) as blocker:
         view.evaluate()
     assert blocker.args[0]["accuracy"] > 0.9
