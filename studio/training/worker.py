@@ -152,6 +152,10 @@ def _make_signal_callback(worker: TrainingWorker):
             if worker.stop_requested:
                 self.model.stop_training = True
 
+        def on_test_batch_begin(self, batch, logs=None):
+            if worker.stop_requested:  # a stop during validation: do not wait for the whole validation set
+                raise StopTraining
+
         def on_epoch_end(self, epoch, logs=None):
             logs = dict(logs or {})
             for key, value in logs.items():

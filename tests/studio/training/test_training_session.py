@@ -261,3 +261,18 @@ def test_restoring_weights_that_no_longer_fit_keeps_the_runs(iris, qtbot):
     message = other.restore_runs([run.to_dict()])
     assert message.startswith("The weights of run 1 do not fit the current model")
     assert len(other.runs) == 1 and other.model is None and not other.can_continue
+
+
+def test_stop_during_validation_does_not_wait_for_it(iris, qtbot):
+    session = session_for(iris, qtbot)
+    validation_batches = []
+
+    class StopInValidation(engine.callbacks.Callback):
+        def on_test_batch_end(self, batch, logs=None):
+            validation_batches.append(batch)
+            session._worker.stop()  # as the Stop button does, from another thread
+
+    session._callbacks = lambda settings, validation: [StopInValidation()]
+    run, _ = train(session, qtbot, epochs=5, batch_size=4)  # validation: 30 rows, 8 batches of 4
+    assert run.status == STOPPED and validation_batches == [0]
+    assert run.epochs_done == 0  # the interrupted epoch is not recorded
