@@ -351,3 +351,37 @@ def test_reopening_a_saved_spec_shows_its_choices(qtbot):
     assert dialog.role_combo("sepal_width").currentText() == "ignore"
     assert dialog.validation_spin.value() == 30
     assert dialog.current_spec().to_dict() == saved
+
+
+def test_file_choosers_through_the_buttons(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (IRIS, "CSV files (*.csv)"))
+    dialog = ImportDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.loaded, timeout=10000):
+        click(qtbot, dialog.browse_button)
+    assert dialog.path_edit.text() == IRIS and dialog.table.n_rows == 150
+    with qtbot.waitSignal(dialog.finished, timeout=10000):
+        click(qtbot, dialog.ok_button)
+    prepared = dialog.prepared
+    settings = compile_through_dialog(qtbot, prepared).settings()
+    model = model_factory(prepared, settings)()
+    from studio.training.compile_settings import build_compile_args
+
+    model.compile(**build_compile_args(settings))
+    view = EvaluationView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_model(model, prepared)
+    with qtbot.waitSignal(view.evaluated, timeout=10000):
+        click(qtbot, view.evaluate_button)
+    out = tmp_path / "validation_predictions.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "CSV files (*.csv)"))
+    click(qtbot, view.save_button)
+    with open(out) as f:
+        rows = list(csv.reader(f))
+    assert len(rows) == 1 + len(prepared.validation)
+    assert rows[0][:5] == ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+    assert rows[0][5:] == ["predicted", "p(setosa)", "p(versicolor)", "p(virginica)"]
