@@ -4,6 +4,8 @@ and the diagnosis in words. It is a view of a `TrainingSession`; the session doe
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,6 +28,7 @@ from studio.training.session import IDLE, PAUSED, STOPPING, TRAINING, TrainingSe
 from studio.ui.training.curves import CurvesView
 
 SEVERITY_COLORS = {"error": "#b00020", "warning": "#a15c00", "info": "#1b5e20"}
+PROGRESS_INTERVAL = 0.05  # seconds between progress-bar updates
 STATUS_WORDS = {"finished": "finished", "stopped": "stopped", "early_stopped": "stopped early",
                 "nan": "stopped: the loss was not finite", "error": "failed", "running": "running"}
 
@@ -35,6 +38,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self._epochs_total = 0
+        self._last_progress = 0.0
         self._build()
         session.configured.connect(self._on_configured)
         session.run_started.connect(self._on_run_started)
@@ -208,6 +212,11 @@ class TrainingPanel(QWidget):
 
     def _on_batch(self, info: dict) -> None:
         steps = info.get("steps") or 0
+        now = time.monotonic()
+        last_of_epoch = steps and info["batch"] + 1 >= steps
+        if now - self._last_progress < PROGRESS_INTERVAL and not last_of_epoch:
+            return  # a person reads no more than a few updates a second; each one costs the trainer time
+        self._last_progress = now
         if steps:
             if self.progress.maximum() != steps:
                 self.progress.setRange(0, steps)
