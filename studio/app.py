@@ -8,8 +8,6 @@ from PySide6.QtWidgets import QApplication
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
-    from studio.qt_compat import protect_none
-    protect_none()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setOrganizationName("LayerStudio")
     app.setApplicationName("LayerStudio")

@@ -13,7 +13,6 @@ from PySide6.QtCore import QObject, QThread, Signal
 from studio.training.compile_settings import build_compile_args
 from studio.training.diagnosis import diagnose
 from studio.training.run import ERROR, RUNNING, TrainingRun, TrainingSettings
-from studio.training.signals import emit
 from studio.training.worker import TrainingWorker, start_in_thread
 
 IDLE, TRAINING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
@@ -60,7 +59,7 @@ class TrainingSession(QObject):
         self._build_model = build_model
         self.data = data
         self.compile_settings = compile_settings
-        emit(self.configured, compile_settings)
+        self.configured.emit(compile_settings)
 
     @property
     def training_data(self):
@@ -184,7 +183,7 @@ class TrainingSession(QObject):
         self._worker = worker
         self._thread = start_in_thread(worker)
         self._set_state(TRAINING)
-        emit(self.run_started, run)
+        self.run_started.emit(run)
 
     def _callbacks(self, settings: TrainingSettings, validation) -> list:
         if not settings.early_stopping:
@@ -198,16 +197,16 @@ class TrainingSession(QObject):
                               restore_best_weights=bool(settings.restore_best_weights))]
 
     def _on_batch_end(self, info: dict) -> None:
-        emit(self.batch_end, {"run_id": self._active_run.run_id, **info})
+        self.batch_end.emit({"run_id": self._active_run.run_id, **info})
 
     def _on_failed(self, info: dict) -> None:
-        emit(self.failed, {"run_id": self._active_run.run_id, **info})
+        self.failed.emit({"run_id": self._active_run.run_id, **info})
 
     def _on_epoch_end(self, info: dict) -> None:
         run = self._active_run
         run.add_epoch(info["logs"])
-        emit(self.epoch_end, {"run_id": run.run_id, "epoch": run.epochs_done - 1, "logs": dict(info["logs"])})
-        emit(self.diagnosis_changed, diagnose(run.history, self._learning_rate(run)))
+        self.epoch_end.emit({"run_id": run.run_id, "epoch": run.epochs_done - 1, "logs": dict(info["logs"])})
+        self.diagnosis_changed.emit(diagnose(run.history, self._learning_rate(run)))
 
     def _on_finished(self, result: dict) -> None:
         run, thread = self._active_run, self._thread
@@ -221,8 +220,8 @@ class TrainingSession(QObject):
         except Exception:  # a model broken by the failure: keep the weights of the previous segment
             run.status = ERROR
         self._set_state(IDLE)
-        emit(self.diagnosis_changed, diagnose(run.history, self._learning_rate(run)))
-        emit(self.run_finished, run)
+        self.diagnosis_changed.emit(diagnose(run.history, self._learning_rate(run)))
+        self.run_finished.emit(run)
 
     @staticmethod
     def _learning_rate(run: TrainingRun) -> float | None:
@@ -233,4 +232,4 @@ class TrainingSession(QObject):
     def _set_state(self, state: str) -> None:
         if state != self._state:
             self._state = state
-            emit(self.state_changed, state)
+            self.state_changed.emit(state)

@@ -15,7 +15,6 @@ import traceback
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from studio.training.run import EARLY_STOPPED, ERROR, FINISHED, NAN, STOPPED
-from studio.training.signals import emit
 
 _WAIT_SLICE = 0.05  # seconds between checks for stop while paused
 
@@ -99,8 +98,8 @@ class TrainingWorker(QObject):
         except Exception as e:  # reported to the UI: the app must survive any failure in training
             status, message = ERROR, f"Training failed: {type(e).__name__}: {e}"
             self._restore_last_good()
-            emit(self.failed, {"error": message, "traceback": traceback.format_exc()})
-        emit(self.finished, {"status": status, "message": message, "epochs_done": len(self.history.get("loss", [])),
+            self.failed.emit({"error": message, "traceback": traceback.format_exc()})
+        self.finished.emit({"status": status, "message": message, "epochs_done": len(self.history.get("loss", [])),
                             "history": {k: list(v) for k, v in self.history.items()}, "nan_at": self.nan_at})
 
     def _restore_last_good(self) -> None:
@@ -113,12 +112,12 @@ class TrainingWorker(QObject):
     def _wait_while_paused(self) -> None:
         if self._go.is_set():
             return
-        emit(self.paused)
+        self.paused.emit()
         while not self._go.wait(_WAIT_SLICE):
             pass
         if self._stop.is_set():
             raise StopTraining
-        emit(self.resumed)
+        self.resumed.emit()
 
 
 def _make_signal_callback(worker: TrainingWorker):
@@ -147,7 +146,7 @@ def _make_signal_callback(worker: TrainingWorker):
                 worker._restore_last_good()
             else:
                 worker.last_good_weights = self._before
-            emit(worker.batch_end, {"epoch": self._epoch, "batch": batch,
+            worker.batch_end.emit({"epoch": self._epoch, "batch": batch,
                                    "steps": (self.params or {}).get("steps"), "logs": logs})
             if worker.stop_requested:
                 self.model.stop_training = True
@@ -160,7 +159,7 @@ def _make_signal_callback(worker: TrainingWorker):
             logs = dict(logs or {})
             for key, value in logs.items():
                 worker.history.setdefault(key, []).append(float(value))
-            emit(worker.epoch_end, {"epoch": epoch, "logs": logs})
+            worker.epoch_end.emit({"epoch": epoch, "logs": logs})
 
     return SignalCallback()
 

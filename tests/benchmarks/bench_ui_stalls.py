@@ -52,7 +52,6 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication([])  # noqa: F841  (kept alive for the run)
     import engine
-    import studio.training.signals  # noqa: F401  (PySide6 6.12.0 guard)
     from engine import layers
     from studio.training.run import TrainingSettings
     from studio.training.session import TrainingSession

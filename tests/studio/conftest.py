@@ -8,10 +8,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings, QThread  # noqa: E402
 
-from studio.qt_compat import protect_none  # noqa: E402
-
-protect_none()  # PySide6 6.12 on Python 3.11 leaks references to None: see studio/qt_compat.py
-
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory):

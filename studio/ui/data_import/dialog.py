@@ -45,7 +45,6 @@ from studio.data import (
     summarize,
 )
 from studio.data.columns import looks_like_class_labels
-from studio.training.signals import emit
 from studio.ui.data_import.loader import BackgroundTask
 from studio.ui.data_import.preview import PreviewModel
 
@@ -237,7 +236,7 @@ class ImportDialog(QDialog):
         self.message.setStyleSheet("color: #b00020;")
         self.message.setText(message)
         self.ok_button.setEnabled(self.table is not None and self.prepared is None)
-        emit(self.failed, message)
+        self.failed.emit(message)
 
     def _on_loaded(self, loaded) -> None:
         table, self.summaries = loaded
@@ -257,7 +256,7 @@ class ImportDialog(QDialog):
         self.message.setText(f"{table.n_rows} rows, {len(table.names)} columns. Choose a role for each column, "
                              "then Import.")
         self.ok_button.setEnabled(True)
-        emit(self.loaded)
+        self.loaded.emit()
 
     # -- the columns ---------------------------------------------------------------------------
     def _show_spec(self, spec: DataSpec) -> None:

@@ -8,8 +8,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from studio.training.signals import emit
-
 
 class Cancelled(Exception):
     """The user closed the dialog or chose another file while it was being read."""
@@ -35,19 +33,19 @@ class _Job(QObject):
         now = time.monotonic()
         if fraction >= 1.0 or now - self._last > 0.05:  # no more than 20 updates a second
             self._last = now
-            emit(self.progress, (self.token, float(fraction)))
+            self.progress.emit((self.token, float(fraction)))
 
     @Slot()
     def run(self) -> None:
         try:
             result = self.work(self.report)
         except Cancelled:
-            emit(self.failed, (self.token, ""))
+            self.failed.emit((self.token, ""))
             return
         except Exception as e:  # shown to the user: a bad file must never take the app down
-            emit(self.failed, (self.token, str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"))
+            self.failed.emit((self.token, str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"))
             return
-        emit(self.done, (self.token, result))
+        self.done.emit((self.token, result))
 
 
 class BackgroundTask(QObject):
@@ -105,14 +103,14 @@ class BackgroundTask(QObject):
 
     def _on_progress(self, info: tuple) -> None:
         if self._current(info[0]):
-            emit(self.progress, info[1])
+            self.progress.emit(info[1])
 
     def _on_done(self, info: tuple) -> None:
         if self._current(info[0]):
             self._finish()
-            emit(self.done, info[1])
+            self.done.emit(info[1])
 
     def _on_failed(self, info: tuple) -> None:
         if self._current(info[0]):
             self._finish()
-            emit(self.failed, info[1])
+            self.failed.emit(info[1])

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from studio.data import REGRESSION, read_csv
-from studio.training.signals import emit
 from studio.ui.data_import.loader import BackgroundTask
 from studio.ui.evaluation.predictions import actual_values, prediction_rows, save_predictions
 
@@ -178,7 +177,7 @@ class EvaluationView(QWidget):
         self._update_enabled()
         if message:
             self._error(message)
-            emit(self.failed, message)
+            self.failed.emit(message)
 
     def _show_evaluation(self, name: str, part, metrics: dict, outputs: np.ndarray) -> None:
         p = self.data.preprocessor
@@ -195,7 +194,7 @@ class EvaluationView(QWidget):
             self._show_matrix(p.class_names, *self._labels)
         self._fill_table(self.rows, f"Predictions on the {name} rows")
         self.message.clear()
-        emit(self.evaluated, dict(metrics))
+        self.evaluated.emit(dict(metrics))
 
     def _show_matrix(self, classes: list[str], true: np.ndarray, pred: np.ndarray) -> None:
         k = len(classes)
@@ -307,7 +306,7 @@ class EvaluationView(QWidget):
         self._fill_table(self.rows, caption)
         self.message.setStyleSheet("")
         self.message.setText("Save the predictions to write them next to the file's own columns.")
-        emit(self.predicted, path)
+        self.predicted.emit(path)
 
     def browse_save(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save predictions", "predictions.csv", "CSV files (*.csv)")

@@ -6,8 +6,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-import studio.training.signals  # noqa: E402,F401  (guards PySide6 6.12.0 signals before any test connects)
-
 
 @pytest.fixture(autouse=True)
 def no_training_thread_left():

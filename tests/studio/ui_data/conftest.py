@@ -4,4 +4,3 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import studio.training.signals  # noqa: E402,F401  (guards PySide6 6.12.0 signals before any test connects)
