@@ -5,6 +5,7 @@ Plain data, JSON-able through `to_dict`/`from_dict`; the project stores it under
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -157,26 +158,49 @@ class DataSpec:
         self.split.validate()
 
     # -- JSON ---------------------------------------------------------------------------------
-    def to_dict(self) -> dict:
-        return {"version": SPEC_VERSION, "path": self.path, "dialect": self.dialect.to_dict(),
+    def to_dict(self, relative_to: str | os.PathLike | None = None) -> dict:
+        """The spec as JSON-able data; with `relative_to` (the project's folder) the CSV path is written
+        relative to it, so that the project and its data can move together."""
+        return {"version": SPEC_VERSION, "path": portable_path(self.path, relative_to),
+                "dialect": self.dialect.to_dict(),
                 "columns": [c.to_dict() for c in self.columns], "missing": self.missing.value,
                 "scaling": self.scaling.value, "target_scaling": self.target_scaling.value,
                 "target_encoding": self.target_encoding.value, "split": self.split.to_dict()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> DataSpec:
+    def from_dict(cls, d: dict, base_dir: str | os.PathLike | None = None) -> DataSpec:
+        """The spec saved by `to_dict`; a relative CSV path is taken relative to `base_dir` (the project's folder)."""
         if not isinstance(d, dict) or "path" not in d or "columns" not in d:
             raise DataError("The project's data section is not a data spec (it needs 'path' and 'columns').")
         if int(d.get("version", SPEC_VERSION)) > SPEC_VERSION:
             raise DataError(f"The data spec has version {d['version']}; this LayerStudio reads up to "
                             f"{SPEC_VERSION}.")
-        return cls(path=str(d["path"]), columns=[ColumnSpec.from_dict(c) for c in d["columns"]],
+        return cls(path=resolve_path(str(d["path"]), base_dir), columns=[ColumnSpec.from_dict(c) for c in d["columns"]],
                    dialect=CsvDialect.from_dict(d.get("dialect") or {}),
                    missing=_enum(MissingStrategy, d.get("missing", "drop_rows"), "missing-value strategy"),
                    scaling=_enum(Scaling, d.get("scaling", "standard"), "scaling"),
                    target_scaling=_enum(Scaling, d.get("target_scaling", "none"), "target scaling"),
                    target_encoding=_enum(TargetEncoding, d.get("target_encoding", "auto"), "target encoding"),
                    split=SplitSpec.from_dict(d.get("split") or {}))
+
+
+def portable_path(path: str, relative_to: str | os.PathLike | None) -> str:
+    """`path` relative to the folder `relative_to` (with forward slashes), or as given when there is no folder or
+    no relative path (another drive)."""
+    if relative_to is None or not path:
+        return path
+    try:
+        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(relative_to))
+    except ValueError:  # another drive on Windows
+        return path
+    return relative.replace(os.sep, "/")
+
+
+def resolve_path(path: str, base_dir: str | os.PathLike | None) -> str:
+    """An absolute path for `path`: relative paths are taken from `base_dir` (else from the working folder)."""
+    if not path or os.path.isabs(path) or base_dir is None:
+        return path
+    return os.path.normpath(os.path.join(os.path.abspath(base_dir), path))
 
 
 def _enum(kind, value, what: str):
