@@ -1,0 +1,239 @@
+"""Models in and out of a project: the trained model, `.keras` / ONNX / Python script export, `.keras` import.
+
+Plain Python (no Qt): the File menu and the command line both call these. The project's trained model is
+its graph built by the engine with the weights of the last run that has weights, compiled with that
+run's compile settings (else the project's). Every writer replaces its target only once the new file is
+complete; errors are `ExchangeError`s that name the part at fault.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from studio.document.from_model import ImportedModel, ModelImportError, graph_from_model
+from studio.document.project import Project
+from studio.training.run import FINISHED, TrainingRun
+
+KERAS_SUFFIX, ONNX_SUFFIX, PYTHON_SUFFIX = ".keras", ".onnx", ".py"
+
+
+class ExchangeError(Exception):
+    """An import or export that cannot be done; the message names the file, layer or setting at fault."""
+
+
+# -- the project's parts ---------------------------------------------------------------------------------------
+
+def last_trained_run(project: Project) -> TrainingRun | None:
+    """The newest run that holds weights, or None."""
+    for entry in reversed(project.runs or []):
+        if isinstance(entry, dict) and entry.get("weights") is not None:
+            try:
+                return TrainingRun.from_dict(entry)
+            except (KeyError, TypeError, ValueError) as err:
+                raise ExchangeError(f"Run {entry.get('run_id', '?')} of the project is damaged: {err}") from None
+    return None
+
+
+def has_trained_model(project: Project) -> bool:
+    return any(isinstance(e, dict) and e.get("weights") is not None for e in project.runs or [])
+
+
+def compile_settings(project: Project, run: TrainingRun | None = None) -> dict | None:
+    """The run's compile settings when it has them, else the project's (None: not set)."""
+    if run is not None and run.compile_settings:
+        return run.compile_settings
+    return project.compile or None
+
+
+def data_section(project: Project) -> tuple[dict, dict | None]:
+    """(the data spec as saved, the fitted preprocessor's dict or None); ExchangeError when there is no data."""
+    data = project.data
+    if not isinstance(data, dict) or not data:
+        raise ExchangeError("The project has no data yet: import a CSV file (Data > Import CSV) first.")
+    spec = data.get("spec") if isinstance(data.get("spec"), dict) else data
+    preprocessor = data.get("preprocessor")
+    return spec, preprocessor if isinstance(preprocessor, dict) else None
+
+
+def data_spec(project: Project):
+    """The project's `DataSpec`, its CSV path made absolute from the project's folder."""
+    from studio.data import DataError, DataSpec
+
+    spec_dict, _ = data_section(project)
+    try:
+        spec = DataSpec.from_dict(spec_dict)
+    except (DataError, KeyError, TypeError, ValueError) as err:
+        raise ExchangeError(f"The project's data settings are damaged: {err}") from None
+    if spec.path and not os.path.isabs(spec.path) and project.path:
+        spec.path = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(project.path)), spec.path))
+    return spec
+
+
+def fitted_preprocessor(project: Project):
+    """The preprocessor the project's model was trained with (from the project), or None when none is saved."""
+    from studio.data import DataError, Preprocessor
+
+    _, state = data_section(project)
+    if state is None:
+        return None
+    try:
+        return Preprocessor.from_dict(state)
+    except DataError as err:
+        raise ExchangeError(str(err)) from None
+
+
+# -- the trained model -----------------------------------------------------------------------------------------
+
+def untrained_model(project: Project, name: str | None = None):
+    """A fresh engine model of the project's graph; ExchangeError listing what to fix."""
+    from studio.document.build import ModelBuildError, build_model
+
+    try:
+        return build_model(project.graph, name=name or _model_name(project))
+    except ModelBuildError as err:
+        raise ExchangeError(str(err)) from None
+
+
+def trained_model(project: Project, compiled: bool = True):
+    """The graph's model with the last run's weights, compiled as the run was (when settings exist)."""
+    run = last_trained_run(project)
+    if run is None:
+        raise ExchangeError("The project has no trained model yet: train it first (or import a Keras model).")
+    model = untrained_model(project)
+    try:
+        model.set_weights(run.weights)
+    except (ValueError, IndexError) as err:
+        raise ExchangeError(f"The weights of run {run.run_id} no longer fit the model (the graph was edited since "
+                            f"it trained): {err}") from None
+    settings = compile_settings(project, run)
+    if compiled and settings:
+        from studio.training.compile_settings import build_compile_args
+        try:
+            model.compile(**build_compile_args(settings))
+        except (KeyError, TypeError, ValueError) as err:
+            raise ExchangeError(f"The project's compile settings are damaged: {err}") from None
+    return model
+
+
+def _model_name(project: Project) -> str:
+    if project.path:
+        stem = Path(project.path).stem
+        if stem.replace("_", "").replace("-", "").isalnum():
+            return stem
+    return "model"
+
+
+# -- export ----------------------------------------------------------------------------------------------------
+
+def export_keras(project: Project, path: str | os.PathLike) -> str:
+    """Write the trained model (weights and compile settings) as a Keras 3 `.keras` file; returns the path."""
+    path = _target(path, KERAS_SUFFIX)
+    model = trained_model(project)
+    try:
+        model.save(path)
+    except (OSError, ValueError, TypeError) as err:
+        raise ExchangeError(f"Cannot write {path}: {err}") from None
+    return path
+
+
+def export_onnx(project: Project, path: str | os.PathLike) -> str:
+    """Write the trained model as ONNX (opset 17); ExchangeError naming a layer ONNX cannot express."""
+    path = _target(path, ONNX_SUFFIX)
+    model = trained_model(project, compiled=False)
+    try:
+        from engine.export import ONNXExportError
+        from engine.export import export_onnx as write_onnx
+    except ImportError as err:
+        raise ExchangeError(f"ONNX export needs the 'onnx' package ({err}); install it with pip install onnx.") \
+            from None
+    try:
+        write_onnx(model, path)
+    except (ONNXExportError, OSError, ValueError) as err:
+        raise ExchangeError(f"Cannot export {path} to ONNX: {err}") from None
+    return path
+
+
+def export_python(project: Project, path: str | os.PathLike) -> list[str]:
+    """Write a Keras 3 script and the trained model as `<script name>.keras` beside it. The script reads the
+    project's CSV with the project's fitted preprocessing and can continue training. Returns both paths."""
+    from engine.export import PythonExportError, export_python_script
+    from studio.script_data import data_code, fit_code
+
+    path = _target(path, PYTHON_SUFFIX)
+    model = trained_model(project)
+    weights_name = Path(path).stem + KERAS_SUFFIX
+    weights_path = str(Path(path).with_name(weights_name))
+    data = fit = None
+    if project.data:
+        spec = data_spec(project)
+        preprocessor = fitted_preprocessor(project)
+        if preprocessor is None:
+            raise ExchangeError("The project's data has no fitted preprocessing saved (train the model once) so the "
+                                "script cannot prepare the CSV as the model was trained.")
+        run = last_trained_run(project)
+        settings = compile_settings(project, run) or {}
+        data = data_code(spec, preprocessor, settings.get("loss"), *held_out_rows(spec))
+        fit = fit_code(project.training or run.settings, validation=True)
+    try:
+        from engine.export.python_script import python_script
+        python_script(model, weights_path=weights_name, data_code=data, fit_code=fit)  # checks before writing
+    except PythonExportError as err:
+        raise ExchangeError(str(err)) from None
+    try:
+        model.save(weights_path)
+        export_python_script(model, path, weights_path=weights_name, data_code=data, fit_code=fit)
+    except (OSError, ValueError) as err:
+        raise ExchangeError(f"Cannot write {path}: {err}") from None
+    return [path, weights_path]
+
+
+def held_out_rows(spec) -> tuple[list[int], list[int]]:
+    """The data rows (indices in the CSV's table) the project holds out for validation and for test."""
+    from studio.data import DataError, prepare
+
+    try:
+        prepared = prepare(spec)
+    except (DataError, OSError) as err:
+        raise ExchangeError(f"Cannot read the project's data: {err}") from None
+    parts = (prepared.validation, prepared.test)
+    return tuple([] if part is None else sorted(int(r) for r in part.rows) for part in parts)
+
+
+def _target(path, suffix: str) -> str:
+    path = os.fspath(path)
+    if not path.lower().endswith(suffix):
+        path += suffix
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ExchangeError(f"Cannot write {path}: the folder {directory} does not exist.")
+    return path
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+
+def import_keras(path: str | os.PathLike) -> ImportedModel:
+    """The graph and weights of a `.keras` file (written by Keras 3 or LayerStudio)."""
+    from engine.saving import load_model
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ExchangeError(f"{path} does not exist.")
+    try:
+        model = load_model(path, compile=False)
+    except Exception as err:  # the loader's messages name the part of the file at fault
+        raise ExchangeError(f"Cannot read the Keras model {os.path.basename(path)}: {err}") from None
+    try:
+        return graph_from_model(model)
+    except ModelImportError as err:
+        raise ExchangeError(f"{os.path.basename(path)} cannot be shown on the canvas: {err}") from None
+
+
+def imported_project(imported: ImportedModel, source: str | os.PathLike) -> Project:
+    """A new, unsaved project with the imported graph and one finished run holding the imported weights."""
+    run = TrainingRun(run_id=1, compile_settings={}, settings={}, status=FINISHED,
+                      message=f"Imported from {os.path.basename(os.fspath(source))}",
+                      weights=[np.asarray(w) for w in imported.weights])
+    return Project(imported.graph, runs=[run.to_dict()])

@@ -1,0 +1,228 @@
+"""Train, evaluate and predict with a project without the window (the command line uses these); no Qt.
+
+Training drives the engine's `model.fit` directly, with the project's data, compile and training settings,
+reports each epoch through a callback, and records the run in `project.runs` like the training panel does
+(settings, history, final weights), together with the fitted preprocessing in the data section.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import tempfile
+from collections.abc import Callable
+
+import numpy as np
+
+from studio.document.project import Project
+from studio.exchange import ExchangeError, data_spec, fitted_preprocessor, last_trained_run, trained_model
+from studio.training.run import EARLY_STOPPED, FINISHED, NAN, TrainingRun, TrainingSettings
+
+EpochReport = Callable[[int, int, dict], None]  # (epoch counted from 1, last epoch, logs)
+
+
+def prepared_data(project: Project):
+    """The project's CSV read, split and preprocessed as for training (`PreparedData`)."""
+    from studio.data import DataError, prepare
+
+    spec = data_spec(project)
+    try:
+        return prepare(spec)
+    except (DataError, OSError) as err:
+        raise ExchangeError(f"Cannot prepare the project's data: {err}") from None
+
+
+def compile_settings_for(project: Project, data) -> dict:
+    """The project's compile settings, or the proposed ones for its task (then stored in the project)."""
+    from studio.training.compile_settings import check_settings, default_settings
+
+    if not project.compile:
+        project.compile = default_settings(data.preprocessor.task)
+    try:
+        check_settings(project.compile, data.preprocessor.task)
+    except (KeyError, TypeError, ValueError) as err:
+        raise ExchangeError(f"The project's compile settings do not fit its data: {err}") from None
+    return project.compile
+
+
+def train(project: Project, epochs: int | None = None, continue_last: bool = False,
+          report: EpochReport | None = None) -> TrainingRun:
+    """Train the project's model (a new run, or more epochs of the last run with `continue_last`) and record
+    the run in `project.runs`; the caller saves the project."""
+    from engine.callbacks import Callback, EarlyStopping
+    from studio.training.compile_settings import build_compile_args
+
+    data = prepared_data(project)
+    settings_dict = compile_settings_for(project, data)
+    settings = TrainingSettings.from_dict(project.training) if project.training else \
+        TrainingSettings.proposed(len(data.train))
+    if epochs is not None:
+        settings.epochs = int(epochs)
+    try:
+        settings.validate()
+    except ValueError as err:
+        raise ExchangeError(str(err)) from None
+    previous = last_trained_run(project) if continue_last else None
+    if previous is not None and fitted_preprocessor(project) is not None:
+        data, _ = evaluation_data(project)  # more epochs on the statistics the model has learned on
+    fit_data = data.for_loss(settings_dict["loss"])
+    if continue_last and previous is None:
+        raise ExchangeError("There is no trained run to continue: train without --continue first.")
+    if previous is not None:
+        model = trained_model(project)
+        if previous.compile_settings:
+            settings_dict = previous.compile_settings
+        _check_input(model, fit_data)
+        run, initial = previous, previous.epochs_done
+        _drop_run(project, previous.run_id)
+    else:
+        from studio.exchange import untrained_model
+        model = untrained_model(project)
+        _check_input(model, fit_data)
+        model.compile(**build_compile_args(settings_dict))
+        run_id = 1 + max((int(r.get("run_id", 0)) for r in project.runs if isinstance(r, dict)), default=0)
+        run = TrainingRun(run_id=run_id, compile_settings=dict(settings_dict), settings=settings.to_dict())
+        initial = 0
+    last_epoch = initial + settings.epochs
+    validation = (fit_data.validation.x, fit_data.validation.y) if fit_data.validation is not None else None
+
+    class Progress(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            run.add_epoch(dict(logs or {}))
+            if report:
+                report(epoch + 1, last_epoch, dict(logs or {}))
+            if not math.isfinite(float((logs or {}).get("loss", 0.0))):
+                self.model.stop_training = True
+
+    callbacks: list = [Progress()]
+    if settings.early_stopping:
+        monitor = settings.monitor if validation is not None or not settings.monitor.startswith("val_") \
+            else settings.monitor[4:]
+        callbacks.append(EarlyStopping(monitor=monitor, patience=int(settings.patience),
+                                       min_delta=float(settings.min_delta),
+                                       restore_best_weights=bool(settings.restore_best_weights)))
+    run.segments.append({"initial_epoch": initial, "epochs": last_epoch})
+    model.fit(fit_data.train.x, fit_data.train.y, validation_data=validation, epochs=last_epoch,
+              batch_size=settings.batch_size, shuffle=settings.shuffle, initial_epoch=initial, callbacks=callbacks,
+              verbose=0)
+    losses = run.history.get("loss", [])
+    if losses and not math.isfinite(losses[-1]):
+        run.status, run.message = NAN, "The loss became NaN or infinite."
+    elif run.epochs_done < last_epoch:
+        run.status, run.message = EARLY_STOPPED, f"Early stopping after epoch {run.epochs_done}."
+    else:
+        run.status, run.message = FINISHED, ""
+    run.weights = [np.array(w, copy=True) for w in model.get_weights()]
+    project.runs.append(run.to_dict())
+    _store_preprocessor(project, data.preprocessor)
+    return run
+
+
+def _check_input(model, data) -> None:
+    shape = model.input_shape
+    if isinstance(shape, list):
+        raise ExchangeError(f"The model has {len(shape)} inputs; training from one CSV table needs exactly one.")
+    if tuple(shape[1:]) != (data.train.x.shape[1],):
+        raise ExchangeError(f"The model's input has shape {tuple(shape[1:])} but the data has "
+                            f"{data.train.x.shape[1]} feature columns ({', '.join(data.preprocessor.feature_names)}): "
+                            "set the Input node's shape to match.")
+
+
+def _drop_run(project: Project, run_id: int) -> None:
+    project.runs = [r for r in project.runs if not (isinstance(r, dict) and r.get("run_id") == run_id)]
+
+
+def _store_preprocessor(project: Project, preprocessor) -> None:
+    data = project.data
+    data["preprocessor"] = preprocessor.to_dict()
+
+
+def evaluation_data(project: Project):
+    """(data encoded for the trained model's loss, the preprocessor the model was trained with)."""
+    from studio.data import DataError
+
+    data = prepared_data(project)
+    saved = fitted_preprocessor(project)
+    run = last_trained_run(project)
+    loss = ((run.compile_settings if run else None) or project.compile or {}).get("loss")
+    if saved is not None:  # transform with the saved fit: the model learned on those statistics
+        from dataclasses import replace
+
+        from studio.data.preprocess import Preprocessor
+        try:
+            full = saved.transform(data.table, with_target=True)
+        except DataError as err:
+            raise ExchangeError(str(err)) from None
+        position = {int(r): k for k, r in enumerate(full.rows)}
+
+        def redo(split):
+            if split is None:
+                return None
+            k = np.array([position[int(r)] for r in split.rows], dtype=np.int64)
+            return replace(split, x=full.x[k], y=full.y[k])
+
+        data = replace(data, preprocessor=Preprocessor(saved.features, saved.target, saved.scaling),
+                       train=redo(data.train), validation=redo(data.validation), test=redo(data.test))
+    return (data.for_loss(loss) if loss else data), data.preprocessor
+
+
+def evaluate(project: Project) -> dict[str, dict[str, float]]:
+    """{"train": {metric: value}, "validation": ..., "test": ...} for the parts the project has."""
+    model = trained_model(project)
+    if not getattr(model, "compiled", False):
+        raise ExchangeError("The project has no compile settings, so there is no loss or metric to evaluate.")
+    data, _ = evaluation_data(project)
+    out = {}
+    for name in ("train", "validation", "test"):
+        part = data.part(name)
+        if part is not None and len(part):
+            values = model.evaluate(part.x, part.y, verbose=0, return_dict=True)
+            out[name] = {k: float(v) for k, v in values.items()}
+    return out
+
+
+def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
+    """Predict every usable row of `csv_path` and write the file's columns plus the predictions to `out_path`
+    (atomically); returns the number of rows predicted."""
+    from studio.data import DataError, read_csv
+
+    model = trained_model(project, compiled=False)
+    preprocessor = fitted_preprocessor(project)
+    if preprocessor is None:
+        preprocessor = prepared_data(project).preprocessor
+    try:
+        table = read_csv(csv_path)
+        transformed = preprocessor.transform(table, with_target=False)
+    except DataError as err:
+        raise ExchangeError(str(err)) from None
+    if not len(transformed.rows):
+        raise ExchangeError(f"{csv_path}: no row can be predicted (every row misses a value).")
+    outputs = model.predict(transformed.x, verbose=0)
+    if isinstance(outputs, list):
+        outputs = outputs[0]
+    labels, probs = preprocessor.decode(outputs)
+    extra = ["predicted"] + ([f"p({c})" for c in preprocessor.class_names] if probs is not None else [])
+    folder = os.path.dirname(os.path.abspath(out_path))
+    if not os.path.isdir(folder):
+        raise ExchangeError(f"Cannot write {out_path}: the folder {folder} does not exist.")
+    fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=folder)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(list(table.names) + extra)
+            for k, r in enumerate(transformed.rows):
+                row = [col[r] for col in table.columns] + [_text(labels[k])]
+                if probs is not None:
+                    row += [f"{float(p):.6g}" for p in probs[k]]
+                writer.writerow(row)
+        os.replace(tmp, out_path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return len(transformed.rows)
+
+
+def _text(value) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
