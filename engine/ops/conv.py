@@ -25,8 +25,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from engine import backend
 from engine.autodiff import Tensor, grad_enabled, make, needs_grad
+from engine.ops.array import moveaxis
 from engine.ops.core import value_of
-from engine.ops.math import moveaxis
 from engine.ops.nn import _FUSED, softmax
 
 __all__ = ["average_pool", "conv", "conv_transpose", "depthwise_conv", "max_pool", "separable_conv"]
@@ -210,16 +210,17 @@ def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False) -> np.ndarra
 
 
 def _col2im(cols: np.ndarray, w: _Windows, padded_shape) -> np.ndarray:
-    """The adjoint of `_im2col`, from offset-major columns (kernel_volume, batch * prod(out), channels):
-    each kernel offset's block is added back where it was read from, with one strided slice-add."""
+    """The adjoint of `_im2col`, from columns laid out as im2col makes them, (batch * prod(out), kernel_volume
+    * channels): each kernel offset's columns are added back where they were read from, one slice-add each."""
+    rank, batch = len(w.kernel), padded_shape[0]
     out = np.zeros(padded_shape, dtype=cols.dtype)
-    blocks = cols.reshape(len(cols), padded_shape[0], *w.out, padded_shape[-1])
+    blocks = cols.reshape(batch, *w.out, *w.kernel, padded_shape[-1])
 
     def add(b):
-        for block, offset in zip(blocks, w.offsets()):
-            out[w.slices(offset, b)] += block[b]
+        for offset in w.offsets():
+            out[w.slices(offset, b)] += blocks[(b,) + (slice(None),) * rank + offset]
 
-    _over_batch(add, padded_shape[0], cols.size)
+    _over_batch(add, batch, cols.size)
     return out
 
 
@@ -230,8 +231,9 @@ class _GroupedProduct:
 
     One group is a single GEMM, which also adds the bias when the columns end with a column of ones; one
     channel per group (depthwise) is an einsum; other groupings are one batched matmul over the groups.
-    `backward` gives the gradient of the columns, offset-major (kk, P, C) so that col2im reads contiguous
-    blocks, the kernel's and the folded bias's, all from the output gradient (P, F).
+    `backward` gives the gradient of the columns (P, kk * C), laid out as the columns themselves (one GEMM:
+    several smaller ones stall on a busy machine), the kernel's and the folded bias's, from the output
+    gradient (P, F).
     """
 
     def __init__(self, cols: np.ndarray, kernel: np.ndarray, groups: int, bias=None):
@@ -273,21 +275,21 @@ class _GroupedProduct:
         d_cols = d_kernel = d_bias = None
         if groups == 1:
             if want_cols:
-                d_cols = np.matmul(g2, self.kernel.reshape(kk, c, f).transpose(0, 2, 1))
+                d_cols = g2 @ self.kernel.reshape(kk * c, f).T
             if want_kernel or self.folded_bias:
                 d_full = self.a.T @ g2
                 d_kernel = d_full[:kk * c].reshape(kk, c, f) if want_kernel else None
                 d_bias = d_full[-1] if self.folded_bias else None
         elif self.depthwise:
             g3 = g2.reshape(p, c, f // c)
-            d_cols = np.einsum("pcm,kcm->kpc", g3, self.b) if want_cols else None
+            d_cols = np.einsum("pcm,kcm->pkc", g3, self.b).reshape(p, kk * c) if want_cols else None
             d_kernel = np.einsum("pkc,pcm->kcm", self.a, g3).reshape(kk, 1, f) if want_kernel else None
         else:
             cg, fg = c // groups, f // groups
             gg = g2.reshape(p, groups, fg).transpose(1, 0, 2)
             if want_cols:
-                d_cols = np.matmul(gg, self.b.transpose(0, 2, 1)).reshape(groups, p, kk, cg).transpose(2, 1, 0, 3)
-                d_cols = d_cols.reshape(kk, p, c)
+                d_cols = np.matmul(gg, self.b.transpose(0, 2, 1)).reshape(groups, p, kk, cg).transpose(1, 2, 0, 3)
+                d_cols = d_cols.reshape(p, kk * c)
             if want_kernel:
                 d_kernel = np.matmul(self.a.transpose(0, 2, 1), gg).reshape(groups, kk, cg, fg)
                 d_kernel = d_kernel.transpose(1, 2, 0, 3).reshape(kk, cg, f)
@@ -492,7 +494,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     batch, kk = xv.shape[0], math.prod(size)
     x2 = xv.reshape(-1, channels)
     k2 = kv.reshape(kk * filters, channels)
-    cols = np.matmul(x2, kv.reshape(kk, filters, channels).transpose(0, 2, 1))  # offset-major (kk, P, filters)
+    cols = x2 @ k2.T  # (P, kk * filters), laid out as im2col's columns
     full_shape = (batch, *full, filters)
     z = _recrop(_col2im(cols, w, full_shape), crops, outs)
     if bias is not None:

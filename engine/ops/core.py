@@ -13,6 +13,15 @@ def value_of(x):
     return x.value if isinstance(x, Tensor) else x
 
 
+def as_array(x):
+    """The ndarray behind `x`; Python scalars stay scalars (so NumPy keeps float32 arrays float32)."""
+    if isinstance(x, Tensor):
+        return x.value
+    if isinstance(x, (int, float, bool, np.ndarray, np.generic)):
+        return x
+    return np.asarray(x)
+
+
 def convert_to_tensor(x, dtype=None) -> Tensor:
     """A Tensor holding `x`; Python floats and float64 lists become float32 like Keras."""
     if isinstance(x, Tensor):
