@@ -1,0 +1,113 @@
+"""`layerstudio train|evaluate|predict|export PROJECT ...`: the project's model without the window (no Qt).
+
+Exit codes: 0 done, 1 the work failed (one line on stderr says what and where), 2 wrong usage (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+SUBCOMMANDS = ("train", "evaluate", "predict", "export")
+FORMATS = {"keras": "export_keras", "onnx": "export_onnx", "py": "export_python"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="layerstudio", description="Train, evaluate, predict with and export a "
+                                     "LayerStudio project from the command line.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train = commands.add_parser("train", help="train the project's model on its data and save the run into it")
+    train.add_argument("project", help="a .lsproj project file")
+    train.add_argument("--epochs", type=_positive, help="epochs to train (default: the project's setting)")
+    train.add_argument("--continue", dest="continue_last", action="store_true",
+                       help="train the last run (or the imported weights) further instead of starting anew")
+    evaluate = commands.add_parser("evaluate", help="print the trained model's loss and metrics on each part "
+                                   "of the data")
+    evaluate.add_argument("project", help="a .lsproj project file")
+    predict = commands.add_parser("predict", help="predict every row of a CSV file")
+    predict.add_argument("project", help="a .lsproj project file")
+    predict.add_argument("input", help="a CSV file with the project's feature columns")
+    predict.add_argument("-o", "--output", required=True, help="the CSV file to write (input columns + predictions)")
+    export = commands.add_parser("export", help="write the trained model as .keras, ONNX or a Keras Python script")
+    export.add_argument("project", help="a .lsproj project file")
+    export.add_argument("--format", required=True, choices=list(FORMATS), help="keras, onnx or py")
+    export.add_argument("-o", "--output", required=True, help="the file to write")
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    from studio.data import DataError
+    from studio.document.project import ProjectFileError
+    from studio.exchange import ExchangeError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (ExchangeError, ProjectFileError, DataError, OSError, ValueError) as err:
+        message = " ".join(line.strip(" •") for line in str(err).splitlines() if line.strip())
+        print(f"layerstudio {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"layerstudio {args.command}: interrupted; the project was not changed.", file=sys.stderr)
+        return 1
+
+
+def _load(path: str):
+    from studio.document.project import load_project
+    return load_project(path)
+
+
+def train(args) -> int:
+    from studio.document.project import save_project
+    from studio.headless import train as train_project
+
+    project = _load(args.project)
+
+    def report(epoch: int, last: int, logs: dict) -> None:
+        values = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+        print(f"epoch {epoch}/{last} - {values}", flush=True)
+
+    run = train_project(project, epochs=args.epochs, continue_last=args.continue_last, report=report)
+    save_project(project, args.project)
+    ending = f" ({run.message})" if run.message else ""
+    print(f"Run {run.run_id} {run.status}{ending} after {run.epochs_done} epochs; saved into {args.project}")
+    return 0
+
+
+def evaluate(args) -> int:
+    from studio.headless import evaluate as evaluate_project
+
+    results = evaluate_project(_load(args.project))
+    for part, metrics in results.items():
+        print(f"{part}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    return 0
+
+
+def predict(args) -> int:
+    from studio.headless import predict_csv
+
+    n = predict_csv(_load(args.project), args.input, args.output)
+    print(f"Predicted {n} rows of {args.input} into {args.output}")
+    return 0
+
+
+def export(args) -> int:
+    import studio.exchange as exchange
+
+    written = getattr(exchange, FORMATS[args.format])(_load(args.project), args.output)
+    for path in [written] if isinstance(written, str) else written:
+        print(f"Wrote {path}")
+    return 0
+
+
+COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "export": export}
