@@ -22,6 +22,7 @@ from studio.ui.commands import (
     RemoveItemsCommand,
     SetOutputsCommand,
 )
+from studio.ui.exchange import install_exchange_actions
 from studio.ui.palette import Palette
 from studio.ui.property_editor import PropertyEditor
 from studio.ui.recent_files import RecentFiles
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.analysis: ModelAnalysis | None = None
         from studio.ui.actions import build_actions
         self.actions_by_name: dict[str, QAction] = build_actions(self)
+        install_exchange_actions(self)
         self.view.layer_dropped.connect(self.add_layer)
         self.palette.layer_activated.connect(self.add_layer_after_selection)
         self.scene.selectionChanged.connect(self._selection_changed)
