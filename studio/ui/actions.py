@@ -29,6 +29,7 @@ def build_actions(window) -> dict[str, QAction]:
     """Create every action, the menu bar and the toolbar; returns the actions by name."""
     sp = QStyle.StandardPixmap
     view = window.view
+    flow = window.workflow
     a = {
         "new": _action(window, "&New", window.new_project, QKeySequence.New, sp.SP_FileIcon, "New project"),
         "open": _action(window, "&Open…", window.open_project, QKeySequence.Open, sp.SP_DialogOpenButton,
@@ -51,6 +52,16 @@ def build_actions(window) -> dict[str, QAction]:
                            "Lay the layers out from inputs to outputs"),
         "output": _action(window, "Mark as Model &Output", window.toggle_output, "Ctrl+M", None,
                           "Make the selected layers the model's outputs (again to unmark)"),
+        "import_data": _action(window, "&Import CSV…", flow.import_csv, "Ctrl+I", sp.SP_FileDialogContentsView,
+                               "Choose a CSV file, its feature and target columns, and the validation split"),
+        "compile": _action(window, "&Compile…", flow.compile, "Ctrl+K", sp.SP_FileDialogDetailedView,
+                           "Choose the loss, optimizer and metrics"),
+        "train": _action(window, "&Train", flow.train, "F5", sp.SP_MediaPlay, "Train the model from fresh weights"),
+        "continue": _action(window, "&Continue Training", flow.continue_training, "Ctrl+F5", sp.SP_MediaSeekForward,
+                            "Train the last run's model for more epochs"),
+        "stop": _action(window, "&Stop", flow.stop, "Shift+F5", sp.SP_MediaStop, "Stop training after this batch"),
+        "evaluate": _action(window, "&Evaluate", flow.evaluate, "F6", sp.SP_DialogApplyButton,
+                            "Evaluate the trained model on held-out data"),
     }
     undo = window.undo_stack.createUndoAction(window, "&Undo")
     undo.setShortcut(QKeySequence.Undo)
@@ -85,14 +96,22 @@ def build_actions(window) -> dict[str, QAction]:
     for name in ("zoom_in", "zoom_out", "zoom_reset", "fit"):
         view_menu.addAction(a[name])
     model_menu = menu.addMenu("&Model")
-    for name in ("arrange", "output"):
-        model_menu.addAction(a[name])
+    for name in ("arrange", "output", None, "compile"):
+        model_menu.addSeparator() if name is None else model_menu.addAction(a[name])
+    data_menu = menu.addMenu("&Data")
+    data_menu.addAction(a["import_data"])
+    training_menu = menu.addMenu("&Training")
+    for name in ("train", "continue", "stop", None, "evaluate"):
+        training_menu.addSeparator() if name is None else training_menu.addAction(a[name])
+    view_menu.addSeparator()
+    view_menu.addAction(window.training_dock.toggleViewAction())
 
     toolbar = QToolBar("Main")
     toolbar.setObjectName("main_toolbar")
     toolbar.setMovable(False)
     toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-    for name in ("new", "open", "save", None, "undo", "redo", "delete", None, "arrange", "fit"):
+    for name in ("new", "open", "save", None, "undo", "redo", "delete", None, "arrange", "fit", None,
+                 "import_data", "compile", "train", "stop"):
         toolbar.addSeparator() if name is None else toolbar.addAction(a[name])
     window.addToolBar(toolbar)
     window.recent_menu.aboutToShow.connect(lambda: fill_recent_menu(window))
@@ -112,3 +131,28 @@ def fill_recent_menu(window) -> None:
         menu.addSeparator()
         menu.addAction("Clear Menu").triggered.connect(lambda *_: (window.recent.clear(), fill_recent_menu(window)))
     menu.setEnabled(bool(paths))
+
+
+def update_workflow_actions(window) -> None:
+    """Enable the data, compile and training actions when they make sense; a disabled one says why."""
+    flow, a = window.workflow, window.actions_by_name
+    training = flow.is_training
+    train_blocker = flow.train_blocker()
+    compile_blocker = flow.compile_blocker()
+    states = {
+        "import_data": (not training, "Stop training before importing other data."),
+        "compile": (compile_blocker is None, compile_blocker),
+        "train": (train_blocker is None, train_blocker),
+        "continue": (train_blocker is None and flow.session.can_continue,
+                     train_blocker or "There is no run to continue: press Train first."),
+        "stop": (training, "Training is not running."),
+        "evaluate": (not training and flow.session.model is not None,
+                     "Evaluation waits until training ends." if training else "Train the model first."),
+    }
+    for name, (enabled, reason) in states.items():
+        action = a[name]
+        action.setEnabled(enabled)
+        tip = action.data() or action.statusTip()
+        action.setData(tip)  # the action's own tip, kept while a reason replaces it
+        action.setToolTip(tip if enabled else f"{tip} — {reason}")
+        action.setStatusTip(tip if enabled else reason)

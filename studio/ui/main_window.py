@@ -1,7 +1,9 @@
-"""The main window: palette | canvas | properties, the model summary below, menus, toolbar, status bar."""
+"""The main window: palette | canvas | properties and model summary, training and evaluation docked below,
+menus, toolbar, status bar."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -27,6 +29,7 @@ from studio.ui.palette import Palette
 from studio.ui.property_editor import PropertyEditor
 from studio.ui.recent_files import RecentFiles
 from studio.ui.summary import ModelSummary, totals_text
+from studio.ui.workflow import ModelWorkflow
 
 FILE_FILTER = "LayerStudio projects (*.lsproj);;All files (*)"
 
@@ -49,7 +52,14 @@ class MainWindow(QMainWindow):
         right = self._dock("Properties", self.properties, Qt.RightDockWidgetArea, 360)
         self._dock("Model summary", self.summary, Qt.RightDockWidgetArea, 360)
         self.resizeDocks([left, right], [230, 420], Qt.Horizontal)
+        self.workflow = ModelWorkflow(self)
+        self.training_dock = self._dock("Training and evaluation", self.workflow.tabs, Qt.BottomDockWidgetArea, 400)
+        self.resizeDocks([self.training_dock], [330], Qt.Vertical)
+        self.editing_locked = False
+        self._shown_once = False
+        self.data_label = QLabel("")
         self.totals_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.data_label)
         self.statusBar().addPermanentWidget(self.totals_label)
         self.project: Project | None = None
         self.analysis: ModelAnalysis | None = None
@@ -62,6 +72,9 @@ class MainWindow(QMainWindow):
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.summary.node_clicked.connect(self.select_node)
         self.undo_stack.cleanChanged.connect(self._update_title)
+        self.workflow.project_changed.connect(self._update_title)
+        self.workflow.state_changed.connect(self._update_workflow_actions)
+        self.workflow.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.set_project(project or starter_project())
         self.resize(1400, 860)
 
@@ -88,6 +101,7 @@ class MainWindow(QMainWindow):
         self.summary.set_document(self.analysis)
         self.analysis.updated.connect(self._on_analysis)
         self._on_analysis(self.analysis.current)
+        self.workflow.attach(project)
         self._update_title()
         self.view.fit_all()
 
@@ -98,7 +112,17 @@ class MainWindow(QMainWindow):
     def _update_title(self, *_args) -> None:
         name = os.path.basename(self.project.path) if self.project and self.project.path else "Untitled"
         self.setWindowTitle(f"{name}[*] — LayerStudio")
-        self.setWindowModified(not self.undo_stack.isClean())
+        self.setWindowModified(self.is_modified())
+
+    def is_modified(self) -> bool:
+        """Unsaved edits of the graph, or of the data, compile or training settings, or new runs."""
+        return not self.undo_stack.isClean() or self.workflow.is_modified()
+
+    def mark_clean(self) -> None:
+        """Forget the unsaved changes (after saving, or when the caller discards them)."""
+        self.undo_stack.setClean()
+        self.workflow.mark_saved()
+        self._update_title()
 
     def _on_analysis(self, analysis) -> None:
         layers = sum(1 for n in self.graph.nodes.values() if n.type != "Input")
@@ -106,10 +130,38 @@ class MainWindow(QMainWindow):
         problems = analysis.problems + [f"{self.graph.nodes[n].name}: {e}" for n, e in analysis.errors.items()]
         if problems:
             self.statusBar().showMessage("⚠ " + problems[0], 8000)
+        if self.workflow.session is not None:
+            self.workflow.update_state()
+
+    def _update_workflow_actions(self) -> None:
+        from studio.ui.actions import update_workflow_actions
+        update_workflow_actions(self)
+        self.set_editing_locked(self.workflow.is_training)
+        self.data_label.setText(self.workflow.describe() + "   ")
+        self.data_label.setToolTip(self.workflow.data_summary())
+
+    def set_editing_locked(self, locked: bool) -> None:
+        """While training runs the graph cannot change: the canvas, palette and property editor are read-only."""
+        if locked == self.editing_locked:
+            return
+        self.editing_locked = locked
+        self.view.setInteractive(not locked)
+        self.palette.setEnabled(not locked)
+        self.properties.setEnabled(not locked)
+        for name in ("delete", "cut", "paste", "arrange", "output"):
+            self.actions_by_name[name].setEnabled(not locked)
+        self.actions_by_name["undo"].setEnabled(not locked and self.undo_stack.canUndo())
+        self.actions_by_name["redo"].setEnabled(not locked and self.undo_stack.canRedo())
+
+    def _refuse_edit(self) -> bool:
+        """True (with a status message) when the graph must not change now."""
+        if self.editing_locked:
+            self.statusBar().showMessage("The model cannot be edited while it trains: stop training first.", 8000)
+        return self.editing_locked
 
     def maybe_save(self) -> bool:
         """Ask what to do with unsaved changes; False means the user cancelled."""
-        if self.undo_stack.isClean():
+        if not self.is_modified():
             return True
         answer = QMessageBox.warning(self, "Unsaved changes", "The project has unsaved changes. Save them?",
                                      QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
@@ -119,11 +171,11 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.Discard
 
     def new_project(self) -> None:
-        if self.maybe_save():
+        if self.workflow.stop_training("to start a new project") and self.maybe_save():
             self.set_project(starter_project(blank=True))
 
     def open_project(self, path: str | None = None) -> bool:
-        if not self.maybe_save():
+        if not self.workflow.stop_training("to open another project") or not self.maybe_save():
             return False
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Open project", self._directory(), FILE_FILTER)
@@ -161,12 +213,18 @@ class MainWindow(QMainWindow):
         return self._write(path)
 
     def _write(self, path: str) -> bool:
+        if not self.workflow.idle:
+            self.statusBar().showMessage("Save when training has ended: the run is not complete yet.", 8000)
+            return False
+        self.workflow.store_training_settings()
+        data = self.workflow.data_for_file(path)  # the CSV path relative to the new file's folder
         try:
-            save_project(self.project, path)
+            save_project(dataclasses.replace(self.project, data=data), path)
         except ProjectFileError as err:
             QMessageBox.critical(self, "Cannot save project", str(err))
             return False
-        self.undo_stack.setClean()
+        self.project.data, self.project.path = data, path
+        self.mark_clean()
         self.recent.add(path)
         self._refresh_recent_menu()
         self._update_title()
@@ -182,8 +240,15 @@ class MainWindow(QMainWindow):
         from studio.ui.actions import fill_recent_menu
         fill_recent_menu(self)
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._shown_once:  # the docks have their sizes only now: show the whole model
+            self._shown_once = True
+            self.view.fit_all()
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.maybe_save():
+        if self.workflow.stop_training("and close LayerStudio") and self.maybe_save():
+            self.workflow.stop_training("", ask=False)
             event.accept()
         else:
             event.ignore()
@@ -191,6 +256,8 @@ class MainWindow(QMainWindow):
     # -- editing --------------------------------------------------------------------------------
     def add_layer(self, type_name: str, scene_pos: QPointF) -> str | None:
         """Add a layer of `type_name` centred at `scene_pos` (a palette drop); returns its node id."""
+        if self._refuse_edit():
+            return None
         try:
             node = new_node(self.graph, type_name, self.scene.drop_position(scene_pos))
         except Exception as err:  # a layer the engine cannot make with its starting values
@@ -202,6 +269,8 @@ class MainWindow(QMainWindow):
 
     def add_layer_after_selection(self, type_name: str) -> None:
         """Double-click in the palette: add below the selected layer and wire it, or at the view centre."""
+        if self._refuse_edit():
+            return
         selected = self.scene.selected_node_ids()
         source = selected[0] if len(selected) == 1 else None
         if source is not None:
@@ -232,6 +301,8 @@ class MainWindow(QMainWindow):
             self.scene.node_hovered(ids[0])
 
     def delete_selection(self) -> None:
+        if self._refuse_edit():
+            return
         ids, wires = self.scene.selected_node_ids(), self.scene.selected_wires()
         if ids or wires:
             self.undo_stack.push(RemoveItemsCommand(self.graph, ids, wires))
@@ -251,6 +322,8 @@ class MainWindow(QMainWindow):
             self.delete_selection()
 
     def paste(self) -> None:
+        if self._refuse_edit():
+            return
         data = QApplication.clipboard().mimeData()
         if data is None or not data.hasFormat(MIME_TYPE):
             self.statusBar().showMessage("Nothing to paste: copy some layers first.", 5000)
@@ -272,6 +345,8 @@ class MainWindow(QMainWindow):
             item.setSelected(True)
 
     def auto_arrange(self) -> None:
+        if self._refuse_edit():
+            return
         try:
             after = layered_positions(self.graph)
         except GraphError as err:
@@ -284,6 +359,8 @@ class MainWindow(QMainWindow):
 
     def toggle_output(self) -> None:
         """Mark the selected layers as the model's outputs (or unmark them)."""
+        if self._refuse_edit():
+            return
         ids = self.scene.selected_node_ids()
         if not ids:
             return

@@ -135,7 +135,8 @@ def window(qtbot):
     win.view.centerOn(0, 200)
     win.undo_stack.setClean()
     yield win
-    win.undo_stack.setClean()  # closing at teardown must not ask about unsaved changes
+    win.workflow.stop_training("", ask=False)
+    win.mark_clean()  # closing at teardown must not ask about unsaved changes
     win.close()
     win.deleteLater()
     from PySide6.QtWidgets import QApplication

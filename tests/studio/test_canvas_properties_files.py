@@ -120,7 +120,8 @@ def test_save_and_reopen_gives_the_identical_document(canvas, tmp_path, monkeypa
     assert canvas.window.open_project(str(path))
     reopened = canvas.window.project
     assert reopened.to_dict() == saved
-    assert reopened.data == {"csv": "iris.csv", "roles": {"species": "target"}} and reopened.training is None
+    assert reopened.data == {"csv": "iris.csv", "roles": {"species": "target"}}
+    assert reopened.training["epochs"] == canvas.window.workflow.panel.settings().epochs  # the panel's, saved
     assert canvas.report(dense).output_shape == (None, 12)
     assert len(canvas.scene.node_items) == 2 and len(canvas.scene.wire_items) == 1
 

@@ -39,6 +39,7 @@ class TrainingPanel(QWidget):
         self.session = session
         self._epochs_total = 0
         self._last_progress = 0.0
+        self._blocker: str | None = None  # why training cannot start (no data, no compile settings...)
         self._build()
         session.configured.connect(self._on_configured)
         session.run_started.connect(self._on_run_started)
@@ -85,7 +86,6 @@ class TrainingPanel(QWidget):
         self.resume_button = QPushButton("Resume")
         self.continue_button = QPushButton("Continue")
         self.more_spin = QSpinBox(minimum=1, maximum=100_000, value=20, suffix=" more epochs")
-        self.train_button.setToolTip("Start a new run from freshly initialized weights")
         self.continue_button.setToolTip("Train the last run's model for more epochs, keeping its optimizer state")
         self.train_button.clicked.connect(self.train)
         self.stop_button.clicked.connect(self.session.stop)
@@ -158,6 +158,29 @@ class TrainingPanel(QWidget):
         self.patience_spin.setValue(int(s.patience))
         self.min_delta_spin.setValue(float(s.min_delta))
         self.restore_check.setChecked(bool(s.restore_best_weights))
+
+    def set_blocker(self, reason: str | None) -> None:
+        """What keeps Train (and Continue) from starting, shown to the user; None when training can start."""
+        self._blocker = reason
+        self._update_buttons()
+        if reason:
+            self._status(reason, "warning")
+        elif self.session.current_run is None and self.session.state == IDLE:
+            self._status("Ready: press Train.", "info")
+
+    def show_restored(self) -> None:
+        """Draw the session's runs after `restore_runs` (a reopened project): the last one as current."""
+        run = self.session.current_run
+        if run is None:
+            return
+        self.curves.start_run()
+        self.curves.show_run(run.history)
+        self._show_previous()
+        epochs = f"{run.epochs_done} epoch{'s' if run.epochs_done != 1 else ''}"
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.progress.setFormat(f"Run {run.run_id}: {epochs} — {STATUS_WORDS.get(run.status, run.status)}")
+        self._update_buttons()
 
     # -- actions -------------------------------------------------------------------------------
     def train(self) -> None:
@@ -264,11 +287,12 @@ class TrainingPanel(QWidget):
     def _update_buttons(self, *_) -> None:
         state = self.session.state
         idle = state == IDLE
-        self.train_button.setEnabled(idle)
+        self.train_button.setEnabled(idle and not self._blocker)
+        self.train_button.setToolTip(self._blocker or "Start a new run from freshly initialized weights")
         self.stop_button.setEnabled(state in (TRAINING, PAUSED))
         self.pause_button.setEnabled(state == TRAINING)
         self.resume_button.setEnabled(state == PAUSED)
-        self.continue_button.setEnabled(idle and self.session.can_continue)
+        self.continue_button.setEnabled(idle and self.session.can_continue and not self._blocker)
         self.more_spin.setEnabled(idle)
         for w in (self.epochs_spin, self.batch_spin, self.shuffle_check, self.early_box):
             w.setEnabled(idle)

@@ -1,0 +1,370 @@
+"""From a CSV file to a trained model inside the main window: data import, compile settings, the training
+session with its panel, the evaluation view, and what of them the project keeps.
+
+One `ModelWorkflow` per window; `attach(project)` gives it a fresh session, panel and evaluation view for
+each project, restored from the project's "data", "compile", "training" and "runs" keys.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
+from PySide6.QtWidgets import QDialog, QMessageBox, QTabWidget
+
+from studio.data import prepare
+from studio.data.errors import DataError
+from studio.data.spec import DataSpec, portable_path, resolve_path
+from studio.document.build import build_model
+from studio.document.project import Project
+from studio.training.compile_settings import check_settings
+from studio.training.run import TrainingSettings
+from studio.training.session import IDLE, TrainingSession
+from studio.ui.commands import SetConfigCommand
+from studio.ui.compile_dialog import CompileDialog
+from studio.ui.data_import import ImportDialog
+from studio.ui.evaluation import EvaluationView
+from studio.ui.training import TrainingPanel
+
+IMPORT_HINT = "No data yet: Data > Import CSV… to choose a file and its columns."
+COMPILE_HINT = "Not compiled yet: Model > Compile… to choose the loss, optimizer and metrics."
+
+
+class ModelWorkflow(QObject):
+    """Signals: state_changed() when what can be done changes (data, compile settings, training state, graph
+    errors); project_changed() when the project's data, compile, training or runs change; message(str) for
+    the status bar."""
+
+    state_changed = Signal()
+    project_changed = Signal()
+    message = Signal(str)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.session: TrainingSession | None = None
+        self.panel: TrainingPanel | None = None
+        self.evaluation: EvaluationView | None = None
+        self.prepared = None
+        self.data_problem: str | None = None
+        self._dirty = False
+        self._saved_training: dict | None = None
+
+    @property
+    def project(self) -> Project:
+        return self.window.project
+
+    @property
+    def is_training(self) -> bool:
+        return self.session is not None and self.session.is_running
+
+    # -- one project ---------------------------------------------------------------------------
+    def attach(self, project: Project) -> None:
+        """A fresh session, panel and evaluation view for `project`, with its data, settings and runs restored
+        (problems are reported, never raised: the project opens anyway)."""
+        self._detach()
+        self.session = TrainingSession(self)
+        self.panel = TrainingPanel(self.session)
+        self.evaluation = EvaluationView()
+        self.evaluation.follow(self.session)
+        self.tabs.addTab(self.panel, "Training")
+        self.tabs.addTab(self.evaluation, "Evaluation")
+        self.session.run_started.connect(self._on_run_started)
+        self.session.run_finished.connect(self._on_run_finished)
+        self.session.state_changed.connect(lambda *_: self.update_state())
+        self.evaluation.evaluated.connect(self._on_evaluated)
+        self.prepared, self.data_problem = None, None
+        problems = []
+        if project.data:
+            try:
+                self.prepared = prepare(self.data_spec())
+            except (DataError, ValueError, OSError) as e:
+                self.data_problem = f"The project's data cannot be read: {e} Import it again (Data > Import CSV…)."
+                problems.append(self.data_problem)
+        self._configure()
+        if project.runs:
+            try:
+                problem = self.session.restore_runs(project.runs)
+            except (KeyError, TypeError, ValueError) as e:
+                problem = f"The project's run history is damaged and was left out: {e}"
+                self.session.runs = []
+            if problem:
+                problems.append(problem)
+        if project.training:
+            self.panel.set_settings(TrainingSettings.from_dict(project.training))
+        self.panel.show_restored()
+        if self.session.model is not None:
+            self.evaluation.set_model(self.session.model, self.session.training_data)
+        self._dirty = False
+        self._saved_training = self.panel.settings().to_dict()
+        self.update_state()
+        if problems:
+            self.message.emit(" ".join(problems))
+
+    def _detach(self) -> None:
+        if self.session is None:
+            return
+        self.session.stop()
+        self.session.wait()
+        self.tabs.clear()
+        self.evaluation.close()  # cancels an evaluation or prediction still running
+        for obj in (self.panel, self.evaluation, self.session):
+            obj.deleteLater()
+        self.session = self.panel = self.evaluation = None
+
+    def project_dir(self) -> str | None:
+        return os.path.dirname(os.path.abspath(self.project.path)) if self.project.path else None
+
+    def data_spec(self) -> DataSpec:
+        """The project's data spec, its CSV path resolved against the project's folder."""
+        return DataSpec.from_dict(self.project.data, base_dir=self.project_dir())
+
+    def data_for_file(self, path: str) -> dict | None:
+        """The project's "data" as it is to be written to `path`: the CSV path relative to that file's folder."""
+        data = self.project.data
+        if not data or not isinstance(data.get("path"), str):
+            return data
+        absolute = resolve_path(data["path"], self.project_dir())
+        return {**data, "path": portable_path(absolute, os.path.dirname(os.path.abspath(path)))}
+
+    def _configure(self) -> None:
+        if self.prepared is None or not self.project.compile:
+            return
+        graph = self.project.graph
+        self.session.configure(lambda: build_model(graph), self.prepared, self.project.compile)
+
+    # -- saving --------------------------------------------------------------------------------
+    def store_training_settings(self) -> None:
+        self.project.training = self.panel.settings().to_dict()
+
+    def is_modified(self) -> bool:
+        return self._dirty or self.panel.settings().to_dict() != self._saved_training
+
+    def mark_saved(self) -> None:
+        self._dirty = False
+        self._saved_training = self.panel.settings().to_dict()
+
+    def _changed(self) -> None:
+        self._dirty = True
+        self.project_changed.emit()
+        self.update_state()
+
+    # -- what can be done ----------------------------------------------------------------------
+    def train_blocker(self) -> str | None:
+        """Why Train cannot start now, in words saying what to do; None when it can."""
+        if self.is_training:
+            return "Training is running."
+        if self.data_problem:
+            return self.data_problem
+        if self.prepared is None:
+            return IMPORT_HINT
+        if not self.project.compile:
+            return COMPILE_HINT
+        graph, analysis = self.project.graph, self.window.analysis.current
+        problems = list(analysis.problems) + [f"{graph.nodes[n].name}: {e}" for n, e in analysis.errors.items()]
+        if problems:
+            return f"The model has a problem to fix first — {problems[0]}"
+        inputs = graph.input_nodes()
+        shape = tuple(self.prepared.input_shape)
+        if len(inputs) != 1:
+            return (f"The model has {len(inputs)} inputs, but the data gives one feature vector of shape "
+                    f"{shape}: keep a single Input layer to train on it.")
+        node_shape = tuple(inputs[0].config.get("shape") or ())
+        if node_shape != shape:
+            return (f"The Input '{inputs[0].name}' takes shape {node_shape}, but the data has {shape[0]} features: "
+                    "import the data again (Data > Import CSV…) or change the Input's shape.")
+        return None
+
+    def compile_blocker(self) -> str | None:
+        if self.is_training:
+            return "Stop training before changing the compile settings."
+        if self.prepared is None:
+            return "Import data first (Data > Import CSV…): the loss and metrics depend on the target."
+        return None
+
+    def update_state(self) -> None:
+        if self.panel is not None and not self.is_training:
+            self.panel.set_blocker(self.train_blocker())
+        self.state_changed.emit()
+
+    def describe(self) -> str:
+        """Data and compile settings in a few words, for the status bar."""
+        if self.data_problem:
+            return "Data: cannot be read"
+        if self.prepared is None:
+            return "No data"
+        p = self.prepared
+        text = f"Data: {os.path.basename(p.spec.path)} ({len(p.train)} train"
+        text += f" / {len(p.validation)} validation)" if p.validation is not None else ")"
+        compile_settings = self.project.compile
+        return text + (f" · {compile_settings['loss']}, {compile_settings['optimizer']['name']}" if compile_settings
+                       else " · not compiled")
+
+    def data_summary(self) -> str:
+        if self.prepared is None:
+            return self.data_problem or IMPORT_HINT
+        return f"{self.prepared.spec.path}\n{self.prepared.summary()}"
+
+    # -- actions -------------------------------------------------------------------------------
+    def import_csv(self) -> bool:
+        """The import dialog on the project's data (or empty); True when new data was taken."""
+        if self.is_training:
+            self.message.emit("Stop training before importing other data.")
+            return False
+        try:
+            spec = self.data_spec() if self.project.data else None
+        except DataError:
+            spec = None
+        dialog = ImportDialog(self.window, spec=spec)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.prepared is None:
+                return False
+            spec, prepared = dialog.spec, dialog.prepared
+        finally:
+            dialog.deleteLater()
+        spec.path = os.path.abspath(spec.path)
+        self.project.data = {**spec.to_dict(relative_to=self.project_dir()),
+                             "preprocessor": prepared.preprocessor.to_dict()}
+        self.prepared, self.data_problem = prepared, None
+        self._fit_input(prepared.input_shape)
+        note = ""
+        if self.project.compile:
+            try:
+                check_settings(self.project.compile, prepared.preprocessor.task)
+            except ValueError as e:
+                self.project.compile = None
+                note = f" The compile settings no longer fit ({e}) — compile again (Model > Compile…)."
+        self._configure()
+        self.evaluation.set_model(None, None)  # the trained model was trained on other data
+        self._changed()
+        self.message.emit(f"Data: {prepared.summary()}.{note}")
+        return True
+
+    def _fit_input(self, shape: tuple[int, ...]) -> None:
+        """Give the model's single Input node the data's sample shape (one undoable step)."""
+        inputs = self.project.graph.input_nodes()
+        if len(inputs) != 1:
+            self.message.emit(f"The model has {len(inputs)} inputs; the data gives one feature vector of shape "
+                              f"{tuple(shape)}. Connect it by hand.")
+            return
+        node = inputs[0]
+        if tuple(node.config.get("shape") or ()) != tuple(shape):
+            config = {**node.config, "shape": list(shape)}
+            self.window.undo_stack.push(SetConfigCommand(self.project.graph, node.id, config, what="shape"))
+
+    def compile(self) -> bool:
+        """The compile dialog; True when settings were accepted. Offers to fit the output layer to the loss."""
+        blocker = self.compile_blocker()
+        if blocker:
+            self.message.emit(blocker)
+            return False
+        p = self.prepared.preprocessor
+        dialog = CompileDialog(p.task, len(p.class_names), settings=self.project.compile, parent=self.window)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return False
+            settings, (units, activation) = dialog.settings(), dialog.output_layer()
+        finally:
+            dialog.deleteLater()
+        self.project.compile = settings
+        self._configure()
+        self._changed()
+        self._offer_output_layer(units, activation, settings["loss"])
+        self.message.emit(f"Compiled: {settings['loss']}, {settings['optimizer']['name']}, metrics "
+                          f"{', '.join(settings['metrics']) or 'none'}.")
+        return True
+
+    def _offer_output_layer(self, units: int, activation: str, loss: str) -> None:
+        graph = self.project.graph
+        outputs = graph.model_outputs()
+        if len(outputs) != 1:
+            return
+        node = graph.nodes[outputs[0]]
+        if node.type != "Dense":
+            return
+        if (node.config.get("units"), node.config.get("activation")) == (units, activation):
+            return
+        answer = QMessageBox.question(
+            self.window, "Output layer",
+            f"The loss {loss} expects the last layer to have {units} unit{'s' if units != 1 else ''} with a "
+            f"{activation} activation; '{node.name}' has {node.config.get('units')} with "
+            f"{node.config.get('activation')}.\n\nChange '{node.name}' to fit?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        if answer == QMessageBox.StandardButton.Yes:
+            config = {**node.config, "units": units, "activation": activation}
+            self.window.undo_stack.push(SetConfigCommand(graph, node.id, config, what="output"))
+
+    def train(self) -> bool:
+        """A new run with the panel's settings; False (and a message saying why) when it cannot start."""
+        blocker = self.train_blocker()
+        if blocker:
+            self.message.emit(blocker)
+            return False
+        self.tabs.setCurrentWidget(self.panel)
+        self.panel.train()
+        return self.is_training
+
+    def continue_training(self) -> bool:
+        if self.train_blocker() or not self.session.can_continue:
+            self.message.emit(self.train_blocker() or "There is no run to continue: press Train first.")
+            return False
+        self.tabs.setCurrentWidget(self.panel)
+        self.panel.continue_training()
+        return self.is_training
+
+    def stop(self) -> None:
+        if self.is_training:
+            self.session.stop()
+            self.message.emit("Stopping after the current batch…")
+
+    def evaluate(self) -> bool:
+        self.tabs.setCurrentWidget(self.evaluation)
+        if not self.evaluation.evaluate_button.isEnabled():
+            self.message.emit("Nothing to evaluate yet: train the model first." if not self.is_training
+                              else "Evaluation waits until training ends.")
+            return False
+        self.evaluation.evaluate()
+        return True
+
+    def stop_training(self, why: str, ask: bool = True) -> bool:
+        """Before replacing or closing the project: stop a running training (asking first); False if the user
+        keeps it running."""
+        if not self.is_training:
+            return True
+        if ask:
+            answer = QMessageBox.question(
+                self.window, "Training is running", f"Training is running. Stop it {why}?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        self.session.stop()
+        deadline = time.monotonic() + 30
+        while self.is_training and time.monotonic() < deadline:  # the run's end arrives as a queued signal
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        return not self.is_training
+
+    # -- session events ------------------------------------------------------------------------
+    def _on_run_started(self, run) -> None:
+        self.message.emit(f"Run {run.run_id}: training… (the model cannot be edited until it ends)")
+        self.state_changed.emit()
+
+    def _on_run_finished(self, run) -> None:
+        self.project.runs = self.session.runs_to_dicts()
+        self.store_training_settings()
+        self._changed()
+        last = {k: v[-1] for k, v in run.history.items() if v}
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k.startswith("val_")) or \
+            ", ".join(f"{k} {v:.4g}" for k, v in last.items())
+        self.message.emit(f"Run {run.run_id} {run.status.replace('_', ' ')} after {run.epochs_done} epochs"
+                          f"{': ' + shown if shown else ''}.")
+
+    def _on_evaluated(self, metrics: dict) -> None:
+        self.message.emit("Evaluated: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()
+                                                    if isinstance(v, (int, float))))
+
+    @property
+    def idle(self) -> bool:
+        return self.session is None or self.session.state == IDLE
