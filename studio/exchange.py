@@ -132,6 +132,9 @@ def export_keras(project: Project, path: str | os.PathLike) -> str:
     """Write the trained model (weights and compile settings) as a Keras 3 `.keras` file; returns the path."""
     path = _target(path, KERAS_SUFFIX)
     model = trained_model(project)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not getattr(optimizer, "built", True):
+        optimizer.build(model.trainable_variables)  # a fresh state, saved whole: Keras loads it without a warning
     try:
         model.save(path)
     except (OSError, ValueError, TypeError) as err:

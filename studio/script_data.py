@@ -98,6 +98,11 @@ x_val, y_val = x_all[validation], y_all[validation]
 '''
 
 
+def _exact(value, where: str):
+    """`value` as Python with every float written by `repr` (exact: a statistic must round-trip bit for bit)."""
+    return literal(value, where, lambda v: repr(v) if isinstance(v, float) else None)
+
+
 def data_code(spec, preprocessor, loss: str | None, validation_rows: list[int], test_rows: list[int] = ()) -> str:
     """The `# -- Data` section: the CSV's layout, the fitted preprocessing as literals, and the code using them.
     The target is encoded as `loss` expects (one-hot rows for the categorical losses)."""
@@ -133,8 +138,8 @@ def data_code(spec, preprocessor, loss: str | None, validation_rows: list[int], 
         "# a missing cell (None: the row is left out), and the mean and standard deviation (numeric columns)",
         "# or the categories (one-hot columns, in this order)",
         statement("SCALE", literal(preprocessor.scaling == "standard", "scaling")),
-        _rows_of("FEATURES", [flat(literal(f, "feature")) for f in features]),
-        statement("TARGET", literal(target, "target")),
+        _rows_of("FEATURES", [flat(_exact(f, "feature")) for f in features]),
+        statement("TARGET", _exact(target, "target")),
         "# The data rows (counted from 0, header excluded) LayerStudio held out for validation and test",
         _numbers("VALIDATION_ROWS", validation_rows),
         _numbers("TEST_ROWS", test_rows),
