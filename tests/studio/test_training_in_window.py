@@ -1,0 +1,202 @@
+"""From a CSV file to a trained, evaluated model through the main window's actions: the Iris example trains
+in one click and reopens trained; a CSV imported into a new project compiles, trains, stops and continues; a
+bad CSV or a running training never costs the user the project."""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from studio.document.examples import example_path
+from studio.training.run import STOPPED
+from studio.ui.compile_dialog import CompileDialog
+from studio.ui.data_import import ImportDialog
+
+DATA = example_path("mlp").parents[1] / "data"
+
+
+@pytest.fixture
+def answers(monkeypatch):
+    """Replies to the window's question boxes, in order; records the questions asked."""
+    replies, asked = [], []
+
+    def question(parent, title, text, *args, **kwargs):
+        asked.append(text)
+        return replies.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return replies, asked
+
+
+def patch_import(monkeypatch, qtbot, path, ok=True):
+    """ImportDialog.exec reads `path` through the dialog and presses OK (or, for a bad file, waits for the
+    error and cancels)."""
+    def exec_(dialog):
+        if ok:
+            with qtbot.waitSignal(dialog.loaded, timeout=10000):
+                dialog.load_file(str(path))
+            with qtbot.waitSignal(dialog.finished, timeout=10000):
+                dialog.accept()
+        else:
+            with qtbot.waitSignal(dialog.failed, timeout=10000) as failed:
+                dialog.load_file(str(path))
+            exec_.error = failed.args[0]
+            dialog.reject()
+        return dialog.result()
+
+    monkeypatch.setattr(ImportDialog, "exec", exec_)
+    return exec_
+
+
+def patch_compile(monkeypatch, learning_rate="0.01"):
+    def exec_(dialog):
+        exec_.proposed = dialog.settings()
+        dialog.hyperparameter_edit("learning_rate").setText(learning_rate)
+        dialog.accept()
+        return dialog.result()
+
+    monkeypatch.setattr(CompileDialog, "exec", exec_)
+    return exec_
+
+
+def train(qtbot, window, action="train"):
+    session = window.workflow.session
+    with qtbot.waitSignal(session.run_finished, timeout=30000) as finished:
+        window.actions_by_name[action].trigger()
+    return finished.args[0]
+
+
+def test_the_iris_example_trains_in_one_click_and_reopens_trained(window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the example's CSV path is relative to the example file, not to here
+    assert not window.actions_by_name["train"].isEnabled()
+    assert "Import CSV" in window.actions_by_name["train"].toolTip()
+    assert window.open_project(str(example_path("mlp")))
+    assert window.actions_by_name["train"].isEnabled(), window.actions_by_name["train"].toolTip()
+    assert window.data_label.text().startswith("Data: iris.csv (120 train / 30 validation)")
+    panel = window.workflow.panel
+    epochs = panel.settings().epochs
+
+    run = train(qtbot, window)
+    assert run.status == "finished" and run.epochs_done == epochs
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        assert panel.curves.point_count(key) == epochs, key
+    assert run.history["val_accuracy"][-1] > 0.9
+    assert window.is_modified() and window.project.runs[0]["history"] == run.history
+    assert "Run 1 finished" in window.statusBar().currentMessage()
+
+    path = tmp_path / "saved" / "iris.lsproj"
+    path.parent.mkdir()
+    monkeypatch.setattr("studio.ui.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.actions_by_name["save_as"].trigger()
+    assert window.project.path == str(path) and not window.is_modified()
+    stored = window.project.data["path"]  # relative to the saved file, wherever that is
+    assert not os.path.isabs(stored) and os.path.normpath(path.parent / stored) == str(DATA / "iris.csv")
+
+    window.actions_by_name["new"].trigger()
+    assert window.workflow.session.runs == [] and not window.actions_by_name["evaluate"].isEnabled()
+    assert window.open_project(str(path))
+    session = window.workflow.session
+    assert len(session.runs) == 1 and session.runs[0].history == run.history
+    for restored, trained in zip(session.model.get_weights(), run.weights):
+        np.testing.assert_array_equal(restored, trained)
+    assert panel is not window.workflow.panel
+    assert window.workflow.panel.curves.point_count("val_accuracy") == epochs
+    assert window.workflow.panel.continue_button.isEnabled()
+
+    evaluation = window.workflow.evaluation
+    with qtbot.waitSignal(evaluation.evaluated, timeout=10000) as evaluated:
+        window.actions_by_name["evaluate"].trigger()
+    assert window.workflow.tabs.currentWidget() is evaluation
+    assert evaluated.args[0]["accuracy"] == pytest.approx(run.history["val_accuracy"][-1], abs=1e-6)
+
+
+def test_import_compile_train_stop_continue_in_a_new_project(window, qtbot, tmp_path, monkeypatch, answers):
+    replies, asked = answers
+    csv = tmp_path / "wine.csv"
+    shutil.copy(DATA / "wine.csv", csv)
+    input_id = window.graph.input_nodes()[0].id
+    window.select_node(input_id)
+    window.add_layer_after_selection("Dense")
+    window.add_layer_after_selection("Dense")  # a chain Input(4) -> Dense -> Dense, the last one selected
+    output_id = window.graph.model_outputs()[0]
+    window.mark_clean()
+    assert not window.actions_by_name["compile"].isEnabled()
+    assert "Import data first" in window.actions_by_name["compile"].statusTip()
+
+    patch_import(monkeypatch, qtbot, csv)
+    window.actions_by_name["import_data"].trigger()
+    assert window.graph.nodes[input_id].config["shape"] == [13]  # the Input took the data's shape...
+    assert window.undo_stack.undoText() == "Change input shape"  # ...as one undoable step
+    assert window.is_modified() and window.workflow.prepared.input_shape == (13,)
+    assert not window.actions_by_name["train"].isEnabled()
+    assert "Model > Compile" in window.actions_by_name["train"].statusTip()
+
+    replies.append(QMessageBox.StandardButton.Yes)  # fit the output layer to the loss
+    compile_dialog = patch_compile(monkeypatch)
+    window.actions_by_name["compile"].trigger()
+    assert compile_dialog.proposed["loss"] == "sparse_categorical_crossentropy"
+    assert window.project.compile["optimizer"]["config"]["learning_rate"] == 0.01
+    assert "3 units with a softmax" in asked[0]
+    assert (window.graph.nodes[output_id].config["units"], window.graph.nodes[output_id].config["activation"]) \
+        == (3, "softmax")
+    assert window.actions_by_name["train"].isEnabled(), window.actions_by_name["train"].toolTip()
+
+    panel = window.workflow.panel
+    panel.epochs_spin.setValue(2)
+    run = train(qtbot, window)
+    assert run.epochs_done == 2 and panel.curves.point_count("loss") == panel.curves.point_count("val_loss") == 2
+
+    # A long run, stopped mid-way; meanwhile the graph cannot change and New asks first.
+    panel.epochs_spin.setValue(100_000)
+    session = window.workflow.session
+    with qtbot.waitSignal(session.epoch_end, timeout=10000):
+        window.actions_by_name["train"].trigger()
+    assert window.editing_locked and not window.view.isInteractive()
+    assert not window.actions_by_name["delete"].isEnabled() and not window.actions_by_name["train"].isEnabled()
+    assert window.add_layer("Dense", window.view.mapToScene(10, 10)) is None
+    assert "cannot be edited while it trains" in window.statusBar().currentMessage()
+    replies.append(QMessageBox.StandardButton.No)
+    project = window.project
+    window.actions_by_name["new"].trigger()
+    assert window.project is project and session.is_running and "Stop it" in asked[-1]
+    with qtbot.waitSignal(session.run_finished, timeout=10000) as finished:
+        window.actions_by_name["stop"].trigger()
+    stopped = finished.args[0]
+    assert stopped.status == STOPPED and 1 <= stopped.epochs_done < 100_000
+    assert not window.editing_locked and window.view.isInteractive()
+
+    panel.more_spin.setValue(3)
+    run = train(qtbot, window, "continue")
+    assert run is stopped and run.epochs_done == stopped.epochs_done
+    assert run.segments[-1]["epochs"] - run.segments[-1]["initial_epoch"] == 3
+    assert panel.curves.point_count("val_loss") == run.epochs_done == len(window.project.runs[-1]["history"]["loss"])
+    assert [r["run_id"] for r in window.project.runs] == [1, 2]
+
+
+def test_a_bad_csv_leaves_the_project_intact(window, qtbot, tmp_path, monkeypatch):
+    assert window.open_project(str(example_path("mlp")))
+    before = window.project.to_dict()
+    prepared = window.workflow.prepared
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,c\n1,2,3\n4,5\n6,7,8,9\n", encoding="utf-8")
+    importer = patch_import(monkeypatch, qtbot, bad, ok=False)
+    window.actions_by_name["import_data"].trigger()
+    assert "line" in importer.error.lower()
+    assert window.project.to_dict() == before and window.workflow.prepared is prepared
+    assert not window.is_modified() and window.actions_by_name["train"].isEnabled()
+
+
+def test_closing_while_training_asks_and_stops(window, qtbot, answers):
+    replies, asked = answers
+    assert window.open_project(str(example_path("mlp")))
+    window.workflow.panel.epochs_spin.setValue(100_000)
+    with qtbot.waitSignal(window.workflow.session.epoch_end, timeout=10000):
+        window.actions_by_name["train"].trigger()
+    replies.extend([QMessageBox.StandardButton.No])
+    assert not window.close() and window.workflow.is_training
+    replies.extend([QMessageBox.StandardButton.Yes])
+    window.workflow.stop_training("and close")  # what close() does after a Yes, without closing the fixture's window
+    assert not window.workflow.is_training and window.workflow.session.current_run.status == STOPPED
+    assert window.is_modified()  # the stopped run is new: closing now would offer to save it
