@@ -1,0 +1,100 @@
+"""File > Import Keras Model… and File > Export in the real main window (file dialogs and message boxes patched)."""
+
+import pytest
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+import engine
+from studio.ui.exchange import NO_MODEL_TIP
+
+
+def file_action(window, text: str):
+    """The File menu action (or Export submenu action) whose text, without '&', starts with `text`."""
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File")
+    actions = list(file_menu.actions()) + list(window.export_menu.actions())
+    return next(a for a in actions if a.text().replace("&", "").startswith(text))
+
+
+@pytest.fixture
+def keras_file(tmp_path):
+    a, b = engine.Input((4,), name="left"), engine.Input((2,), name="right")
+    merged = engine.layers.Concatenate(name="join")([engine.layers.Dense(6, name="dense_left")(a), b])
+    model = engine.Model([a, b], engine.layers.Dense(3, activation="softmax", name="scores")(merged), name="joined")
+    path = tmp_path / "joined.keras"
+    model.save(path)
+    return str(path), model
+
+
+def patch_dialogs(monkeypatch, open_path=None, save_path=None):
+    calls = {"critical": [], "information": [], "warning": [], "open": 0}
+
+    def get_open(*args, **kwargs):
+        calls["open"] += 1
+        return open_path, ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(get_open))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (save_path, "")))
+    for kind in ("critical", "information"):
+        monkeypatch.setattr(QMessageBox, kind, staticmethod(
+            lambda parent, title, text, *a, _k=kind, **k: calls[_k].append((title, text))))
+    return calls
+
+
+def test_import_places_the_model_on_the_canvas_and_exports_it(window, keras_file, tmp_path, monkeypatch):
+    path, original = keras_file
+    assert not file_action(window, "Keras model").isEnabled()
+    assert file_action(window, "ONNX").toolTip() == NO_MODEL_TIP
+    calls = patch_dialogs(monkeypatch, open_path=path)
+    file_action(window, "Import Keras Model").trigger()
+    assert calls["critical"] == []
+    graph = window.graph
+    assert [n.name for n in graph.nodes.values()] == ["left", "right", "dense_left", "join", "scores"]
+    assert set(window.scene.node_items) == set(graph.nodes)
+    assert len({n.position for n in graph.nodes.values()}) == 5
+    assert window.analysis.current.reports[next(iter(graph.nodes))].output_shape == (None, 4)
+    assert "Imported joined.keras" in window.statusBar().currentMessage()
+    assert len(window.project.runs) == 1 and window.project.path is None
+    window.grab().save(str(tmp_path / "imported.png"))
+
+    for text, name in (("Keras model", "out.keras"), ("Python script", "out.py")):
+        action = file_action(window, text)
+        assert action.isEnabled()
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
+            lambda *a, _n=name, **k: (str(tmp_path / _n), "")))
+        action.trigger()
+        assert calls["critical"] == [] and (tmp_path / name).exists()
+    assert (tmp_path / "out.keras").exists() and "out.py" in (tmp_path / "out.py").read_text()
+    reopened = engine.saving.load_model(tmp_path / "out.keras")
+    assert reopened.count_params() == original.count_params()
+
+
+def test_import_respects_unsaved_changes(window, keras_file, monkeypatch):
+    path, _ = keras_file
+    calls = patch_dialogs(monkeypatch, open_path=path)
+    window.add_layer("Dense", window.view.mapToScene(window.view.viewport().rect().center()))
+    before = list(window.graph.nodes)
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: QMessageBox.Cancel))
+    file_action(window, "Import Keras Model").trigger()
+    assert calls["open"] == 0 and list(window.graph.nodes) == before
+
+
+def test_import_and_export_errors_are_shown_in_dialogs(window, keras_file, tmp_path, monkeypatch):
+    path, _ = keras_file
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(open(path, "rb").read()[:100])
+    calls = patch_dialogs(monkeypatch, open_path=str(broken), save_path=str(tmp_path / "no_folder" / "m.onnx"))
+    before = window.project
+    file_action(window, "Import Keras Model").trigger()
+    assert window.project is before
+    (title, text), = calls["critical"]
+    assert title == "Cannot import Keras model" and "broken.keras" in text
+
+    from studio.ui.exchange import export_model
+    assert export_model(window, "export_onnx") is False
+    assert calls["information"] == [("Export ONNX model", NO_MODEL_TIP)]
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (path, "")))
+    file_action(window, "Import Keras Model").trigger()
+    pytest.importorskip("onnx")
+    file_action(window, "ONNX").trigger()
+    title, text = calls["critical"][-1]
+    assert title == "Cannot export: ONNX" and "no_folder" in text and "does not exist" in text
