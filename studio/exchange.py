@@ -234,9 +234,41 @@ def import_keras(path: str | os.PathLike) -> ImportedModel:
         raise ExchangeError(f"{os.path.basename(path)} cannot be shown on the canvas: {err}") from None
 
 
+def keras_compile_settings(path: str | os.PathLike) -> dict | None:
+    """The studio's compile settings for the `compile_config` of a `.keras` file, or None when the file has
+    none or uses what the studio does not offer (a custom loss, loss weights, several losses...)."""
+    import json
+    import zipfile
+
+    from studio.training.compile_settings import LOSSES, METRICS, OPTIMIZERS, hyperparameters
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json")).get("compile_config") or {}
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    optimizer, loss, metrics = config.get("optimizer"), config.get("loss"), config.get("metrics") or []
+    if isinstance(optimizer, str):
+        optimizer = {"class_name": optimizer, "config": {}}
+    if not isinstance(optimizer, dict) or not isinstance(loss, str) or not isinstance(metrics, list):
+        return None
+    name = str(optimizer.get("class_name", "")).lower()
+    if name not in OPTIMIZERS or loss not in {c.name for c in LOSSES} or config.get("loss_weights") or \
+            not all(isinstance(m, str) and m in {c.name for c in METRICS} for m in metrics):
+        return None
+    known = hyperparameters(name)
+    given = optimizer.get("config") or {}
+    values = {k: given.get(k, v) for k, v in known.items() if isinstance(given.get(k, v), (bool, int, float))}
+    if isinstance(values.get("learning_rate"), float):  # Keras writes the float32 value: 0.0010000000474974513
+        values["learning_rate"] = float(np.format_float_positional(np.float32(values["learning_rate"])))
+    return {"optimizer": {"name": name, "config": values}, "loss": loss, "metrics": list(metrics)}
+
+
 def imported_project(imported: ImportedModel, source: str | os.PathLike) -> Project:
-    """A new, unsaved project with the imported graph and one finished run holding the imported weights."""
-    run = TrainingRun(run_id=1, compile_settings={}, settings={}, status=FINISHED,
+    """A new, unsaved project with the imported graph, the file's compile settings when the studio offers
+    them, and one finished run holding the imported weights."""
+    settings = keras_compile_settings(source) if os.path.exists(os.fspath(source)) else None
+    run = TrainingRun(run_id=1, compile_settings=dict(settings or {}), settings={}, status=FINISHED,
                       message=f"Imported from {os.path.basename(os.fspath(source))}",
                       weights=[np.asarray(w) for w in imported.weights])
-    return Project(imported.graph, runs=[run.to_dict()])
+    return Project(imported.graph, compile=settings, runs=[run.to_dict()])

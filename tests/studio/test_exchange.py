@@ -262,3 +262,17 @@ def test_truncated_keras_export_leaves_nothing(tmp_path, monkeypatch):
     path = exchange.export_keras(project, tmp_path / "model.keras")
     assert zipfile.is_zipfile(path)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_compile_settings_come_with_the_keras_file(writer, tmp_path):
+    model = writer.Sequential([writer.Input((4,)), writer.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=writer.optimizers.RMSprop(learning_rate=0.01), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.save(tmp_path / "compiled.keras")
+    project = exchange.imported_project(exchange.import_keras(tmp_path / "compiled.keras"), tmp_path / "compiled.keras")
+    assert project.compile["optimizer"]["name"] == "rmsprop"
+    assert project.compile["optimizer"]["config"]["learning_rate"] == 0.01
+    assert (project.compile["loss"], project.compile["metrics"]) == ("categorical_crossentropy", ["accuracy"])
+    model.compile(optimizer="adam", loss=writer.losses.MeanSquaredError(), loss_weights=[2.0])
+    model.save(tmp_path / "custom.keras")
+    assert exchange.keras_compile_settings(tmp_path / "custom.keras") is None
