@@ -92,11 +92,14 @@ class BackgroundTask(QObject):
             self._finish()
 
     def _finish(self) -> None:
-        thread = self._thread
+        # The job is kept alive until its thread has ended: freeing a QObject whose `run` is still executing
+        # on another thread crashes (a cancel while the file is being read).
+        thread, job = self._thread, self._job
         self._thread, self._job = None, None
         if thread is not None:
             thread.quit()
             thread.wait()
+        del job
 
     def _current(self, token: int) -> bool:
         return self._job is not None and token == self._token
