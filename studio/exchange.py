@@ -139,6 +139,7 @@ def export_keras(project: Project, path: str | os.PathLike) -> str:
         model.save(path)
     except (OSError, ValueError, TypeError) as err:
         raise ExchangeError(f"Cannot write {path}: {err}") from None
+    _readable(path)
     return path
 
 
@@ -156,6 +157,7 @@ def export_onnx(project: Project, path: str | os.PathLike) -> str:
         write_onnx(model, path)
     except (ONNXExportError, OSError, ValueError) as err:
         raise ExchangeError(f"Cannot export {path} to ONNX: {err}") from None
+    _readable(path)
     return path
 
 
@@ -190,6 +192,7 @@ def export_python(project: Project, path: str | os.PathLike) -> list[str]:
         export_python_script(model, path, weights_path=weights_name, data_code=data, fit_code=fit)
     except (OSError, ValueError) as err:
         raise ExchangeError(f"Cannot write {path}: {err}") from None
+    _readable(weights_path)
     return [path, weights_path]
 
 
@@ -203,6 +206,13 @@ def held_out_rows(spec) -> tuple[list[int], list[int]]:
         raise ExchangeError(f"Cannot read the project's data: {err}") from None
     parts = (prepared.validation, prepared.test)
     return tuple([] if part is None else sorted(int(r) for r in part.rows) for part in parts)
+
+
+def _readable(path: str) -> None:
+    """Give an exported file the usual permissions (the engine writes through a private temporary file)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def _target(path, suffix: str) -> str:

@@ -256,12 +256,15 @@ def test_python_script_runs_in_keras_on_the_projects_csv(tmp_path):
                                rtol=1e-5, atol=1e-6)
 
 
-def test_truncated_keras_export_leaves_nothing(tmp_path, monkeypatch):
+def test_exported_files_are_whole_and_readable(tmp_path):
     project = iris_project(tmp_path)
     headless.train(project, epochs=1)
     path = exchange.export_keras(project, tmp_path / "model.keras")
     assert zipfile.is_zipfile(path)
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_compile_settings_come_with_the_keras_file(writer, tmp_path):
