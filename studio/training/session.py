@@ -209,11 +209,12 @@ class TrainingSession(QObject):
         self.diagnosis_changed.emit(diagnose(run.history, self._learning_rate(run)))
 
     def _on_finished(self, result: dict) -> None:
-        run, thread = self._active_run, self._thread
+        run, thread, worker = self._active_run, self._thread, self._worker
         self._worker, self._thread = None, None
         if thread is not None:
             thread.quit()
             thread.wait()  # the worker has emitted its last signal: only returning from `run` is left
+        del worker  # freed only now that its thread has ended
         run.status, run.message = result["status"], result["message"]
         try:
             run.weights = [w.copy() for w in self.model.get_weights()]
