@@ -279,3 +279,16 @@ def test_compile_settings_come_with_the_keras_file(writer, tmp_path):
     model.compile(optimizer="adam", loss=writer.losses.MeanSquaredError(), loss_weights=[2.0])
     model.save(tmp_path / "custom.keras")
     assert exchange.keras_compile_settings(tmp_path / "custom.keras") is None
+
+
+def test_imported_two_branch_model_exports_to_onnx(writer, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    original = write_two_branch(writer, tmp_path / "two.keras")
+    project = exchange.imported_project(exchange.import_keras(tmp_path / "two.keras"), tmp_path / "two.keras")
+    path = exchange.export_onnx(project, tmp_path / "two.onnx")
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(5)
+    feeds = {"a": rng.normal(size=(6, 4)).astype("float32"), "b": rng.normal(size=(6, 3)).astype("float32")}
+    assert [i.name for i in session.get_inputs()] == ["a", "b"]
+    for ours, theirs in zip(session.run(None, feeds), original.predict([feeds["a"], feeds["b"]], verbose=0)):
+        np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-5, atol=1e-5)
