@@ -28,6 +28,7 @@ from engine.autodiff import Tensor, grad_enabled, make, needs_grad
 from engine.ops.array import moveaxis
 from engine.ops.core import value_of
 from engine.ops.nn import _FUSED, softmax
+from engine.ops.scratch import take
 
 __all__ = ["average_pool", "conv", "conv_transpose", "depthwise_conv", "max_pool", "separable_conv"]
 
@@ -172,7 +173,8 @@ def _pad(a: np.ndarray, pads, fill=0.0) -> np.ndarray:
     if not any(lo or hi for lo, hi in pads):
         return a
     shape = (a.shape[0], *(n + lo + hi for n, (lo, hi) in zip(a.shape[1:-1], pads)), a.shape[-1])
-    out = np.full(shape, fill, dtype=a.dtype)
+    out = take("pad", shape, a.dtype)
+    out.fill(fill)
     out[_inner(a.shape, pads)] = a
     return out
 
@@ -186,7 +188,7 @@ def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False) -> np.ndarra
     copy; with `ones_column` a last column of ones lets the GEMM add the bias."""
     rank, batch, channels = len(w.kernel), xp.shape[0], xp.shape[-1]
     width = math.prod(w.kernel) * channels
-    matrix = np.empty((batch * math.prod(w.out), width + ones_column), dtype=xp.dtype)
+    matrix = take("im2col", (batch * math.prod(w.out), width + ones_column), xp.dtype)
     if ones_column:
         matrix[:, width] = 1
     cols = matrix[:, :width].reshape(batch, *w.out, *w.kernel, channels)  # a view: axes are only split
@@ -213,7 +215,7 @@ def _col2im(cols: np.ndarray, w: _Windows, padded_shape) -> np.ndarray:
     """The adjoint of `_im2col`, from columns laid out as im2col makes them, (batch * prod(out), kernel_volume
     * channels): each kernel offset's columns are added back where they were read from, one slice-add each."""
     rank, batch = len(w.kernel), padded_shape[0]
-    out = np.zeros(padded_shape, dtype=cols.dtype)
+    out = take("col2im", padded_shape, cols.dtype, zero=True)
     blocks = cols.reshape(batch, *w.out, *w.kernel, padded_shape[-1])
 
     def add(b):
@@ -264,7 +266,7 @@ class _GroupedProduct:
     def forward(self) -> np.ndarray:
         p, _, _, f = self.shape
         if self.groups == 1:
-            return self.a @ self.b
+            return np.matmul(self.a, self.b, out=take("conv", (p, f), self.a.dtype))
         if self.depthwise:
             return np.einsum("pkc,kcm->pcm", self.a, self.b).reshape(p, f)
         return (self.a @ self.b).transpose(1, 0, 2).reshape(p, f)
@@ -275,7 +277,7 @@ class _GroupedProduct:
         d_cols = d_kernel = d_bias = None
         if groups == 1:
             if want_cols:
-                d_cols = g2 @ self.kernel.reshape(kk * c, f).T
+                d_cols = np.matmul(g2, self.kernel.reshape(kk * c, f).T, out=take("d_cols", (p, kk * c), g2.dtype))
             if want_kernel or self.folded_bias:
                 d_full = self.a.T @ g2
                 d_kernel = d_full[:kk * c].reshape(kk, c, f) if want_kernel else None
@@ -319,7 +321,7 @@ def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None) -> T
         _over_batch(lambda b: forward(z[b], z[b]), len(z), z.size)
 
         def vjp(g):
-            dz = np.empty_like(g)
+            dz = take("activation_grad", g.shape, g.dtype)
             _over_batch(lambda b: derivative(g[b], z[b], dz[b]), len(g), g.size)
             return backward(dz)
 
@@ -568,11 +570,12 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
     w, pads = _pool_layout("max_pool", xv, pool_size, strides, padding)
     xp = _pad(xv, pads, fill=-np.inf)
     offsets = list(w.offsets())
-    out = np.empty((xv.shape[0], *w.out, xv.shape[-1]), dtype=xv.dtype)
+    out = take("max_pool", (xv.shape[0], *w.out, xv.shape[-1]), xv.dtype)
     record = grad_enabled() and needs_grad(inputs)
     # with a gradient to come, remember which window position won: a later one only when strictly larger,
     # so that ties go to the first maximum
-    winner = np.zeros(out.shape, dtype=np.uint8 if len(offsets) < 256 else np.uint32) if record else None
+    index_type = np.uint8 if len(offsets) < 256 else np.uint32
+    winner = take("max_pool.winner", out.shape, index_type, zero=True) if record else None
 
     def forward(b):
         best = out[b]
@@ -591,7 +594,7 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
     disjoint = all(s >= k for s, k in zip(w.strides, w.kernel))
 
     def vjp(g):
-        dxp = np.zeros(xp.shape, dtype=g.dtype)
+        dxp = take("max_pool.grad", xp.shape, g.dtype, zero=True)
 
         def scatter(b):
             hit = np.empty(g[b].shape, dtype=bool)
