@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import math
 import os
-import tempfile
 from collections.abc import Callable
 
 import numpy as np
 
+from engine.utils.file_utils import atomic_write
 from studio.document.project import Project
 from studio.exchange import ExchangeError, data_spec, fitted_preprocessor, last_trained_run, trained_model
 from studio.training.run import EARLY_STOPPED, FINISHED, NAN, TrainingRun, TrainingSettings
@@ -206,21 +206,14 @@ def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
     folder = os.path.dirname(os.path.abspath(out_path))
     if not os.path.isdir(folder):
         raise ExchangeError(f"Cannot write {out_path}: the folder {folder} does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=folder)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(list(table.names) + extra)
-            for k, r in enumerate(transformed.rows):
-                row = [col[r] for col in table.columns] + [_text(labels[k])]
-                if probs is not None:
-                    row += [f"{float(p):.6g}" for p in probs[k]]
-                writer.writerow(row)
-        os.replace(tmp, out_path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(out_path, newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(list(table.names) + extra)
+        for k, r in enumerate(transformed.rows):
+            row = [col[r] for col in table.columns] + [_text(labels[k])]
+            if probs is not None:
+                row += [f"{float(p):.6g}" for p in probs[k]]
+            writer.writerow(row)
     return len(transformed.rows)
 
 

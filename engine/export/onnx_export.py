@@ -9,9 +9,7 @@ symbolic dimension "batch".
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 
 import numpy as np
 import onnx
@@ -26,6 +24,7 @@ from engine.export.layers.models import (
     run_model,
 )
 from engine.export.registry import ONNXExportError
+from engine.utils.file_utils import atomic_write
 
 SUPPORTED_OPSETS = range(17, 22)
 _PROTOBUF_LIMIT = 2 ** 31 - 1
@@ -87,17 +86,5 @@ def _prune(graph: GraphBuilder, outputs: list[str]):
 
 
 def _write_atomically(data: bytes, path: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"Cannot write the ONNX file '{path}': the directory '{directory}' does not exist.")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    with atomic_write(path, "wb") as file:
+        file.write(data)

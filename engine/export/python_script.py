@@ -16,7 +16,6 @@ import inspect
 import json
 import os
 import re
-import tempfile
 import textwrap
 import warnings
 from collections import Counter
@@ -34,6 +33,7 @@ from engine.export.python_source import (
     parse_block,
     statement,
 )
+from engine.utils.file_utils import atomic_write
 
 __all__ = ["PythonExportError", "export_python_script", "python_script"]
 
@@ -550,14 +550,5 @@ def export_python_script(model, path, weights_path: str | None = None, data_code
     path = os.fspath(path)
     text = python_script(model, weights_path=weights_path, data_code=data_code, fit_code=fit_code,
                          script_name=os.path.basename(path))
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".", suffix=".py.tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp's file is private; a script is an ordinary readable file
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    with atomic_write(path, encoding="utf-8") as file:
+        file.write(text)

@@ -11,13 +11,13 @@ import contextlib
 import datetime
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 
 from engine.saving import object_state
 from engine.saving.h5_store import H5Store, WeightsFileError, memory_file
 from engine.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
+from engine.utils.file_utils import atomic_path
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -36,19 +36,8 @@ def atomic_write(filepath: str, overwrite: bool = True):
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} already exists; pass overwrite=True to replace it.")
-    directory = os.path.dirname(os.path.abspath(filepath))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"Cannot save to {filepath}: the directory {directory} does not exist.")
-    fd, tmp_path = tempfile.mkstemp(prefix=f".{os.path.basename(filepath)}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    try:
+    with atomic_path(filepath) as tmp_path:
         yield tmp_path
-        with open(tmp_path, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp_path, filepath)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
 
 
 def _metadata() -> dict:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.utils.file_utils import atomic_write
 from studio.document.graph import Graph, GraphError, LayerNode, Wire
 
 FORMAT_VERSION = 1
@@ -141,18 +141,9 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
         text = json.dumps(project.to_dict(), indent=2, allow_nan=False)
     except (TypeError, ValueError) as err:
         raise ProjectFileError(f"The project cannot be written as JSON: {err}") from None
-    directory = path.parent if str(path.parent) else Path(".")
-    tmp_name = None
     try:
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False) as handle:
-            tmp_name = handle.name
+        with atomic_write(path, encoding="utf-8") as handle:
             handle.write(text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
     except OSError as err:
-        if tmp_name and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
         raise ProjectFileError(f"Cannot save {path}: {err.strerror or err}") from None
     project.path = str(path)

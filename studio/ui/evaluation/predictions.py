@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 
 import numpy as np
 
+from engine.utils.file_utils import atomic_write
 from studio.data import REGRESSION, CsvTable, Preprocessor
 
 
@@ -39,20 +38,12 @@ def save_predictions(path: str, table: CsvTable, rows_used: np.ndarray, header: 
     """The input file's columns plus the prediction columns, one line per predicted row; written atomically."""
     extra = [h for h in header if h not in ("line", "actual")]
     offset = header.index("predicted")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".predictions-", suffix=".csv", dir=folder)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(list(table.names) + extra)
-            for r, row in zip(rows_used, rows):
-                values = [col[r] for col in table.columns]
-                writer.writerow(values + [_fmt(v) for v in row[offset:]])
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path, newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(list(table.names) + extra)
+        for r, row in zip(rows_used, rows):
+            values = [col[r] for col in table.columns]
+            writer.writerow(values + [_fmt(v) for v in row[offset:]])
 
 
 def _fmt(value):

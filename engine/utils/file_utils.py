@@ -1,0 +1,42 @@
+"""Writing files so that a crash or an error never leaves half a file: write beside it, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(path) -> Iterator[str]:
+    """A temporary path beside `path` to write to; when the block succeeds it replaces `path` (with the
+    permissions of an ordinary new file), when it fails it is removed and `path` is left as it was."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"Cannot write {path}: the folder {directory} does not exist.")
+    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    os.close(handle)
+    try:
+        yield temporary
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes private files
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "w", **open_kwargs) -> Iterator:
+    """`open(path, mode)` that replaces `path` only once everything is written."""
+    with atomic_path(path) as temporary, open(temporary, mode, **open_kwargs) as file:
+        yield file
