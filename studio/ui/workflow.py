@@ -98,6 +98,9 @@ class ModelWorkflow(QObject):
         self.panel.show_restored()
         if self.session.model is not None:
             self.evaluation.set_model(self.session.model, self.session.training_data)
+            run = self.session.current_run
+            problems.insert(0, f"Restored the trained model of run {run.run_id} ({run.epochs_done} epochs): "
+                               "Training > Evaluate, or Continue Training.")
         self._dirty = False
         self._saved_training = self.panel.settings().to_dict()
         self.update_state()
