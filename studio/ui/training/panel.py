@@ -120,6 +120,7 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setFormat("Not trained yet")
         self.progress.setTextVisible(True)
+        self.progress.setValue(0)  # a bar with no value shows no text at all
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.status_label.setFixedHeight(2 * self.fontMetrics().lineSpacing() + 4)
