@@ -211,18 +211,31 @@ def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False) -> np.ndarra
     return matrix
 
 
-def _col2im(cols: np.ndarray, w: _Windows, padded_shape) -> np.ndarray:
-    """The adjoint of `_im2col`, from columns laid out as im2col makes them, (batch * prod(out), kernel_volume
-    * channels): each kernel offset's columns are added back where they were read from, one slice-add each."""
-    rank, batch = len(w.kernel), padded_shape[0]
-    out = take("col2im", padded_shape, cols.dtype, zero=True)
-    blocks = cols.reshape(batch, *w.out, *w.kernel, padded_shape[-1])
+_CHUNK_ELEMENTS = 1 << 18  # columns made and added back a few samples at a time, while they are in cache
+
+
+def _col2im(columns, w: _Windows, padded_shape, dtype) -> np.ndarray:
+    """The adjoint of `_im2col`: each kernel offset's columns added back where they were read from.
+
+    `columns(lo, hi)` gives rows lo..hi-1 of the columns (batch * prod(out), kernel_volume * channels), laid out
+    as im2col makes them; it is asked for a few samples at a time, so that a GEMM can make them just before
+    they are added back, while they are still in cache.
+    """
+    rank, batch, channels = len(w.kernel), padded_shape[0], padded_shape[-1]
+    out = take("col2im", padded_shape, dtype, zero=True)
+    rows = math.prod(w.out)
+    per_sample = rows * math.prod(w.kernel) * channels
+    chunk = max(1, _CHUNK_ELEMENTS // per_sample)
 
     def add(b):
-        for offset in w.offsets():
-            out[w.slices(offset, b)] += blocks[(b,) + (slice(None),) * rank + offset]
+        start, stop, _ = b.indices(batch)
+        for lo in range(start, stop, chunk):
+            hi = min(lo + chunk, stop)
+            blocks = columns(lo * rows, hi * rows).reshape(hi - lo, *w.out, *w.kernel, channels)
+            for offset in w.offsets():
+                out[w.slices(offset, slice(lo, hi))] += blocks[(slice(None),) * (rank + 1) + offset]
 
-    _over_batch(add, batch, cols.size)
+    _over_batch(add, batch, batch * per_sample)
     return out
 
 
@@ -233,9 +246,9 @@ class _GroupedProduct:
 
     One group is a single GEMM, which also adds the bias when the columns end with a column of ones; one
     channel per group (depthwise) is an einsum; other groupings are one batched matmul over the groups.
-    `backward` gives the gradient of the columns (P, kk * C), laid out as the columns themselves (one GEMM:
-    several smaller ones stall on a busy machine), the kernel's and the folded bias's, from the output
-    gradient (P, F).
+    `backward` gives the gradient of the columns (P, kk * C), laid out as the columns themselves, as a function
+    of a row range (`_col2im` asks for a few samples at a time), the kernel's and the folded bias's, from the
+    output gradient (P, F).
     """
 
     def __init__(self, cols: np.ndarray, kernel: np.ndarray, groups: int, bias=None):
@@ -274,10 +287,11 @@ class _GroupedProduct:
     def backward(self, g2: np.ndarray, want_cols: bool, want_kernel: bool):
         p, kk, c, f = self.shape
         groups = self.groups
-        d_cols = d_kernel = d_bias = None
+        d_cols = columns = d_kernel = d_bias = None
         if groups == 1:
             if want_cols:
-                d_cols = np.matmul(g2, self.kernel.reshape(kk * c, f).T, out=take("d_cols", (p, kk * c), g2.dtype))
+                k_t = self.kernel.reshape(kk * c, f).T
+                columns = lambda lo, hi: g2[lo:hi] @ k_t  # noqa: E731
             if want_kernel or self.folded_bias:
                 d_full = self.a.T @ g2
                 d_kernel = d_full[:kk * c].reshape(kk, c, f) if want_kernel else None
@@ -295,10 +309,19 @@ class _GroupedProduct:
             if want_kernel:
                 d_kernel = np.matmul(self.a.transpose(0, 2, 1), gg).reshape(groups, kk, cg, fg)
                 d_kernel = d_kernel.transpose(1, 2, 0, 3).reshape(kk, cg, f)
-        return d_cols, d_kernel, d_bias
+        if d_cols is not None:
+            columns = lambda lo, hi: d_cols[lo:hi]  # noqa: E731
+        return columns, d_kernel, d_bias
 
 
 # -- fused bias + activation -----------------------------------------------------------------
+
+# A max pool right after a fused relu applies relu's derivative itself, on its 4x smaller output (its input
+# gradient is zero except at each window's winner, where relu's input-side value equals the pooled one, so
+# the numbers are the same): it appends the gradient it returns to this list on the relu's vjp function,
+# and the relu's backward skips its own pass when it receives exactly that array (a second consumer would
+# have summed gradients into a new one).
+_RELU_PREMASKED = "_relu_premasked_gradient"
 
 # relu and tanh in place, over slices of the batch: (forward(z, out), derivative(g, y, out))
 _ELEMENTWISE = {
@@ -319,12 +342,20 @@ def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None) -> T
     if activation in _ELEMENTWISE:
         forward, derivative = _ELEMENTWISE[activation]
         _over_batch(lambda b: forward(z[b], z[b]), len(z), z.size)
+        premasked: list = []  # see _RELU_PREMASKED
 
         def vjp(g):
+            if premasked:
+                done = premasked.pop() is g
+                premasked.clear()
+                if done:
+                    return backward(g)
             dz = take("activation_grad", g.shape, g.dtype)
             _over_batch(lambda b: derivative(g[b], z[b], dz[b]), len(g), g.size)
             return backward(dz)
 
+        if activation == "relu":
+            setattr(vjp, _RELU_PREMASKED, premasked)
         return make(z, parents, vjp)
     forward, derivative = _FUSED[activation]
     if activation in ("sigmoid", "softmax"):
@@ -442,13 +473,13 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
 
     def backward(g):
         g2 = g.reshape(positions, filters)
-        d_cols, d_kernel, d_bias = product.backward(g2, needs_grad(inputs), needs_grad(kernel))
+        columns, d_kernel, d_bias = product.backward(g2, needs_grad(inputs), needs_grad(kernel))
         gx = None
-        if d_cols is not None:
+        if columns is not None:
             if pointwise:
-                gx = d_cols.reshape(xv.shape)
+                gx = columns(0, positions).reshape(xv.shape)
             else:
-                gx = _col2im(d_cols, w, xp.shape)[_inner(xv.shape, pads)]
+                gx = _col2im(columns, w, xp.shape, g2.dtype)[_inner(xv.shape, pads)]
         gk = d_kernel.reshape(kernel_shape) if d_kernel is not None else None
         gb = None
         if bias is not None and needs_grad(bias):
@@ -496,9 +527,8 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     batch, kk = xv.shape[0], math.prod(size)
     x2 = xv.reshape(-1, channels)
     k2 = kv.reshape(kk * filters, channels)
-    cols = x2 @ k2.T  # (P, kk * filters), laid out as im2col's columns
     full_shape = (batch, *full, filters)
-    z = _recrop(_col2im(cols, w, full_shape), crops, outs)
+    z = _recrop(_col2im(lambda lo, hi: x2[lo:hi] @ k2.T, w, full_shape, xv.dtype), crops, outs)
     if bias is not None:
         z += _arr(bias)
 
@@ -595,6 +625,9 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
 
     def vjp(g):
         dxp = take("max_pool.grad", xp.shape, g.dtype, zero=True)
+        premasked = getattr(getattr(inputs, "vjp", None), _RELU_PREMASKED, None)
+        if premasked is not None:  # apply the relu's derivative here, on the pooled values
+            g = np.multiply(g, out > 0)
 
         def scatter(b):
             hit = np.empty(g[b].shape, dtype=bool)
@@ -606,7 +639,10 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
                     dxp[w.slices(offset, b)] += g[b] * hit
 
         _over_batch(scatter, len(g), dxp.size)
-        return (dxp[_inner(xv.shape, pads)],)
+        dx = dxp[_inner(xv.shape, pads)]
+        if premasked is not None:
+            premasked.append(dx)
+        return (dx,)
 
     return make(out, (inputs,), vjp)
 
