@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
         self.set_project(project)
         self.recent.add(path)
         self._refresh_recent_menu()
-        self.statusBar().showMessage(f"Opened {path}", 5000)
+        self.statusBar().showMessage(f"Opened {path}. {self.workflow.notes}".strip(), 10000)
         return True
 
     def save(self) -> bool:

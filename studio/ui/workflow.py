@@ -52,6 +52,7 @@ class ModelWorkflow(QObject):
         self.data_problem: str | None = None
         self._dirty = False
         self._saved_training: dict | None = None
+        self.notes = ""  # what opening the project found (restored runs, unreadable data), for the status bar
 
     @property
     def project(self) -> Project:
@@ -103,9 +104,15 @@ class ModelWorkflow(QObject):
                                "Training > Evaluate, or Continue Training.")
         self._dirty = False
         self._saved_training = self.panel.settings().to_dict()
+        p = self.panel  # a changed training setting is an unsaved change: the window title shows it at once
+        for signal in (p.epochs_spin.valueChanged, p.batch_spin.valueChanged, p.shuffle_check.toggled,
+                       p.early_box.toggled, p.monitor_combo.currentTextChanged, p.patience_spin.valueChanged,
+                       p.min_delta_spin.valueChanged, p.restore_check.toggled):
+            signal.connect(lambda *_: self.project_changed.emit())
         self.update_state()
+        self.notes = " ".join(problems)
         if problems:
-            self.message.emit(" ".join(problems))
+            self.message.emit(self.notes)
 
     def _detach(self) -> None:
         if self.session is None:

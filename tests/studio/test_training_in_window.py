@@ -188,7 +188,7 @@ def test_a_bad_csv_leaves_the_project_intact(window, qtbot, tmp_path, monkeypatc
     assert not window.is_modified() and window.actions_by_name["train"].isEnabled()
 
 
-def test_closing_while_training_asks_and_stops(window, qtbot, answers):
+def test_closing_or_opening_while_training_asks_and_stops(window, qtbot, answers, monkeypatch):
     replies, asked = answers
     assert window.open_project(str(example_path("mlp")))
     window.workflow.panel.epochs_spin.setValue(100_000)
@@ -196,7 +196,27 @@ def test_closing_while_training_asks_and_stops(window, qtbot, answers):
         window.actions_by_name["train"].trigger()
     replies.extend([QMessageBox.StandardButton.No])
     assert not window.close() and window.workflow.is_training
+    # Open another project: Yes stops the run, which is new, so the unsaved-changes question follows.
     replies.extend([QMessageBox.StandardButton.Yes])
-    window.workflow.stop_training("and close")  # what close() does after a Yes, without closing the fixture's window
-    assert not window.workflow.is_training and window.workflow.session.current_run.status == STOPPED
-    assert window.is_modified()  # the stopped run is new: closing now would offer to save it
+    session = window.workflow.session
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]) or QMessageBox.Discard)
+    assert window.open_project(str(example_path("residual")))
+    assert not session.is_running and session.current_run.status == STOPPED and "unsaved changes" in warned[0]
+    assert window.workflow.session is not session and window.workflow.session.runs == []
+    assert window.data_label.text().startswith("Data: breast_cancer_wisconsin.csv")
+
+
+def test_settings_changes_count_as_unsaved_and_a_missing_csv_is_reported(window, tmp_path):
+    assert window.open_project(str(example_path("mlp")))
+    assert not window.is_modified()
+    window.workflow.panel.epochs_spin.setValue(7)
+    assert window.is_modified() and window.isWindowModified()
+    moved = tmp_path / "moved.lsproj"
+    shutil.copy(example_path("mlp"), moved)  # its CSV path, relative to the file, now leads nowhere
+    window.mark_clean()
+    assert window.open_project(str(moved))
+    assert "cannot be read" in window.statusBar().currentMessage()
+    assert not window.actions_by_name["train"].isEnabled()
+    assert "cannot be read" in window.actions_by_name["train"].statusTip()
+    assert window.project.data["path"] == "../data/iris.csv"  # kept as it was, for the user to fix
