@@ -133,17 +133,23 @@ def starter_project(blank: bool = False) -> Project:
         b = _Builder()
         b.add("Input", "input", shape=[4])
         return Project(b.graph)
-    path = example_path("mlp")
-    if path.exists():
+    if example_path("mlp").exists():
         try:
-            project = load_project(path)
-            if project.data and isinstance(project.data.get("path"), str):  # the CSV stays where it is
-                project.data = {**project.data, "path": resolve_path(project.data["path"], path.parent)}
-            project.path = None  # an example is a template: saving asks where
-            return project
+            return load_example("mlp")
         except Exception:  # a broken example file must not stop the app from starting
             pass
     return mlp()
+
+
+def load_example(key: str) -> Project:
+    """The example `key` from its file, as a template: no path (saving asks where), its CSV path made absolute
+    so that it still leads to the data wherever the project is saved. ProjectFileError if it cannot be read."""
+    path = example_path(key)
+    project = load_project(path)
+    if project.data and isinstance(project.data.get("path"), str):
+        project.data = {**project.data, "path": resolve_path(project.data["path"], path.parent)}
+    project.path = None
+    return project
 
 
 def write_examples(directory: Path = EXAMPLES_DIR) -> list[Path]:

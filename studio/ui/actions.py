@@ -83,7 +83,7 @@ def build_actions(window) -> dict[str, QAction]:
         path = example_path(key)
         act = window.examples_menu.addAction(title)
         act.setEnabled(path.exists())
-        act.triggered.connect(lambda *_, p=str(path): window.open_project(p))
+        act.triggered.connect(lambda *_, k=key: window.open_example(k))
     file_menu.addSeparator()
     for name in ("save", "save_as"):
         file_menu.addAction(a[name])

@@ -183,6 +183,20 @@ class MainWindow(QMainWindow):
                 return False
         return self.load(path)
 
+    def open_example(self, key: str) -> bool:
+        """Open an example project as a template: Save asks where to keep the copy."""
+        from studio.document.examples import EXAMPLES, load_example
+        if not self.workflow.stop_training("to open the example") or not self.maybe_save():
+            return False
+        try:
+            project = load_example(key)
+        except ProjectFileError as err:
+            QMessageBox.critical(self, "Cannot open the example", str(err))
+            return False
+        self.set_project(project)
+        self.statusBar().showMessage(f"Opened the example {EXAMPLES[key][0]}. {self.workflow.notes}".strip(), 10000)
+        return True
+
     def load(self, path: str) -> bool:
         """Load `path`; on failure show why and keep the current project as it is."""
         try:

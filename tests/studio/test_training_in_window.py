@@ -72,7 +72,9 @@ def test_the_iris_example_trains_in_one_click_and_reopens_trained(window, qtbot,
     monkeypatch.chdir(tmp_path)  # the example's CSV path is relative to the example file, not to here
     assert not window.actions_by_name["train"].isEnabled()
     assert "Import CSV" in window.actions_by_name["train"].toolTip()
-    assert window.open_project(str(example_path("mlp")))
+    menu_item = next(a for a in window.examples_menu.actions() if "Iris" in a.text())
+    menu_item.trigger()  # File > Open Example > Sequential MLP (Iris data)
+    assert window.project.path is None  # a template: Save asks where
     assert window.actions_by_name["train"].isEnabled(), window.actions_by_name["train"].toolTip()
     assert window.data_label.text().startswith("Data: iris.csv (120 train / 30 validation)")
     panel = window.workflow.panel
