@@ -146,7 +146,7 @@ def update_workflow_actions(window) -> None:
         "continue": (train_blocker is None and flow.session.can_continue,
                      train_blocker or "There is no run to continue: press Train first."),
         "stop": (training, "Training is not running."),
-        "evaluate": (not training and flow.session.model is not None,
+        "evaluate": (not training and flow.evaluation.model is not None,
                      "Evaluation waits until training ends." if training else "Train the model first."),
     }
     for name, (enabled, reason) in states.items():

@@ -113,6 +113,10 @@ def test_the_iris_example_trains_in_one_click_and_reopens_trained(window, qtbot,
     assert window.workflow.tabs.currentWidget() is evaluation
     assert evaluated.args[0]["accuracy"] == pytest.approx(run.history["val_accuracy"][-1], abs=1e-6)
 
+    window.workflow.panel.more_spin.setValue(2)  # the restored model trains on
+    continued = train(qtbot, window, "continue")
+    assert continued.epochs_done == epochs + 2 and window.workflow.panel.curves.point_count("loss") == epochs + 2
+
 
 def test_import_compile_train_stop_continue_in_a_new_project(window, qtbot, tmp_path, monkeypatch, answers):
     replies, asked = answers
