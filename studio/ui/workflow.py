@@ -24,6 +24,7 @@ from studio.training.session import IDLE, TrainingSession
 from studio.ui.commands import SetConfigCommand
 from studio.ui.compile_dialog import CompileDialog
 from studio.ui.data_import import ImportDialog
+from studio.ui.data_import.loader import BackgroundTask
 from studio.ui.evaluation import EvaluationView
 from studio.ui.training import TrainingPanel
 
@@ -53,6 +54,10 @@ class ModelWorkflow(QObject):
         self._dirty = False
         self._saved_training: dict | None = None
         self.notes = ""  # what opening the project found (restored runs, unreadable data), for the status bar
+        self.loading = False  # the project's data is being read
+        self._loader = BackgroundTask(self)
+        self._loader.done.connect(self._on_data_loaded)
+        self._loader.failed.connect(self._on_data_failed)
 
     @property
     def project(self) -> Project:
@@ -77,15 +82,20 @@ class ModelWorkflow(QObject):
         self.session.run_finished.connect(self._on_run_finished)
         self.session.state_changed.connect(lambda *_: self.update_state())
         self.evaluation.evaluated.connect(self._on_evaluated)
-        self.prepared, self.data_problem = None, None
+        self.prepared, self.data_problem, self.loading = None, None, False
         problems = []
-        if project.data:
+        if project.data:  # read on a thread: a large file must not freeze the window
             try:
-                self.prepared = prepare(self.data_spec())
-            except (DataError, ValueError, OSError) as e:
-                self.data_problem = f"The project's data cannot be read: {e} Import it again (Data > Import CSV…)."
+                spec = self.data_spec()
+            except DataError as e:
+                self._on_data_failed(str(e), report=False)
                 problems.append(self.data_problem)
-        self._configure()
+            else:
+                self.loading = True
+                self._loader.start(lambda progress: prepare(spec, progress=progress))
+        if project.compile:  # the model factory, so that the saved weights can be restored before the data
+            graph = project.graph
+            self.session.configure(lambda: build_model(graph), None, project.compile)
         if project.runs:
             try:
                 problem = self.session.restore_runs(project.runs)
@@ -98,7 +108,6 @@ class ModelWorkflow(QObject):
             self.panel.set_settings(TrainingSettings.from_dict(project.training))
         self.panel.show_restored()
         if self.session.model is not None:
-            self.evaluation.set_model(self.session.model, self.session.training_data)
             run = self.session.current_run
             problems.insert(0, f"Restored the trained model of run {run.run_id} ({run.epochs_done} epochs): "
                                "Training > Evaluate, or Continue Training.")
@@ -114,7 +123,27 @@ class ModelWorkflow(QObject):
         if problems:
             self.message.emit(self.notes)
 
+    def _on_data_loaded(self, prepared) -> None:
+        self.loading, self.prepared = False, prepared
+        saved = self.panel.settings().to_dict() == self._saved_training
+        self._configure()
+        if saved and self.project.training:  # configuring proposes settings for the data: keep the project's
+            self.panel.set_settings(TrainingSettings.from_dict(self.project.training))
+        if self.session.model is not None:
+            self.evaluation.set_model(self.session.model, self.session.training_data)
+        self.update_state()
+
+    def _on_data_failed(self, error: str, report: bool = True) -> None:
+        if not error:  # cancelled: another project replaced this one
+            return
+        self.loading = False
+        self.data_problem = f"The project's data cannot be read: {error} Import it again (Data > Import CSV…)."
+        if report:
+            self.message.emit(self.data_problem)
+            self.update_state()
+
     def _detach(self) -> None:
+        self._loader.cancel()
         if self.session is None:
             return
         self.session.stop()
@@ -169,6 +198,8 @@ class ModelWorkflow(QObject):
             return "Training is running."
         if self.data_problem:
             return self.data_problem
+        if self.loading:
+            return "Reading the data file…"
         if self.prepared is None:
             return IMPORT_HINT
         if not self.project.compile:
@@ -191,6 +222,8 @@ class ModelWorkflow(QObject):
     def compile_blocker(self) -> str | None:
         if self.is_training:
             return "Stop training before changing the compile settings."
+        if self.loading:
+            return "Reading the data file…"
         if self.prepared is None:
             return "Import data first (Data > Import CSV…): the loss and metrics depend on the target."
         return None
@@ -204,6 +237,8 @@ class ModelWorkflow(QObject):
         """Data and compile settings in a few words, for the status bar."""
         if self.data_problem:
             return "Data: cannot be read"
+        if self.loading:
+            return "Data: reading…"
         if self.prepared is None:
             return "No data"
         p = self.prepared
@@ -235,6 +270,8 @@ class ModelWorkflow(QObject):
             spec, prepared = dialog.spec, dialog.prepared
         finally:
             dialog.deleteLater()
+        self._loader.cancel()  # the project's old data, if still being read, is replaced
+        self.loading = False
         spec.path = os.path.abspath(spec.path)
         self.project.data = {**spec.to_dict(relative_to=self.project_dir()),
                              "preprocessor": prepared.preprocessor.to_dict()}

@@ -61,6 +61,11 @@ def patch_compile(monkeypatch, learning_rate="0.01"):
     return exec_
 
 
+def data_read(qtbot, window) -> None:
+    """Wait until the opened project's CSV has been read (on a thread)."""
+    qtbot.waitUntil(lambda: not window.workflow.loading, timeout=10000)
+
+
 def train(qtbot, window, action="train"):
     session = window.workflow.session
     with qtbot.waitSignal(session.run_finished, timeout=30000) as finished:
@@ -74,6 +79,8 @@ def test_the_iris_example_trains_in_one_click_and_reopens_trained(window, qtbot,
     assert "Import CSV" in window.actions_by_name["train"].toolTip()
     menu_item = next(a for a in window.examples_menu.actions() if "Iris" in a.text())
     menu_item.trigger()  # File > Open Example > Sequential MLP (Iris data)
+    assert not window.actions_by_name["train"].isEnabled() and window.data_label.text().startswith("Data: reading")
+    data_read(qtbot, window)
     assert window.project.path is None  # a template: Save asks where
     assert window.actions_by_name["train"].isEnabled(), window.actions_by_name["train"].toolTip()
     assert window.data_label.text().startswith("Data: iris.csv (120 train / 30 validation)")
@@ -99,6 +106,7 @@ def test_the_iris_example_trains_in_one_click_and_reopens_trained(window, qtbot,
     window.actions_by_name["new"].trigger()
     assert window.workflow.session.runs == [] and not window.actions_by_name["evaluate"].isEnabled()
     assert window.open_project(str(path))
+    data_read(qtbot, window)
     session = window.workflow.session
     assert len(session.runs) == 1 and session.runs[0].history == run.history
     for restored, trained in zip(session.model.get_weights(), run.weights):
@@ -183,6 +191,7 @@ def test_import_compile_train_stop_continue_in_a_new_project(window, qtbot, tmp_
 
 def test_a_bad_csv_leaves_the_project_intact(window, qtbot, tmp_path, monkeypatch):
     assert window.open_project(str(example_path("mlp")))
+    data_read(qtbot, window)
     before = window.project.to_dict()
     prepared = window.workflow.prepared
     bad = tmp_path / "bad.csv"
@@ -197,6 +206,7 @@ def test_a_bad_csv_leaves_the_project_intact(window, qtbot, tmp_path, monkeypatc
 def test_closing_or_opening_while_training_asks_and_stops(window, qtbot, answers, monkeypatch):
     replies, asked = answers
     assert window.open_project(str(example_path("mlp")))
+    data_read(qtbot, window)
     window.workflow.panel.epochs_spin.setValue(100_000)
     with qtbot.waitSignal(window.workflow.session.epoch_end, timeout=10000):
         window.actions_by_name["train"].trigger()
@@ -210,11 +220,14 @@ def test_closing_or_opening_while_training_asks_and_stops(window, qtbot, answers
     assert window.open_project(str(example_path("residual")))
     assert not session.is_running and session.current_run.status == STOPPED and "unsaved changes" in warned[0]
     assert window.workflow.session is not session and window.workflow.session.runs == []
+    data_read(qtbot, window)
     assert window.data_label.text().startswith("Data: breast_cancer_wisconsin.csv")
 
 
-def test_settings_changes_count_as_unsaved_and_a_missing_csv_is_reported(window, tmp_path):
+def test_settings_changes_count_as_unsaved_and_a_missing_csv_is_reported(window, qtbot, tmp_path):
     assert window.open_project(str(example_path("mlp")))
+    data_read(qtbot, window)
+    assert window.workflow.panel.settings().epochs == 40  # the project's, not those proposed for the data
     assert not window.is_modified()
     window.workflow.panel.epochs_spin.setValue(7)
     assert window.is_modified() and window.isWindowModified()
@@ -222,6 +235,7 @@ def test_settings_changes_count_as_unsaved_and_a_missing_csv_is_reported(window,
     shutil.copy(example_path("mlp"), moved)  # its CSV path, relative to the file, now leads nowhere
     window.mark_clean()
     assert window.open_project(str(moved))
+    data_read(qtbot, window)
     assert "cannot be read" in window.statusBar().currentMessage()
     assert not window.actions_by_name["train"].isEnabled()
     assert "cannot be read" in window.actions_by_name["train"].statusTip()
