@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.autodiff import Tensor, gradients, make, needs_grad, no_grad
+from engine.ops.scratch import take
 
 __all__ = ["simple_rnn", "lstm", "gru"]
 
@@ -115,7 +116,7 @@ class _Stack:
         self.input_rows = features * (1 if input_masks is None else input_masks.shape[0])
         self.with_bias = with_bias
         rows = self.state_rows + self.input_rows + int(with_bias)
-        self.s = np.empty((rows, steps + 1, batch), dtype)
+        self.s = take("rnn.s", (rows, steps + 1, batch), dtype)
         xt = xv.transpose(2, 1, 0)  # (features, time, batch)
         x_rows = self.s[self.state_rows:self.state_rows + self.input_rows]
         x_rows[:, steps] = 0  # the column after the last step only ever holds h_T
@@ -309,7 +310,7 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
     w_t = np.ascontiguousarray(stack.weights(_value(recurrent_kernel), _value(kernel), _value(bias)).T)
     h = stack.h
     stack.set_state(0, h0)
-    pre = np.empty((steps, u, batch), dtype)
+    pre = take("rnn.pre", (steps, u, batch), dtype)
     new = np.empty((u, batch), dtype)
     for t in range(steps):
         np.matmul(w_t, stack.s[:, t], out=pre[t])
@@ -322,7 +323,7 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
 
     def backward(sequence_grad, finals):
         deriv = act.derivative(pre if act.needs_input else None, _activated(act, pre, h, tmask))
-        dz = np.empty((u, steps, batch), dtype)
+        dz = take("rnn.dz", (u, steps, batch), dtype)
         dh_next = _first_grad(finals[0], (u, batch), dtype)
         for t in range(steps - 1, -1, -1):
             dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
@@ -388,13 +389,13 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
     w_t = np.ascontiguousarray(w.T)
     h = stack.h
     stack.set_state(0, h0)
-    cs = np.empty((steps + 1, u, batch), dtype)  # carried cell states c_0 .. c_T
+    cs = take("lstm.c", (steps + 1, u, batch), dtype)  # carried cell states c_0 .. c_T
     cs[0] = c0
-    gates = np.empty((steps, 4 * u, batch), dtype)  # i, f, o, c~ after their activations
+    gates = take("lstm.gates", (steps, 4 * u, batch), dtype)  # i, f, o, c~ after their activations
     keep_pre = act.needs_input or ract.needs_input
     pre = np.empty_like(gates) if keep_pre else None
     c_new = cs[1:] if tmask is None else np.empty((steps, u, batch), dtype)
-    c_act = np.empty((steps, u, batch), dtype)  # activation(c_new)
+    c_act = take("lstm.c_act", (steps, u, batch), dtype)  # activation(c_new)
     h_new = np.empty((u, batch), dtype)
     for t in range(steps):
         a = gates[t]
@@ -423,40 +424,46 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
         stack.set_state(t + 1)
 
     def backward(sequence_grad, finals):
-        dz = np.empty((4 * u, steps, batch), dtype)
-        dgate = np.empty((4 * u, batch), dtype)
-        factor = np.empty((4 * u, batch), dtype)
+        # everything that does not depend on the carried gradients, for all steps at once: dz_t is then
+        # [dc_t, dc_t, dh_t, dc_t] * factor_t, and dc_t = dh_t * dc_dh_t + the carried one
+        i, f, o, g = (gates[:, k * u:(k + 1) * u] for k in range(4))
+        factor = take("lstm.factor", (steps, 4 * u, batch), dtype)
+        if fast:
+            np.multiply(gates, gates, out=factor)
+            np.subtract(gates[:, :3 * u], factor[:, :3 * u], out=factor[:, :3 * u])  # y - y^2 for the sigmoids
+            np.subtract(1, factor[:, 3 * u:], out=factor[:, 3 * u:])  # 1 - y^2 for tanh
+            # o (1 - tanh(c)^2) = o - o tanh(c) tanh(c)
+            dc_dh = np.multiply(o, c_act, out=take("lstm.dc_dh", c_act.shape, dtype))
+            dc_dh *= c_act
+            np.subtract(o, dc_dh, out=dc_dh)
+        else:
+            factor[:, :3 * u] = ract.derivative(pre[:, :3 * u] if keep_pre else None, gates[:, :3 * u])
+            factor[:, 3 * u:] = act.derivative(pre[:, 3 * u:] if keep_pre else None, g)
+            dc_dh = act.derivative(c_new if act.needs_input else None, c_act)
+            dc_dh *= o
+        factor[:, :u] *= g
+        factor[:, u:2 * u] *= cs[:steps]
+        factor[:, 2 * u:3 * u] *= c_act
+        factor[:, 3 * u:] *= i
+        factor4 = factor.reshape(steps, 4, u, batch)
+        dz = take("lstm.dz", (4 * u, steps, batch), dtype)
+        dz4 = dz.reshape(4, u, steps, batch)
         dh_next = _first_grad(finals[0], (u, batch), dtype)
         dc_next = _first_grad(finals[1], (u, batch), dtype)
+        dc = np.empty((u, batch), dtype)
         for t in range(steps - 1, -1, -1):
-            a = gates[t]
-            i, f, o, g = a[:u], a[u:2 * u], a[2 * u:3 * u], a[3 * u:]
             dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
             carry_h = carry_c = None
             if tmask is not None:
                 dh, carry_h = _masked_gradient(tmask[t], dh)
                 dc_next, carry_c = _masked_gradient(tmask[t], dc_next)
-            if fast:
-                np.multiply(a, a, out=dgate)
-                np.subtract(a[:3 * u], dgate[:3 * u], out=dgate[:3 * u])  # y - y^2 for the sigmoids
-                np.subtract(1, dgate[3 * u:], out=dgate[3 * u:])  # 1 - y^2 for tanh
-                dc = o * c_act[t]  # o (1 - tanh(c)^2) = o - o tanh(c) tanh(c)
-                dc *= c_act[t]
-                np.subtract(o, dc, out=dc)
-            else:
-                z = pre[t] if keep_pre else None
-                dgate[:3 * u] = ract.derivative(None if z is None else z[:3 * u], a[:3 * u])
-                dgate[3 * u:] = act.derivative(None if z is None else z[3 * u:], a[3 * u:])
-                dc = act.derivative(c_new[t] if act.needs_input else None, c_act[t])
-                dc *= o
-            dc *= dh
+            np.multiply(dh, dc_dh[t], out=dc)
             dc += dc_next
-            np.multiply(dc, g, out=factor[:u])
-            np.multiply(dc, cs[t], out=factor[u:2 * u])
-            np.multiply(dh, c_act[t], out=factor[2 * u:3 * u])
-            np.multiply(dc, i, out=factor[3 * u:])
-            np.multiply(factor, dgate, out=dz[:, t])
-            dc_next = dc * f
+            zt = dz4[:, :, t]
+            np.multiply(factor4[t, :2], dc, out=zt[:2])
+            np.multiply(factor4[t, 3], dc, out=zt[3])
+            np.multiply(factor4[t, 2], dh, out=zt[2])
+            dc_next = dc * f[t]
             dh_next = stack.state_gradient(dz[:, t])
             if carry_h is not None:
                 dh_next += carry_h
@@ -509,9 +516,9 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
     w_t = np.ascontiguousarray(stack.weights(r_full, k_full, b_full).T)
     h = stack.h
     stack.set_state(0, h0)
-    ext = np.empty((steps, columns, batch), dtype)  # each step's product; z and r after their activation
+    ext = take("gru.ext", (steps, columns, batch), dtype)  # each step's product; z and r after their activation
     zr_pre = np.empty((steps, 2 * u, batch), dtype) if ract.needs_input else None
-    hh = np.empty((steps, u, batch), dtype)
+    hh = take("gru.hh", (steps, u, batch), dtype)
     hh_pre = np.empty_like(hh) if act.needs_input else None
     rh = None if reset_after else np.empty((u, steps, batch), dtype)  # r * h_{t-1} (masked), feature-major
     h_new = np.empty((u, batch), dtype)
@@ -549,7 +556,7 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
             factor_r = ext[:, rh_] * dzr[:, u:]
         else:
             factor_r = (h_prev if h_mask is None else h_prev * h_mask) * dzr[:, u:]
-        dz = np.empty((columns, steps, batch), dtype)
+        dz = take("gru.dz", (columns, steps, batch), dtype)
         dh_next = _first_grad(finals[0], (u, batch), dtype)
         for t in range(steps - 1, -1, -1):
             dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
