@@ -127,8 +127,11 @@ class ModelWorkflow(QObject):
         self.loading, self.prepared = False, prepared
         saved = self.panel.settings().to_dict() == self._saved_training
         self._configure()
-        if saved and self.project.training:  # configuring proposes settings for the data: keep the project's
-            self.panel.set_settings(TrainingSettings.from_dict(self.project.training))
+        if saved:  # configuring proposes settings for the data: keep the project's, and count neither as a change
+            if self.project.training:
+                self.panel.set_settings(TrainingSettings.from_dict(self.project.training))
+            self._saved_training = self.panel.settings().to_dict()
+            self.project_changed.emit()
         if self.session.model is not None:
             self.evaluation.set_model(self.session.model, self.session.training_data)
         self.update_state()

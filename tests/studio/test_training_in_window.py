@@ -228,6 +228,10 @@ def test_settings_changes_count_as_unsaved_and_a_missing_csv_is_reported(window,
     assert window.open_project(str(example_path("mlp")))
     data_read(qtbot, window)
     assert window.workflow.panel.settings().epochs == 40  # the project's, not those proposed for the data
+    window.project.training = None  # a project without training settings gets those proposed for its data...
+    window.workflow.attach(window.project)
+    data_read(qtbot, window)
+    assert window.workflow.panel.settings().epochs == 100 and not window.is_modified()  # ...unchanged yet
     assert not window.is_modified()
     window.workflow.panel.epochs_spin.setValue(7)
     assert window.is_modified() and window.isWindowModified()
