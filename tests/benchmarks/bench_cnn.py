@@ -2,6 +2,10 @@
 MaxPool 2 -> Flatten -> Dense 10 softmax; sparse categorical cross-entropy, RMSprop, batch 128, 2,048 random
 samples): our engine side by side with PyTorch eager CPU and Keras (torch backend) when installed.
 
+Each measurement runs in a fresh process (one framework's idle, spinning worker threads must not slow down
+the next on a small machine), and every training batch is timed: the median and fastest-decile batch times
+resist a busy machine better than whole epochs.
+
 Run: python tests/benchmarks/bench_cnn.py [--samples 2048] [--epochs 2] [--repeats 3] [--threads N] [--profile]
 `--threads N` gives every framework N threads (BLAS, OpenMP, torch); the default lets each use all cores.
 """
@@ -10,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import pstats
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -59,15 +65,32 @@ def build_engine_model():
     return model
 
 
-def bench_engine(x, y, epochs: int) -> float:
+def batch_timer(base):
+    """A callback (subclass of the framework's `Callback`) recording the wall time of every training batch."""
+    class BatchTimer(base):
+        def __init__(self):
+            super().__init__()
+            self.times: list[float] = []
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.times.append(time.perf_counter() - self._start)
+    return BatchTimer()
+
+
+def bench_engine(x, y, epochs: int) -> dict:
+    import engine
     model = build_engine_model()
     model.fit(x[:BATCH * 2], y[:BATCH * 2], batch_size=BATCH, epochs=1, verbose=0)  # warm-up
+    timer = batch_timer(engine.callbacks.Callback)
     start = time.perf_counter()
-    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True)
-    return len(x) * epochs / (time.perf_counter() - start)
+    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True, callbacks=[timer])
+    return {"total": time.perf_counter() - start, "batches": timer.times}
 
 
-def bench_torch(x, y, epochs: int) -> float | None:
+def bench_torch(x, y, epochs: int) -> dict | None:
     try:
         import torch
     except ImportError:
@@ -82,24 +105,28 @@ def bench_torch(x, y, epochs: int) -> float | None:
     loss_fn = nn.CrossEntropyLoss()  # softmax + cross-entropy on the logits, as Keras fuses them
     xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))  # NHWC -> NCHW, once
     yt = torch.from_numpy(y)
+    times: list[float] = []
 
     def run(n_epochs: int, limit: int):
         for _ in range(n_epochs):
             order = torch.randperm(limit)
             for start in range(0, limit, BATCH):
+                began = time.perf_counter()
                 idx = order[start:start + BATCH]
                 optimizer.zero_grad()
                 loss = loss_fn(net(xt[idx]), yt[idx])
                 loss.backward()
                 optimizer.step()
+                times.append(time.perf_counter() - began)
 
     run(1, BATCH * 2)
+    times.clear()
     start = time.perf_counter()
     run(epochs, len(x))
-    return len(x) * epochs / (time.perf_counter() - start)
+    return {"total": time.perf_counter() - start, "batches": times}
 
 
-def bench_keras(x, y, epochs: int) -> float | None:
+def bench_keras(x, y, epochs: int) -> dict | None:
     os.environ.setdefault("KERAS_BACKEND", "torch")
     try:
         import keras
@@ -117,9 +144,10 @@ def bench_keras(x, y, epochs: int) -> float | None:
     ])
     model.compile(optimizer=keras.optimizers.RMSprop(), loss="sparse_categorical_crossentropy")
     model.fit(x[:BATCH * 2], y[:BATCH * 2], batch_size=BATCH, epochs=1, verbose=0)
+    timer = batch_timer(keras.callbacks.Callback)
     start = time.perf_counter()
-    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
-    return len(x) * epochs / (time.perf_counter() - start)
+    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=[timer])
+    return {"total": time.perf_counter() - start, "batches": timer.times}
 
 
 def profile_engine(x, y, epochs: int, top: int = 25) -> None:
@@ -134,6 +162,19 @@ def profile_engine(x, y, epochs: int, top: int = 25) -> None:
     stats.sort_stats("tottime").print_stats(top)
 
 
+BENCHES = {"engine": bench_engine, "torch": bench_torch, "keras": bench_keras}
+
+
+def measure(name: str, args) -> dict | None:
+    """One framework's run in a fresh Python process: {"total": seconds, "batches": [seconds, ...]}."""
+    command = [sys.executable, __file__, "--worker", name, "--samples", str(args.samples),
+               "--epochs", str(args.epochs)] + (["--threads", str(args.threads)] if args.threads else [])
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} benchmark failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=2048)
@@ -141,27 +182,38 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="rounds; each runs every framework once")
     parser.add_argument("--threads", type=int, default=None, help="threads for every framework (default: all)")
     parser.add_argument("--profile", action="store_true", help="profile our engine's fit instead")
+    parser.add_argument("--worker", choices=sorted(BENCHES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     x, y = data(args.samples)
+    if args.worker:
+        print(json.dumps(BENCHES[args.worker](x, y, args.epochs)))
+        return
     if args.profile:
         profile_engine(x, y, args.epochs)
         return
-    results: dict[str, list[float]] = {"engine": [], "torch": [], "keras": []}
+    runs: dict[str, list[dict]] = {"engine": [], "torch": [], "keras": []}
     for _ in range(args.repeats):  # interleaved, so machine noise hits every framework alike
-        for name, bench in (("engine", bench_engine), ("torch", bench_torch), ("keras", bench_keras)):
-            value = bench(x, y, args.epochs)
-            if value is not None:
-                results[name].append(value)
-    best = {name: max(values) for name, values in results.items() if values}
-    median = {name: float(np.median(values)) for name, values in results.items() if values}
+        for name in runs:
+            result = measure(name, args)
+            if result is not None:
+                runs[name].append(result)
     print(f"CNN 28x28x1 conv32-pool-conv64-pool-dense10, batch {BATCH}, {args.samples} samples x {args.epochs} "
-          f"epochs, {args.threads or 'all'} thread(s), best and median of {args.repeats}")
-    for name in best:
-        print(f"  {name:7s} {best[name]:8.0f} samples/s best   {median[name]:8.0f} median")
+          f"epochs, {args.threads or 'all'} thread(s), {args.repeats} rounds")
+    print("  samples/s: best epoch, median epoch, and from the median / fastest-decile batch time "
+          "(the last two resist a busy machine)")
+    rates = {}
+    for name, results in runs.items():
+        if not results:
+            continue
+        epochs = [args.samples * args.epochs / r["total"] for r in results]
+        batches = np.concatenate([r["batches"] for r in results])
+        rates[name] = (max(epochs), float(np.median(epochs)), BATCH / float(np.median(batches)),
+                       BATCH / float(np.percentile(batches, 10)))
+        print(f"  {name:7s} " + "  ".join(f"{v:8.0f}" for v in rates[name]))
     for other in ("torch", "keras"):
-        if other in best:
-            print(f"  engine / {other}: {best['engine'] / best[other]:.2f}x best, "
-                  f"{median['engine'] / median[other]:.2f}x median")
+        if other in rates:
+            ratios = [a / b for a, b in zip(rates["engine"], rates[other])]
+            print(f"  engine / {other}: " + "  ".join(f"{r:7.2f}x" for r in ratios))
 
 
 if __name__ == "__main__":
