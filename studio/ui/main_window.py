@@ -262,7 +262,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.workflow.stop_training("and close LayerStudio") and self.maybe_save():
-            self.workflow.stop_training("", ask=False)
+            self.workflow.shutdown()
             event.accept()
         else:
             event.ignore()

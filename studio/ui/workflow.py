@@ -145,6 +145,10 @@ class ModelWorkflow(QObject):
             self.message.emit(self.data_problem)
             self.update_state()
 
+    def shutdown(self) -> None:
+        """The window closes: end every thread (data reading, training, evaluation)."""
+        self._detach()
+
     def _detach(self) -> None:
         self._loader.cancel()
         if self.session is None:
@@ -183,11 +187,12 @@ class ModelWorkflow(QObject):
         self.project.training = self.panel.settings().to_dict()
 
     def is_modified(self) -> bool:
-        return self._dirty or self.panel.settings().to_dict() != self._saved_training
+        return self._dirty or (self.panel is not None and self.panel.settings().to_dict() != self._saved_training)
 
     def mark_saved(self) -> None:
         self._dirty = False
-        self._saved_training = self.panel.settings().to_dict()
+        if self.panel is not None:
+            self._saved_training = self.panel.settings().to_dict()
 
     def _changed(self) -> None:
         self._dirty = True

@@ -244,3 +244,24 @@ def test_settings_changes_count_as_unsaved_and_a_missing_csv_is_reported(window,
     assert not window.actions_by_name["train"].isEnabled()
     assert "cannot be read" in window.actions_by_name["train"].statusTip()
     assert window.project.data["path"] == "../data/iris.csv"  # kept as it was, for the user to fix
+
+
+def test_closing_ends_every_thread(window, qtbot, answers, monkeypatch):
+    replies, _ = answers
+    assert window.open_project(str(example_path("mlp")))
+    assert window.workflow.loading
+    assert window.close()  # while the CSV is being read
+    assert not window.workflow.loading or not window.workflow._loader.running
+    assert window.workflow.session is None
+
+    window.show()
+    assert window.open_project(str(example_path("mlp")))
+    data_read(qtbot, window)
+    window.workflow.panel.epochs_spin.setValue(100_000)
+    with qtbot.waitSignal(window.workflow.session.epoch_end, timeout=10000):
+        window.actions_by_name["train"].trigger()
+    replies.append(QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.Discard)
+    session = window.workflow.session
+    assert window.close()  # while training: stopped, the thread waited for
+    assert not session.is_running and window.workflow.session is None
