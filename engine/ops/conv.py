@@ -622,9 +622,11 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
     if not record:
         return Tensor(out)
     disjoint = all(s >= k for s, k in zip(w.strides, w.kernel))
+    # windows that tile the input exactly write every element of its gradient: no zero fill needed
+    tiled = all(s == k and n * s == size for s, k, n, size in zip(w.strides, w.kernel, w.out, xp.shape[1:-1]))
 
     def vjp(g):
-        dxp = take("max_pool.grad", xp.shape, g.dtype, zero=True)
+        dxp = take("max_pool.grad", xp.shape, g.dtype, zero=not tiled)
         premasked = getattr(getattr(inputs, "vjp", None), _RELU_PREMASKED, None)
         if premasked is not None:  # apply the relu's derivative here, on the pooled values
             g = np.multiply(g, out > 0)
