@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:  # the docks have their sizes only now: show the whole model
             self._shown_once = True
+            self.resizeDocks([self.training_dock], [max(320, int(self.height() * 0.42))], Qt.Vertical)
             self.view.fit_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMargins, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -74,11 +76,30 @@ class TrainingPanel(QWidget):
         self.min_delta_spin = QDoubleSpinBox(minimum=0.0, maximum=1e6, decimals=5, singleStep=0.001)
         self.restore_check = QCheckBox("Restore the best weights")
         self.restore_check.setChecked(True)
-        early = QFormLayout(self.early_box)
+        early_options = QWidget()  # shown only while early stopping is on: the panel stays low enough to dock
+        early = QFormLayout(early_options)
+        early.setContentsMargins(0, 0, 0, 0)
         early.addRow("Monitor:", self.monitor_combo)
         early.addRow("Patience:", self.patience_spin)
         early.addRow("Min. change:", self.min_delta_spin)
         early.addRow(self.restore_check)
+        box_layout = QVBoxLayout(self.early_box)
+        box_layout.addWidget(early_options)
+        margins = box_layout.contentsMargins()
+
+        def show_options(on: bool) -> None:  # no empty frame while early stopping is off
+            early_options.setVisible(on)
+            self.early_box.setFlat(not on)
+            box_layout.setContentsMargins(margins if on else QMargins(0, 0, 0, 0))
+            if on:
+                self.early_box.setMinimumHeight(0)
+                self.early_box.setMaximumHeight(16777215)
+            else:  # the title's line only
+                self.early_box.setFixedHeight(self.early_box.fontMetrics().height() + 6)
+
+        self.early_box.toggled.connect(show_options)
+        show_options(False)
+        self.early_options = early_options
 
         self.train_button = QPushButton("Train")
         self.stop_button = QPushButton("Stop")
@@ -116,6 +137,12 @@ class TrainingPanel(QWidget):
         left = QWidget()
         left.setLayout(controls)
         left.setFixedWidth(270)
+        controls_area = QScrollArea()  # the panel can be made low (a dock under the canvas) without clipping them
+        controls_area.setWidget(left)
+        controls_area.setWidgetResizable(True)
+        controls_area.setFrameShape(QFrame.Shape.NoFrame)
+        controls_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        controls_area.setFixedWidth(270 + controls_area.verticalScrollBar().sizeHint().width())
 
         self.progress = QProgressBar()
         self.progress.setFormat("Not trained yet")
@@ -139,7 +166,7 @@ class TrainingPanel(QWidget):
         right.addWidget(self.status_label)
 
         layout = QHBoxLayout(self)
-        layout.addWidget(left)
+        layout.addWidget(controls_area)
         layout.addLayout(right, 1)
 
     # -- settings ------------------------------------------------------------------------------
