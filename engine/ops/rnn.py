@@ -424,46 +424,40 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
         stack.set_state(t + 1)
 
     def backward(sequence_grad, finals):
-        # everything that does not depend on the carried gradients, for all steps at once: dz_t is then
-        # [dc_t, dc_t, dh_t, dc_t] * factor_t, and dc_t = dh_t * dc_dh_t + the carried one
-        i, f, o, g = (gates[:, k * u:(k + 1) * u] for k in range(4))
-        factor = take("lstm.factor", (steps, 4 * u, batch), dtype)
-        if fast:
-            np.multiply(gates, gates, out=factor)
-            np.subtract(gates[:, :3 * u], factor[:, :3 * u], out=factor[:, :3 * u])  # y - y^2 for the sigmoids
-            np.subtract(1, factor[:, 3 * u:], out=factor[:, 3 * u:])  # 1 - y^2 for tanh
-            # o (1 - tanh(c)^2) = o - o tanh(c) tanh(c)
-            dc_dh = np.multiply(o, c_act, out=take("lstm.dc_dh", c_act.shape, dtype))
-            dc_dh *= c_act
-            np.subtract(o, dc_dh, out=dc_dh)
-        else:
-            factor[:, :3 * u] = ract.derivative(pre[:, :3 * u] if keep_pre else None, gates[:, :3 * u])
-            factor[:, 3 * u:] = act.derivative(pre[:, 3 * u:] if keep_pre else None, g)
-            dc_dh = act.derivative(c_new if act.needs_input else None, c_act)
-            dc_dh *= o
-        factor[:, :u] *= g
-        factor[:, u:2 * u] *= cs[:steps]
-        factor[:, 2 * u:3 * u] *= c_act
-        factor[:, 3 * u:] *= i
-        factor4 = factor.reshape(steps, 4, u, batch)
         dz = take("lstm.dz", (4 * u, steps, batch), dtype)
-        dz4 = dz.reshape(4, u, steps, batch)
+        dgate = np.empty((4 * u, batch), dtype)
+        factor = np.empty((4 * u, batch), dtype)
         dh_next = _first_grad(finals[0], (u, batch), dtype)
         dc_next = _first_grad(finals[1], (u, batch), dtype)
-        dc = np.empty((u, batch), dtype)
         for t in range(steps - 1, -1, -1):
+            a = gates[t]
+            i, f, o, g = a[:u], a[u:2 * u], a[2 * u:3 * u], a[3 * u:]
             dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
             carry_h = carry_c = None
             if tmask is not None:
                 dh, carry_h = _masked_gradient(tmask[t], dh)
                 dc_next, carry_c = _masked_gradient(tmask[t], dc_next)
-            np.multiply(dh, dc_dh[t], out=dc)
+            if fast:
+                np.multiply(a, a, out=dgate)
+                np.subtract(a[:3 * u], dgate[:3 * u], out=dgate[:3 * u])  # y - y^2 for the sigmoids
+                np.subtract(1, dgate[3 * u:], out=dgate[3 * u:])  # 1 - y^2 for tanh
+                dc = o * c_act[t]  # o (1 - tanh(c)^2) = o - o tanh(c) tanh(c)
+                dc *= c_act[t]
+                np.subtract(o, dc, out=dc)
+            else:
+                z = pre[t] if keep_pre else None
+                dgate[:3 * u] = ract.derivative(None if z is None else z[:3 * u], a[:3 * u])
+                dgate[3 * u:] = act.derivative(None if z is None else z[3 * u:], a[3 * u:])
+                dc = act.derivative(c_new[t] if act.needs_input else None, c_act[t])
+                dc *= o
+            dc *= dh
             dc += dc_next
-            zt = dz4[:, :, t]
-            np.multiply(factor4[t, :2], dc, out=zt[:2])
-            np.multiply(factor4[t, 3], dc, out=zt[3])
-            np.multiply(factor4[t, 2], dh, out=zt[2])
-            dc_next = dc * f[t]
+            np.multiply(dc, g, out=factor[:u])
+            np.multiply(dc, cs[t], out=factor[u:2 * u])
+            np.multiply(dh, c_act[t], out=factor[2 * u:3 * u])
+            np.multiply(dc, i, out=factor[3 * u:])
+            np.multiply(factor, dgate, out=dz[:, t])
+            dc_next = dc * f
             dh_next = stack.state_gradient(dz[:, t])
             if carry_h is not None:
                 dh_next += carry_h
