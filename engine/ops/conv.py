@@ -3,12 +3,15 @@
 Convolution is im2col + GEMM: one strided slice per kernel offset gathers the input windows into a
 (positions, kernel_volume * channels) matrix, and one matrix product with the kernel gives the output.
 The backward pass is hand-written: the kernel gradient is one matmul; the input gradient is a matmul
-followed by col2im, which adds each kernel offset's columns back with a strided slice-add (the Python
-loop runs over kernel offsets, never over pixels or samples). `conv` can also add a bias and apply a
-fusable activation in the same recorded node, as `dense` does. "same" padding is split as in Keras/TF:
-the extra pixel goes after (right/bottom). Pooling takes the same strided slices; max pooling remembers
-which window position won so that its backward pass is a few masked copies. The memory-bound copies and
-elementwise passes run over slices of the batch in a few threads (NumPy releases the GIL inside them).
+followed by col2im, both a few samples at a time so that each kernel offset's columns are added back
+(one strided slice-add per offset) while still in cache; the Python loop never runs over pixels.
+`conv` can also add a bias and apply a fusable activation in the same recorded node, as `dense` does.
+"same" padding is split as in Keras/TF: the extra pixel goes after (right/bottom). Pooling takes the
+same strided slices; max pooling remembers which window position won so that its backward pass is a few
+masked copies (right after a fused relu it also applies the relu's derivative, on its smaller output).
+The memory-bound copies and elementwise passes run over slices of the batch in a few threads (NumPy
+releases the GIL inside them), and the large arrays of a training step are reused from the previous
+step (engine/ops/scratch.py).
 """
 
 from __future__ import annotations
