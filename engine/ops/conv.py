@@ -114,9 +114,7 @@ def _over_batch(fn, batch: int, elements: int) -> None:
     """fn(batch_slice) over slices of the batch axis, in parallel threads when there is enough work.
 
     NumPy releases the GIL inside its loops, so the slices of copies and elementwise passes really run at
-    once; the matrix products are left to the BLAS's own threads. The batch is cut into a few pieces per
-    thread that the threads claim in turn, and the calling thread waits only for pieces a helper has
-    claimed: on a busy machine a helper that is not scheduled in time is simply not waited for.
+    once; the matrix products are left to the BLAS's own threads.
     """
     n = max(1, min(_THREADS, batch, elements // _MIN_ELEMENTS_PER_THREAD))
     if n == 1:
@@ -126,32 +124,11 @@ def _over_batch(fn, batch: int, elements: int) -> None:
     with _executor_lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="engine-ops")
-    pieces = min(batch, 4 * n)
-    bounds = [batch * i // pieces for i in range(pieces + 1)]
-    claims = itertools.count()  # next() on a count is atomic under the GIL
-    lock = threading.Lock()
-    finished = threading.Event()
-    state = {"done": 0, "error": None}
-
-    def work() -> None:
-        for i in iter(lambda: next(claims), None):
-            if i >= pieces:
-                return
-            try:
-                fn(slice(bounds[i], bounds[i + 1]))
-            except BaseException as error:  # handed to the caller below
-                state["error"] = error
-            with lock:
-                state["done"] += 1
-                if state["done"] == pieces:
-                    finished.set()
-
-    for _ in range(n - 1):
-        _executor.submit(work)
-    work()
-    finished.wait()
-    if state["error"] is not None:
-        raise state["error"]
+    bounds = [batch * i // n for i in range(n + 1)]
+    futures = [_executor.submit(fn, slice(lo, hi)) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    fn(slice(bounds[0], bounds[1]))
+    for future in futures:
+        future.result()
 
 
 # -- window geometry, im2col and col2im ------------------------------------------------------
