@@ -71,17 +71,18 @@ def flatten(structure) -> list:
 
 def pack_like(structure, leaves: list):
     """Rebuild `structure` with `leaves` in place of its leaves."""
-    iterator = iter(leaves)
+    return _rebuild(structure, iter(leaves))
 
-    def rebuild(s):
-        if isinstance(s, (list, tuple)):
-            items = [rebuild(item) for item in s]
-            return type(s)(items) if isinstance(s, list) else tuple(items)
-        if isinstance(s, dict):
-            return {k: rebuild(v) for k, v in s.items()}
-        return next(iterator)
 
-    return rebuild(structure)
+def _rebuild(structure, leaves):
+    # A module-level function, not a closure over itself: such a closure is a reference cycle that would keep
+    # every tensor it touched (a whole training step's graph) alive until the garbage collector runs.
+    if isinstance(structure, (list, tuple)):
+        items = [_rebuild(item, leaves) for item in structure]
+        return items if isinstance(structure, list) else tuple(items)
+    if isinstance(structure, dict):
+        return {k: _rebuild(v, leaves) for k, v in structure.items()}
+    return next(leaves)
 
 
 def map_structure(fn, structure):
