@@ -181,6 +181,10 @@ class ModelWorkflow(QObject):
             return
         graph = self.project.graph
         self.session.configure(lambda: build_model(graph), self.prepared, self.project.compile)
+        if self.session.model is None and self.project.runs:  # e.g. an imported model, compiled only now
+            problem = self.session.restore_runs(self.project.runs)
+            if problem:
+                self.message.emit(problem)
 
     # -- saving --------------------------------------------------------------------------------
     def store_training_settings(self) -> None:

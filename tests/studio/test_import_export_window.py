@@ -98,3 +98,30 @@ def test_import_and_export_errors_are_shown_in_dialogs(window, keras_file, tmp_p
     file_action(window, "ONNX").trigger()
     title, text = calls["critical"][-1]
     assert title == "Cannot export: ONNX" and "no_folder" in text and "does not exist" in text
+
+
+def test_an_imported_model_continues_from_its_weights_once_data_and_compile_are_set(window, tmp_path):
+    """Import, then add data and compile: the session restores the imported weights, so Continue trains them."""
+    import numpy as np
+
+    from studio.data import prepare
+    from studio.data.examples import example_spec
+    from studio.exchange import import_keras, imported_project
+    from studio.training.compile_settings import default_settings
+
+    inputs = engine.Input((4,), name="features")
+    model = engine.Model(inputs, engine.layers.Dense(3, activation="softmax", name="species")(
+        engine.layers.Dense(8, activation="relu", name="hidden")(inputs)))
+    path = tmp_path / "iris_like.keras"
+    model.save(path)
+    window.set_project(imported_project(import_keras(path), path))
+    workflow = window.workflow
+    assert workflow.session.model is None  # no compile settings and no data yet
+    spec = example_spec("iris")
+    window.project.data = spec.to_dict()
+    window.project.compile = default_settings("multiclass")
+    workflow._on_data_loaded(prepare(spec))
+    restored = workflow.session.model
+    assert restored is not None
+    for ours, theirs in zip(restored.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
