@@ -78,8 +78,8 @@ class Functional(Model):
             _check_input_shape(tensor, value)
             values[id(tensor)] = value
         for node in self._nodes:
-            args = _substitute(node.call_args, values)
-            outputs = node.layer(*args, **_substitute(node.call_kwargs, values))
+            args = substitute_tensors(node.call_args, values)
+            outputs = node.layer(*args, **substitute_tensors(node.call_kwargs, values))
             for tensor, value in zip(node.outputs, flatten(outputs)):
                 values[id(tensor)] = value
         return pack_like(self._outputs_struct, [values[id(t)] for t in self.outputs])
@@ -108,7 +108,7 @@ class Functional(Model):
             shapes[id(tensor)] = tuple(shape)
         for node in self._nodes:
             args = node.call_args
-            arg_shape = _substitute(args[0], shapes) if args else ()
+            arg_shape = substitute_tensors(args[0], shapes) if args else ()
             out = _as_shape_structure(node.layer.compute_output_shape(arg_shape))
             for tensor, shape in zip(node.outputs, [out] if is_shape(out) else flatten_shapes(out)):
                 shapes[id(tensor)] = shape
@@ -179,14 +179,15 @@ def flatten_shapes(structure) -> list[tuple]:
     return [s for v in structure for s in flatten_shapes(v)]
 
 
-def _substitute(structure, values: dict):
+def substitute_tensors(structure, values: dict):
+    """`structure` with each KerasTensor replaced by `values[id(tensor)]`."""
     if isinstance(structure, KerasTensor):
         return values[id(structure)]
     if isinstance(structure, (list, tuple)):
-        items = [_substitute(v, values) for v in structure]
+        items = [substitute_tensors(v, values) for v in structure]
         return items if isinstance(structure, list) else tuple(items)
     if isinstance(structure, dict):
-        return {k: _substitute(v, values) for k, v in structure.items()}
+        return {k: substitute_tensors(v, values) for k, v in structure.items()}
     return structure
 
 

@@ -8,9 +8,9 @@ import numpy as np
 from engine.export.graph import GraphBuilder, Value
 from engine.export.registry import ONNXExportError, converter_for, converts, supported_classes, unsupported
 from engine.layers.core.input_layer import InputLayer
-from engine.models.functional import Functional
+from engine.models.functional import Functional, substitute_tensors
 from engine.models.sequential import Sequential
-from engine.symbolic import KerasTensor, flatten, pack_like
+from engine.symbolic import flatten, pack_like
 
 
 def model_inputs(model) -> list[tuple[str, tuple, str]]:
@@ -80,8 +80,8 @@ def run_model(graph: GraphBuilder, model, inputs: list[Value]) -> list[Value]:
         return flatten(x)
     values: dict[int, Value] = {id(t): v for t, v in zip(model.inputs, inputs)}
     for node in model._nodes:
-        args = _substitute(node.call_args, values)
-        kwargs = _substitute(node.call_kwargs, values)
+        args = substitute_tensors(node.call_args, values)
+        kwargs = substitute_tensors(node.call_kwargs, values)
         outputs = flatten(convert_layer(graph, node.layer, args, kwargs))
         if len(outputs) != len(node.outputs):
             raise unsupported(node.layer, f"its converter made {len(outputs)} outputs where the layer has "
@@ -105,17 +105,6 @@ def convert_layer(graph: GraphBuilder, layer, args: tuple, kwargs: dict):
                                     for v in flatten(args[0])]), *args[1:])
     with graph.scope(layer.name):
         return converter(graph, layer, *args, **kwargs)
-
-
-def _substitute(structure, values: dict):
-    if isinstance(structure, KerasTensor):
-        return values[id(structure)]
-    if isinstance(structure, (list, tuple)):
-        items = [_substitute(v, values) for v in structure]
-        return items if isinstance(structure, list) else tuple(items)
-    if isinstance(structure, dict):
-        return {k: _substitute(v, values) for k, v in structure.items()}
-    return structure
 
 
 @converts(Sequential, Functional)

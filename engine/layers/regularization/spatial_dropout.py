@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine import ops
 from engine.layers.input_spec import InputSpec
 from engine.layers.regularization.dropout import Dropout
-from engine.layers.reshaping.arguments import standardize_data_format
+from engine.ops.conv import standardize_data_format
 
 
 class BaseSpatialDropout(Dropout):

@@ -1,4 +1,4 @@
-"""Argument checks shared by the reshaping layers, with Keras's messages: int tuples and data formats."""
+"""Argument checks shared by the reshaping layers, with Keras's messages for int tuples."""
 
 from __future__ import annotations
 
@@ -27,14 +27,3 @@ def standardize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tup
         requirement = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{error}, including values {set(bad)} that do not satisfy `value {requirement}`")
     return values
-
-
-def standardize_data_format(data_format) -> str:
-    """`None` means "channels_last" (the image data format default); anything else must be one of the two."""
-    if data_format is None:
-        return "channels_last"
-    value = str(data_format).lower()
-    if value not in ("channels_first", "channels_last"):
-        raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-                         f"Received: data_format={data_format}")
-    return value

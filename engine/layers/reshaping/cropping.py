@@ -7,8 +7,9 @@ import numpy as np
 from engine.autodiff import make
 from engine.layers.input_spec import InputSpec
 from engine.layers.layer import Layer
-from engine.layers.reshaping.arguments import standardize_data_format, standardize_tuple
+from engine.layers.reshaping.arguments import standardize_tuple
 from engine.layers.reshaping.zero_padding import _pairs
+from engine.ops.conv import standardize_data_format
 from engine.ops.core import value_of
 
 

@@ -7,7 +7,8 @@ import numpy as np
 from engine import ops
 from engine.layers.input_spec import InputSpec
 from engine.layers.layer import Layer
-from engine.layers.reshaping.arguments import standardize_data_format, standardize_tuple
+from engine.layers.reshaping.arguments import standardize_tuple
+from engine.ops.conv import standardize_data_format
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
