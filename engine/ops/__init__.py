@@ -7,3 +7,4 @@ from engine.ops.core import value_of  # noqa: F401
 from engine.ops.math import *  # noqa: F401,F403
 from engine.ops.nn import *  # noqa: F401,F403
 from engine.ops.normalization import *  # noqa: F401,F403
+from engine.ops.pooling import *  # noqa: F401,F403
