@@ -13,10 +13,8 @@ Run: python tests/benchmarks/bench_cnn.py [--samples 2048] [--epochs 2] [--repea
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import os
-import pstats
 import subprocess
 import sys
 import time
@@ -42,6 +40,7 @@ import numpy as np  # noqa: E402
 
 # this checkout's engine, even when another copy is installed (e.g. `pip install -e` elsewhere)
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from harness import batch_timer, profile_engine_fit, time_engine_fit  # noqa: E402
 
 CLASSES, BATCH = 10, 128
 
@@ -65,29 +64,8 @@ def build_engine_model():
     return model
 
 
-def batch_timer(base):
-    """A callback (subclass of the framework's `Callback`) recording the wall time of every training batch."""
-    class BatchTimer(base):
-        def __init__(self):
-            super().__init__()
-            self.times: list[float] = []
-
-        def on_train_batch_begin(self, batch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.times.append(time.perf_counter() - self._start)
-    return BatchTimer()
-
-
 def bench_engine(x, y, epochs: int) -> dict:
-    import engine
-    model = build_engine_model()
-    model.fit(x[:BATCH * 2], y[:BATCH * 2], batch_size=BATCH, epochs=1, verbose=0)  # warm-up
-    timer = batch_timer(engine.callbacks.Callback)
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True, callbacks=[timer])
-    return {"total": time.perf_counter() - start, "batches": timer.times}
+    return time_engine_fit(build_engine_model(), x, y, epochs, BATCH)
 
 
 def bench_torch(x, y, epochs: int) -> dict | None:
@@ -151,15 +129,7 @@ def bench_keras(x, y, epochs: int) -> dict | None:
 
 
 def profile_engine(x, y, epochs: int, top: int = 25) -> None:
-    """Where our engine's training time goes, by cumulative and by own time."""
-    model = build_engine_model()
-    model.fit(x[:BATCH * 2], y[:BATCH * 2], batch_size=BATCH, epochs=1, verbose=0)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
-    profiler.disable()
-    stats = pstats.Stats(profiler)
-    stats.sort_stats("tottime").print_stats(top)
+    profile_engine_fit(build_engine_model(), x, y, epochs, BATCH, top)
 
 
 BENCHES = {"engine": bench_engine, "torch": bench_torch, "keras": bench_keras}
