@@ -1,15 +1,16 @@
-"""The example datasets in assets/data as ready data specs, so that an example project trains in one click."""
+"""The example datasets in studio/assets/data as ready data specs, so that an example project trains in one click."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from studio.assets import ASSETS_DIR
 from studio.data.columns import ColumnRole
 from studio.data.csv_reader import read_csv
 from studio.data.errors import DataError
 from studio.data.spec import DataSpec
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets" / "data"
+ASSETS = ASSETS_DIR / "data"
 
 EXAMPLES = {
     "iris": "iris.csv",

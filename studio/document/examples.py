@@ -1,7 +1,7 @@
-"""The example projects shipped in assets/examples/, and how each is made from the document API.
+"""The example projects shipped in studio/assets/examples/, and how each is made from the document API.
 
 `python -m studio.document.examples` rewrites the files (run it when the engine's layer configs change).
-Examples whose input fits one of the datasets in assets/data carry its data spec (path relative to the
+Examples whose input fits one of the datasets in studio/assets/data carry its data spec (path relative to the
 project file), compile and training settings, so that they train in one click:
 - mlp: Iris (4 features -> 3 species);
 - residual: Breast Cancer Wisconsin (30 features -> benign / malignant).
@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from studio.assets import ASSETS_DIR
 from studio.data.spec import resolve_path
 from studio.document.graph import Graph, Wire
 from studio.document.layout import layered_positions
 from studio.document.project import Project, load_project, save_project
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
+EXAMPLES_DIR = ASSETS_DIR / "examples"
 
 
 class _Builder:

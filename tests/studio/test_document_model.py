@@ -246,7 +246,7 @@ def test_files_with_a_cycle_are_refused(tmp_path):
 
 def test_examples_on_disk_are_current_and_valid():
     for key in EXAMPLES:
-        path = os.path.join(os.path.dirname(__file__), "..", "..", "assets", "examples", f"{key}.lsproj")
+        path = os.path.join(os.path.dirname(__file__), "..", "..", "studio", "assets", "examples", f"{key}.lsproj")
         project = load_project(path)
         assert ShapeInference().infer(project.graph).ok, key
 

@@ -117,5 +117,5 @@ def test_progress_callback_can_cancel(tmp_path):
 
 def test_detect_dialect_of_the_example_files():
     for name in ("iris", "wine", "breast_cancer_wisconsin", "synthetic_monthly_series"):
-        d = detect_dialect(f"assets/data/{name}.csv")
+        d = detect_dialect(f"studio/assets/data/{name}.csv")
         assert (d.delimiter, d.has_header, d.encoding) == (",", True, "utf-8"), name

@@ -221,7 +221,7 @@ def test_unshuffled_split_is_chronological():
 
 
 def test_prepare_fits_statistics_on_training_rows_only():
-    spec = DataSpec.from_table(read_csv("assets/data/iris.csv"))
+    spec = DataSpec.from_table(read_csv("studio/assets/data/iris.csv"))
     spec.split.test_fraction = 0.2
     data = prepare(spec)
     assert (len(data.train), len(data.validation), len(data.test)) == (90, 30, 30)
@@ -248,7 +248,7 @@ def test_huge_file_prepared_with_progress(tmp_path):
 
 
 def test_targets_re_encoded_for_the_chosen_loss():
-    data = prepare(DataSpec.from_table(read_csv("assets/data/iris.csv")))
+    data = prepare(DataSpec.from_table(read_csv("studio/assets/data/iris.csv")))
     one_hot = data.for_loss("categorical_crossentropy")
     assert one_hot.train.y.shape == (120, 3) and one_hot.preprocessor.target.encoding == "one_hot"
     np.testing.assert_array_equal(one_hot.train.y.argmax(axis=1), data.train.y)

@@ -16,7 +16,7 @@ from studio.training.worker import TrainingWorker, start_in_thread
 
 @pytest.fixture(scope="module")
 def iris():
-    return prepare(DataSpec.from_table(read_csv("assets/data/iris.csv")))
+    return prepare(DataSpec.from_table(read_csv("studio/assets/data/iris.csv")))
 
 
 def mlp(n_in=4, n_out=3, activation="softmax"):

@@ -15,7 +15,7 @@ from studio.ui.data_import import ImportDialog
 from studio.ui.evaluation import EvaluationView
 from studio.ui.training import TrainingPanel
 
-IRIS = "assets/data/iris.csv"
+IRIS = "studio/assets/data/iris.csv"
 
 
 def import_through_dialog(qtbot, path, choose=None):
@@ -177,7 +177,7 @@ def test_regression_flow_shows_predicted_vs_actual(qtbot):
         assert dialog.role_combo("value").currentText() == "target"
         dialog.shuffle_check.setChecked(False)
 
-    prepared = import_through_dialog(qtbot, "assets/data/synthetic_monthly_series.csv", choose).prepared
+    prepared = import_through_dialog(qtbot, "studio/assets/data/synthetic_monthly_series.csv", choose).prepared
     assert prepared.preprocessor.task == "regression"
     settings = compile_through_dialog(qtbot, prepared, learning_rate="0.05").settings()
     assert settings["loss"] == "mean_squared_error" and settings["metrics"] == ["mae"]
@@ -299,7 +299,7 @@ def test_compile_dialog_filters_and_validates(qtbot):
 
 
 def test_breast_cancer_binary_flow(qtbot):
-    prepared = import_through_dialog(qtbot, "assets/data/breast_cancer_wisconsin.csv").prepared
+    prepared = import_through_dialog(qtbot, "studio/assets/data/breast_cancer_wisconsin.csv").prepared
     p = prepared.preprocessor
     assert p.task == "binary" and p.class_names == ["benign", "malignant"] and prepared.input_shape == (30,)
     compiled = compile_through_dialog(qtbot, prepared, learning_rate="0.01")

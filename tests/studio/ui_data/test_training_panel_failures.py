@@ -12,7 +12,7 @@ from studio.ui.training import TrainingPanel
 
 
 def regression_data():
-    spec = DataSpec.from_table(read_csv("assets/data/synthetic_monthly_series.csv"))
+    spec = DataSpec.from_table(read_csv("studio/assets/data/synthetic_monthly_series.csv"))
     spec.split.shuffle = False
     return prepare(spec)
 
