@@ -40,7 +40,7 @@ def _causal_keep(graph: GraphBuilder, layer, steps_q, steps_v) -> str:
 
 def _masked(graph: GraphBuilder, scores: Value, keep, fill: float) -> Value:
     """`scores` where `keep` is True, `fill` elsewhere (keep: a bool Value or constant name)."""
-    return graph.op("Where", [keep, scores, graph.scalar(fill, scores.dtype)], scores.shape)
+    return graph.op("Where", [keep, scores, graph.scalar(fill, scores.dtype)], scores.shape, scores.dtype)
 
 
 @converts(MultiHeadAttention)
