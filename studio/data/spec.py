@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from studio.data.columns import ColumnRole, ColumnType, default_role, looks_like_class_labels, summarize
+from studio.data.columns import ColumnRole, ColumnType, default_role, looks_like_class_labels, summarize_table
 from studio.data.csv_reader import CsvDialect, CsvTable
 from studio.data.errors import DataError
 
@@ -98,7 +98,7 @@ class DataSpec:
         """Proposed choices for a freshly read table: inferred types, the last usable column as target.
         `summaries` (from `summarize`, one per column) are computed unless given."""
         if summaries is None:
-            summaries = [summarize(name, col) for name, col in zip(table.names, table.columns)]
+            summaries = summarize_table(table)
         usable = [i for i, s in enumerate(summaries) if default_role(s, False) != ColumnRole.IGNORE]
         target_index = usable[-1] if len(usable) > 1 else None
         columns = []
