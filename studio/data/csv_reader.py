@@ -79,9 +79,7 @@ class CsvTable:
     @property
     def columns(self) -> list[np.ndarray]:
         """Every column as an array of str (one shared str per distinct value; made once); prefer `column_data`."""
-        if "strings" not in self.cache:
-            self.cache["strings"] = [d.strings() for d in self.data]
-        return self.cache["strings"]
+        return [self.column(name) for name in self.names]
 
     def column_data(self, name: str) -> ColumnData:
         """The column called `name` as arrays; CsvError if the file has no such column."""
@@ -92,8 +90,11 @@ class CsvTable:
                            f"{', '.join(repr(n) for n in self.names)}") from None
 
     def column(self, name: str) -> np.ndarray:
-        """The values of the column called `name` as an array of str; CsvError if the file has no such column."""
-        return self.column_data(name).strings()
+        """The column called `name` as an array of str (made once); CsvError if there is no such column."""
+        key = ("strings", name)
+        if key not in self.cache:
+            self.cache[key] = self.column_data(name).strings()
+        return self.cache[key]
 
     def rows(self, start: int = 0, stop: int | None = None) -> list[list[str]]:
         """Rows `start:stop` as lists of strings (for previews)."""
