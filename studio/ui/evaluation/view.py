@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.background import BackgroundTask
 from studio.data import REGRESSION, read_csv
 from studio.ui.appearance import plot_colors
 from studio.ui.canvas import theme
-from studio.ui.data_import.loader import BackgroundTask
 from studio.ui.evaluation.predictions import actual_values, prediction_rows, save_predictions
 
 MAX_TABLE_ROWS = 5000
