@@ -123,7 +123,10 @@ def _check_input(model, data) -> None:
     shape = model.input_shape
     if isinstance(shape, list):
         raise ExchangeError(f"The model has {len(shape)} inputs; training from one CSV table needs exactly one.")
-    if tuple(shape[1:]) != (data.train.x.shape[1],):
+    if tuple(shape[1:]) != tuple(data.train.x.shape[1:]):
+        if data.train.x.ndim > 2:
+            raise ExchangeError(f"The model's input has shape {tuple(shape[1:])} but the data's samples have shape "
+                                f"{tuple(data.train.x.shape[1:])}: set the Input node's shape to match.")
         raise ExchangeError(f"The model's input has shape {tuple(shape[1:])} but the data has "
                             f"{data.train.x.shape[1]} feature columns ({', '.join(data.preprocessor.feature_names)}): "
                             "set the Input node's shape to match.")
@@ -149,7 +152,6 @@ def evaluation_data(project: Project):
     if saved is not None:  # transform with the saved fit: the model learned on those statistics
         from dataclasses import replace
 
-        from studio.data.preprocess import Preprocessor
         try:
             full = saved.transform(data.table, with_target=True)
         except DataError as err:
@@ -162,7 +164,7 @@ def evaluation_data(project: Project):
             k = np.array([position[int(r)] for r in split.rows], dtype=np.int64)
             return replace(split, x=full.x[k], y=full.y[k])
 
-        data = replace(data, preprocessor=Preprocessor(saved.features, saved.target, saved.scaling),
+        data = replace(data, preprocessor=saved,
                        train=redo(data.train), validation=redo(data.validation), test=redo(data.test))
     return (data.for_loss(loss) if loss else data), data.preprocessor
 

@@ -16,7 +16,8 @@ MAX_CATEGORIES = 50
 class ColumnType(StrEnum):
     NUMERIC = "numeric"
     CATEGORICAL = "categorical"
-    TEXT = "text"  # free text: never used as a feature
+    TEXT = "text"  # free text: a feature only as token sequences (studio/data/text.py)
+    IMAGE = "image"  # paths of image files (studio/data/images.py)
 
 
 class ColumnRole(StrEnum):
