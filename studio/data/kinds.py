@@ -216,6 +216,8 @@ def _propose_sequence(spec, table, time_column: str | None) -> None:
     classification = spec.target is not None and spec.target.type == ColumnType.CATEGORICAL
     spec.sequence = SequenceSpec(time_column=time_column, lookback=lookback, horizon=0 if classification else 1,
                                  target_history=not classification)
+    if not classification:  # a forecast is learned on the standardized series, reported in the file's units
+        spec.target_scaling = type(spec.target_scaling)("standard")
     spec.split.shuffle = False
     spec.split.stratify = False
 
