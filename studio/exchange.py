@@ -16,6 +16,7 @@ import numpy as np
 from studio.document.from_model import ImportedModel, ModelImportError, graph_from_model
 from studio.document.project import Project
 from studio.training.run import FINISHED, TrainingRun
+from studio.training.weights import refuse_non_finite
 
 KERAS_SUFFIX, ONNX_SUFFIX, PYTHON_SUFFIX = ".keras", ".onnx", ".py"
 
@@ -108,6 +109,10 @@ def trained_model(project: Project, compiled: bool = True):
     except (ValueError, IndexError) as err:
         raise ExchangeError(f"The weights of run {run.run_id} no longer fit the model (the graph was edited since "
                             f"it trained): {err}") from None
+    try:
+        refuse_non_finite(model, f"run {run.run_id}")
+    except ValueError as err:
+        raise ExchangeError(str(err)) from None
     settings = compile_settings(project, run)
     if compiled and settings:
         from studio.training.compile_settings import build_compile_args

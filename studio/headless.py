@@ -1,14 +1,14 @@
 """Train, evaluate and predict with a project without the window (the command line uses these); no Qt.
 
-Training drives the engine's `model.fit` directly, with the project's data, compile and training settings,
-reports each epoch through a callback, and records the run in `project.runs` like the training panel does
-(settings, history, final weights), together with the fitted preprocessing in the data section.
+Training runs the training core (studio/training/core.py) directly, the window runs it on a thread: the same
+rules (run ids, early stopping, last finite weights on NaN, continue). Each epoch is reported through a callback,
+and the run is recorded in `project.runs` (settings, history, final weights), together with the fitted
+preprocessing in the data section.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 import os
 from collections.abc import Callable
 
@@ -17,7 +17,8 @@ import numpy as np
 from engine.utils.file_utils import atomic_write
 from studio.document.project import Project
 from studio.exchange import ExchangeError, data_spec, fitted_preprocessor, last_trained_run, trained_model
-from studio.training.run import EARLY_STOPPED, FINISHED, NAN, TrainingRun, TrainingSettings
+from studio.training.core import Listener, Trainer, begin_segment, end_segment, new_run
+from studio.training.run import ERROR, TrainingRun, TrainingSettings
 
 EpochReport = Callable[[int, int, dict], None]  # (epoch counted from 1, last epoch, logs)
 
@@ -48,9 +49,9 @@ def compile_settings_for(project: Project, data) -> dict:
 
 def train(project: Project, epochs: int | None = None, continue_last: bool = False,
           report: EpochReport | None = None) -> TrainingRun:
-    """Train the project's model (a new run, or more epochs of the last run with `continue_last`) and record
-    the run in `project.runs`; the caller saves the project."""
-    from engine.callbacks import Callback, EarlyStopping
+    """Train the project's model (a new run, or more epochs of the last run with `continue_last`) with the
+    training core's rules, and record the run in `project.runs`; the caller saves the project. A run that
+    diverges is recorded with its last finite weights; a failure raises ExchangeError and records nothing."""
     from studio.training.compile_settings import build_compile_args
 
     data = prepared_data(project)
@@ -64,56 +65,35 @@ def train(project: Project, epochs: int | None = None, continue_last: bool = Fal
     except ValueError as err:
         raise ExchangeError(str(err)) from None
     previous = last_trained_run(project) if continue_last else None
-    if previous is not None and fitted_preprocessor(project) is not None:
-        data, _ = evaluation_data(project)  # more epochs on the statistics the model has learned on
-    fit_data = data.for_loss(settings_dict["loss"])
     if continue_last and previous is None:
         raise ExchangeError("There is no trained run to continue: train without --continue first.")
+    if previous is not None and fitted_preprocessor(project) is not None:
+        data, _ = evaluation_data(project)  # more epochs on the statistics the model has learned on
     if previous is not None:
         model = trained_model(project)
-        if previous.compile_settings:
-            settings_dict = previous.compile_settings
-        _check_input(model, fit_data)
-        run, initial = previous, previous.epochs_done
-        _drop_run(project, previous.run_id)
+        run = previous
+        settings_dict = previous.compile_settings or settings_dict
     else:
         from studio.exchange import untrained_model
         model = untrained_model(project)
-        _check_input(model, fit_data)
+        run = new_run(project.runs, settings_dict, settings)
+    fit_data = data.for_loss(settings_dict["loss"])
+    _check_input(model, fit_data)
+    if previous is None:
         model.compile(**build_compile_args(settings_dict))
-        run_id = 1 + max((int(r.get("run_id", 0)) for r in project.runs if isinstance(r, dict)), default=0)
-        run = TrainingRun(run_id=run_id, compile_settings=dict(settings_dict), settings=settings.to_dict())
-        initial = 0
-    last_epoch = initial + settings.epochs
-    validation = (fit_data.validation.x, fit_data.validation.y) if fit_data.validation is not None else None
+    initial, last_epoch = begin_segment(run, settings.epochs)
 
-    class Progress(Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            run.add_epoch(dict(logs or {}))
-            if report:
-                report(epoch + 1, last_epoch, dict(logs or {}))
-            if not math.isfinite(float((logs or {}).get("loss", 0.0))):
-                self.model.stop_training = True
+    def on_epoch(epoch: int, logs: dict) -> None:
+        run.add_epoch(logs)
+        if report:
+            report(epoch + 1, last_epoch, dict(logs))
 
-    callbacks: list = [Progress()]
-    if settings.early_stopping:
-        monitor = settings.monitor if validation is not None or not settings.monitor.startswith("val_") \
-            else settings.monitor[4:]
-        callbacks.append(EarlyStopping(monitor=monitor, patience=int(settings.patience),
-                                       min_delta=float(settings.min_delta),
-                                       restore_best_weights=bool(settings.restore_best_weights)))
-    run.segments.append({"initial_epoch": initial, "epochs": last_epoch})
-    model.fit(fit_data.train.x, fit_data.train.y, validation_data=validation, epochs=last_epoch,
-              batch_size=settings.batch_size, shuffle=settings.shuffle, initial_epoch=initial, callbacks=callbacks,
-              verbose=0)
-    losses = run.history.get("loss", [])
-    if losses and not math.isfinite(losses[-1]):
-        run.status, run.message = NAN, "The loss became NaN or infinite."
-    elif run.epochs_done < last_epoch:
-        run.status, run.message = EARLY_STOPPED, f"Early stopping after epoch {run.epochs_done}."
-    else:
-        run.status, run.message = FINISHED, ""
-    run.weights = [np.array(w, copy=True) for w in model.get_weights()]
+    outcome = Trainer(model, fit_data, settings, initial, last_epoch, listener=Listener(epoch=on_epoch)).fit()
+    if outcome.status == ERROR:
+        raise ExchangeError(outcome.message)
+    end_segment(run, outcome)
+    if previous is not None:
+        _drop_run(project, previous.run_id)
     project.runs.append(run.to_dict())
     _store_preprocessor(project, data.preprocessor)
     return run

@@ -11,6 +11,9 @@ import numpy as np
 # How a run ended.
 RUNNING, FINISHED, STOPPED, EARLY_STOPPED, NAN, ERROR = "running", "finished", "stopped", "early_stopped", "nan", \
     "error"
+# How a run's status reads, in the window and on the command line ("nan" is kept in saved files).
+STATUS_WORDS = {FINISHED: "finished", STOPPED: "stopped", EARLY_STOPPED: "stopped early",
+                NAN: "diverged (the loss was not finite)", ERROR: "failed", RUNNING: "running"}
 
 
 @dataclass

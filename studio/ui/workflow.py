@@ -13,6 +13,7 @@ import time
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QTabWidget
 
+from studio.background import BackgroundTask
 from studio.data import prepare
 from studio.data.errors import DataError
 from studio.data.spec import DataSpec, portable_path, resolve_path
@@ -24,7 +25,6 @@ from studio.training.session import IDLE, TrainingSession
 from studio.ui.commands import SetConfigCommand
 from studio.ui.compile_dialog import CompileDialog
 from studio.ui.data_import import ImportDialog
-from studio.ui.data_import.loader import BackgroundTask
 from studio.ui.evaluation import EvaluationView
 from studio.ui.training import TrainingPanel
 

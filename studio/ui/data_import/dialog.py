@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.background import BackgroundTask
 from studio.data import (
     ColumnRole,
     ColumnType,
@@ -45,7 +46,6 @@ from studio.data import (
     summarize,
 )
 from studio.data.columns import looks_like_class_labels
-from studio.ui.data_import.loader import BackgroundTask
 from studio.ui.data_import.preview import PreviewModel
 from studio.ui.data_import.samples import SamplesPanel
 

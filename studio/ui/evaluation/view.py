@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.background import BackgroundTask
 from studio.data import REGRESSION, read_csv
-from studio.ui.data_import.loader import BackgroundTask
 from studio.ui.evaluation.predictions import actual_values, prediction_rows, save_predictions
 
 MAX_TABLE_ROWS = 5000

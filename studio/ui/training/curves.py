@@ -121,7 +121,10 @@ class CurvesView(QWidget):
                 self._show(name, history)
             return
         running = bool(self._pending)
-        self._pending = [(name, history) for name in names]
+        # Plots still waiting keep their turn (with the newer history); the others queue behind them. Restarting
+        # the queue at the first plot would starve the last ones while epochs arrive faster than STAGGER_MS.
+        waiting = [name for name, _ in self._pending if name in names]
+        self._pending = [(name, history) for name in waiting + [n for n in names if n not in waiting]]
         if not running:
             self._show_next()
 

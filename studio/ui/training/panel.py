@@ -4,8 +4,6 @@ and the diagnosis in words. It is a view of a `TrainingSession`; the session doe
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QMargins, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,14 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from studio.training.diagnosis import Diagnosis
-from studio.training.run import TrainingSettings
+from studio.training.run import STATUS_WORDS, TrainingSettings
 from studio.training.session import IDLE, PAUSED, STOPPING, TRAINING, TrainingSession
 from studio.ui.training.curves import CurvesView
 
 SEVERITY_COLORS = {"error": "#b00020", "warning": "#a15c00", "info": "#1b5e20"}
-PROGRESS_INTERVAL = 0.05  # seconds between progress-bar updates
-STATUS_WORDS = {"finished": "finished", "stopped": "stopped", "early_stopped": "stopped early",
-                "nan": "stopped: the loss was not finite", "error": "failed", "running": "running"}
 
 
 class TrainingPanel(QWidget):
@@ -40,7 +35,6 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self._epochs_total = 0
-        self._last_progress = 0.0
         self._blocker: str | None = None  # why training cannot start (no data, no compile settings...)
         self._build()
         session.configured.connect(self._on_configured)
@@ -262,12 +256,7 @@ class TrainingPanel(QWidget):
         self.curves.prepare(["loss", *metrics], validation=data is None or data.validation is not None)
 
     def _on_batch(self, info: dict) -> None:
-        steps = info.get("steps") or 0
-        now = time.monotonic()
-        last_of_epoch = steps and info["batch"] + 1 >= steps
-        if now - self._last_progress < PROGRESS_INTERVAL and not last_of_epoch:
-            return  # a person reads no more than a few updates a second; each one costs the trainer time
-        self._last_progress = now
+        steps = info.get("steps") or 0  # the worker sends the latest batch a few dozen times a second at most
         if steps:
             if self.progress.maximum() != steps:
                 self.progress.setRange(0, steps)
