@@ -14,15 +14,18 @@ from studio.data.split import split_indices
 
 @dataclass
 class Split:
-    """One part of the data: model inputs, encoded targets, and where each row came from in the file."""
+    """One part of the data: model inputs, encoded targets, and where each row came from in the file.
 
-    x: np.ndarray
-    y: np.ndarray
+    `x` and `y` are what the model takes: an array, or a list of one per model input / output (several targets
+    give a list of one `y` per target column; `ModelFeed.apply` cuts `x` for several inputs)."""
+
+    x: np.ndarray | list[np.ndarray]
+    y: np.ndarray | list[np.ndarray]
     rows: np.ndarray  # indices into the table
     lines: np.ndarray  # line numbers in the file
 
     def __len__(self) -> int:
-        return len(self.x)
+        return len(self.rows)
 
 
 @dataclass
@@ -40,26 +43,33 @@ class PreparedData:
         """The shape of one sample, for the model's Input node."""
         return self.preprocessor.input_shape
 
-    def for_loss(self, loss: str) -> PreparedData:
-        """This data with its targets encoded as `loss` expects (one-hot rows or labels); self if they already are."""
+    def for_loss(self, loss: str | list[str]) -> PreparedData:
+        """This data with its targets encoded as `loss` expects (one-hot rows or labels); self if they already are.
+        `loss` is one loss for every target, or a list of one per target column."""
         from studio.data.preprocess import encode_labels
         from studio.data.spec import TargetEncoding, target_encoding_for_loss
 
         p = self.preprocessor
-        t = p.target
-        if t is None or t.task == REGRESSION:
+        losses = [loss] * len(p.targets) if isinstance(loss, str) else list(loss)
+        targets = list(p.targets)
+        for k, (t, name) in enumerate(zip(p.targets, losses)):
+            if t.task != REGRESSION:
+                wanted = "one_hot" if target_encoding_for_loss(name) == TargetEncoding.ONE_HOT else "integer"
+                if wanted != t.encoding:
+                    targets[k] = replace(t, encoding=wanted)
+        if all(new is old for new, old in zip(targets, p.targets)):
             return self
-        wanted = "one_hot" if target_encoding_for_loss(loss) == TargetEncoding.ONE_HOT else "integer"
-        if wanted == t.encoding:
-            return self
-        target = replace(t, encoding=wanted)
-        preprocessor = p.with_target(target)
-        spec = replace(self.spec, target_encoding=TargetEncoding(wanted))
+        preprocessor = p.with_targets(targets)
+        spec = replace(self.spec, target_encoding=TargetEncoding(targets[0].encoding)) \
+            if targets[0].task != REGRESSION else self.spec
 
         def recode(split: Split | None) -> Split | None:
             if split is None:
                 return None
-            return replace(split, y=encode_labels(p.labels_of(split.y), target))
+            ys = split.y if isinstance(split.y, list) else [split.y]
+            ys = [y if new is old else encode_labels(p.labels_of(y), new)
+                  for y, old, new in zip(ys, p.targets, targets)]
+            return replace(split, y=ys[0] if len(ys) == 1 else ys)
 
         return replace(self, spec=spec, preprocessor=preprocessor, train=recode(self.train),
                        validation=recode(self.validation), test=recode(self.test))
@@ -75,7 +85,10 @@ class PreparedData:
             parts.append(f"{len(self.validation)} validation")
         if self.test is not None:
             parts.append(f"{len(self.test)} test")
-        task = "regression" if p.task == REGRESSION else f"{p.task} classification ({len(p.class_names)} classes)"
+        tasks = ["regression" if t.task == REGRESSION else f"{t.task} classification ({len(t.classes)} classes)"
+                 for t in p.targets]
+        task = tasks[0] if len(tasks) == 1 else \
+            f"{len(tasks)} targets: " + ", ".join(f"{t.name} {k}" for t, k in zip(p.targets, tasks))
         if p.windows is not None or p.encoder is not None:
             shape = " x ".join(str(d) for d in p.input_shape)
             what = {"text": "token sequences", "image_files": "images", "pixels": "images"}.get(
@@ -129,4 +142,5 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
 
 
 def _take(full: Transformed, k: np.ndarray) -> Split:
-    return Split(x=full.x[k], y=full.y[k], rows=full.rows[k], lines=full.lines[k])
+    y = [y[k] for y in full.y] if isinstance(full.y, list) else full.y[k]
+    return Split(x=full.x[k], y=y, rows=full.rows[k], lines=full.lines[k])

@@ -49,10 +49,11 @@ class TargetState:
 
 @dataclass
 class Transformed:
-    """Model inputs for the usable rows of a table; `rows` index the table, `lines` are file lines."""
+    """Model inputs for the usable rows of a table; `rows` index the table, `lines` are file lines.
+    `y` is one array per target column: a bare array for one target, a list for several."""
 
     x: np.ndarray
-    y: np.ndarray | None
+    y: np.ndarray | list[np.ndarray] | None
     rows: np.ndarray
     lines: np.ndarray
     dropped: dict[str, int] = field(default_factory=dict)  # column name -> rows dropped for a missing value
@@ -117,21 +118,28 @@ def _sorted_labels(labels) -> list[str]:
 class Preprocessor:
     """Turns a CsvTable into `x` (float32, one-hot and scaled) and `y` (encoded for the loss).
 
-    `encoder` (a fitted `TextVectorizer`, `ImageFiles` or `PixelGrid`) turns the feature columns into text token
-    sequences or images; `windows` (a `SequenceWindows`) cuts the rows into time-series windows.
+    `targets` is a TargetState, a list of them (a model with several outputs), or None. `encoder` (a fitted
+    `TextVectorizer`, `ImageFiles` or `PixelGrid`) turns the feature columns into text token sequences or images;
+    `windows` (a `SequenceWindows`) cuts the rows into time-series windows.
     """
 
-    def __init__(self, features: list[FeatureState], target: TargetState | None, scaling: str,
-                 encoder=None, windows=None):
+    def __init__(self, features: list[FeatureState], targets: TargetState | list[TargetState] | None,
+                 scaling: str, encoder=None, windows=None):
         self.features = features
-        self.target = target
+        self.targets: list[TargetState] = [] if targets is None else \
+            list(targets) if isinstance(targets, (list, tuple)) else [targets]
         self.scaling = scaling
         self.encoder = encoder
         self.windows = windows
 
-    def with_target(self, target: TargetState | None) -> Preprocessor:
-        """The same transform with another target state (e.g. another target encoding)."""
-        return Preprocessor(self.features, target, self.scaling, self.encoder, self.windows)
+    def with_targets(self, targets: TargetState | list[TargetState] | None) -> Preprocessor:
+        """The same transform with other target states (e.g. another target encoding)."""
+        return Preprocessor(self.features, targets, self.scaling, self.encoder, self.windows)
+
+    @property
+    def target(self) -> TargetState | None:
+        """The first target (the only one of a one-output model)."""
+        return self.targets[0] if self.targets else None
 
     # -- fitting --------------------------------------------------------------------------------
     @classmethod
@@ -141,14 +149,14 @@ class Preprocessor:
         usable = usable_rows(table, spec)
         stat_rows = usable if stat_rows is None else np.asarray(stat_rows)
         features = [_fit_feature(table, spec, c, stat_rows) for c in spec.features]
-        target = _fit_target(table, spec, usable, stat_rows)
+        targets = [_fit_target(table, spec, c, usable, stat_rows) for c in spec.targets]
         from studio.data.fitting import fit_encoder, fit_windows
 
-        if spec.sequence is not None and spec.sequence.target_history:
-            features.append(_fit_feature(table, spec, spec.target, stat_rows))
+        if spec.sequence is not None and spec.sequence.target_history:  # the targets' past values are inputs too
+            features += [_fit_feature(table, spec, c, stat_rows) for c in spec.targets]
         encoder = fit_encoder(table, spec, stat_rows)
         scaling = Scaling.NONE.value if spec.image is not None else spec.scaling.value  # images: pixels / max
-        return cls(features, target, scaling, encoder, fit_windows(table, spec, stat_rows))
+        return cls(features, targets, scaling, encoder, fit_windows(table, spec, stat_rows))
 
     # -- questions ------------------------------------------------------------------------------
     @property
@@ -190,9 +198,10 @@ class Preprocessor:
                             f"{', '.join(repr(n) for n in missing_cols)}, which the file does not have "
                             f"(it has {', '.join(repr(n) for n in table.names)}).")
         if with_target is None:
-            with_target = self.target is not None and self.target.name in table.names
-        if with_target and (self.target is None or self.target.name not in table.names):
-            name = self.target.name if self.target else "?"
+            with_target = bool(self.targets) and all(t.name in table.names for t in self.targets)
+        absent = [t.name for t in self.targets if t.name not in table.names] if with_target else []
+        if with_target and (not self.targets or absent):
+            name = absent[0] if absent else "?"
             raise DataError(f"{table.path}: the target column {name!r} is not in the file.")
         keep = np.ones(table.n_rows, dtype=bool)
         dropped: dict[str, int] = {}
@@ -209,12 +218,13 @@ class Preprocessor:
                 dropped[f.name] = int((miss & keep).sum())
                 keep &= ~miss
             raw.append((f, values, miss))
-        y_raw = None
-        if with_target:
-            y_raw, miss = self._target_values(table)
+        y_raw = []
+        for t in self.targets if with_target else []:
+            values, miss = self._target_values(table, t)
             if miss.any():
-                dropped[self.target.name] = int((miss & keep).sum())
+                dropped[t.name] = int((miss & keep).sum())
                 keep &= ~miss
+            y_raw.append(values)
         rows = np.flatnonzero(keep)
         lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
         if self.encoder is not None and self.encoder.kind != "pixels":
@@ -226,7 +236,10 @@ class Preprocessor:
             x = np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(rows), 0), np.float32)
             if self.encoder is not None:
                 x = self.encoder.transform(x)
-        y = self._encode_target(table, y_raw, rows) if with_target else None
+        y = None
+        if with_target:
+            ys = [self._encode_target(table, t, values, rows) for t, values in zip(self.targets, y_raw)]
+            y = ys[0] if len(ys) == 1 else ys
         if self.windows is not None:
             x, y, rows = self.windows.windows(table, keep, x, y)
             lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
@@ -249,16 +262,14 @@ class Preprocessor:
             out[k, j] = 1.0
         return out
 
-    def _target_values(self, table: CsvTable):
-        t = self.target
+    def _target_values(self, table: CsvTable, t: TargetState):
         if t.task == REGRESSION:
             values = numeric_values(table, t.name)
             return values, np.isnan(values)
         values = category_values(table, t.name)
         return values, np.array([v is None for v in values], dtype=bool)
 
-    def _encode_target(self, table: CsvTable, values, rows) -> np.ndarray:
-        t = self.target
+    def _encode_target(self, table: CsvTable, t: TargetState, values, rows) -> np.ndarray:
         if t.task == REGRESSION:
             return ((values[rows] - t.mean) / t.std).astype(np.float32).reshape(-1, 1)
         index = {c: j for j, c in enumerate(t.classes)}
@@ -272,10 +283,11 @@ class Preprocessor:
         return encode_labels(labels, t)
 
     # -- predictions back to the user's words ---------------------------------------------------
-    def decode(self, predictions: np.ndarray) -> tuple[list, np.ndarray | None]:
-        """(labels or values in the file's units, class probabilities or None) for model outputs."""
+    def decode(self, predictions: np.ndarray, target: int = 0) -> tuple[list, np.ndarray | None]:
+        """(labels or values in the file's units, class probabilities or None) for the outputs that learn
+        target number `target`."""
         p = np.asarray(predictions, dtype=np.float64)
-        t = self.target
+        t = self.targets[target] if self.targets else None
         if t is None or t.task == REGRESSION:
             mean, std = (t.mean, t.std) if t else (0.0, 1.0)
             return (p.reshape(len(p), -1)[:, 0] * std + mean).tolist(), None
@@ -294,9 +306,9 @@ class Preprocessor:
             return y.argmax(axis=1)
         return np.rint(y.reshape(-1)).astype(np.int64)
 
-    def target_values(self, y: np.ndarray) -> np.ndarray:
-        """Regression targets back in the file's units."""
-        t = self.target
+    def target_values(self, y: np.ndarray, target: int = 0) -> np.ndarray:
+        """Regression targets (of target number `target`) back in the file's units."""
+        t = self.targets[target]
         return np.asarray(y, dtype=np.float64).reshape(-1) * t.std + t.mean
 
     # -- JSON -----------------------------------------------------------------------------------
@@ -307,9 +319,8 @@ class Preprocessor:
                 "features": [{"name": f.name, "type": f.type, "missing": f.missing, "fill": f.fill,
                               "mean": f.mean, "std": f.std, "categories": list(f.categories)}
                              for f in self.features],
-                "target": None if self.target is None else {
-                    "name": self.target.name, "task": self.target.task, "encoding": self.target.encoding,
-                    "classes": list(self.target.classes), "mean": self.target.mean, "std": self.target.std}}
+                "target": None if self.target is None else _target_dict(self.target),
+                **({"targets": [_target_dict(t) for t in self.targets]} if len(self.targets) > 1 else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessor:
@@ -318,19 +329,23 @@ class Preprocessor:
                                      fill=f.get("fill"), mean=float(f.get("mean", 0.0)),
                                      std=float(f.get("std", 1.0)), categories=[str(c) for c in f.get("categories", [])])
                         for f in d["features"]]
-            t = d.get("target")
-            target = None if t is None else TargetState(
-                name=str(t["name"]), task=str(t["task"]), encoding=str(t["encoding"]),
-                classes=[str(c) for c in t.get("classes", [])], mean=float(t.get("mean", 0.0)),
-                std=float(t.get("std", 1.0)))
+            saved = d.get("targets") or ([d["target"]] if d.get("target") is not None else [])
+            targets = [TargetState(name=str(t["name"]), task=str(t["task"]), encoding=str(t["encoding"]),
+                                   classes=[str(c) for c in t.get("classes", [])], mean=float(t.get("mean", 0.0)),
+                                   std=float(t.get("std", 1.0))) for t in saved]
             from studio.data.fitting import encoder_from_dict
             from studio.data.sequences import SequenceWindows
 
             windows = SequenceWindows.from_dict(d["windows"]) if d.get("windows") else None
             encoder = encoder_from_dict(d["encoder"]) if d.get("encoder") else None
-            return cls(features, target, str(d.get("scaling", "standard")), encoder, windows)
+            return cls(features, targets, str(d.get("scaling", "standard")), encoder, windows)
         except (KeyError, TypeError, ValueError) as e:
             raise DataError(f"The saved preprocessing state is incomplete or damaged ({e}).") from None
+
+
+def _target_dict(t: TargetState) -> dict:
+    return {"name": t.name, "task": t.task, "encoding": t.encoding, "classes": list(t.classes), "mean": t.mean,
+            "std": t.std}
 
 
 def encode_labels(labels: np.ndarray, target: TargetState) -> np.ndarray:
@@ -346,7 +361,7 @@ def usable_rows(table: CsvTable, spec: DataSpec) -> np.ndarray:
     """Rows with a target and with a value in every drop-rows feature column; DataError when none is left."""
     keep = np.ones(table.n_rows, dtype=bool)
     reasons = []
-    for c in spec.features + [spec.target]:
+    for c in spec.features + spec.targets:
         values = table.column(c.name)
         miss = missing_values(table, c.name)
         if miss.all():
@@ -386,8 +401,7 @@ def _fit_feature(table: CsvTable, spec: DataSpec, column, stat_rows: np.ndarray)
     return FeatureState(column.name, "categorical", strategy.value, fill=fill, categories=categories)
 
 
-def _fit_target(table: CsvTable, spec: DataSpec, usable: np.ndarray, stat_rows: np.ndarray) -> TargetState:
-    column = spec.target
+def _fit_target(table: CsvTable, spec: DataSpec, column, usable: np.ndarray, stat_rows: np.ndarray) -> TargetState:
     if column.type == ColumnType.NUMERIC:
         values = numeric_values(table, column.name)
         mean, std = 0.0, 1.0

@@ -193,8 +193,9 @@ class SequenceWindows:
         steps = ends[:, None] - np.arange(self.lookback - 1, -1, -1)[None, :]
         x = x_rows[position[order[steps]]] if len(ends) else np.zeros((0, self.lookback, x_rows.shape[1]))
         y = None
-        if y_rows is not None:
-            y = y_rows[position[order[ends + self.horizon]]]
+        if y_rows is not None:  # one target's array, or a list of them (several outputs)
+            pick = position[order[ends + self.horizon]]
+            y = [t[pick] for t in y_rows] if isinstance(y_rows, list) else y_rows[pick]
         return x.astype(np.float32), y, order[ends]
 
     def to_dict(self) -> dict:
