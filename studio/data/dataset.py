@@ -119,8 +119,7 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
         spec = replace(spec, split=replace(spec.split, shuffle=False, stratify=False))
     labels = None
     if spec.is_classification and spec.split.stratify:
-        values = table.column(spec.target.name)
-        labels = np.array([values[i] for i in usable])
+        labels = table.column_data(spec.target.name).codes[usable]
     s = spec.split
     train_pos, val_pos, test_pos = split_indices(len(usable), s.validation_fraction, s.test_fraction, s.seed,
                                                  labels=labels, shuffle=s.shuffle)
@@ -130,11 +129,10 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
     if progress:
         progress(0.9)
     full = preprocessor.transform(table, with_target=True)
-    position = {int(r): k for k, r in enumerate(full.rows)}
     parts = []
     for pos in (train_pos, val_pos, test_pos):
         rows = usable[pos]
-        parts.append(_take(full, np.array([position[int(r)] for r in rows], dtype=np.int64)) if len(rows) else None)
+        parts.append(_take(full, np.searchsorted(full.rows, rows)) if len(rows) else None)  # full.rows is sorted
     if progress:
         progress(1.0)
     return PreparedData(spec=spec, table=table, preprocessor=preprocessor, train=parts[0], validation=parts[1],

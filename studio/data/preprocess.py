@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from studio.data.columns import ColumnType, missing_mask, parse_number
+from studio.data.columns import ColumnType, parse_number
 from studio.data.csv_reader import CsvTable
 from studio.data.errors import DataError
 from studio.data.spec import DataSpec, MissingStrategy, Scaling, TargetEncoding
@@ -68,43 +68,53 @@ def numeric_values(table: CsvTable, name: str) -> np.ndarray:
 
 
 def _parse_numeric(table: CsvTable, name: str) -> np.ndarray:
-    values = table.column(name)
-    miss = missing_values(table, name)
-    text = np.asarray(values, dtype=str)
-    text[miss] = "nan"
-    try:
-        out = text.astype(np.float64)  # NumPy parses the strings in C; a bad one raises, then we look closer
-    except ValueError:
-        out = None
-    if out is None or np.isnan(out[~miss]).any():
-        out = np.empty(len(values), dtype=np.float64)
-        for i, v in enumerate(values):
-            x = np.nan if miss[i] else parse_number(v)
-            if x is None:
-                bad = sum(1 for j, w in enumerate(values) if not miss[j] and parse_number(w) is None)
-                raise DataError(f"{table.path}: column {name!r} is numeric but line {table.line_numbers[i]} holds "
-                                f"{v!r}" + (f" ({bad} such values in all)" if bad > 1 else "") +
-                                ". Fix the file, make the column categorical, or ignore it.")
-            out[i] = x
-    infinite = np.flatnonzero(np.isinf(out))
-    if infinite.size:
-        i = int(infinite[0])
-        raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds {values[i]!r}, "
+    data = table.column_data(name)
+    distinct = data.distinct_numbers(table.dialect.decimal)
+    bad = np.isnan(distinct) & ~data.distinct_missing()
+    if bad.any():
+        rows = np.flatnonzero(bad[data.codes])
+        i = int(rows[0])
+        raise DataError(f"{table.path}: column {name!r} is numeric but line {table.line_numbers[i]} holds "
+                        f"{data.string_at(i)!r}" + (f" ({rows.size} such values in all)" if rows.size > 1 else "") +
+                        ". Fix the file, make the column categorical, or ignore it.")
+    if np.isinf(distinct).any():
+        i = int(np.flatnonzero(np.isinf(distinct)[data.codes])[0])
+        raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds {data.string_at(i)!r}, "
                         "which is not a finite number.")
-    return out
+    return distinct[data.codes]
 
 
 def missing_values(table: CsvTable, name: str) -> np.ndarray:
     """Where the column's values are missing (computed once per table and column)."""
     key = ("missing", name)
     if key not in table.cache:
-        table.cache[key] = missing_mask(table.column(name))
+        table.cache[key] = table.column_data(name).missing()
     return table.cache[key]
 
 
-def category_values(table: CsvTable, name: str) -> list[str | None]:
-    miss = missing_values(table, name)
-    return [None if m else v for v, m in zip(table.column(name), miss.tolist())]
+def category_values(table: CsvTable, name: str) -> np.ndarray:
+    """The column's values as str, None where missing (an object array)."""
+    values = table.column(name).copy()
+    values[missing_values(table, name)] = None
+    return values
+
+
+def category_codes(table: CsvTable, name: str, categories: list[str]) -> np.ndarray:
+    """Each row's index in `categories`; -1 where the value is missing, -2 where it is not among them."""
+    data = table.column_data(name)
+    index = {c: j for j, c in enumerate(categories)}
+    distinct = np.array([index.get(v, -2) for v in data.distinct_strings().tolist()], dtype=np.int64)
+    distinct[data.distinct_missing()] = -1
+    return distinct[data.codes]
+
+
+def present_categories(table: CsvTable, name: str, rows: np.ndarray | None = None) -> Counter:
+    """How often each non-missing value occurs (in `rows`, or in every row)."""
+    data = table.column_data(name)
+    codes = data.codes if rows is None else data.codes[rows]
+    counts = np.bincount(codes, minlength=data.uniques.size)
+    strings, missing = data.distinct_strings(), data.distinct_missing()
+    return Counter({strings[k]: int(counts[k]) for k in np.flatnonzero((counts > 0) & ~missing).tolist()})
 
 
 def _sorted_labels(labels) -> list[str]:
@@ -207,6 +217,7 @@ class Preprocessor:
         dropped: dict[str, int] = {}
         raw = []
         for f in self.features:
+<<<<<<< HEAD
             if f.type in ("text", "image") and f.missing != MissingStrategy.DROP_ROWS:
                 miss = missing_values(table, f.name)  # an empty text is a text of no words
                 values = ["" if m else v for v, m in zip(table.column(f.name), miss.tolist())]
@@ -214,6 +225,14 @@ class Preprocessor:
                 continue
             values = numeric_values(table, f.name) if f.type == "numeric" else category_values(table, f.name)
             miss = np.isnan(values) if f.type == "numeric" else np.array([v is None for v in values], dtype=bool)
+=======
+            if f.type == "numeric":
+                values = numeric_values(table, f.name)
+                miss = np.isnan(values)
+            else:
+                values = category_codes(table, f.name, f.categories)
+                miss = values == -1
+>>>>>>> main
             if f.missing == MissingStrategy.DROP_ROWS and miss.any():
                 dropped[f.name] = int((miss & keep).sum())
                 keep &= ~miss
@@ -251,35 +270,36 @@ class Preprocessor:
             if self.scaling == Scaling.STANDARD:
                 col = (col - f.mean) / f.std
             return col.reshape(-1, 1)
-        index = {c: j for j, c in enumerate(f.categories)}
+        codes = values[rows]
+        if f.fill is not None and f.fill in f.categories:
+            codes = np.where(codes == -1, f.categories.index(f.fill), codes)
+        unseen = np.flatnonzero(codes < 0)
+        if unseen.size:
+            i = int(rows[unseen[0]])
+            value = table.column_data(f.name).string_at(i) if codes[unseen[0]] == -2 else f.fill
+            raise DataError(f"{table.path}: column {f.name!r}, line {table.line_numbers[i]} holds {value!r}, "
+                            f"a category not seen in training (known: {_list(f.categories)}).")
         out = np.zeros((len(rows), len(f.categories)), dtype=np.float32)
-        for k, i in enumerate(rows):
-            value = f.fill if values[i] is None else values[i]
-            j = index.get(value)
-            if j is None:
-                raise DataError(f"{table.path}: column {f.name!r}, line {table.line_numbers[i]} holds {value!r}, "
-                                f"a category not seen in training (known: {_list(f.categories)}).")
-            out[k, j] = 1.0
+        out[np.arange(len(rows)), codes] = 1.0
         return out
 
     def _target_values(self, table: CsvTable, t: TargetState):
         if t.task == REGRESSION:
             values = numeric_values(table, t.name)
             return values, np.isnan(values)
-        values = category_values(table, t.name)
-        return values, np.array([v is None for v in values], dtype=bool)
+        values = category_codes(table, t.name, t.classes)
+        return values, values == -1
 
     def _encode_target(self, table: CsvTable, t: TargetState, values, rows) -> np.ndarray:
         if t.task == REGRESSION:
             return ((values[rows] - t.mean) / t.std).astype(np.float32).reshape(-1, 1)
-        index = {c: j for j, c in enumerate(t.classes)}
-        labels = np.empty(len(rows), dtype=np.int64)
-        for k, i in enumerate(rows):
-            j = index.get(values[i])
-            if j is None:
-                raise DataError(f"{table.path}: target {t.name!r}, line {table.line_numbers[i]} holds "
-                                f"{values[i]!r}, a class not seen in training (known: {_list(t.classes)}).")
-            labels[k] = j
+        labels = values[rows]
+        unseen = np.flatnonzero(labels < 0)
+        if unseen.size:
+            i = int(rows[unseen[0]])
+            raise DataError(f"{table.path}: target {t.name!r}, line {table.line_numbers[i]} holds "
+                            f"{table.column_data(t.name).string_at(i)!r}, a class not seen in training "
+                            f"(known: {_list(t.classes)}).")
         return encode_labels(labels, t)
 
     # -- predictions back to the user's words ---------------------------------------------------
@@ -362,10 +382,10 @@ def usable_rows(table: CsvTable, spec: DataSpec) -> np.ndarray:
     keep = np.ones(table.n_rows, dtype=bool)
     reasons = []
     for c in spec.features + spec.targets:
-        values = table.column(c.name)
-        miss = missing_values(table, c.name)
+        values = missing_values(table, c.name)
+        miss = values
         if miss.all():
-            raise DataError(f"{table.path}: column {c.name!r} has no values at all (all {len(values)} missing): "
+            raise DataError(f"{table.path}: column {c.name!r} has no values at all (all {values.size} missing): "
                             f"set its role to ignore.")
         if c.role.value == "target" or c.type == ColumnType.IMAGE or \
                 spec.missing_strategy(c) == MissingStrategy.DROP_ROWS:
@@ -392,11 +412,11 @@ def _fit_feature(table: CsvTable, spec: DataSpec, column, stat_rows: np.ndarray)
         mean, std = float(sample.mean()), float(sample.std())
         fill = mean if strategy == MissingStrategy.FILL_MEAN else None
         if strategy == MissingStrategy.FILL_MOST_FREQUENT:
-            fill = float(Counter(sample.tolist()).most_common(1)[0][0])
+            distinct, counts = np.unique(sample, return_counts=True)
+            fill = float(distinct[np.argmax(counts)])
         return FeatureState(column.name, "numeric", strategy.value, fill=fill, mean=mean, std=std if std > 0 else 1.0)
-    values = category_values(table, column.name)
-    categories = _sorted_labels({v for v in values if v is not None})
-    counts = Counter(values[i] for i in stat_rows if values[i] is not None)
+    categories = _sorted_labels(present_categories(table, column.name))
+    counts = present_categories(table, column.name, stat_rows)
     fill = counts.most_common(1)[0][0] if strategy != MissingStrategy.DROP_ROWS and counts else None
     return FeatureState(column.name, "categorical", strategy.value, fill=fill, categories=categories)
 
@@ -410,8 +430,7 @@ def _fit_target(table: CsvTable, spec: DataSpec, column, usable: np.ndarray, sta
             sample = sample[~np.isnan(sample)]
             mean, std = float(sample.mean()), float(sample.std()) or 1.0
         return TargetState(column.name, REGRESSION, "float", mean=mean, std=std)
-    values = category_values(table, column.name)
-    classes = _sorted_labels({values[i] for i in usable})
+    classes = _sorted_labels(present_categories(table, column.name, usable))
     if len(classes) < 2:
         raise DataError(f"{table.path}: the target {column.name!r} has a single class ({_list(classes)}) in the "
                         "usable rows; a classifier needs at least two. Choose another target.")

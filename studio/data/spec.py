@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from studio.data.bindings import Bindings
-from studio.data.columns import ColumnRole, ColumnType, default_role, looks_like_class_labels, summarize
+from studio.data.columns import ColumnRole, ColumnType, default_role, looks_like_class_labels, summarize_table
 from studio.data.csv_reader import CsvDialect, CsvTable
 from studio.data.errors import DataError
 from studio.data.kinds import ImageSpec, SequenceSpec, TextSpec, propose_kinds, validate_kinds
@@ -105,7 +105,7 @@ class DataSpec:
         windows, images or text where the table looks like it (`kinds.propose_kinds`).
         `summaries` (from `summarize`, one per column) are computed unless given."""
         if summaries is None:
-            summaries = [summarize(name, col) for name, col in zip(table.names, table.columns)]
+            summaries = summarize_table(table)
         usable = [i for i, s in enumerate(summaries) if default_role(s, False) != ColumnRole.IGNORE]
         target_index = usable[-1] if len(usable) > 1 else None
         columns = []
