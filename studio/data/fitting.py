@@ -57,7 +57,7 @@ def fit_windows(table, spec, stat_rows: np.ndarray) -> SequenceWindows | None:
         return None
     parts = []
     if s.calendar and s.time_column is not None:
-        times = parse_times(table.column(s.time_column), table.path, s.time_column, table.line_numbers)
+        times = parse_times(table, s.time_column)
         parts = calendar_parts(times[stat_rows])
     return SequenceWindows(s.time_column, s.lookback, s.horizon, s.stride, s.allow_gaps, parts)
 

@@ -155,12 +155,10 @@ def propose_kinds(spec, table, summaries, sequence_model: bool = False) -> None:
     with a chronological split; an image-path column -> image files; a free-text column -> text; many pixel-like
     integer columns -> pixel images. `sequence_model`: the canvas holds a recurrent model (windows proposed)."""
     from studio.data.images import looks_like_image_paths
-    from studio.data.sequences import looks_like_times
 
-    numeric = {ColumnType.NUMERIC}
-    times = [s.name for s in summaries if s.inferred_type not in numeric and looks_like_times(table.column(s.name))]
-    images = [s.name for s in summaries if s.inferred_type not in numeric and s.name not in times
-              and looks_like_image_paths(table.column(s.name))]
+    times = [s.name for s in summaries if s.inferred_type == ColumnType.DATETIME]
+    images = [s.name for s in summaries if s.inferred_type in (ColumnType.CATEGORICAL, ColumnType.TEXT)
+              and looks_like_image_paths(table.column(s.name).tolist())]
     if images:
         _propose_images(spec, table, images[0])
     elif times or sequence_model:
@@ -187,7 +185,7 @@ def _propose_images(spec, table, name: str) -> None:
     from studio.data.images import survey_images
 
     _only_feature(spec, name, ColumnType.IMAGE)
-    survey = survey_images(table.column(name), table.path, limit=20)
+    survey = survey_images(table.column(name).tolist(), table.path, limit=20)
     if survey["sizes"]:
         (width, height), _ = max(survey["sizes"].items(), key=lambda item: item[1])
         gray = all(mode in ("1", "L", "LA", "I;16", "I", "F") for mode in survey["modes"])
@@ -203,7 +201,7 @@ def _propose_sequence(spec, table, time_column: str | None) -> None:
     if time_column is not None:
         spec.column(time_column).role = ColumnRole.IGNORE
         try:
-            times = parse_times(table.column(time_column), table.path, time_column, table.line_numbers)
+            times = parse_times(table, time_column)
             steps, unit = _steps(np.sort(times))
             step = int(np.median(steps)) if len(steps) else 0
             lookback = 12 if unit.startswith("month") and step == 1 else 7 if step == 86400 else \
@@ -225,15 +223,16 @@ def _propose_sequence(spec, table, time_column: str | None) -> None:
 def _propose_text(spec, table, summaries, times) -> bool:
     from studio.data.text import mean_words, proposed_sequence_length
 
-    candidates = [s for s in summaries if s.name not in times and s.inferred_type != ColumnType.NUMERIC
-                  and mean_words(table.column(s.name)) >= 3.0]
+    candidates = [s for s in summaries if s.inferred_type in (ColumnType.CATEGORICAL, ColumnType.TEXT)
+                  and mean_words(table.column(s.name).tolist()) >= 3.0]
     if not candidates:
         return False
-    name = max(candidates, key=lambda s: mean_words(table.column(s.name))).name
+    name = max(candidates, key=lambda s: mean_words(table.column(s.name).tolist())).name
     if spec.target is not None and spec.target.name == name:
         spec.target.role = ColumnRole.IGNORE
     _only_feature(spec, name, ColumnType.TEXT)
-    spec.text = TextSpec(max_tokens=20000, output_sequence_length=proposed_sequence_length(table.column(name)))
+    spec.text = TextSpec(max_tokens=20000,
+                         output_sequence_length=proposed_sequence_length(table.column(name).tolist()))
     return True
 
 

@@ -217,22 +217,17 @@ class Preprocessor:
         dropped: dict[str, int] = {}
         raw = []
         for f in self.features:
-<<<<<<< HEAD
-            if f.type in ("text", "image") and f.missing != MissingStrategy.DROP_ROWS:
-                miss = missing_values(table, f.name)  # an empty text is a text of no words
-                values = ["" if m else v for v, m in zip(table.column(f.name), miss.tolist())]
-                raw.append((f, values, np.zeros(len(values), dtype=bool)))
-                continue
-            values = numeric_values(table, f.name) if f.type == "numeric" else category_values(table, f.name)
-            miss = np.isnan(values) if f.type == "numeric" else np.array([v is None for v in values], dtype=bool)
-=======
-            if f.type == "numeric":
+            if f.type in ("text", "image"):  # strings for the encoder; an empty text is a text of no words
+                miss = missing_values(table, f.name)
+                values = ["" if m else v for v, m in zip(table.column(f.name).tolist(), miss.tolist())]
+                if f.missing != MissingStrategy.DROP_ROWS:
+                    miss = np.zeros(len(values), dtype=bool)
+            elif f.type == "numeric":
                 values = numeric_values(table, f.name)
                 miss = np.isnan(values)
             else:
                 values = category_codes(table, f.name, f.categories)
                 miss = values == -1
->>>>>>> main
             if f.missing == MissingStrategy.DROP_ROWS and miss.any():
                 dropped[f.name] = int((miss & keep).sum())
                 keep &= ~miss

@@ -5,7 +5,7 @@ target is the target column `horizon` rows after the window's last row (horizon 
 for sequence classification). Windows start every `stride` rows. A sample is named by the window's last row
 ("as of" that row): that row's index and file line travel with it, for the split, predictions and messages.
 
-The date/time column is parsed (ISO dates such as 2001-01, 2001-01-31, 2001-01-31 12:00), sorted, and checked:
+The date/time column is parsed (`studio.data.dates`: 2001-01, 2001-01-31 12:00, 31/01/2001...), sorted, and checked:
 duplicate times and gaps (a step longer than the series' usual one) are errors that name the file, the lines
 and the column, unless gaps are allowed. Calendar features (month of year, day of week, hour of day as sine and
 cosine) are added for the parts of the date that vary.
@@ -24,43 +24,25 @@ CALENDAR_PARTS = ("month", "weekday", "hour")
 _PERIOD = {"month": 12, "weekday": 7, "hour": 24}
 
 
-def parse_times(values: list[str], where: str, column: str, lines: list[int]) -> np.ndarray:
-    """The column as datetime64[s]; DataError naming the line of the first value that is missing or not a date."""
-    cleaned = [v.strip().replace("/", "-") for v in values]
-    try:
-        return np.array(cleaned, dtype="datetime64[s]")
-    except ValueError:
-        pass
-    for i, v in enumerate(cleaned):
-        if is_missing(v):
-            raise DataError(f"{where}: the time column {column!r} has no value at line {lines[i]}; every row of a "
-                            "time series needs its time.")
-        try:
-            np.datetime64(v, "s")
-        except ValueError:
-            raise DataError(f"{where}: the time column {column!r} holds {values[i]!r} at line {lines[i]}, which is "
-                            "not a date or time (expected e.g. 2001-01, 2001-01-31 or 2001-01-31 12:00).") from None
-    raise DataError(f"{where}: the time column {column!r} cannot be read as dates.")
+def parse_times(table, column: str) -> np.ndarray:
+    """The time column as datetime64[s] (`studio.data.dates` formats); DataError naming the line of the first
+    value that is missing or not a date."""
+    from studio.data.dates import parse_datetimes
 
-
-def looks_like_times(values: list[str]) -> bool:
-    """True when the first non-missing values (at most 50) all parse as dates and are not plain numbers."""
-    sample = [v.strip() for v in values[:200] if not is_missing(v)][:50]
-    if not sample or all(_is_number(v) for v in sample):
-        return False
-    try:
-        np.array([v.replace("/", "-") for v in sample], dtype="datetime64[s]")
-    except ValueError:
-        return False
-    return True
-
-
-def _is_number(v: str) -> bool:
-    try:
-        float(v)
-    except ValueError:
-        return False
-    return True
+    times = table.column_data(column).datetimes()
+    if times is None:
+        for i, v in enumerate(table.column(column).tolist()):
+            if not is_missing(v) and parse_datetimes([v.strip()]) is None:
+                raise DataError(f"{table.path}: the time column {column!r} holds {v!r} at line "
+                                f"{table.line_numbers[i]}, which is not a date or time (expected e.g. 2001-01, "
+                                "2001-01-31, 2001-01-31 12:00 or 31/01/2001).")
+        raise DataError(f"{table.path}: the time column {column!r} mixes date layouts; write every date the same way.")
+    missing = np.flatnonzero(np.isnat(times))
+    if missing.size:
+        i = int(missing[0])
+        raise DataError(f"{table.path}: the time column {column!r} has no value at line {table.line_numbers[i]} "
+                        f"({missing.size} rows without a time); every row of a time series needs its time.")
+    return times
 
 
 def time_order(times: np.ndarray, where: str, column: str, lines: list[int], allow_gaps: bool) -> np.ndarray:
@@ -164,7 +146,7 @@ class SequenceWindows:
         """(row indices in time order, their times or None): file order without a time column."""
         if self.time_column is None:
             return np.arange(table.n_rows), None
-        times = parse_times(table.column(self.time_column), table.path, self.time_column, table.line_numbers)
+        times = parse_times(table, self.time_column)
         order = time_order(times, table.path, self.time_column, table.line_numbers, self.allow_gaps)
         return order, times
 
