@@ -263,6 +263,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.workflow.stop_training("and close LayerStudio") and self.maybe_save():
+            self.exporter.wait()
             self.workflow.shutdown()
             event.accept()
         else:
