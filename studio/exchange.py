@@ -86,6 +86,27 @@ def fitted_preprocessor(project: Project):
         raise ExchangeError(str(err)) from None
 
 
+def model_feed(project: Project, spec, preprocessor):
+    """How the project's data reaches its model (`ModelFeed`): the columns of each Input, the target of each
+    output; ExchangeError naming the node and column when the bindings do not fit the graph."""
+    from studio.data.feed import BindingError, resolve_feed
+    from studio.document.inference import ShapeInference
+    from studio.document.model_io import input_slots, output_heads
+
+    graph = project.graph
+    try:
+        return resolve_feed(spec, preprocessor, input_slots(graph), output_heads(graph, ShapeInference().infer(graph)))
+    except BindingError as err:
+        raise ExchangeError(f"The data does not fit the model: {err}") from None
+
+
+def output_tasks(feed, preprocessor) -> str | dict[str, str]:
+    """The task of the model's one output, or output name -> task for several outputs (for compile settings)."""
+    if len(feed.outputs) == 1:
+        return preprocessor.targets[feed.outputs[0][1]].task
+    return {name: preprocessor.targets[k].task for name, k in feed.outputs}
+
+
 # -- the trained model -----------------------------------------------------------------------------------------
 
 def untrained_model(project: Project, name: str | None = None):
@@ -183,6 +204,11 @@ def export_python(project: Project, path: str | os.PathLike) -> list[str]:
         if preprocessor is None:
             raise ExchangeError("The project's data has no fitted preprocessing saved (train the model once) so the "
                                 "script cannot prepare the CSV as the model was trained.")
+        if preprocessor.encoder is not None or preprocessor.windows is not None:
+            kind = "time-series windows" if preprocessor.windows is not None else preprocessor.encoder.kind.replace(
+                "_", " ")
+            raise ExchangeError(f"The Python script reads plain feature tables, but this project's data are {kind}: "
+                                "export the model as .keras or ONNX instead.")
         run = last_trained_run(project)
         settings = compile_settings(project, run) or {}
         data = data_code(spec, preprocessor, settings.get("loss"), *held_out_rows(spec))

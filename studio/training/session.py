@@ -48,6 +48,7 @@ class TrainingSession(QObject):
         self.model = None
         self.data = None
         self.compile_settings: dict | None = None
+        self.feed = None  # how the data reaches the model's inputs and outputs (`ModelFeed`), None: as it is
         self._build_model: Callable | None = None
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
@@ -56,21 +57,26 @@ class TrainingSession(QObject):
         self.extra_callbacks: list = []  # engine callbacks added to every fit (tests, tools)
 
     # -- setup ---------------------------------------------------------------------------------
-    def configure(self, build_model: Callable[[], object], data, compile_settings: dict) -> None:
-        """`build_model()` returns a fresh, uncompiled engine model; `data` is a `PreparedData`."""
+    def configure(self, build_model: Callable[[], object], data, compile_settings: dict, feed=None) -> None:
+        """`build_model()` returns a fresh, uncompiled engine model; `data` is a `PreparedData`; `feed` (a
+        `ModelFeed`) cuts it for a model with several inputs or outputs."""
         if self.is_running:
             raise RuntimeError("Cannot change the model or data while training runs; stop it first.")
         self._build_model = build_model
         self.data = data
         self.compile_settings = compile_settings
+        self.feed = feed
         self.configured.emit(compile_settings)
 
     @property
     def training_data(self):
-        """The data with targets encoded for the compiled loss (one-hot for categorical cross-entropy...):
-        what `fit` sees, and what an evaluation of the session's model should use."""
+        """The data with targets encoded for the compiled losses (one-hot for categorical cross-entropy...) and
+        cut for the model's inputs and outputs: what `fit` sees, and what an evaluation of the session's model
+        should use."""
         if self.data is None or self.compile_settings is None:
             return self.data
+        if self.feed is not None:
+            return self.feed.apply(self.data, self.compile_settings)
         return self.data.for_loss(self.compile_settings["loss"])
 
     @property
