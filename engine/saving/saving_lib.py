@@ -15,6 +15,7 @@ import warnings
 import zipfile
 
 from engine.saving import object_state
+from engine.saving.assets import asset_member_names, collect_assets, restore_assets
 from engine.saving.h5_store import H5Store, WeightsFileError, memory_file
 from engine.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from engine.utils.file_utils import atomic_path
@@ -73,11 +74,14 @@ def save_model(model, filepath, overwrite: bool = True, zipped: bool | None = No
     config_json = json.dumps(serialize_keras_object(model))
     metadata_json = json.dumps(_metadata())
     weights = _weights_bytes(model)
+    assets = collect_assets(model)
     with atomic_write(filepath, overwrite) as tmp_path:
         with zipfile.ZipFile(tmp_path, "w") as zf:  # stored, not compressed, as Keras writes it
             zf.writestr(METADATA_FILENAME, metadata_json)
             zf.writestr(CONFIG_FILENAME, config_json)
             zf.writestr(WEIGHTS_FILENAME, weights)
+            for name, data in assets.items():
+                zf.writestr(name, data)
 
 
 def save_weights(model, filepath, overwrite: bool = True, max_shard_size=None) -> None:
@@ -148,6 +152,8 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         if METADATA_FILENAME in archive.namelist():
             metadata = _parse_json(_read_member(archive, METADATA_FILENAME, filepath), METADATA_FILENAME, filepath)
         weights = _read_member(archive, WEIGHTS_FILENAME, filepath)
+        assets = {name: _read_member(archive, name, filepath)
+                  for name in asset_member_names(archive.namelist(), filepath)}
     if not compile:
         config = {**config, "compile_config": None}
     try:
@@ -162,6 +168,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         object_state.load_state(model, store)
     finally:
         store.close()
+    restore_assets(model, assets)
     return model
 
 

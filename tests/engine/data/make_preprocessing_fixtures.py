@@ -120,6 +120,18 @@ def write_hash_reference() -> None:
         json.dump({"buckets": big, "values": values}, f, ensure_ascii=False)
 
 
+def write_keras_model() -> None:
+    """keras_mixed_preprocessing.keras (raw strings and numbers in, probabilities out) and its predictions."""
+    import tensorflow as tf
+    from mixed_preprocessing_model import build, raw_columns
+    model = build(keras)
+    folder = os.path.dirname(__file__)
+    model.save(os.path.join(folder, "keras_mixed_preprocessing.keras"))
+    x = {k: tf.constant(v) for k, v in raw_columns().items()}
+    with open(os.path.join(folder, "keras_mixed_preprocessing.json"), "w", encoding="utf-8") as f:
+        json.dump({"predictions": np.asarray(model.predict(x, verbose=0)).tolist()}, f)
+
+
 if __name__ == "__main__":
     records = [run_case(*case) for case in CASES]
     path = os.path.join(os.path.dirname(__file__), "preprocessing_keras_cases.json")
@@ -127,3 +139,4 @@ if __name__ == "__main__":
         json.dump({"keras_version": keras.__version__, "cases": records}, f, indent=1, ensure_ascii=False)
     print(f"wrote {len(records)} cases to {path}")
     write_hash_reference()
+    write_keras_model()
