@@ -8,9 +8,11 @@ from studio.document.graph import LayerNode
 _KEY_ARGUMENTS = ("shape", "units", "filters", "num_heads", "key_dim", "equation", "kernel_size", "pool_size", "size",
                   "height", "width", "strides", "rate", "stddev", "factor", "mode", "groups", "target_shape", "dims",
                   "n", "output_dim", "axis", "padding", "cropping", "activation", "negative_slope", "max_value",
-                  "threshold", "alpha", "score_mode", "return_sequences", "merge_mode", "layer")
+                  "threshold", "alpha", "score_mode", "return_sequences", "merge_mode", "layer", "num_tokens",
+                  "bin_boundaries", "scale", "offset", "output_mode")
 _DEFAULTS_HIDDEN = {"strides": None, "padding": "valid", "activation": "linear", "return_sequences": False,
-                    "axis": -1, "max_value": None, "threshold": 0.0, "score_mode": "dot"}
+                    "axis": -1, "max_value": None, "threshold": 0.0, "score_mode": "dot", "offset": 0.0,
+                    "output_mode": "int"}
 
 
 def _ints(value) -> str:
@@ -54,6 +56,16 @@ def _one(name: str, value, config: dict) -> str | None:
         return f"{value.get('class_name', '?')} {inner.get('units', '')}".strip()
     if name == "shape":
         return f"shape {_ints(value)}"
+    if name == "num_tokens":
+        return f"{value} tokens"
+    if name == "bin_boundaries" and isinstance(value, list):
+        return f"{len(value) + 1} bins"
+    if name == "scale":
+        return f"× {value}"
+    if name == "offset":
+        return f"+ {value}"
+    if name == "output_mode":
+        return str(value).replace("_", "-")
     return f"{name}={_ints(value)}"
 
 
