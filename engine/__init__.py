@@ -7,6 +7,7 @@ from engine import (
     activations,
     backend,
     callbacks,
+    config,
     constraints,
     initializers,
     layers,
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GradientTape", "Input", "InputSpec", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Sequential",
-    "Variable", "activations", "backend", "callbacks", "constraints", "grad", "initializers", "layers", "losses",
+    "Variable", "activations", "backend", "callbacks", "config", "constraints", "grad", "initializers", "layers",
+    "losses",
     "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils",
 ]
