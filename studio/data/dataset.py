@@ -110,17 +110,18 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
     preprocessor = Preprocessor.fit(table, spec, stat_rows=usable[train_pos])
     if progress:
         progress(0.9)
-    full = preprocessor.transform(table, with_target=True)
-    parts = []
-    for pos in (train_pos, val_pos, test_pos):
-        rows = usable[pos]
-        parts.append(_take(full, np.searchsorted(full.rows, rows)) if len(rows) else None)  # full.rows is sorted
+    order = [usable[pos] for pos in (train_pos, val_pos, test_pos)]
+    full = preprocessor.transform(table, with_target=True, order=np.concatenate(order))  # train, validation, test
+    parts, start = [], 0
+    for rows in order:
+        parts.append(_take(full, slice(start, start + len(rows))) if len(rows) else None)  # views, not copies
+        start += len(rows)
     if progress:
         progress(1.0)
     return PreparedData(spec=spec, table=table, preprocessor=preprocessor, train=parts[0], validation=parts[1],
                         test=parts[2], dropped=full.dropped)
 
 
-def _take(full: Transformed, k: np.ndarray) -> Split:
+def _take(full: Transformed, k: slice) -> Split:
     y = [y[k] for y in full.y] if isinstance(full.y, list) else full.y[k]
     return Split(x=full.x[k], y=y, rows=full.rows[k], lines=full.lines[k])
