@@ -21,7 +21,8 @@ class ColumnType(StrEnum):
     NUMERIC = "numeric"
     CATEGORICAL = "categorical"
     DATETIME = "datetime"  # dates and times: the order of a time series, never a feature as such
-    TEXT = "text"  # free text: never used as a feature
+    TEXT = "text"  # free text: a feature only as token sequences (studio/data/text.py)
+    IMAGE = "image"  # paths of image files (studio/data/images.py)
 
 
 class ColumnRole(StrEnum):

@@ -124,6 +124,9 @@ def _guess_header(sample: str, dialect: type[csv.Dialect] | csv.Dialect, decimal
         below = [r[j] for r in rest if j < len(r) and r[j].strip()]
         if name.strip() and below and all(_looks_numeric(v, decimal) for v in below):
             return True
+        distinct = set(below)  # names over a column of a few labels that repeat (a text table's class column)
+        if name.strip() and len(below) >= 10 and len(distinct) <= min(20, len(below) // 2) and name not in distinct:
+            return True
     try:
         return csv.Sniffer().has_header(sample)
     except csv.Error:

@@ -25,7 +25,7 @@ class FeatureState:
     """A feature column's fitted state: numeric (mean, std) or categorical (categories)."""
 
     name: str
-    type: str  # "numeric" or "categorical"
+    type: str  # "numeric", "categorical", or "text" / "image" (encoded by the preprocessor's input encoder)
     missing: str  # a MissingStrategy value, FILL already resolved
     fill: float | str | None = None
     mean: float = 0.0
@@ -136,14 +136,23 @@ def _sorted_labels(labels) -> list[str]:
 class Preprocessor:
     """Turns a CsvTable into `x` (float32, one-hot and scaled) and `y` (encoded for the loss).
 
-    `targets` is a TargetState, a list of them (a model with several outputs), or None."""
+    `targets` is a TargetState, a list of them (a model with several outputs), or None. `encoder` (a fitted
+    `TextVectorizer`, `ImageFiles` or `PixelGrid`) turns the feature columns into text token sequences or images;
+    `windows` (a `SequenceWindows`) cuts the rows into time-series windows.
+    """
 
     def __init__(self, features: list[FeatureState], targets: TargetState | list[TargetState] | None,
-                 scaling: str):
+                 scaling: str, encoder=None, windows=None):
         self.features = features
         self.targets: list[TargetState] = [] if targets is None else \
             list(targets) if isinstance(targets, (list, tuple)) else [targets]
         self.scaling = scaling
+        self.encoder = encoder
+        self.windows = windows
+
+    def with_targets(self, targets: TargetState | list[TargetState] | None) -> Preprocessor:
+        """The same transform with other target states (e.g. another target encoding)."""
+        return Preprocessor(self.features, targets, self.scaling, self.encoder, self.windows)
 
     @property
     def target(self) -> TargetState | None:
@@ -159,7 +168,13 @@ class Preprocessor:
         stat_rows = usable if stat_rows is None else np.asarray(stat_rows)
         features = [_fit_feature(table, spec, c, stat_rows) for c in spec.features]
         targets = [_fit_target(table, spec, c, usable, stat_rows) for c in spec.targets]
-        return cls(features, targets, spec.scaling.value)
+        from studio.data.fitting import fit_encoder, fit_windows
+
+        if spec.sequence is not None and spec.sequence.target_history:  # the targets' past values are inputs too
+            features += [_fit_feature(table, spec, c, stat_rows) for c in spec.targets]
+        encoder = fit_encoder(table, spec, stat_rows)
+        scaling = Scaling.NONE.value if spec.image is not None else spec.scaling.value  # images: pixels / max
+        return cls(features, targets, scaling, encoder, fit_windows(table, spec, stat_rows))
 
     # -- questions ------------------------------------------------------------------------------
     @property
@@ -170,6 +185,15 @@ class Preprocessor:
     @property
     def n_features(self) -> int:
         return len(self.feature_names)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one sample, for the model's Input node."""
+        if self.encoder is not None:
+            return tuple(self.encoder.shape)
+        if self.windows is not None:
+            return self.windows.shape(self.n_features)
+        return (self.n_features,)
 
     @property
     def task(self) -> str:
@@ -203,7 +227,12 @@ class Preprocessor:
         dropped: dict[str, int] = {}
         raw = []
         for f in self.features:
-            if f.type == "numeric":
+            if f.type in ("text", "image"):  # strings for the encoder; an empty text is a text of no words
+                miss = missing_values(table, f.name)
+                values = ["" if m else v for v, m in zip(table.column(f.name).tolist(), miss.tolist())]
+                if f.missing != MissingStrategy.DROP_ROWS:
+                    miss = np.zeros(len(values), dtype=bool)
+            elif f.type == "numeric":
                 values = numeric_values(table, f.name)
                 miss = np.isnan(values)
             else:
@@ -221,17 +250,27 @@ class Preprocessor:
                 keep &= ~miss
             y_raw.append(values)
         rows = np.flatnonzero(keep) if order is None else np.asarray(order, dtype=np.int64)
-        x = np.empty((len(rows), self.n_features), dtype=np.float32)  # filled in place: no float64 copy of x
-        start = 0
-        for f, values, miss in raw:
-            width = len(f.output_names)
-            self._encode_feature(table, f, values, miss, rows, x[:, start:start + width])
-            start += width
+        lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
+        if self.encoder is not None and self.encoder.kind != "pixels":
+            values = raw[0][1]
+            x = self.encoder.transform([values[i] for i in rows]) if self.encoder.kind == "text" else \
+                self.encoder.transform([values[i] for i in rows], table.path, lines.tolist())
+        else:
+            x = np.empty((len(rows), self.n_features), dtype=np.float32)  # filled in place: no float64 copy
+            start = 0
+            for f, values, miss in raw:
+                width = len(f.output_names)
+                self._encode_feature(table, f, values, miss, rows, x[:, start:start + width])
+                start += width
+            if self.encoder is not None:
+                x = self.encoder.transform(x)
         y = None
         if with_target:
             ys = [self._encode_target(table, t, values, rows) for t, values in zip(self.targets, y_raw)]
             y = ys[0] if len(ys) == 1 else ys
-        lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
+        if self.windows is not None:
+            x, y, rows = self.windows.windows(table, keep, x, y)
+            lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
         return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v})
 
     def _encode_feature(self, table, f: FeatureState, values, miss, rows, out: np.ndarray) -> None:
@@ -307,6 +346,8 @@ class Preprocessor:
     # -- JSON -----------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {"scaling": self.scaling,
+                **({"encoder": self.encoder.to_dict()} if self.encoder is not None else {}),
+                **({"windows": self.windows.to_dict()} if self.windows is not None else {}),
                 "features": [{"name": f.name, "type": f.type, "missing": f.missing, "fill": f.fill,
                               "mean": f.mean, "std": f.std, "categories": list(f.categories)}
                              for f in self.features],
@@ -324,8 +365,13 @@ class Preprocessor:
             targets = [TargetState(name=str(t["name"]), task=str(t["task"]), encoding=str(t["encoding"]),
                                    classes=[str(c) for c in t.get("classes", [])], mean=float(t.get("mean", 0.0)),
                                    std=float(t.get("std", 1.0))) for t in saved]
-            return cls(features, targets, str(d.get("scaling", "standard")))
-        except (KeyError, TypeError) as e:
+            from studio.data.fitting import encoder_from_dict
+            from studio.data.sequences import SequenceWindows
+
+            windows = SequenceWindows.from_dict(d["windows"]) if d.get("windows") else None
+            encoder = encoder_from_dict(d["encoder"]) if d.get("encoder") else None
+            return cls(features, targets, str(d.get("scaling", "standard")), encoder, windows)
+        except (KeyError, TypeError, ValueError) as e:
             raise DataError(f"The saved preprocessing state is incomplete or damaged ({e}).") from None
 
 
@@ -353,7 +399,8 @@ def usable_rows(table: CsvTable, spec: DataSpec) -> np.ndarray:
         if miss.all():
             raise DataError(f"{table.path}: column {c.name!r} has no values at all (all {values.size} missing): "
                             f"set its role to ignore.")
-        if c.role.value == "target" or spec.missing_strategy(c) == MissingStrategy.DROP_ROWS:
+        if c.role.value == "target" or c.type == ColumnType.IMAGE or \
+                spec.missing_strategy(c) == MissingStrategy.DROP_ROWS:
             if miss.any():
                 reasons.append(f"{c.name!r}: {int(miss.sum())}")
             keep &= ~miss
@@ -365,6 +412,9 @@ def usable_rows(table: CsvTable, spec: DataSpec) -> np.ndarray:
 
 def _fit_feature(table: CsvTable, spec: DataSpec, column, stat_rows: np.ndarray) -> FeatureState:
     strategy = spec.missing_strategy(column)
+    if column.type in (ColumnType.TEXT, ColumnType.IMAGE):  # an image cannot be filled in; a text can be empty
+        kept = MissingStrategy.DROP_ROWS if column.type == ColumnType.IMAGE else strategy
+        return FeatureState(column.name, column.type.value, kept.value)
     if column.type == ColumnType.NUMERIC:
         values = numeric_values(table, column.name)
         sample = values[stat_rows]
