@@ -409,6 +409,8 @@ def _dtype_name(dtype) -> str:
         return backend.floatx()
     if isinstance(dtype, dict):
         return dtype.get("config", {}).get("name", backend.floatx())
+    if dtype in ("string", "str", str, bytes) or (not isinstance(dtype, str) and np.dtype(dtype).kind in "USO"):
+        return "string"  # Keras's name for text inputs (NumPy unicode, bytes or object arrays)
     return str(np.dtype(dtype))
 
 
