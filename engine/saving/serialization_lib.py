@@ -1,9 +1,10 @@
-"""Objects to and from Keras 3's config dicts. Only registered classes are built: nothing executes code.
+"""Objects to and from Keras 3's config dicts. Only registered classes are built: nothing executes code
+(except a `Lambda` layer's lambda when the caller turns safe mode off, see `safe_mode.py`).
 
 A layer or model is written as `{"module", "class_name", "config", "registered_name", "build_config"}`
 (models also get `compile_config`). Reading looks the class up by name, rejects Python code (`__lambda__`
-functions; a `Lambda` layer's lambda loads only with safe mode off, see `safe_mode.py`), drops the few keys newer Keras versions add with a no-op value, and
-reports any other unknown argument with the layer's name.
+functions), drops the few keys newer Keras versions add with a no-op value, and reports any other unknown
+argument with the layer's name.
 """
 
 from __future__ import annotations
