@@ -57,6 +57,11 @@ class Transformed:
     rows: np.ndarray
     lines: np.ndarray
     dropped: dict[str, int] = field(default_factory=dict)  # column name -> rows dropped for a missing value
+    target_rows: np.ndarray | None = None  # windows: the row each sample's target is on (-1: after the file's end)
+
+    def actual_rows(self) -> np.ndarray:
+        """The table row holding each sample's target: its own row, or for a window the row `horizon` later."""
+        return self.rows if self.target_rows is None else self.target_rows
 
 
 def numeric_values(table: CsvTable, name: str) -> np.ndarray:
@@ -268,10 +273,12 @@ class Preprocessor:
         if with_target:
             ys = [self._encode_target(table, t, values, rows) for t, values in zip(self.targets, y_raw)]
             y = ys[0] if len(ys) == 1 else ys
+        target_rows = None
         if self.windows is not None:
-            x, y, rows = self.windows.windows(table, keep, x, y)
+            x, y, rows, target_rows = self.windows.windows(table, keep, x, y)
             lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
-        return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v})
+        return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v},
+                           target_rows=target_rows)
 
     def _encode_feature(self, table, f: FeatureState, values, miss, rows, out: np.ndarray) -> None:
         """Write the feature's columns of x for `rows` into `out`."""

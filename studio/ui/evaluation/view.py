@@ -298,7 +298,11 @@ class EvaluationView(QWidget):
     def _show_prediction(self, path: str, table, transformed, outputs: np.ndarray) -> None:
         p = self.data.preprocessor
         target = p.target.name if p.target is not None else None
-        actual = [table.column(target)[r] for r in transformed.rows] if target in table.names else None
+        if target in table.names:  # a window's actual value is its target's, `horizon` rows after it ends
+            values = table.column(target)
+            actual = [values[r] if r >= 0 else "" for r in transformed.actual_rows()]
+        else:
+            actual = None
         self.header, self.rows = prediction_rows(p, outputs, transformed.lines, actual)
         self._new_file = (table, transformed.rows)
         self._labels = None
