@@ -308,7 +308,11 @@ class EvaluationView(QWidget):
         self._labels = None
         caption = f"Predictions for {os.path.basename(path)}: {len(self.rows)} rows"
         if transformed.dropped:
-            caption += "; skipped for missing values: " + ", ".join(f"{k} {v}" for k, v in transformed.dropped.items())
+            first = transformed.first_dropped
+            caption += "; skipped for missing values: " + ", ".join(
+                f"{k} {v}" + (f" (line {first[k]})" if v == 1 and k in first else
+                              f" (first at line {first[k]})" if k in first else "")
+                for k, v in transformed.dropped.items())
         self._fill_table(self.rows, caption)
         self.message.setStyleSheet("")
         self.message.setText("Save the predictions to write them next to the file's own columns.")
