@@ -8,6 +8,7 @@ The settings dict is JSON-able and is what the project stores:
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass
 
 from studio.data.preprocess import BINARY, MULTICLASS, REGRESSION
@@ -106,6 +107,31 @@ def default_settings(task: str, n_rows: int = 0) -> dict:
     """Proposed compile settings: the usual loss and metric for the task, Adam at Keras's learning rate."""
     return {"optimizer": {"name": "adam", "config": hyperparameters("adam")}, "loss": DEFAULT_LOSS[task],
             "metrics": list(DEFAULT_METRICS[task])}
+
+
+def check_form(settings: dict) -> None:
+    """ValueError naming the part when saved settings are not what `default_settings` and the compile dialog
+    write: a known loss, known metrics, a known optimizer with finite hyperparameters it has."""
+    if not isinstance(settings.get("loss"), str):
+        raise ValueError(f"'loss' must be the name of a loss, not {settings.get('loss')!r}.")
+    loss_choice(settings["loss"])
+    metrics = settings.get("metrics", [])
+    known_metrics = {c.name for c in METRICS}
+    if not isinstance(metrics, list) or not all(isinstance(m, str) and m in known_metrics for m in metrics):
+        raise ValueError(f"'metrics' must list metric names among {', '.join(sorted(known_metrics))}, "
+                         f"not {metrics!r}.")
+    optimizer = settings.get("optimizer")
+    if not isinstance(optimizer, dict) or not isinstance(optimizer.get("name"), str) \
+            or not isinstance(optimizer.get("config", {}), dict):
+        raise ValueError("'optimizer' must hold a 'name' and a 'config' object.")
+    known = hyperparameters(optimizer["name"])
+    for key, value in optimizer.get("config", {}).items():
+        if key not in known:
+            raise ValueError(f"Optimizer {optimizer['name']!r} has no hyperparameter {key!r}.")
+        if not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or isinstance(value, bool) != isinstance(known[key], bool):
+            kind = "true or false" if isinstance(known[key], bool) else "a finite number"
+            raise ValueError(f"The optimizer's {key!r} must be {kind}, not {value!r}.")
 
 
 def check_settings(settings: dict, task: str) -> None:
