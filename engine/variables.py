@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
+import threading
+
 import numpy as np
 
 from engine import backend
 from engine.autodiff import Tensor
+
+_budget = threading.local()
+
+
+@contextlib.contextmanager
+def variable_budget(max_bytes: int, source: str):
+    """Within this block, variables created beyond `max_bytes` in all are refused before allocation
+    (a model rebuilt from a file's config cannot make us allocate more than the caller allows)."""
+    previous = getattr(_budget, "state", None)
+    _budget.state = [max_bytes, 0, source]
+    try:
+        yield
+    finally:
+        _budget.state = previous
+
+
+def _reserve(name: str, shape, dtype) -> None:
+    state = getattr(_budget, "state", None)
+    if state is None or shape is None:
+        return
+    nbytes = math.prod(int(d) for d in shape) * np.dtype(dtype).itemsize
+    limit, used, source = state
+    if used + nbytes > limit:
+        raise ValueError(f"{source}: weight '{name}' of shape {tuple(shape)} ({describe_size(nbytes)}) would take "
+                         f"the model's weights past the limit of {describe_size(limit)}; refusing to allocate it.")
+    state[1] = used + nbytes
+
+
+def describe_size(nbytes: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit} ({nbytes} bytes)"
+    return f"{nbytes} bytes"
 
 
 class Variable(Tensor):
@@ -16,6 +53,7 @@ class Variable(Tensor):
     def __init__(self, initializer, shape=None, dtype=None, trainable: bool = True, name: str = "variable"):
         dtype = dtype or backend.floatx()
         if callable(initializer):
+            _reserve(name, shape, dtype)
             value = initializer(tuple(shape), dtype=dtype)
         else:
             value = initializer

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from studio import __version__
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="layerstudio",
@@ -13,6 +15,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "without the window: layerstudio {train,evaluate,predict,export} "
                                                  "--help.")
     parser.add_argument("project", nargs="?", help="a .lsproj project file to open")
+    parser.add_argument("--version", action="version", version=f"LayerStudio {__version__}")
+    parser.add_argument("--install-desktop", action="store_true",
+                        help="add LayerStudio to the desktop's application menu and open .lsproj files with it "
+                             "(Linux; installs into ~/.local/share), then exit")
     return parser
 
 
@@ -23,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         from studio.cli import main as cli_main
         return cli_main(argv)
     args = build_parser().parse_args(argv)
+    if args.install_desktop:
+        from studio.desktop_entry import install_desktop_entry
+        for path in install_desktop_entry():
+            print(path)
+        return 0
     from studio.app import run
     return run(args.project)
 

@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import sys
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
+
+from studio import __version__
+from studio.assets import ASSETS_DIR
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setOrganizationName("LayerStudio")
+    app.setOrganizationDomain("layerstudio.org")
     app.setApplicationName("LayerStudio")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("layerstudio")
+    app.setWindowIcon(app_icon())
     return app
+
+
+def app_icon() -> QIcon:
+    """The application icon, from the SVG and its rendered sizes shipped in studio/assets/icons."""
+    icon = QIcon()
+    for path in sorted((ASSETS_DIR / "icons").glob("layerstudio-*.png")):
+        icon.addFile(str(path))
+    return icon
 
 
 def run(project_path: str | None = None) -> int:

@@ -1,6 +1,7 @@
 """`layerstudio train|evaluate|predict|export PROJECT ...`: the project's model without the window (no Qt).
 
-Exit codes: 0 done, 1 the work failed (one line on stderr says what and where), 2 wrong usage (argparse).
+Exit codes: 0 done, 1 the work failed (one line on stderr says what and where; a training run that diverged is
+saved with its last finite weights and still exits 1), 2 wrong usage (argparse).
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def _load(path: str):
 def train(args) -> int:
     from studio.document.project import save_project
     from studio.headless import train as train_project
+    from studio.training.core import diagnose_run
+    from studio.training.run import NAN, STATUS_WORDS
 
     project = _load(args.project)
 
@@ -84,8 +87,16 @@ def train(args) -> int:
 
     run = train_project(project, epochs=args.epochs, continue_last=args.continue_last, report=report)
     save_project(project, args.project)
+    words = STATUS_WORDS.get(run.status, run.status)
+    if run.status == NAN:  # saved with its last finite weights, but no success: a script must not go on silently
+        print(f"layerstudio train: error: run {run.run_id} {words} after {run.epochs_done} epochs: {run.message} "
+              f"Saved into {args.project}.", file=sys.stderr)
+        return 1
     ending = f" ({run.message})" if run.message else ""
-    print(f"Run {run.run_id} {run.status}{ending} after {run.epochs_done} epochs; saved into {args.project}")
+    print(f"Run {run.run_id} {words}{ending} after {run.epochs_done} epochs; saved into {args.project}")
+    for finding in diagnose_run(run):
+        if finding.severity != "info":
+            print(finding.message)
     return 0
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from studio.document.from_model import ImportedModel, ModelImportError, graph_from_model
 from studio.document.project import Project
 from studio.training.run import FINISHED, TrainingRun
+from studio.training.weights import refuse_non_finite
 
 KERAS_SUFFIX, ONNX_SUFFIX, PYTHON_SUFFIX = ".keras", ".onnx", ".py"
 
@@ -85,6 +86,27 @@ def fitted_preprocessor(project: Project):
         raise ExchangeError(str(err)) from None
 
 
+def model_feed(project: Project, spec, preprocessor):
+    """How the project's data reaches its model (`ModelFeed`): the columns of each Input, the target of each
+    output; ExchangeError naming the node and column when the bindings do not fit the graph."""
+    from studio.data.feed import BindingError, resolve_feed
+    from studio.document.inference import ShapeInference
+    from studio.document.model_io import input_slots, output_heads
+
+    graph = project.graph
+    try:
+        return resolve_feed(spec, preprocessor, input_slots(graph), output_heads(graph, ShapeInference().infer(graph)))
+    except BindingError as err:
+        raise ExchangeError(f"The data does not fit the model: {err}") from None
+
+
+def output_tasks(feed, preprocessor) -> str | dict[str, str]:
+    """The task of the model's one output, or output name -> task for several outputs (for compile settings)."""
+    if len(feed.outputs) == 1:
+        return preprocessor.targets[feed.outputs[0][1]].task
+    return {name: preprocessor.targets[k].task for name, k in feed.outputs}
+
+
 # -- the trained model -----------------------------------------------------------------------------------------
 
 def untrained_model(project: Project, name: str | None = None):
@@ -108,6 +130,10 @@ def trained_model(project: Project, compiled: bool = True):
     except (ValueError, IndexError) as err:
         raise ExchangeError(f"The weights of run {run.run_id} no longer fit the model (the graph was edited since "
                             f"it trained): {err}") from None
+    try:
+        refuse_non_finite(model, f"run {run.run_id}")
+    except ValueError as err:
+        raise ExchangeError(str(err)) from None
     settings = compile_settings(project, run)
     if compiled and settings:
         from studio.training.compile_settings import build_compile_args

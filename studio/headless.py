@@ -1,14 +1,14 @@
 """Train, evaluate and predict with a project without the window (the command line uses these); no Qt.
 
-Training drives the engine's `model.fit` directly, with the project's data, compile and training settings,
-reports each epoch through a callback, and records the run in `project.runs` like the training panel does
-(settings, history, final weights), together with the fitted preprocessing in the data section.
+Training runs the training core (studio/training/core.py) directly, the window runs it on a thread: the same
+rules (run ids, early stopping, last finite weights on NaN, continue). Each epoch is reported through a callback,
+and the run is recorded in `project.runs` (settings, history, final weights), together with the fitted
+preprocessing in the data section.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 import os
 from collections.abc import Callable
 
@@ -16,8 +16,17 @@ import numpy as np
 
 from engine.utils.file_utils import atomic_write
 from studio.document.project import Project
-from studio.exchange import ExchangeError, data_spec, fitted_preprocessor, last_trained_run, trained_model
-from studio.training.run import EARLY_STOPPED, FINISHED, NAN, TrainingRun, TrainingSettings
+from studio.exchange import (
+    ExchangeError,
+    data_spec,
+    fitted_preprocessor,
+    last_trained_run,
+    model_feed,
+    output_tasks,
+    trained_model,
+)
+from studio.training.core import Listener, Trainer, begin_segment, end_segment, new_run
+from studio.training.run import ERROR, TrainingRun, TrainingSettings
 
 EpochReport = Callable[[int, int, dict], None]  # (epoch counted from 1, last epoch, logs)
 
@@ -33,14 +42,15 @@ def prepared_data(project: Project):
         raise ExchangeError(f"Cannot prepare the project's data: {err}") from None
 
 
-def compile_settings_for(project: Project, data) -> dict:
-    """The project's compile settings, or the proposed ones for its task (then stored in the project)."""
+def compile_settings_for(project: Project, data, feed) -> dict:
+    """The project's compile settings, or the proposed ones for its outputs' tasks (then stored in the project)."""
     from studio.training.compile_settings import check_settings, default_settings
 
+    tasks = output_tasks(feed, data.preprocessor)
     if not project.compile:
-        project.compile = default_settings(data.preprocessor.task)
+        project.compile = default_settings(tasks)
     try:
-        check_settings(project.compile, data.preprocessor.task)
+        check_settings(project.compile, tasks)
     except (KeyError, TypeError, ValueError) as err:
         raise ExchangeError(f"The project's compile settings do not fit its data: {err}") from None
     return project.compile
@@ -48,13 +58,14 @@ def compile_settings_for(project: Project, data) -> dict:
 
 def train(project: Project, epochs: int | None = None, continue_last: bool = False,
           report: EpochReport | None = None) -> TrainingRun:
-    """Train the project's model (a new run, or more epochs of the last run with `continue_last`) and record
-    the run in `project.runs`; the caller saves the project."""
-    from engine.callbacks import Callback, EarlyStopping
+    """Train the project's model (a new run, or more epochs of the last run with `continue_last`) with the
+    training core's rules, and record the run in `project.runs`; the caller saves the project. A run that
+    diverges is recorded with its last finite weights; a failure raises ExchangeError and records nothing."""
     from studio.training.compile_settings import build_compile_args
 
     data = prepared_data(project)
-    settings_dict = compile_settings_for(project, data)
+    feed = model_feed(project, data.spec, data.preprocessor)
+    settings_dict = compile_settings_for(project, data, feed)
     settings = TrainingSettings.from_dict(project.training) if project.training else \
         TrainingSettings.proposed(len(data.train))
     if epochs is not None:
@@ -64,69 +75,49 @@ def train(project: Project, epochs: int | None = None, continue_last: bool = Fal
     except ValueError as err:
         raise ExchangeError(str(err)) from None
     previous = last_trained_run(project) if continue_last else None
-    if previous is not None and fitted_preprocessor(project) is not None:
-        data, _ = evaluation_data(project)  # more epochs on the statistics the model has learned on
-    fit_data = data.for_loss(settings_dict["loss"])
     if continue_last and previous is None:
         raise ExchangeError("There is no trained run to continue: train without --continue first.")
+    if previous is not None and fitted_preprocessor(project) is not None:
+        data, _ = evaluation_data(project, encode=False)  # more epochs on the statistics the model learned on
     if previous is not None:
         model = trained_model(project)
-        if previous.compile_settings:
-            settings_dict = previous.compile_settings
-        _check_input(model, fit_data)
-        run, initial = previous, previous.epochs_done
-        _drop_run(project, previous.run_id)
+        run = previous
+        settings_dict = previous.compile_settings or settings_dict
     else:
         from studio.exchange import untrained_model
         model = untrained_model(project)
-        _check_input(model, fit_data)
+        run = new_run(project.runs, settings_dict, settings)
+    fit_data = feed.apply(data, settings_dict)
+    _check_input(model, fit_data)
+    if previous is None:
         model.compile(**build_compile_args(settings_dict))
-        run_id = 1 + max((int(r.get("run_id", 0)) for r in project.runs if isinstance(r, dict)), default=0)
-        run = TrainingRun(run_id=run_id, compile_settings=dict(settings_dict), settings=settings.to_dict())
-        initial = 0
-    last_epoch = initial + settings.epochs
-    validation = (fit_data.validation.x, fit_data.validation.y) if fit_data.validation is not None else None
+    initial, last_epoch = begin_segment(run, settings.epochs)
 
-    class Progress(Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            run.add_epoch(dict(logs or {}))
-            if report:
-                report(epoch + 1, last_epoch, dict(logs or {}))
-            if not math.isfinite(float((logs or {}).get("loss", 0.0))):
-                self.model.stop_training = True
+    def on_epoch(epoch: int, logs: dict) -> None:
+        run.add_epoch(logs)
+        if report:
+            report(epoch + 1, last_epoch, dict(logs))
 
-    callbacks: list = [Progress()]
-    if settings.early_stopping:
-        monitor = settings.monitor if validation is not None or not settings.monitor.startswith("val_") \
-            else settings.monitor[4:]
-        callbacks.append(EarlyStopping(monitor=monitor, patience=int(settings.patience),
-                                       min_delta=float(settings.min_delta),
-                                       restore_best_weights=bool(settings.restore_best_weights)))
-    run.segments.append({"initial_epoch": initial, "epochs": last_epoch})
-    model.fit(fit_data.train.x, fit_data.train.y, validation_data=validation, epochs=last_epoch,
-              batch_size=settings.batch_size, shuffle=settings.shuffle, initial_epoch=initial, callbacks=callbacks,
-              verbose=0)
-    losses = run.history.get("loss", [])
-    if losses and not math.isfinite(losses[-1]):
-        run.status, run.message = NAN, "The loss became NaN or infinite."
-    elif run.epochs_done < last_epoch:
-        run.status, run.message = EARLY_STOPPED, f"Early stopping after epoch {run.epochs_done}."
-    else:
-        run.status, run.message = FINISHED, ""
-    run.weights = [np.array(w, copy=True) for w in model.get_weights()]
+    outcome = Trainer(model, fit_data, settings, initial, last_epoch, listener=Listener(epoch=on_epoch)).fit()
+    if outcome.status == ERROR:
+        raise ExchangeError(outcome.message)
+    end_segment(run, outcome)
+    if previous is not None:
+        _drop_run(project, previous.run_id)
     project.runs.append(run.to_dict())
     _store_preprocessor(project, data.preprocessor)
     return run
 
 
 def _check_input(model, data) -> None:
-    shape = model.input_shape
-    if isinstance(shape, list):
-        raise ExchangeError(f"The model has {len(shape)} inputs; training from one CSV table needs exactly one.")
-    if tuple(shape[1:]) != (data.train.x.shape[1],):
-        raise ExchangeError(f"The model's input has shape {tuple(shape[1:])} but the data has "
-                            f"{data.train.x.shape[1]} feature columns ({', '.join(data.preprocessor.feature_names)}): "
-                            "set the Input node's shape to match.")
+    """ExchangeError naming the Input whose shape does not fit the columns bound to it."""
+    shapes = model.input_shape if isinstance(model.input_shape, list) else [model.input_shape]
+    arrays = data.train.x if isinstance(data.train.x, list) else [data.train.x]
+    names = getattr(model, "input_names", None) or [getattr(model.layers[0], "name", "input")] * len(shapes)
+    for name, shape, x in zip(names, shapes, arrays):
+        if tuple(shape[1:]) != tuple(x.shape[1:]):
+            raise ExchangeError(f"The model's input '{name}' has shape {tuple(shape[1:])} but the columns bound to it "
+                                f"give samples of shape {tuple(x.shape[1:])}: set the Input node's shape to match.")
 
 
 def _drop_run(project: Project, run_id: int) -> None:
@@ -138,14 +129,15 @@ def _store_preprocessor(project: Project, preprocessor) -> None:
     data["preprocessor"] = preprocessor.to_dict()
 
 
-def evaluation_data(project: Project):
-    """(data encoded for the trained model's loss, the preprocessor the model was trained with)."""
+def evaluation_data(project: Project, encode: bool = True):
+    """(data cut for the model's inputs and outputs and encoded for the trained model's losses, the preprocessor
+    the model was trained with); with `encode` False, the prepared data as it is (one matrix of features)."""
     from studio.data import DataError
 
     data = prepared_data(project)
     saved = fitted_preprocessor(project)
     run = last_trained_run(project)
-    loss = ((run.compile_settings if run else None) or project.compile or {}).get("loss")
+    settings = (run.compile_settings if run else None) or project.compile or None
     if saved is not None:  # transform with the saved fit: the model learned on those statistics
         from dataclasses import replace
 
@@ -160,11 +152,15 @@ def evaluation_data(project: Project):
             if split is None:
                 return None
             k = np.array([position[int(r)] for r in split.rows], dtype=np.int64)
-            return replace(split, x=full.x[k], y=full.y[k])
+            y = [y[k] for y in full.y] if isinstance(full.y, list) else full.y[k]
+            return replace(split, x=full.x[k], y=y)
 
-        data = replace(data, preprocessor=Preprocessor(saved.features, saved.target, saved.scaling),
+        data = replace(data, preprocessor=Preprocessor(saved.features, saved.targets, saved.scaling),
                        train=redo(data.train), validation=redo(data.validation), test=redo(data.test))
-    return (data.for_loss(loss) if loss else data), data.preprocessor
+    if not encode:
+        return data, data.preprocessor
+    feed = model_feed(project, data.spec, data.preprocessor)
+    return feed.apply(data, settings), data.preprocessor
 
 
 def evaluate(project: Project) -> dict[str, dict[str, float]]:
@@ -186,11 +182,13 @@ def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
     """Predict every usable row of `csv_path` and write the file's columns plus the predictions to `out_path`
     (atomically); returns the number of rows predicted."""
     from studio.data import DataError, read_csv
+    from studio.data.predictions import decode_outputs, prediction_table
 
     model = trained_model(project, compiled=False)
     preprocessor = fitted_preprocessor(project)
     if preprocessor is None:
         preprocessor = prepared_data(project).preprocessor
+    feed = model_feed(project, data_spec(project), preprocessor)
     try:
         table = read_csv(csv_path)
         transformed = preprocessor.transform(table, with_target=False)
@@ -198,11 +196,8 @@ def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
         raise ExchangeError(str(err)) from None
     if not len(transformed.rows):
         raise ExchangeError(f"{csv_path}: no row can be predicted (every row misses a value).")
-    outputs = model.predict(transformed.x, verbose=0)
-    if isinstance(outputs, list):
-        outputs = outputs[0]
-    labels, probs = preprocessor.decode(outputs)
-    extra = ["predicted"] + ([f"p({c})" for c in preprocessor.class_names] if probs is not None else [])
+    outputs = model.predict(feed.x(transformed.x), verbose=0)
+    extra, values = prediction_table(decode_outputs(preprocessor, feed, outputs))
     folder = os.path.dirname(os.path.abspath(out_path))
     if not os.path.isdir(folder):
         raise ExchangeError(f"Cannot write {out_path}: the folder {folder} does not exist.")
@@ -210,10 +205,7 @@ def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
         writer = csv.writer(f)
         writer.writerow(list(table.names) + extra)
         for k, r in enumerate(transformed.rows):
-            row = [col[r] for col in table.columns] + [_text(labels[k])]
-            if probs is not None:
-                row += [f"{float(p):.6g}" for p in probs[k]]
-            writer.writerow(row)
+            writer.writerow([col[r] for col in table.columns] + [_text(v) for v in values[k]])
     return len(transformed.rows)
 
 

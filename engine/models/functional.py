@@ -276,7 +276,7 @@ def functional_from_config(cls, config: dict, custom_objects: dict | None = None
     created: dict[str, Layer] = {}
     pending: list[tuple[Layer, list]] = []
     for layer_data in config["layers"]:
-        layer_config = {k: v for k, v in layer_data.items() if k not in ("inbound_nodes", "name", "build_config")}
+        layer_config = {k: v for k, v in layer_data.items() if k not in ("inbound_nodes", "name")}
         layer = deserialize_keras_object(layer_config, custom_objects=custom_objects)
         created[layer_data.get("name", layer.name)] = layer
         pending.append((layer, list(layer_data.get("inbound_nodes", []))))

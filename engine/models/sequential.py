@@ -140,9 +140,10 @@ class Sequential(Model):
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for layer_config in config.get("layers", []):
             model.add(deserialize_keras_object(layer_config, custom_objects=custom_objects), rebuild=False)
-        if not model.built and config.get("build_input_shape") is not None:
+        starts_with_input = bool(model._layers) and isinstance(model._layers[0], InputLayer)
+        if not starts_with_input and config.get("build_input_shape") is not None:
             model.build(config["build_input_shape"])
-        else:
+        else:  # the InputLayer's shape wins, as in Keras: layers built for another shape refuse it
             model._maybe_rebuild()
         return model
 

@@ -13,6 +13,9 @@ import math
 
 import numpy as np
 
+from engine.saving import limits
+from engine.saving.limits import check_declared_size
+
 # A dataset that declares far more bytes than it stores is a shape/decompression bomb (as Keras checks).
 _BOMB_FLOOR_BYTES = 1 << 32
 _BOMB_MAX_EXPANSION = 1000
@@ -50,6 +53,8 @@ class H5Store:
         self.path = ""
         self._group = None
         self._pending_metadata: dict | None = None
+        self._owner = ""
+        self._expected_shapes: list[tuple[str, tuple]] | None = None
 
     # -- moving between objects ------------------------------------------------------------
     def make(self, path: str, metadata: dict | None = None) -> H5Store:
@@ -69,11 +74,17 @@ class H5Store:
             raise ValueError("`get` is only allowed in read mode.")
         self.path = path
         self._group = None
+        self._owner, self._expected_shapes = "", None
         vars_path = f"{path}/vars" if path else "vars"
         group = self._safe_group(vars_path)
         if group is not None:
             self._group = group
         return self
+
+    def expect(self, owner: str, variables: list[tuple[str, tuple]]) -> None:
+        """Read mode: the shapes the current object's `vars/0`, `vars/1`... must have; a dataset declaring
+        another shape or more bytes is refused before it is read."""
+        self._owner, self._expected_shapes = owner, [(name, tuple(shape)) for name, shape in variables]
 
     def has_path(self, path: str) -> bool:
         return path in self.h5_file
@@ -148,12 +159,29 @@ class H5Store:
         if dataset.external or dataset.is_virtual:
             raise WeightsFileError(f"Not allowed: the weights file {self.source} has an external or virtual "
                                    f"dataset at '{where}'.")
-        declared = math.prod(dataset.shape) * dataset.dtype.itemsize
+        declared = math.prod(dataset.shape or ()) * dataset.dtype.itemsize
+        self._check_expected(key, dataset, declared, where)
         stored = dataset.id.get_storage_size()
         if declared > _BOMB_FLOOR_BYTES and declared > _BOMB_MAX_EXPANSION * stored:
             raise WeightsFileError(f"Not allowed: dataset '{where}' in {self.source} declares {declared} bytes but "
                                    f"stores {stored}; refusing to load a potential decompression bomb.")
         return dataset
+
+
+    def _check_expected(self, key: str, dataset, declared: int, where: str) -> None:
+        """Compare what the dataset declares with the weight the config's model has for it."""
+        what = f"dataset '{where}' in {self.source}"
+        shapes = self._expected_shapes
+        index = int(key) if key.isdigit() else -1
+        if shapes is None or not 0 <= index < len(shapes):
+            check_declared_size(declared, limits.MAX_WEIGHTS_FILE_BYTES, what, "any weight may hold")
+            return
+        name, expected = shapes[index]
+        if dataset.shape is not None and tuple(dataset.shape) != expected:
+            raise WeightsFileError(f"weight '{name}' (vars/{index}) has shape {expected}, but the saved value has "
+                                   f"shape {tuple(dataset.shape)}")
+        check_declared_size(declared, limits.dataset_allowance(expected), what,
+                            f"{self._owner}'s weight of shape {expected} holds")
 
 
 def _bfloat16_to_float32(dataset, where: str, source: str) -> np.ndarray:

@@ -121,6 +121,31 @@ def _describe(obj) -> str:
     return f"{kind} '{getattr(obj, 'name', type(obj).__name__)}' ({type(obj).__name__})"
 
 
+def own_variables(obj) -> list:
+    """The variables `obj.save_own_variables` writes, in their order in the file (`vars/0`, `vars/1`...)."""
+    Optimizer = _layer_types()[3]
+    if isinstance(obj, Optimizer):
+        return list(obj._variables)
+    return list(getattr(obj, "_trainable_variables", [])) + list(getattr(obj, "_non_trainable_variables", []))
+
+
+def _warn_non_finite(root, source: str) -> None:
+    """A loaded weight holding NaN or inf is named (the model would predict NaN), as the studio needs."""
+    Layer = _layer_types()[0]
+    for _, obj in saveable_paths(root):
+        if not isinstance(obj, Layer):
+            continue
+        counts = []
+        for variable in own_variables(obj):
+            value = variable.value
+            if value.dtype.kind in "fc" and not np.isfinite(value).all():
+                bad = int(value.size - np.count_nonzero(np.isfinite(value)))
+                counts.append(f"weight '{variable.name}' has {bad} of {value.size}")
+        if counts:
+            warnings.warn(f"Layer '{obj.name}' loaded from {source} holds non-finite values (NaN or inf): "
+                          f"{', '.join(counts)}; its outputs will not be finite.", RuntimeWarning, stacklevel=4)
+
+
 def _snapshot(root) -> list[tuple[object, np.ndarray]]:
     """Copies of every variable below `root`, to restore if a load fails half-way."""
     out, seen = [], set()
@@ -142,12 +167,14 @@ def load_state(root, store, skip_mismatch: bool = False) -> None:
     errors: list[str] = []
     for path, obj in saveable_paths(root):
         entry = store.get(path)
+        entry.expect(_describe(obj), [(v.name, tuple(v.shape)) for v in own_variables(obj)])
         try:
             obj.load_own_variables(entry)
         except Exception as err:  # noqa: BLE001 - each failure is reported with its place in the file
             where = f"{path}/vars" if path else "vars"
             errors.append(f"{_describe(obj)} at '{where}': {err}")
     if not errors:
+        _warn_non_finite(root, store.source)
         return
     message = (f"Could not load {len(errors)} object(s) from the weights file {store.source}:\n  - "
                + "\n  - ".join(errors))

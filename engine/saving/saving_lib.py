@@ -14,7 +14,7 @@ import os
 import warnings
 import zipfile
 
-from engine.saving import object_state
+from engine.saving import limits, object_state
 from engine.saving.h5_store import H5Store, WeightsFileError, memory_file
 from engine.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from engine.utils.file_utils import atomic_path
@@ -107,20 +107,32 @@ def _open_archive(filepath: str) -> zipfile.ZipFile:
                          f"(truncated or corrupted?). ({err})") from err
 
 
-def _read_member(archive: zipfile.ZipFile, name: str, filepath: str) -> bytes:
+def _read_member(archive: zipfile.ZipFile, name: str, filepath: str, max_bytes: int | None = None,
+                 why: str = "") -> bytes:
+    """One member's bytes, refused before inflating when it declares more than `max_bytes` (or looks like
+    a decompression bomb)."""
     try:
         info = archive.getinfo(name)
     except KeyError:
         raise ValueError(f"{filepath} is not a valid .keras file: it has no {name} "
                          f"(found {archive.namelist()}).") from None
     if info.file_size > _ZIP_BOMB_FLOOR_BYTES and info.file_size > _ZIP_MAX_EXPANSION * info.compress_size:
-        raise ValueError(f"Not allowed: {name} in {filepath} declares {info.file_size} bytes but stores "
-                         f"{info.compress_size}; refusing to load a potential decompression bomb.")
+        raise limits.FileTooLargeError(f"Not allowed: {name} in {filepath} declares {info.file_size} bytes but "
+                                       f"stores {info.compress_size}; refusing to load a potential decompression "
+                                       "bomb.")
+    if max_bytes is not None:
+        limits.check_declared_size(info.file_size, max_bytes, f"{name} in {filepath}", why)
     try:
         return archive.read(name)
     except (zipfile.BadZipFile, EOFError, OSError) as err:
         raise ValueError(f"Cannot read {name} from {filepath}: the archive is truncated or corrupted. "
                          f"({err})") from err
+
+
+def _read_weights_member(archive: zipfile.ZipFile, filepath: str, model) -> bytes:
+    allowed = limits.weights_file_allowance(model)
+    return _read_member(archive, WEIGHTS_FILENAME, filepath, allowed,
+                        f"the weights (and optimizer state) of the model its {CONFIG_FILENAME} describes take")
 
 
 def _parse_json(data: bytes, name: str, filepath: str) -> dict:
@@ -142,21 +154,26 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     if not filepath.endswith(".keras"):
         raise ValueError(f"File format not supported: filepath={filepath}. Only `.keras` files can be loaded "
                          "as models (use `model.load_weights` for `.weights.h5` files).")
+    config_cap = "a config file may take"
     with _open_archive(filepath) as archive:
-        config = _parse_json(_read_member(archive, CONFIG_FILENAME, filepath), CONFIG_FILENAME, filepath)
+        config = _parse_json(_read_member(archive, CONFIG_FILENAME, filepath, limits.MAX_CONFIG_BYTES, config_cap),
+                             CONFIG_FILENAME, filepath)
         metadata = {}
         if METADATA_FILENAME in archive.namelist():
-            metadata = _parse_json(_read_member(archive, METADATA_FILENAME, filepath), METADATA_FILENAME, filepath)
-        weights = _read_member(archive, WEIGHTS_FILENAME, filepath)
-    if not compile:
-        config = {**config, "compile_config": None}
-    try:
-        model = deserialize_keras_object(config, custom_objects=custom_objects)
-    except (ValueError, TypeError) as err:
-        writer = metadata.get("saved_by") or (f"Keras {metadata['keras_version']}" if "keras_version" in metadata
-                                                else None)
-        written = f" (written by {writer})" if writer else ""
-        raise ValueError(f"Cannot rebuild the model in {filepath}{written} from {CONFIG_FILENAME}: {err}") from err
+            metadata = _parse_json(_read_member(archive, METADATA_FILENAME, filepath, limits.MAX_CONFIG_BYTES,
+                                                config_cap), METADATA_FILENAME, filepath)
+        if not compile:
+            config = {**config, "compile_config": None}
+        try:
+            with limits.variable_budget(limits.MAX_MODEL_WEIGHT_BYTES, f"{filepath} ({CONFIG_FILENAME})"):
+                model = deserialize_keras_object(config, custom_objects=custom_objects)
+        except (ValueError, TypeError) as err:
+            writer = metadata.get("saved_by") or (f"Keras {metadata['keras_version']}"
+                                                    if "keras_version" in metadata else None)
+            written = f" (written by {writer})" if writer else ""
+            raise ValueError(f"Cannot rebuild the model in {filepath}{written} from {CONFIG_FILENAME}: {err}") \
+                from err
+        weights = _read_weights_member(archive, filepath, model)
     store = H5Store(memory_file(weights), "r", f"{filepath}/{WEIGHTS_FILENAME}")
     try:
         object_state.load_state(model, store)
@@ -173,7 +190,7 @@ def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
                          "model first by calling it on some data or by using `build()`.")
     if filepath.endswith(".keras"):
         with _open_archive(filepath) as archive:
-            data = _read_member(archive, WEIGHTS_FILENAME, filepath)
+            data = _read_weights_member(archive, filepath, model)
         source, file = f"{filepath}/{WEIGHTS_FILENAME}", memory_file(data)
     elif filepath.endswith(".weights.h5"):
         if not os.path.exists(filepath):

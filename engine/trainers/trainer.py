@@ -233,6 +233,11 @@ class Trainer:
             pieces.append(leaves)
             callback_list.on_predict_batch_end(step, {"outputs": out})
         callback_list.on_predict_end()
+        if not pieces:  # 0 rows: one row of zeros tells the outputs' shapes, then none of it is kept
+            one_row = pack_like(x, [np.zeros((1,) + leaf.shape[1:], leaf.dtype) for leaf in flatten(x)]) \
+                if isinstance(x, (list, tuple, dict)) else np.zeros((1,) + x.shape[1:], x.dtype)
+            out = self.predict_step(one_row)
+            pieces.append([np.asarray(o)[:0] for o in flatten(out)])
         joined = [np.concatenate([p[i] for p in pieces]) for i in range(len(pieces[0]))]
         return pack_like(out, joined) if isinstance(out, (list, tuple, dict)) else joined[0]
 
@@ -262,7 +267,10 @@ class Trainer:
         if x is None:
             raise ValueError(f"`{where}()` needs input data `x`.")
         x, y, sample_weight = (data_adapter.to_arrays(v) for v in (x, y, sample_weight))
-        data_adapter.num_samples(x, y, sample_weight)
+        if data_adapter.num_samples(x, y, sample_weight) == 0:
+            call = where if "(" in where else f"{where}()"
+            raise ValueError(f"`{call}` received empty data: `x` has 0 rows. Training and evaluation need "
+                             "at least one sample.")
         data_adapter.check_finite(x, "x")
         data_adapter.check_finite(y, "y")
         return x, y, sample_weight

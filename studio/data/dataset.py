@@ -14,15 +14,18 @@ from studio.data.split import split_indices
 
 @dataclass
 class Split:
-    """One part of the data: model inputs, encoded targets, and where each row came from in the file."""
+    """One part of the data: model inputs, encoded targets, and where each row came from in the file.
 
-    x: np.ndarray
-    y: np.ndarray
+    `x` and `y` are what the model takes: an array, or a list of one per model input / output (several targets
+    give a list of one `y` per target column; `ModelFeed.apply` cuts `x` for several inputs)."""
+
+    x: np.ndarray | list[np.ndarray]
+    y: np.ndarray | list[np.ndarray]
     rows: np.ndarray  # indices into the table
     lines: np.ndarray  # line numbers in the file
 
     def __len__(self) -> int:
-        return len(self.x)
+        return len(self.rows)
 
 
 @dataclass
@@ -40,26 +43,33 @@ class PreparedData:
         """The shape of one sample, for the model's Input node."""
         return (self.preprocessor.n_features,)
 
-    def for_loss(self, loss: str) -> PreparedData:
-        """This data with its targets encoded as `loss` expects (one-hot rows or labels); self if they already are."""
+    def for_loss(self, loss: str | list[str]) -> PreparedData:
+        """This data with its targets encoded as `loss` expects (one-hot rows or labels); self if they already are.
+        `loss` is one loss for every target, or a list of one per target column."""
         from studio.data.preprocess import encode_labels
         from studio.data.spec import TargetEncoding, target_encoding_for_loss
 
         p = self.preprocessor
-        t = p.target
-        if t is None or t.task == REGRESSION:
+        losses = [loss] * len(p.targets) if isinstance(loss, str) else list(loss)
+        targets = list(p.targets)
+        for k, (t, name) in enumerate(zip(p.targets, losses)):
+            if t.task != REGRESSION:
+                wanted = "one_hot" if target_encoding_for_loss(name) == TargetEncoding.ONE_HOT else "integer"
+                if wanted != t.encoding:
+                    targets[k] = replace(t, encoding=wanted)
+        if all(new is old for new, old in zip(targets, p.targets)):
             return self
-        wanted = "one_hot" if target_encoding_for_loss(loss) == TargetEncoding.ONE_HOT else "integer"
-        if wanted == t.encoding:
-            return self
-        target = replace(t, encoding=wanted)
-        preprocessor = Preprocessor(p.features, target, p.scaling)
-        spec = replace(self.spec, target_encoding=TargetEncoding(wanted))
+        preprocessor = Preprocessor(p.features, targets, p.scaling)
+        spec = replace(self.spec, target_encoding=TargetEncoding(targets[0].encoding)) \
+            if targets[0].task != REGRESSION else self.spec
 
         def recode(split: Split | None) -> Split | None:
             if split is None:
                 return None
-            return replace(split, y=encode_labels(p.labels_of(split.y), target))
+            ys = split.y if isinstance(split.y, list) else [split.y]
+            ys = [y if new is old else encode_labels(p.labels_of(y), new)
+                  for y, old, new in zip(ys, p.targets, targets)]
+            return replace(split, y=ys[0] if len(ys) == 1 else ys)
 
         return replace(self, spec=spec, preprocessor=preprocessor, train=recode(self.train),
                        validation=recode(self.validation), test=recode(self.test))
@@ -75,7 +85,10 @@ class PreparedData:
             parts.append(f"{len(self.validation)} validation")
         if self.test is not None:
             parts.append(f"{len(self.test)} test")
-        task = "regression" if p.task == REGRESSION else f"{p.task} classification ({len(p.class_names)} classes)"
+        tasks = ["regression" if t.task == REGRESSION else f"{t.task} classification ({len(t.classes)} classes)"
+                 for t in p.targets]
+        task = tasks[0] if len(tasks) == 1 else \
+            f"{len(tasks)} targets: " + ", ".join(f"{t.name} {k}" for t, k in zip(p.targets, tasks))
         text = f"{', '.join(parts)}; {p.n_features} input features; {task}"
         if self.dropped:
             text += "; rows dropped for missing values: " + ", ".join(f"{k} {v}" for k, v in self.dropped.items())
@@ -90,8 +103,7 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
     usable = usable_rows(table, spec)
     labels = None
     if spec.is_classification and spec.split.stratify:
-        values = table.column(spec.target.name)
-        labels = np.array([values[i] for i in usable])
+        labels = table.column_data(spec.target.name).codes[usable]
     s = spec.split
     train_pos, val_pos, test_pos = split_indices(len(usable), s.validation_fraction, s.test_fraction, s.seed,
                                                  labels=labels, shuffle=s.shuffle)
@@ -99,11 +111,10 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
     if progress:
         progress(0.9)
     full = preprocessor.transform(table, with_target=True)
-    position = {int(r): k for k, r in enumerate(full.rows)}
     parts = []
     for pos in (train_pos, val_pos, test_pos):
         rows = usable[pos]
-        parts.append(_take(full, np.array([position[int(r)] for r in rows], dtype=np.int64)) if len(rows) else None)
+        parts.append(_take(full, np.searchsorted(full.rows, rows)) if len(rows) else None)  # full.rows is sorted
     if progress:
         progress(1.0)
     return PreparedData(spec=spec, table=table, preprocessor=preprocessor, train=parts[0], validation=parts[1],
@@ -111,4 +122,5 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
 
 
 def _take(full: Transformed, k: np.ndarray) -> Split:
-    return Split(x=full.x[k], y=full.y[k], rows=full.rows[k], lines=full.lines[k])
+    y = [y[k] for y in full.y] if isinstance(full.y, list) else full.y[k]
+    return Split(x=full.x[k], y=y, rows=full.rows[k], lines=full.lines[k])

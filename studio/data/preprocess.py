@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from studio.data.columns import ColumnType, missing_mask, parse_number
+from studio.data.columns import ColumnType, parse_number
 from studio.data.csv_reader import CsvTable
 from studio.data.errors import DataError
 from studio.data.spec import DataSpec, MissingStrategy, Scaling, TargetEncoding
@@ -49,10 +49,11 @@ class TargetState:
 
 @dataclass
 class Transformed:
-    """Model inputs for the usable rows of a table; `rows` index the table, `lines` are file lines."""
+    """Model inputs for the usable rows of a table; `rows` index the table, `lines` are file lines.
+    `y` is one array per target column: a bare array for one target, a list for several."""
 
     x: np.ndarray
-    y: np.ndarray | None
+    y: np.ndarray | list[np.ndarray] | None
     rows: np.ndarray
     lines: np.ndarray
     dropped: dict[str, int] = field(default_factory=dict)  # column name -> rows dropped for a missing value
@@ -67,43 +68,53 @@ def numeric_values(table: CsvTable, name: str) -> np.ndarray:
 
 
 def _parse_numeric(table: CsvTable, name: str) -> np.ndarray:
-    values = table.column(name)
-    miss = missing_values(table, name)
-    text = np.asarray(values, dtype=str)
-    text[miss] = "nan"
-    try:
-        out = text.astype(np.float64)  # NumPy parses the strings in C; a bad one raises, then we look closer
-    except ValueError:
-        out = None
-    if out is None or np.isnan(out[~miss]).any():
-        out = np.empty(len(values), dtype=np.float64)
-        for i, v in enumerate(values):
-            x = np.nan if miss[i] else parse_number(v)
-            if x is None:
-                bad = sum(1 for j, w in enumerate(values) if not miss[j] and parse_number(w) is None)
-                raise DataError(f"{table.path}: column {name!r} is numeric but line {table.line_numbers[i]} holds "
-                                f"{v!r}" + (f" ({bad} such values in all)" if bad > 1 else "") +
-                                ". Fix the file, make the column categorical, or ignore it.")
-            out[i] = x
-    infinite = np.flatnonzero(np.isinf(out))
-    if infinite.size:
-        i = int(infinite[0])
-        raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds {values[i]!r}, "
+    data = table.column_data(name)
+    distinct = data.distinct_numbers(table.dialect.decimal)
+    bad = np.isnan(distinct) & ~data.distinct_missing()
+    if bad.any():
+        rows = np.flatnonzero(bad[data.codes])
+        i = int(rows[0])
+        raise DataError(f"{table.path}: column {name!r} is numeric but line {table.line_numbers[i]} holds "
+                        f"{data.string_at(i)!r}" + (f" ({rows.size} such values in all)" if rows.size > 1 else "") +
+                        ". Fix the file, make the column categorical, or ignore it.")
+    if np.isinf(distinct).any():
+        i = int(np.flatnonzero(np.isinf(distinct)[data.codes])[0])
+        raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds {data.string_at(i)!r}, "
                         "which is not a finite number.")
-    return out
+    return distinct[data.codes]
 
 
 def missing_values(table: CsvTable, name: str) -> np.ndarray:
     """Where the column's values are missing (computed once per table and column)."""
     key = ("missing", name)
     if key not in table.cache:
-        table.cache[key] = missing_mask(table.column(name))
+        table.cache[key] = table.column_data(name).missing()
     return table.cache[key]
 
 
-def category_values(table: CsvTable, name: str) -> list[str | None]:
-    miss = missing_values(table, name)
-    return [None if m else v for v, m in zip(table.column(name), miss.tolist())]
+def category_values(table: CsvTable, name: str) -> np.ndarray:
+    """The column's values as str, None where missing (an object array)."""
+    values = table.column(name).copy()
+    values[missing_values(table, name)] = None
+    return values
+
+
+def category_codes(table: CsvTable, name: str, categories: list[str]) -> np.ndarray:
+    """Each row's index in `categories`; -1 where the value is missing, -2 where it is not among them."""
+    data = table.column_data(name)
+    index = {c: j for j, c in enumerate(categories)}
+    distinct = np.array([index.get(v, -2) for v in data.distinct_strings().tolist()], dtype=np.int64)
+    distinct[data.distinct_missing()] = -1
+    return distinct[data.codes]
+
+
+def present_categories(table: CsvTable, name: str, rows: np.ndarray | None = None) -> Counter:
+    """How often each non-missing value occurs (in `rows`, or in every row)."""
+    data = table.column_data(name)
+    codes = data.codes if rows is None else data.codes[rows]
+    counts = np.bincount(codes, minlength=data.uniques.size)
+    strings, missing = data.distinct_strings(), data.distinct_missing()
+    return Counter({strings[k]: int(counts[k]) for k in np.flatnonzero((counts > 0) & ~missing).tolist()})
 
 
 def _sorted_labels(labels) -> list[str]:
@@ -115,12 +126,21 @@ def _sorted_labels(labels) -> list[str]:
 
 
 class Preprocessor:
-    """Turns a CsvTable into `x` (float32, one-hot and scaled) and `y` (encoded for the loss)."""
+    """Turns a CsvTable into `x` (float32, one-hot and scaled) and `y` (encoded for the loss).
 
-    def __init__(self, features: list[FeatureState], target: TargetState | None, scaling: str):
+    `targets` is a TargetState, a list of them (a model with several outputs), or None."""
+
+    def __init__(self, features: list[FeatureState], targets: TargetState | list[TargetState] | None,
+                 scaling: str):
         self.features = features
-        self.target = target
+        self.targets: list[TargetState] = [] if targets is None else \
+            list(targets) if isinstance(targets, (list, tuple)) else [targets]
         self.scaling = scaling
+
+    @property
+    def target(self) -> TargetState | None:
+        """The first target (the only one of a one-output model)."""
+        return self.targets[0] if self.targets else None
 
     # -- fitting --------------------------------------------------------------------------------
     @classmethod
@@ -130,8 +150,8 @@ class Preprocessor:
         usable = usable_rows(table, spec)
         stat_rows = usable if stat_rows is None else np.asarray(stat_rows)
         features = [_fit_feature(table, spec, c, stat_rows) for c in spec.features]
-        target = _fit_target(table, spec, usable, stat_rows)
-        return cls(features, target, spec.scaling.value)
+        targets = [_fit_target(table, spec, c, usable, stat_rows) for c in spec.targets]
+        return cls(features, targets, spec.scaling.value)
 
     # -- questions ------------------------------------------------------------------------------
     @property
@@ -164,30 +184,39 @@ class Preprocessor:
                             f"{', '.join(repr(n) for n in missing_cols)}, which the file does not have "
                             f"(it has {', '.join(repr(n) for n in table.names)}).")
         if with_target is None:
-            with_target = self.target is not None and self.target.name in table.names
-        if with_target and (self.target is None or self.target.name not in table.names):
-            name = self.target.name if self.target else "?"
+            with_target = bool(self.targets) and all(t.name in table.names for t in self.targets)
+        absent = [t.name for t in self.targets if t.name not in table.names] if with_target else []
+        if with_target and (not self.targets or absent):
+            name = absent[0] if absent else "?"
             raise DataError(f"{table.path}: the target column {name!r} is not in the file.")
         keep = np.ones(table.n_rows, dtype=bool)
         dropped: dict[str, int] = {}
         raw = []
         for f in self.features:
-            values = numeric_values(table, f.name) if f.type == "numeric" else category_values(table, f.name)
-            miss = np.isnan(values) if f.type == "numeric" else np.array([v is None for v in values], dtype=bool)
+            if f.type == "numeric":
+                values = numeric_values(table, f.name)
+                miss = np.isnan(values)
+            else:
+                values = category_codes(table, f.name, f.categories)
+                miss = values == -1
             if f.missing == MissingStrategy.DROP_ROWS and miss.any():
                 dropped[f.name] = int((miss & keep).sum())
                 keep &= ~miss
             raw.append((f, values, miss))
-        y_raw = None
-        if with_target:
-            y_raw, miss = self._target_values(table)
+        y_raw = []
+        for t in self.targets if with_target else []:
+            values, miss = self._target_values(table, t)
             if miss.any():
-                dropped[self.target.name] = int((miss & keep).sum())
+                dropped[t.name] = int((miss & keep).sum())
                 keep &= ~miss
+            y_raw.append(values)
         rows = np.flatnonzero(keep)
         blocks = [self._encode_feature(table, f, values, miss, rows) for f, values, miss in raw]
         x = np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(rows), 0), np.float32)
-        y = self._encode_target(table, y_raw, rows) if with_target else None
+        y = None
+        if with_target:
+            ys = [self._encode_target(table, t, values, rows) for t, values in zip(self.targets, y_raw)]
+            y = ys[0] if len(ys) == 1 else ys
         lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
         return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v})
 
@@ -197,44 +226,44 @@ class Preprocessor:
             if self.scaling == Scaling.STANDARD:
                 col = (col - f.mean) / f.std
             return col.reshape(-1, 1)
-        index = {c: j for j, c in enumerate(f.categories)}
+        codes = values[rows]
+        if f.fill is not None and f.fill in f.categories:
+            codes = np.where(codes == -1, f.categories.index(f.fill), codes)
+        unseen = np.flatnonzero(codes < 0)
+        if unseen.size:
+            i = int(rows[unseen[0]])
+            value = table.column_data(f.name).string_at(i) if codes[unseen[0]] == -2 else f.fill
+            raise DataError(f"{table.path}: column {f.name!r}, line {table.line_numbers[i]} holds {value!r}, "
+                            f"a category not seen in training (known: {_list(f.categories)}).")
         out = np.zeros((len(rows), len(f.categories)), dtype=np.float32)
-        for k, i in enumerate(rows):
-            value = f.fill if values[i] is None else values[i]
-            j = index.get(value)
-            if j is None:
-                raise DataError(f"{table.path}: column {f.name!r}, line {table.line_numbers[i]} holds {value!r}, "
-                                f"a category not seen in training (known: {_list(f.categories)}).")
-            out[k, j] = 1.0
+        out[np.arange(len(rows)), codes] = 1.0
         return out
 
-    def _target_values(self, table: CsvTable):
-        t = self.target
+    def _target_values(self, table: CsvTable, t: TargetState):
         if t.task == REGRESSION:
             values = numeric_values(table, t.name)
             return values, np.isnan(values)
-        values = category_values(table, t.name)
-        return values, np.array([v is None for v in values], dtype=bool)
+        values = category_codes(table, t.name, t.classes)
+        return values, values == -1
 
-    def _encode_target(self, table: CsvTable, values, rows) -> np.ndarray:
-        t = self.target
+    def _encode_target(self, table: CsvTable, t: TargetState, values, rows) -> np.ndarray:
         if t.task == REGRESSION:
             return ((values[rows] - t.mean) / t.std).astype(np.float32).reshape(-1, 1)
-        index = {c: j for j, c in enumerate(t.classes)}
-        labels = np.empty(len(rows), dtype=np.int64)
-        for k, i in enumerate(rows):
-            j = index.get(values[i])
-            if j is None:
-                raise DataError(f"{table.path}: target {t.name!r}, line {table.line_numbers[i]} holds "
-                                f"{values[i]!r}, a class not seen in training (known: {_list(t.classes)}).")
-            labels[k] = j
+        labels = values[rows]
+        unseen = np.flatnonzero(labels < 0)
+        if unseen.size:
+            i = int(rows[unseen[0]])
+            raise DataError(f"{table.path}: target {t.name!r}, line {table.line_numbers[i]} holds "
+                            f"{table.column_data(t.name).string_at(i)!r}, a class not seen in training "
+                            f"(known: {_list(t.classes)}).")
         return encode_labels(labels, t)
 
     # -- predictions back to the user's words ---------------------------------------------------
-    def decode(self, predictions: np.ndarray) -> tuple[list, np.ndarray | None]:
-        """(labels or values in the file's units, class probabilities or None) for model outputs."""
+    def decode(self, predictions: np.ndarray, target: int = 0) -> tuple[list, np.ndarray | None]:
+        """(labels or values in the file's units, class probabilities or None) for the outputs that learn
+        target number `target`."""
         p = np.asarray(predictions, dtype=np.float64)
-        t = self.target
+        t = self.targets[target] if self.targets else None
         if t is None or t.task == REGRESSION:
             mean, std = (t.mean, t.std) if t else (0.0, 1.0)
             return (p.reshape(len(p), -1)[:, 0] * std + mean).tolist(), None
@@ -257,9 +286,9 @@ class Preprocessor:
             return y.argmax(axis=1)
         return np.rint(y.reshape(-1)).astype(np.int64)
 
-    def target_values(self, y: np.ndarray) -> np.ndarray:
-        """Regression targets back in the file's units."""
-        t = self.target
+    def target_values(self, y: np.ndarray, target: int = 0) -> np.ndarray:
+        """Regression targets (of target number `target`) back in the file's units."""
+        t = self.targets[target]
         return np.asarray(y, dtype=np.float64).reshape(-1) * t.std + t.mean
 
     # -- JSON -----------------------------------------------------------------------------------
@@ -268,9 +297,8 @@ class Preprocessor:
                 "features": [{"name": f.name, "type": f.type, "missing": f.missing, "fill": f.fill,
                               "mean": f.mean, "std": f.std, "categories": list(f.categories)}
                              for f in self.features],
-                "target": None if self.target is None else {
-                    "name": self.target.name, "task": self.target.task, "encoding": self.target.encoding,
-                    "classes": list(self.target.classes), "mean": self.target.mean, "std": self.target.std}}
+                "target": None if self.target is None else _target_dict(self.target),
+                **({"targets": [_target_dict(t) for t in self.targets]} if len(self.targets) > 1 else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessor:
@@ -278,8 +306,8 @@ class Preprocessor:
         (a non-finite mean, a zero or non-finite scale, a classifier without classes, an unknown kind)."""
         try:
             features = [_feature_from_dict(f) for f in d["features"]]
-            t = d.get("target")
-            target = None if t is None else _target_from_dict(t)
+            saved = d.get("targets") or ([d["target"]] if d.get("target") is not None else [])
+            targets = [_target_from_dict(t) for t in saved]
             scaling = str(d.get("scaling", "standard"))
         except DataError:
             raise
@@ -287,7 +315,7 @@ class Preprocessor:
             raise DataError(f"The saved preprocessing state is incomplete or damaged ({e}).") from None
         if scaling not in set(Scaling):
             raise DataError(f"The saved preprocessing has an unknown scaling {scaling!r}.")
-        return cls(features, target, scaling)
+        return cls(features, targets, scaling)
 
 
 def _feature_from_dict(f: dict) -> FeatureState:
@@ -333,6 +361,11 @@ def _check_scale(where: str, mean: float, std: float) -> None:
         raise DataError(f"{where} has the standard deviation {std}: it must be a finite number above 0.")
 
 
+def _target_dict(t: TargetState) -> dict:
+    return {"name": t.name, "task": t.task, "encoding": t.encoding, "classes": list(t.classes), "mean": t.mean,
+            "std": t.std}
+
+
 def encode_labels(labels: np.ndarray, target: TargetState) -> np.ndarray:
     """Integer class labels as the target encoding wants them: (n,) ints, (n, 1) 0/1 floats or one-hot rows."""
     if target.encoding == "one_hot":
@@ -346,11 +379,11 @@ def usable_rows(table: CsvTable, spec: DataSpec) -> np.ndarray:
     """Rows with a target and with a value in every drop-rows feature column; DataError when none is left."""
     keep = np.ones(table.n_rows, dtype=bool)
     reasons = []
-    for c in spec.features + [spec.target]:
-        values = table.column(c.name)
-        miss = missing_values(table, c.name)
+    for c in spec.features + spec.targets:
+        values = missing_values(table, c.name)
+        miss = values
         if miss.all():
-            raise DataError(f"{table.path}: column {c.name!r} has no values at all (all {len(values)} missing): "
+            raise DataError(f"{table.path}: column {c.name!r} has no values at all (all {values.size} missing): "
                             f"set its role to ignore.")
         if c.role.value == "target" or spec.missing_strategy(c) == MissingStrategy.DROP_ROWS:
             if miss.any():
@@ -373,17 +406,16 @@ def _fit_feature(table: CsvTable, spec: DataSpec, column, stat_rows: np.ndarray)
         mean, std = float(sample.mean()), float(sample.std())
         fill = mean if strategy == MissingStrategy.FILL_MEAN else None
         if strategy == MissingStrategy.FILL_MOST_FREQUENT:
-            fill = float(Counter(sample.tolist()).most_common(1)[0][0])
+            distinct, counts = np.unique(sample, return_counts=True)
+            fill = float(distinct[np.argmax(counts)])
         return FeatureState(column.name, "numeric", strategy.value, fill=fill, mean=mean, std=std if std > 0 else 1.0)
-    values = category_values(table, column.name)
-    categories = _sorted_labels({v for v in values if v is not None})
-    counts = Counter(values[i] for i in stat_rows if values[i] is not None)
+    categories = _sorted_labels(present_categories(table, column.name))
+    counts = present_categories(table, column.name, stat_rows)
     fill = counts.most_common(1)[0][0] if strategy != MissingStrategy.DROP_ROWS and counts else None
     return FeatureState(column.name, "categorical", strategy.value, fill=fill, categories=categories)
 
 
-def _fit_target(table: CsvTable, spec: DataSpec, usable: np.ndarray, stat_rows: np.ndarray) -> TargetState:
-    column = spec.target
+def _fit_target(table: CsvTable, spec: DataSpec, column, usable: np.ndarray, stat_rows: np.ndarray) -> TargetState:
     if column.type == ColumnType.NUMERIC:
         values = numeric_values(table, column.name)
         mean, std = 0.0, 1.0
@@ -392,8 +424,7 @@ def _fit_target(table: CsvTable, spec: DataSpec, usable: np.ndarray, stat_rows: 
             sample = sample[~np.isnan(sample)]
             mean, std = float(sample.mean()), float(sample.std()) or 1.0
         return TargetState(column.name, REGRESSION, "float", mean=mean, std=std)
-    values = category_values(table, column.name)
-    classes = _sorted_labels({values[i] for i in usable})
+    classes = _sorted_labels(present_categories(table, column.name, usable))
     if len(classes) < 2:
         raise DataError(f"{table.path}: the target {column.name!r} has a single class ({_list(classes)}) in the "
                         "usable rows; a classifier needs at least two. Choose another target.")

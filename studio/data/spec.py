@@ -9,11 +9,12 @@ import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from studio.data.columns import ColumnRole, ColumnType, default_role, looks_like_class_labels, summarize
+from studio.data.bindings import Bindings
+from studio.data.columns import ColumnRole, ColumnType, default_role, looks_like_class_labels, summarize_table
 from studio.data.csv_reader import CsvDialect, CsvTable
 from studio.data.errors import DataError
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2  # 2: bindings of columns to Input nodes and of targets to output nodes; several targets
 
 
 class MissingStrategy(StrEnum):
@@ -92,13 +93,14 @@ class DataSpec:
     target_scaling: Scaling = Scaling.NONE  # regression targets only
     target_encoding: TargetEncoding = TargetEncoding.AUTO
     split: SplitSpec = field(default_factory=SplitSpec)
+    bindings: Bindings = field(default_factory=Bindings)  # empty: every feature to the one Input, one target
 
     @classmethod
     def from_table(cls, table: CsvTable, summaries: list | None = None) -> DataSpec:
         """Proposed choices for a freshly read table: inferred types, the last usable column as target.
         `summaries` (from `summarize`, one per column) are computed unless given."""
         if summaries is None:
-            summaries = [summarize(name, col) for name, col in zip(table.names, table.columns)]
+            summaries = summarize_table(table)
         usable = [i for i, s in enumerate(summaries) if default_role(s, False) != ColumnRole.IGNORE]
         target_index = usable[-1] if len(usable) > 1 else None
         columns = []
@@ -116,8 +118,14 @@ class DataSpec:
         return [c for c in self.columns if c.role == ColumnRole.FEATURE]
 
     @property
+    def targets(self) -> list[ColumnSpec]:
+        """Every target column, in file order: one per model output."""
+        return [c for c in self.columns if c.role == ColumnRole.TARGET]
+
+    @property
     def target(self) -> ColumnSpec | None:
-        targets = [c for c in self.columns if c.role == ColumnRole.TARGET]
+        """The first target (the only one of a one-output model)."""
+        targets = self.targets
         return targets[0] if targets else None
 
     @property
@@ -139,12 +147,10 @@ class DataSpec:
         return strategy
 
     def validate(self) -> None:
-        """DataError unless there is exactly one target, at least one feature, and every choice fits its column."""
-        targets = [c for c in self.columns if c.role == ColumnRole.TARGET]
-        if len(targets) != 1:
-            names = ", ".join(repr(c.name) for c in targets)
-            raise DataError("Choose exactly one target column" + (f"; now {names} are targets." if targets
-                                                                   else "; none is chosen yet."))
+        """DataError unless there is a target (several for a model with several outputs), at least one feature,
+        and every choice fits its column. Bindings are checked against the model by `bindings.resolve_feed`."""
+        if not self.targets:
+            raise DataError("Choose a target column; none is chosen yet.")
         if not self.features:
             raise DataError("Choose at least one feature column.")
         for c in self.columns:
@@ -165,7 +171,8 @@ class DataSpec:
                 "dialect": self.dialect.to_dict(),
                 "columns": [c.to_dict() for c in self.columns], "missing": self.missing.value,
                 "scaling": self.scaling.value, "target_scaling": self.target_scaling.value,
-                "target_encoding": self.target_encoding.value, "split": self.split.to_dict()}
+                "target_encoding": self.target_encoding.value, "split": self.split.to_dict(),
+                "bindings": self.bindings.to_dict()}
 
     @classmethod
     def from_dict(cls, d: dict, base_dir: str | os.PathLike | None = None) -> DataSpec:
@@ -183,7 +190,8 @@ class DataSpec:
                        scaling=_enum(Scaling, d.get("scaling", "standard"), "scaling"),
                        target_scaling=_enum(Scaling, d.get("target_scaling", "none"), "target scaling"),
                        target_encoding=_enum(TargetEncoding, d.get("target_encoding", "auto"), "target encoding"),
-                       split=SplitSpec.from_dict(d.get("split") or {}))
+                       split=SplitSpec.from_dict(d.get("split") or {}),
+                       bindings=Bindings.from_dict(d.get("bindings") or {}))  # version 1 has none: the defaults
         except DataError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as e:

@@ -3,6 +3,9 @@ proposed defaults, and the `optimizer`, `loss`, `metrics` arguments of `model.co
 
 The settings dict is JSON-able and is what the project stores:
 `{"optimizer": {"name": "adam", "config": {"learning_rate": 0.001, ...}}, "loss": "...", "metrics": [...]}`.
+A model with several outputs adds `"outputs": {output name: {"loss", "metrics", "loss_weight"}}` (keyed by the
+output layer's name, as Keras keys `compile`'s dicts and its logs); "loss" and "metrics" then repeat the first
+output's, so that code reading one loss still reads a sensible one.
 """
 
 from __future__ import annotations
@@ -103,23 +106,34 @@ def hyperparameters(name: str) -> dict[str, float | bool]:
     return out
 
 
-def default_settings(task: str, n_rows: int = 0) -> dict:
-    """Proposed compile settings: the usual loss and metric for the task, Adam at Keras's learning rate."""
-    return {"optimizer": {"name": "adam", "config": hyperparameters("adam")}, "loss": DEFAULT_LOSS[task],
-            "metrics": list(DEFAULT_METRICS[task])}
+Tasks = str | dict[str, str]  # one task, or output name -> task for a model with several outputs
+
+
+def default_settings(task: Tasks, n_rows: int = 0) -> dict:
+    """Proposed compile settings: the usual loss and metric for the task (for each output's task), Adam at
+    Keras's learning rate."""
+    tasks = task if isinstance(task, dict) else {}
+    first = next(iter(tasks.values())) if tasks else task
+    settings = {"optimizer": {"name": "adam", "config": hyperparameters("adam")}, "loss": DEFAULT_LOSS[first],
+                "metrics": list(DEFAULT_METRICS[first])}
+    if len(tasks) > 1:
+        settings["outputs"] = {name: {"loss": DEFAULT_LOSS[t], "metrics": list(DEFAULT_METRICS[t]),
+                                      "loss_weight": 1.0} for name, t in tasks.items()}
+    return settings
 
 
 def check_form(settings: dict) -> None:
     """ValueError naming the part when saved settings are not what `default_settings` and the compile dialog
-    write: a known loss, known metrics, a known optimizer with finite hyperparameters it has."""
-    if not isinstance(settings.get("loss"), str):
-        raise ValueError(f"'loss' must be the name of a loss, not {settings.get('loss')!r}.")
-    loss_choice(settings["loss"])
-    metrics = settings.get("metrics", [])
-    known_metrics = {c.name for c in METRICS}
-    if not isinstance(metrics, list) or not all(isinstance(m, str) and m in known_metrics for m in metrics):
-        raise ValueError(f"'metrics' must list metric names among {', '.join(sorted(known_metrics))}, "
-                         f"not {metrics!r}.")
+    write: known losses and metrics (for each output too), a known optimizer with finite hyperparameters it has."""
+    _check_form_of_loss(settings, "")
+    outputs = settings.get("outputs") or {}
+    if not isinstance(outputs, dict) or not all(isinstance(v, dict) for v in outputs.values()):
+        raise ValueError("'outputs' must map output names to their loss and metrics.")
+    for name, entry in outputs.items():
+        _check_form_of_loss(entry, f"output '{name}': ")
+        weight = entry.get("loss_weight", 1.0)
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 <= weight < math.inf:
+            raise ValueError(f"output '{name}': the loss weight must be a finite number of 0 or more, not {weight!r}.")
     optimizer = settings.get("optimizer")
     if not isinstance(optimizer, dict) or not isinstance(optimizer.get("name"), str) \
             or not isinstance(optimizer.get("config", {}), dict):
@@ -134,16 +148,52 @@ def check_form(settings: dict) -> None:
             raise ValueError(f"The optimizer's {key!r} must be {kind}, not {value!r}.")
 
 
-def check_settings(settings: dict, task: str) -> None:
-    """ValueError naming the problem when the settings do not fit the task."""
-    loss = loss_choice(settings["loss"])
+def _check_form_of_loss(entry: dict, where: str) -> None:
+    if not isinstance(entry.get("loss"), str):
+        raise ValueError(f"{where}'loss' must be the name of a loss, not {entry.get('loss')!r}.")
+    loss_choice(entry["loss"])
+    metrics = entry.get("metrics", [])
+    known_metrics = {c.name for c in METRICS}
+    if not isinstance(metrics, list) or not all(isinstance(m, str) and m in known_metrics for m in metrics):
+        raise ValueError(f"{where}'metrics' must list metric names among {', '.join(sorted(known_metrics))}, "
+                         f"not {metrics!r}.")
+
+
+def check_settings(settings: dict, task: Tasks) -> None:
+    """ValueError naming the problem (and the output) when the settings do not fit the task of each output."""
+    tasks = task if isinstance(task, dict) else {}
+    if len(tasks) > 1:
+        per_output = settings.get("outputs") or {}
+        missing = [name for name in tasks if name not in per_output]
+        if missing:
+            raise ValueError(f"The model has {len(tasks)} outputs; the compile settings give no loss for output"
+                             f"{'s' if len(missing) > 1 else ''} {', '.join(repr(n) for n in missing)}: "
+                             "compile again (Model > Compile…).")
+        for name, t in tasks.items():
+            entry = per_output[name]
+            _check_loss_and_metrics(entry["loss"], entry.get("metrics", []), t, f"output '{name}': ")
+            weight = entry.get("loss_weight", 1.0)
+            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+                raise ValueError(f"Output '{name}': the loss weight must be a number of 0 or more, not {weight!r}.")
+    else:
+        first = next(iter(tasks.values())) if tasks else task
+        _check_loss_and_metrics(settings["loss"], settings.get("metrics", []), first, "")
+    _check_optimizer(settings)
+
+
+def _check_loss_and_metrics(loss_name: str, metrics: list, task: str, where: str) -> None:
+    loss = loss_choice(loss_name)
     if task not in loss.tasks:
-        raise ValueError(f"The loss {loss.label!r} does not fit a {task} target; choose one of "
+        raise ValueError(f"{where}The loss {loss.label!r} does not fit a {task} target; choose one of "
                          f"{', '.join(c.label for c in losses_for(task))}.")
     allowed = {c.name for c in metrics_for(task)}
-    wrong = [m for m in settings.get("metrics", []) if m not in allowed]
+    wrong = [m for m in metrics if m not in allowed]
     if wrong:
-        raise ValueError(f"Metric{'s' if len(wrong) > 1 else ''} {', '.join(wrong)} do not fit a {task} target.")
+        raise ValueError(f"{where}Metric{'s' if len(wrong) > 1 else ''} {', '.join(wrong)} do not fit a {task} "
+                         "target.")
+
+
+def _check_optimizer(settings: dict) -> None:
     known = hyperparameters(settings["optimizer"]["name"])
     unknown = [k for k in settings["optimizer"].get("config", {}) if k not in known]
     if unknown:
@@ -152,11 +202,17 @@ def check_settings(settings: dict, task: str) -> None:
 
 
 def build_compile_args(settings: dict) -> dict:
-    """`{"optimizer", "loss", "metrics"}` for `model.compile(**args)`: a fresh optimizer object each call."""
+    """`{"optimizer", "loss", "metrics"}` (and `loss_weights` for several outputs) for `model.compile(**args)`:
+    a fresh optimizer object each call."""
     opt = settings["optimizer"]
     cls = optimizer_class(opt["name"])
-    return {"optimizer": cls(**dict(opt.get("config", {}))), "loss": settings["loss"],
-            "metrics": list(settings.get("metrics", []))}
+    optimizer = cls(**dict(opt.get("config", {})))
+    per_output = settings.get("outputs") or {}
+    if len(per_output) > 1:
+        return {"optimizer": optimizer, "loss": {n: o["loss"] for n, o in per_output.items()},
+                "metrics": {n: list(o.get("metrics", [])) for n, o in per_output.items()},
+                "loss_weights": {n: float(o.get("loss_weight", 1.0)) for n, o in per_output.items()}}
+    return {"optimizer": optimizer, "loss": settings["loss"], "metrics": list(settings.get("metrics", []))}
 
 
 def output_layer_for(task: str, n_classes: int, loss: str) -> tuple[int, str]:

@@ -52,8 +52,8 @@ def _nan(loss: list[float], val: list[float]) -> Diagnosis | None:
             if not math.isfinite(v):
                 word = "NaN" if math.isnan(v) else "infinite"
                 return Diagnosis("nan", "error",
-                                 f"The {name} became {word} at epoch {epoch}. Training was stopped and the last "
-                                 "weights that gave a finite loss were kept. Lower the learning rate, scale the "
+                                 f"The {name} became {word} at epoch {epoch}. Training was stopped and finite "
+                                 "weights were kept, never NaN. Lower the learning rate, scale the "
                                  "inputs (standardize), or look for extreme values in the data.")
     return None
 

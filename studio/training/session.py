@@ -11,20 +11,23 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QThread, Signal
 
 from studio.training.compile_settings import build_compile_args
-from studio.training.diagnosis import diagnose
-from studio.training.run import ERROR, RUNNING, TrainingRun, TrainingSettings
-from studio.training.worker import TrainingWorker, start_in_thread
+from studio.training.core import Outcome, Trainer, begin_segment, diagnose_run, end_segment, new_run
+from studio.training.run import TrainingRun, TrainingSettings
+from studio.training.weights import all_finite
+from studio.training.worker import TrainingWorker
 
 IDLE, TRAINING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 
 
 class TrainingSession(QObject):
-    """Runs `fit` in a worker thread and keeps every run's settings, history and final weights.
+    """Runs the training core in a worker thread and keeps every run's settings, history and final weights.
 
     Signals:
         configured(dict): new model, data or compile settings (the compile settings are passed).
         run_started(TrainingRun), run_finished(TrainingRun): a fit call begins / ends (also on Continue).
-        batch_end({"run_id", "epoch", "batch", "steps", "logs"}), epoch_end({"run_id", "epoch", "logs"}).
+        batch_end({"run_id", "epoch", "batch", "steps", "logs"}): the latest batch, a few dozen times a second
+            at most (coalesced by the worker).
+        epoch_end({"run_id", "epoch", "logs"}): every epoch, in order.
         failed({"run_id", "error", "traceback"}): an exception inside training, already caught.
         state_changed(str): "idle", "running", "paused" or "stopping".
         diagnosis_changed(list[Diagnosis]): after every epoch and at the end of a run.
@@ -45,28 +48,35 @@ class TrainingSession(QObject):
         self.model = None
         self.data = None
         self.compile_settings: dict | None = None
+        self.feed = None  # how the data reaches the model's inputs and outputs (`ModelFeed`), None: as it is
         self._build_model: Callable | None = None
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
         self._active_run: TrainingRun | None = None
         self._state = IDLE
+        self.extra_callbacks: list = []  # engine callbacks added to every fit (tests, tools)
 
     # -- setup ---------------------------------------------------------------------------------
-    def configure(self, build_model: Callable[[], object], data, compile_settings: dict) -> None:
-        """`build_model()` returns a fresh, uncompiled engine model; `data` is a `PreparedData`."""
+    def configure(self, build_model: Callable[[], object], data, compile_settings: dict, feed=None) -> None:
+        """`build_model()` returns a fresh, uncompiled engine model; `data` is a `PreparedData`; `feed` (a
+        `ModelFeed`) cuts it for a model with several inputs or outputs."""
         if self.is_running:
             raise RuntimeError("Cannot change the model or data while training runs; stop it first.")
         self._build_model = build_model
         self.data = data
         self.compile_settings = compile_settings
+        self.feed = feed
         self.configured.emit(compile_settings)
 
     @property
     def training_data(self):
-        """The data with targets encoded for the compiled loss (one-hot for categorical cross-entropy...):
-        what `fit` sees, and what an evaluation of the session's model should use."""
+        """The data with targets encoded for the compiled losses (one-hot for categorical cross-entropy...) and
+        cut for the model's inputs and outputs: what `fit` sees, and what an evaluation of the session's model
+        should use."""
         if self.data is None or self.compile_settings is None:
             return self.data
+        if self.feed is not None:
+            return self.feed.apply(self.data, self.compile_settings)
         return self.data.for_loss(self.compile_settings["loss"])
 
     @property
@@ -96,10 +106,9 @@ class TrainingSession(QObject):
         model = self._build_model()
         model.compile(**build_compile_args(self.compile_settings))
         self.model = model
-        run = TrainingRun(run_id=len(self.runs) + 1, compile_settings=dict(self.compile_settings),
-                          settings=settings.to_dict())
+        run = new_run(self.runs, self.compile_settings, settings)
         self.runs.append(run)
-        self._start(run, settings, initial_epoch=0, epochs=settings.epochs)
+        self._start(run, settings, None)
         return run
 
     def continue_training(self, more_epochs: int) -> TrainingRun:
@@ -108,9 +117,7 @@ class TrainingSession(QObject):
             raise RuntimeError("There is no finished run to continue." if not self.is_running
                                else "Training is already running.")
         run = self.current_run
-        settings = TrainingSettings.from_dict(run.settings)
-        done = run.epochs_done
-        self._start(run, settings, initial_epoch=done, epochs=done + int(more_epochs))
+        self._start(run, TrainingSettings.from_dict(run.settings), int(more_epochs))
         return run
 
     def stop(self) -> None:
@@ -153,6 +160,9 @@ class TrainingSession(QObject):
         last = self.current_run
         if last is None or last.weights is None or self._build_model is None:
             return None
+        if not all_finite(last.weights):  # written before the studio kept the last finite weights
+            return (f"The weights of run {last.run_id} hold NaN or infinite values: they cannot be evaluated, "
+                    "continued or exported. Train again, with a lower learning rate.")
         try:
             model = self._build_model()
             model.compile(**build_compile_args(last.compile_settings or self.compile_settings))
@@ -163,72 +173,48 @@ class TrainingSession(QObject):
         return None
 
     # -- the thread ----------------------------------------------------------------------------
-    def _start(self, run: TrainingRun, settings: TrainingSettings, initial_epoch: int, epochs: int) -> None:
-        data = self.training_data
-        validation = (data.validation.x, data.validation.y) if data.validation is not None else None
-        run.status, run.message = RUNNING, ""
-        run.segments.append({"initial_epoch": initial_epoch, "epochs": epochs})
-        worker = TrainingWorker(self.model, data.train.x, data.train.y, validation_data=validation, epochs=epochs,
-                                batch_size=settings.batch_size, shuffle=settings.shuffle,
-                                initial_epoch=initial_epoch, callbacks=self._callbacks(settings, validation))
+    def _start(self, run: TrainingRun, settings: TrainingSettings, more_epochs: int | None) -> None:
+        initial_epoch, epochs = begin_segment(run, more_epochs)
+        trainer = Trainer(self.model, self.training_data, settings, initial_epoch, epochs,
+                          callbacks=list(self.extra_callbacks))
+        worker = TrainingWorker(trainer)
         # Bound methods of this QObject, so that Qt queues the calls into the GUI thread (a lambda would run
         # in the worker thread).
-        worker.batch_end.connect(self._on_batch_end)
-        worker.epoch_end.connect(self._on_epoch_end)
+        worker.progress.connect(self._on_progress)
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_finished)
         worker.paused.connect(self._on_paused)
         worker.resumed.connect(self._on_resumed)
         self._active_run = run
         self._worker = worker
-        self._thread = start_in_thread(worker)
+        self._thread = worker.start()
         self._set_state(TRAINING)
         self.run_started.emit(run)
 
-    def _callbacks(self, settings: TrainingSettings, validation) -> list:
-        if not settings.early_stopping:
-            return []
-        from engine.callbacks import EarlyStopping
-
-        monitor = settings.monitor
-        if monitor.startswith("val_") and validation is None:
-            monitor = monitor[4:]  # no validation data: watch the training value instead
-        return [EarlyStopping(monitor=monitor, patience=int(settings.patience), min_delta=float(settings.min_delta),
-                              restore_best_weights=bool(settings.restore_best_weights))]
-
-    def _on_batch_end(self, info: dict) -> None:
-        self.batch_end.emit({"run_id": self._active_run.run_id, **info})
+    def _on_progress(self, update: dict) -> None:
+        run = self._active_run
+        for epoch in update["epochs"]:
+            run.add_epoch(epoch["logs"])
+            self.epoch_end.emit({"run_id": run.run_id, "epoch": run.epochs_done - 1, "logs": dict(epoch["logs"])})
+        if update["batch"] is not None:
+            self.batch_end.emit({"run_id": run.run_id, **update["batch"]})
+        if update["epochs"]:
+            self.diagnosis_changed.emit(diagnose_run(run))
 
     def _on_failed(self, info: dict) -> None:
         self.failed.emit({"run_id": self._active_run.run_id, **info})
 
-    def _on_epoch_end(self, info: dict) -> None:
-        run = self._active_run
-        run.add_epoch(info["logs"])
-        self.epoch_end.emit({"run_id": run.run_id, "epoch": run.epochs_done - 1, "logs": dict(info["logs"])})
-        self.diagnosis_changed.emit(diagnose(run.history, self._learning_rate(run)))
-
-    def _on_finished(self, result: dict) -> None:
+    def _on_finished(self, outcome: Outcome) -> None:
         run, thread, worker = self._active_run, self._thread, self._worker
         self._worker, self._thread = None, None
         if thread is not None:
             thread.quit()
             thread.wait()  # the worker has emitted its last signal: only returning from `run` is left
         del worker  # freed only now that its thread has ended
-        run.status, run.message = result["status"], result["message"]
-        try:
-            run.weights = [w.copy() for w in self.model.get_weights()]
-        except Exception:  # a model broken by the failure: keep the weights of the previous segment
-            run.status = ERROR
+        end_segment(run, outcome)
         self._set_state(IDLE)
-        self.diagnosis_changed.emit(diagnose(run.history, self._learning_rate(run)))
+        self.diagnosis_changed.emit(diagnose_run(run))
         self.run_finished.emit(run)
-
-    @staticmethod
-    def _learning_rate(run: TrainingRun) -> float | None:
-        config = (run.compile_settings.get("optimizer") or {}).get("config") or {}
-        lr = config.get("learning_rate")
-        return float(lr) if isinstance(lr, (int, float)) else None
 
     def _set_state(self, state: str) -> None:
         if state != self._state:

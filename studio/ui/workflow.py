@@ -13,6 +13,7 @@ import time
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QTabWidget
 
+from studio.background import BackgroundTask
 from studio.data import prepare
 from studio.data.errors import DataError
 from studio.data.spec import DataSpec, portable_path, resolve_path
@@ -24,7 +25,6 @@ from studio.training.session import IDLE, TrainingSession
 from studio.ui.commands import SetConfigCommand
 from studio.ui.compile_dialog import CompileDialog
 from studio.ui.data_import import ImportDialog
-from studio.ui.data_import.loader import BackgroundTask
 from studio.ui.evaluation import EvaluationView
 from studio.ui.training import TrainingPanel
 
@@ -266,8 +266,9 @@ class ModelWorkflow(QObject):
         return f"{self.prepared.spec.path}\n{self.prepared.summary()}"
 
     # -- actions -------------------------------------------------------------------------------
-    def import_csv(self) -> bool:
-        """The import dialog on the project's data (or empty); True when new data was taken."""
+    def import_csv(self, path: str | None = None) -> bool:
+        """The import dialog on the project's data (or empty, or on the CSV file `path`); True when new data
+        was taken."""
         if self.is_training:
             self.message.emit("Stop training before importing other data.")
             return False
@@ -275,7 +276,9 @@ class ModelWorkflow(QObject):
             spec = self.data_spec() if self.project.data else None
         except DataError:
             spec = None
-        dialog = ImportDialog(self.window, spec=spec)
+        dialog = ImportDialog(self.window, spec=None if path else spec)
+        if path:
+            dialog.load_file(path)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted or dialog.prepared is None:
                 return False

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from studio.__main__ import main
@@ -103,3 +104,62 @@ def test_the_command_line_imports_no_qt(project_file):
             "assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt imported'; sys.exit(rc)")
     result = subprocess.run([sys.executable, "-c", code, project_file], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "no trained model yet" in result.stderr  # and no AssertionError about Qt
+
+
+def huge_learning_rate(settings: dict) -> dict:
+    """Compile settings that make Iris diverge within two batches (plain SGD at 1e20)."""
+    return {**settings, "optimizer": {"name": "sgd", "config": {"learning_rate": 1e20}}}
+
+
+def saved_run(path: str, index: int = -1):
+    from studio.training.run import TrainingRun
+    return TrainingRun.from_dict(json.loads(open(path).read())["runs"][index])
+
+
+def test_train_that_diverges_saves_a_diverged_run_with_finite_weights(project_file, capsys):
+    project = load_project(project_file)
+    project.compile = huge_learning_rate(project.compile)
+    save_project(project, project_file)
+    code, out, err = run(["train", project_file], capsys)
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith("layerstudio train: error: run 1 diverged")
+    assert "training stopped and the last weights that gave a finite loss were kept" in err
+    saved = saved_run(project_file)
+    assert saved.status == "nan" and saved.weights and all(np.isfinite(w).all() for w in saved.weights)
+
+
+def test_continue_that_diverges_keeps_the_earlier_weights(project_file, capsys):
+    assert run(["train", project_file], capsys)[0] == 0
+    earlier = saved_run(project_file)
+    assert earlier.status == "finished" and earlier.epochs_done == 2
+    project = load_project(project_file)  # the run goes on with settings that make it diverge at once
+    project.runs[-1]["compile_settings"] = huge_learning_rate(project.runs[-1]["compile_settings"])
+    save_project(project, project_file)
+    code, _, err = run(["train", project_file, "--continue"], capsys)
+    assert code == 1 and "diverged" in err
+    continued = saved_run(project_file)
+    assert continued.status == "nan" and continued.run_id == 1 and continued.epochs_done == 3
+    assert continued.segments == [{"initial_epoch": 0, "epochs": 2}, {"initial_epoch": 2, "epochs": 4}]
+    assert "the weights it had after epoch 2, before this continuation, were kept" in err
+    for kept, before in zip(continued.weights, earlier.weights):
+        np.testing.assert_array_equal(kept, before)
+
+
+def test_predict_and_export_refuse_non_finite_weights(project_file, tmp_path, capsys):
+    from studio.training.run import encode_array
+
+    assert run(["train", project_file], capsys)[0] == 0
+    project = load_project(project_file)  # as a version that saved NaN weights would have left it
+    weights = saved_run(project_file).weights
+    weights[2][0, 0] = np.nan
+    project.runs[-1]["weights"] = [encode_array(w) for w in weights]
+    save_project(project, project_file)
+    before = open(project_file).read()
+    code, _, err = run(["predict", project_file, IRIS_CSV, "-o", str(tmp_path / "p.csv")], capsys)
+    assert code == 1 and err.count("\n") == 1 and "not finite" in err and "kernel" in err
+    assert not (tmp_path / "p.csv").exists()
+    for fmt in ("keras", "onnx", "py"):
+        code, _, err = run(["export", project_file, "--format", fmt, "-o", str(tmp_path / f"m.{fmt}")], capsys)
+        assert code == 1 and err.count("\n") == 1 and "The weights of run 1 are not finite" in err
+        assert not (tmp_path / f"m.{fmt}").exists()
+    assert open(project_file).read() == before

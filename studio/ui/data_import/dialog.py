@@ -7,6 +7,7 @@ when the dialog is accepted. Reading and preparing run on a worker thread with a
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.background import BackgroundTask
 from studio.data import (
     ColumnRole,
     ColumnType,
@@ -42,14 +44,13 @@ from studio.data import (
     Scaling,
     prepare,
     read_csv,
-    summarize,
+    summarize_table,
 )
 from studio.data.columns import looks_like_class_labels
-from studio.ui.data_import.loader import BackgroundTask
 from studio.ui.data_import.preview import PreviewModel
 
 DELIMITERS = [(",", "Comma ,"), (";", "Semicolon ;"), ("\t", "Tab"), ("|", "Pipe |")]
-ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1"]
+ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16", "utf-32"]
 COLUMN_MISSING = [(None, "as below"), (MissingStrategy.DROP_ROWS, "drop rows"),
                   (MissingStrategy.FILL_MEAN, "fill mean"), (MissingStrategy.FILL_MOST_FREQUENT, "fill most frequent")]
 NAME, SUMMARY, TYPE, ROLE, MISSING = range(5)
@@ -202,7 +203,7 @@ class ImportDialog(QDialog):
         self._when_done = self._on_loaded
         def work(progress):
             table = read_csv(path, dialect, progress=lambda f: progress(0.9 * f))
-            summaries = [summarize(n, c) for n, c in zip(table.names, table.columns)]  # also off the GUI thread
+            summaries = summarize_table(table)  # also off the GUI thread
             progress(1.0)
             return table, summaries
 
@@ -211,8 +212,8 @@ class ImportDialog(QDialog):
     def _reload_with_dialect(self) -> None:
         if self.table is None:
             return
-        d = CsvDialect(encoding=self.encoding_combo.currentText(), delimiter=self.delimiter_combo.currentData(),
-                       quotechar=self.table.dialect.quotechar, has_header=self.header_check.isChecked())
+        d = replace(self.table.dialect, encoding=self.encoding_combo.currentText(),
+                    delimiter=self.delimiter_combo.currentData(), has_header=self.header_check.isChecked())
         self._initial_spec = None
         self.load_file(self.path_edit.text(), d)
 

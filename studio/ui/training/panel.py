@@ -4,9 +4,7 @@ and the diagnosis in words. It is a view of a `TrainingSession`; the session doe
 
 from __future__ import annotations
 
-import time
-
-from PySide6.QtCore import QMargins, Qt
+from PySide6.QtCore import QMargins, QSettings, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,14 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from studio.training.diagnosis import Diagnosis
-from studio.training.run import SETTING_LIMITS, TrainingSettings
+from studio.training.run import SETTING_LIMITS, STATUS_WORDS, TrainingSettings
 from studio.training.session import IDLE, PAUSED, STOPPING, TRAINING, TrainingSession
+from studio.ui.appearance import severity_color
+from studio.ui.preferences import Preferences
 from studio.ui.training.curves import CurvesView
-
-SEVERITY_COLORS = {"error": "#b00020", "warning": "#a15c00", "info": "#1b5e20"}
-PROGRESS_INTERVAL = 0.05  # seconds between progress-bar updates
-STATUS_WORDS = {"finished": "finished", "stopped": "stopped", "early_stopped": "stopped early",
-                "nan": "stopped: the loss was not finite", "error": "failed", "running": "running"}
 
 
 class TrainingPanel(QWidget):
@@ -40,7 +35,6 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self._epochs_total = 0
-        self._last_progress = 0.0
         self._blocker: str | None = None  # why training cannot start (no data, no compile settings...)
         self._build()
         session.configured.connect(self._on_configured)
@@ -256,7 +250,8 @@ class TrainingPanel(QWidget):
         self.monitor_combo.setCurrentText(current if self.monitor_combo.findText(current) >= 0
                                           else self.monitor_combo.itemText(0))
         if not self.session.runs and data is not None:
-            self.set_settings(TrainingSettings.proposed(len(data.train.x)))
+            preferred = Preferences.load(QSettings())
+            self.set_settings(TrainingSettings.proposed(len(data.train.x), preferred.epochs, preferred.batch_size))
 
     def _prepare_plots(self, compile_settings: dict) -> None:
         """Create the plots before training: creating and first painting them is the slowest GUI work."""
@@ -265,12 +260,7 @@ class TrainingPanel(QWidget):
         self.curves.prepare(["loss", *metrics], validation=data is None or data.validation is not None)
 
     def _on_batch(self, info: dict) -> None:
-        steps = info.get("steps") or 0
-        now = time.monotonic()
-        last_of_epoch = steps and info["batch"] + 1 >= steps
-        if now - self._last_progress < PROGRESS_INTERVAL and not last_of_epoch:
-            return  # a person reads no more than a few updates a second; each one costs the trainer time
-        self._last_progress = now
+        steps = info.get("steps") or 0  # the worker sends the latest batch a few dozen times a second at most
         if steps:
             if self.progress.maximum() != steps:
                 self.progress.setRange(0, steps)
@@ -302,7 +292,7 @@ class TrainingPanel(QWidget):
         self.status_label.setToolTip(info.get("traceback", ""))
 
     def _show_diagnosis(self, found: list[Diagnosis]) -> None:
-        lines = [f'<p style="color:{SEVERITY_COLORS[d.severity]}; margin:2px">{d.message}</p>' for d in found]
+        lines = [f'<p style="color:{severity_color(d.severity)}; margin:2px">{d.message}</p>' for d in found]
         self.diagnosis_label.setText("".join(lines))
 
     def _show_previous(self) -> None:
@@ -312,7 +302,7 @@ class TrainingPanel(QWidget):
         self.curves.set_previous(runs)
 
     def _status(self, text: str, severity: str) -> None:
-        self.status_label.setStyleSheet(f"color: {SEVERITY_COLORS.get(severity, '#000')};")
+        self.status_label.setStyleSheet(f"color: {severity_color(severity)};")
         self.status_label.setText(text)
 
     def _update_buttons(self, *_) -> None:

@@ -187,14 +187,15 @@ def test_all_missing_column(tmp_path):
         prepare(spec, t)
 
 
-def test_spec_needs_one_target_and_a_feature(tmp_path):
+def test_spec_needs_a_target_and_a_feature(tmp_path):
     t = table(tmp_path, "a,b\n1,2\n3,4\n")
     spec = DataSpec.from_table(t)
-    spec.column("a").role = ColumnRole.TARGET
-    with pytest.raises(DataError, match="exactly one target column; now 'a', 'b' are targets"):
-        spec.validate()
-    spec.column("b").role = ColumnRole.IGNORE
+    spec.column("a").role = ColumnRole.TARGET  # two targets (a model with two outputs): no feature left
     with pytest.raises(DataError, match="at least one feature"):
+        spec.validate()
+    spec.column("a").role = ColumnRole.FEATURE
+    spec.column("b").role = ColumnRole.IGNORE
+    with pytest.raises(DataError, match="Choose a target column; none is chosen yet"):
         spec.validate()
 
 

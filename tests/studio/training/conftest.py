@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 @pytest.fixture(autouse=True)
 def no_training_thread_left():
     yield
-    from studio.training.worker import running_threads
+    from studio.background import running_threads
 
     left = running_threads()
     for thread in left:

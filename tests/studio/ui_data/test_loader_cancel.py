@@ -2,7 +2,7 @@
 
 import time
 
-from studio.ui.data_import.loader import BackgroundTask
+from studio.background import BackgroundTask
 
 
 def test_restarting_a_running_task_many_times_is_safe(qtbot):

@@ -41,11 +41,11 @@ def test_exploding_loss_stops_with_a_message_and_finite_weights(qtbot):
         qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
     run = blocker.args[0]
     assert run.status == "nan", run.message
-    assert "last good weights were kept" in run.message
+    assert "the last weights that gave a finite loss were kept" in run.message
     assert all(np.isfinite(w).all() for w in run.weights)
     assert all(np.isfinite(w).all() for w in session.model.get_weights())
     assert "became" in panel.diagnosis_label.text() and "Lower the learning rate" in panel.diagnosis_label.text()
-    assert "last good weights" in panel.status_label.text()
+    assert "the last weights that gave a finite loss were kept" in panel.status_label.text()
     # Non-finite points are left out of the curves rather than plotted.
     assert panel.curves.point_count("loss") == sum(np.isfinite(run.history["loss"]))
     assert panel.train_button.isEnabled() and panel.continue_button.isEnabled()

@@ -1,4 +1,10 @@
-"""Reading a CSV file (and preparing its arrays) on a worker thread, with progress and cancel."""
+"""Work on a QThread, the one way the studio does it: reading a CSV, evaluating, exporting, training.
+
+`start_in_thread` wires a worker QObject to a new thread as superqt does (`started -> run`, the worker's last
+signal -> `quit`); `BackgroundTask` runs a function `work(progress)` with that wiring, reports progress at most
+20 times a second, and can be cancelled. The training worker (studio/training/worker.py) uses
+`start_in_thread` too. QtCore only.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,35 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+PROGRESS_INTERVAL = 0.05  # seconds: no more than 20 progress updates a second reach the GUI thread
+
+_started: list[QThread] = []
+
+
+def start_in_thread(worker: QObject, run: Callable, *last_signals) -> QThread:
+    """Move `worker` to a new QThread, connect `started` to `run` and each of `last_signals` (the worker emits one
+    of them last) to `quit`, start the thread and return it.
+
+    No `deleteLater`: the caller keeps Python references to both objects until it has waited for the thread, and
+    Python frees them after (freeing a QObject whose `run` still executes on another thread crashes).
+    """
+    thread = QThread()
+    worker.moveToThread(thread)
+    thread.started.connect(run)
+    for signal in last_signals:
+        # Direct: `quit` is thread-safe, and a queued call could wait for a GUI event loop blocked in `wait`.
+        signal.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    _started.append(thread)
+    thread.start()
+    return thread
+
+
+def running_threads() -> list[QThread]:
+    """Threads started here that still run (tests assert that none is left)."""
+    alive = [t for t in _started if t.isRunning()]
+    _started[:] = alive
+    return alive
 
 
 class Cancelled(Exception):
@@ -31,7 +66,7 @@ class _Job(QObject):
         if self.cancel.is_set():
             raise Cancelled
         now = time.monotonic()
-        if fraction >= 1.0 or now - self._last > 0.05:  # no more than 20 updates a second
+        if fraction >= 1.0 or now - self._last > PROGRESS_INTERVAL:
             self._last = now
             self.progress.emit((self.token, float(fraction)))
 
@@ -74,22 +109,22 @@ class BackgroundTask(QObject):
         self._cancel = threading.Event()
         self._token += 1
         job = _Job(work, self._cancel, self._token)
-        thread = QThread()
-        job.moveToThread(thread)
-        thread.started.connect(job.run)
-        job.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        job.failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         job.progress.connect(self._on_progress)
         job.done.connect(self._on_done)
         job.failed.connect(self._on_failed)
-        self._job, self._thread = job, thread
-        thread.start()
+        self._job = job
+        self._thread = start_in_thread(job, job.run, job.done, job.failed)
 
     def cancel(self) -> None:
         """Stop the running task (at its next progress report) and wait for its thread."""
         if self._thread is not None:
             self._cancel.set()
             self._finish()
+
+    def wait(self) -> None:
+        """Block until the running task has ended (its result still arrives as a signal)."""
+        if self._thread is not None:
+            self._thread.wait()
 
     def _finish(self) -> None:
         # The job is kept alive until its thread has ended: freeing a QObject whose `run` is still executing
