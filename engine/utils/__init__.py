@@ -6,8 +6,9 @@ import numpy as np
 
 from engine.backend import clear_session, set_random_seed
 from engine.utils.progbar import Progbar
+from engine.variables import shapes_only
 
-__all__ = ["Progbar", "clear_session", "normalize", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "clear_session", "normalize", "set_random_seed", "shapes_only", "to_categorical"]
 
 
 def to_categorical(x, num_classes: int | None = None) -> np.ndarray:

@@ -157,10 +157,10 @@ def decode_array(value) -> np.ndarray:
         if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
             raise ValueError(f"Saved weights have the shape {list(shape)}, not a list of sizes.")
         expected = dtype.itemsize * math.prod(shape)
-        if len(value["base64"]) > 4 * (expected + 2) // 3 + 4:  # decoded only when its size fits the shape
-            raise ValueError(f"Saved weights of shape {shape} hold more bytes than {expected}.")
-        data = base64.b64decode(value["base64"], validate=True)
-        if len(data) != expected:
-            raise ValueError(f"Saved weights of shape {shape} hold {len(data)} bytes, not {expected}.")
+        text = value["base64"]
+        size = len(text) * 3 // 4 - (len(text) - len(text.rstrip("=")))  # known before decoding anything
+        if size != expected:
+            raise ValueError(f"Saved weights of shape {shape} hold {size} bytes, not {expected}.")
+        data = base64.b64decode(text, validate=True)
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
     return np.asarray(value, dtype=np.float32)
