@@ -98,3 +98,21 @@ def test_a_huge_layer_is_inferred_at_once_and_flagged_with_its_size():
     assert analysis.warnings == {node.id: report.warning}
     graph.set_config(node.id, {**node.config, "units": 1000})
     assert ShapeInference().infer(graph).warnings == {}
+
+
+def test_the_window_flags_a_huge_layer_on_its_card_and_in_the_summary(canvas, qtbot):
+    inp = canvas.node_id("input")
+    dense = canvas.drop("Dense", 0, 250)
+    canvas.wire(inp, dense)
+    canvas.select(dense)
+    canvas.window.properties.editors["units"].widget.setValue(800_000_000)  # 4 x 8e8 + 8e8 float32 weights
+    assert canvas.graph.nodes[dense].config["units"] == 800_000_000
+    report = canvas.report(dense)
+    assert report.params == 4 * 10**9 and report.warning == "this layer holds 16.0 GB of weights"
+    assert "16.0 GB of weights" in canvas.scene.node_items[dense].toolTip()
+    summary = canvas.window.summary
+    assert "dense: this layer holds 16.0 GB of weights" in summary.status.text()
+    row = summary.table.topLevelItem(1)
+    assert "16.0 GB" in row.toolTip(0) and row.foreground(0).color().name() == "#a15c00"
+    canvas.window.undo_stack.undo()
+    assert canvas.report(dense).warning is None and "GB" not in summary.status.text()
