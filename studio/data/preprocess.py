@@ -25,7 +25,7 @@ class FeatureState:
     """A feature column's fitted state: numeric (mean, std) or categorical (categories)."""
 
     name: str
-    type: str  # "numeric" or "categorical"
+    type: str  # "numeric", "categorical", or "text" / "image" (encoded by the preprocessor's input encoder)
     missing: str  # a MissingStrategy value, FILL already resolved
     fill: float | str | None = None
     mean: float = 0.0
@@ -69,6 +69,14 @@ def numeric_values(table: CsvTable, name: str) -> np.ndarray:
 
 def _parse_numeric(table: CsvTable, name: str) -> np.ndarray:
     data = table.column_data(name)
+    if data.is_plain_numeric:
+        values = data.plain_numbers
+        infinite = np.flatnonzero(np.isinf(values))
+        if infinite.size:
+            i = int(infinite[0])
+            raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds "
+                            f"{data.string_at(i)!r}, which is not a finite number.")
+        return values
     distinct = data.distinct_numbers(table.dialect.decimal)
     bad = np.isnan(distinct) & ~data.distinct_missing()
     if bad.any():
@@ -128,14 +136,23 @@ def _sorted_labels(labels) -> list[str]:
 class Preprocessor:
     """Turns a CsvTable into `x` (float32, one-hot and scaled) and `y` (encoded for the loss).
 
-    `targets` is a TargetState, a list of them (a model with several outputs), or None."""
+    `targets` is a TargetState, a list of them (a model with several outputs), or None. `encoder` (a fitted
+    `TextVectorizer`, `ImageFiles` or `PixelGrid`) turns the feature columns into text token sequences or images;
+    `windows` (a `SequenceWindows`) cuts the rows into time-series windows.
+    """
 
     def __init__(self, features: list[FeatureState], targets: TargetState | list[TargetState] | None,
-                 scaling: str):
+                 scaling: str, encoder=None, windows=None):
         self.features = features
         self.targets: list[TargetState] = [] if targets is None else \
             list(targets) if isinstance(targets, (list, tuple)) else [targets]
         self.scaling = scaling
+        self.encoder = encoder
+        self.windows = windows
+
+    def with_targets(self, targets: TargetState | list[TargetState] | None) -> Preprocessor:
+        """The same transform with other target states (e.g. another target encoding)."""
+        return Preprocessor(self.features, targets, self.scaling, self.encoder, self.windows)
 
     @property
     def target(self) -> TargetState | None:
@@ -151,7 +168,13 @@ class Preprocessor:
         stat_rows = usable if stat_rows is None else np.asarray(stat_rows)
         features = [_fit_feature(table, spec, c, stat_rows) for c in spec.features]
         targets = [_fit_target(table, spec, c, usable, stat_rows) for c in spec.targets]
-        return cls(features, targets, spec.scaling.value)
+        from studio.data.fitting import fit_encoder, fit_windows
+
+        if spec.sequence is not None and spec.sequence.target_history:  # the targets' past values are inputs too
+            features += [_fit_feature(table, spec, c, stat_rows) for c in spec.targets]
+        encoder = fit_encoder(table, spec, stat_rows)
+        scaling = Scaling.NONE.value if spec.image is not None else spec.scaling.value  # images: pixels / max
+        return cls(features, targets, scaling, encoder, fit_windows(table, spec, stat_rows))
 
     # -- questions ------------------------------------------------------------------------------
     @property
@@ -164,6 +187,15 @@ class Preprocessor:
         return len(self.feature_names)
 
     @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one sample, for the model's Input node."""
+        if self.encoder is not None:
+            return tuple(self.encoder.shape)
+        if self.windows is not None:
+            return self.windows.shape(self.n_features)
+        return (self.n_features,)
+
+    @property
     def task(self) -> str:
         return self.target.task if self.target else REGRESSION
 
@@ -172,11 +204,13 @@ class Preprocessor:
         return list(self.target.classes) if self.target else []
 
     # -- transforming ---------------------------------------------------------------------------
-    def transform(self, table: CsvTable, with_target: bool | None = None) -> Transformed:
+    def transform(self, table: CsvTable, with_target: bool | None = None,
+                  order: np.ndarray | None = None) -> Transformed:
         """Arrays for the rows of `table` that can be used; the target only if `with_target` (default: if present).
 
         A row missing a value in a drop-rows column is left out and counted in `dropped`; missing values in
         fill columns take the fitted fill value. DataError for a missing column or an unseen category.
+        `order` (usable rows) encodes those rows in that order instead, so a split needs no second copy of x.
         """
         missing_cols = [f.name for f in self.features if f.name not in table.names]
         if missing_cols:
@@ -193,7 +227,12 @@ class Preprocessor:
         dropped: dict[str, int] = {}
         raw = []
         for f in self.features:
-            if f.type == "numeric":
+            if f.type in ("text", "image"):  # strings for the encoder; an empty text is a text of no words
+                miss = missing_values(table, f.name)
+                values = ["" if m else v for v, m in zip(table.column(f.name).tolist(), miss.tolist())]
+                if f.missing != MissingStrategy.DROP_ROWS:
+                    miss = np.zeros(len(values), dtype=bool)
+            elif f.type == "numeric":
                 values = numeric_values(table, f.name)
                 miss = np.isnan(values)
             else:
@@ -210,22 +249,40 @@ class Preprocessor:
                 dropped[t.name] = int((miss & keep).sum())
                 keep &= ~miss
             y_raw.append(values)
-        rows = np.flatnonzero(keep)
-        blocks = [self._encode_feature(table, f, values, miss, rows) for f, values, miss in raw]
-        x = np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(rows), 0), np.float32)
+        rows = np.flatnonzero(keep) if order is None else np.asarray(order, dtype=np.int64)
+        lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
+        if self.encoder is not None and self.encoder.kind != "pixels":
+            values = raw[0][1]
+            x = self.encoder.transform([values[i] for i in rows]) if self.encoder.kind == "text" else \
+                self.encoder.transform([values[i] for i in rows], table.path, lines.tolist())
+        else:
+            x = np.empty((len(rows), self.n_features), dtype=np.float32)  # filled in place: no float64 copy
+            start = 0
+            for f, values, miss in raw:
+                width = len(f.output_names)
+                self._encode_feature(table, f, values, miss, rows, x[:, start:start + width])
+                start += width
+            if self.encoder is not None:
+                x = self.encoder.transform(x)
         y = None
         if with_target:
             ys = [self._encode_target(table, t, values, rows) for t, values in zip(self.targets, y_raw)]
             y = ys[0] if len(ys) == 1 else ys
-        lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
+        if self.windows is not None:
+            x, y, rows = self.windows.windows(table, keep, x, y)
+            lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
         return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v})
 
-    def _encode_feature(self, table, f: FeatureState, values, miss, rows) -> np.ndarray:
+    def _encode_feature(self, table, f: FeatureState, values, miss, rows, out: np.ndarray) -> None:
+        """Write the feature's columns of x for `rows` into `out`."""
         if f.type == "numeric":
-            col = np.where(miss, f.fill if f.fill is not None else np.nan, values)[rows]
+            col = values[rows]
+            if f.fill is not None:
+                col = np.where(miss[rows], f.fill, col)
             if self.scaling == Scaling.STANDARD:
                 col = (col - f.mean) / f.std
-            return col.reshape(-1, 1)
+            out[:, 0] = col
+            return
         codes = values[rows]
         if f.fill is not None and f.fill in f.categories:
             codes = np.where(codes == -1, f.categories.index(f.fill), codes)
@@ -235,9 +292,8 @@ class Preprocessor:
             value = table.column_data(f.name).string_at(i) if codes[unseen[0]] == -2 else f.fill
             raise DataError(f"{table.path}: column {f.name!r}, line {table.line_numbers[i]} holds {value!r}, "
                             f"a category not seen in training (known: {_list(f.categories)}).")
-        out = np.zeros((len(rows), len(f.categories)), dtype=np.float32)
+        out[:] = 0.0
         out[np.arange(len(rows)), codes] = 1.0
-        return out
 
     def _target_values(self, table: CsvTable, t: TargetState):
         if t.task == REGRESSION:
@@ -294,6 +350,8 @@ class Preprocessor:
     # -- JSON -----------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {"scaling": self.scaling,
+                **({"encoder": self.encoder.to_dict()} if self.encoder is not None else {}),
+                **({"windows": self.windows.to_dict()} if self.windows is not None else {}),
                 "features": [{"name": f.name, "type": f.type, "missing": f.missing, "fill": f.fill,
                               "mean": f.mean, "std": f.std, "categories": list(f.categories)}
                              for f in self.features],
@@ -309,13 +367,18 @@ class Preprocessor:
             saved = d.get("targets") or ([d["target"]] if d.get("target") is not None else [])
             targets = [_target_from_dict(t) for t in saved]
             scaling = str(d.get("scaling", "standard"))
+            from studio.data.fitting import encoder_from_dict
+            from studio.data.sequences import SequenceWindows
+
+            windows = SequenceWindows.from_dict(d["windows"]) if d.get("windows") else None
+            encoder = encoder_from_dict(d["encoder"]) if d.get("encoder") else None
         except DataError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"The saved preprocessing state is incomplete or damaged ({e}).") from None
         if scaling not in set(Scaling):
             raise DataError(f"The saved preprocessing has an unknown scaling {scaling!r}.")
-        return cls(features, targets, scaling)
+        return cls(features, targets, scaling, encoder, windows)
 
 
 def _feature_from_dict(f: dict) -> FeatureState:
@@ -324,15 +387,16 @@ def _feature_from_dict(f: dict) -> FeatureState:
                          mean=float(f.get("mean", 0.0)), std=float(f.get("std", 1.0)),
                          categories=[str(c) for c in f.get("categories", [])])
     where = f"The saved preprocessing of column {name!r}"
-    if state.type not in ("numeric", "categorical"):
-        raise DataError(f"{where} has an unknown type {state.type!r} (expected 'numeric' or 'categorical').")
+    if state.type not in ("numeric", "categorical", "text", "image"):
+        raise DataError(f"{where} has an unknown type {state.type!r} (expected 'numeric', 'categorical', 'text' "
+                        "or 'image').")
     if state.missing not in set(MissingStrategy):
         raise DataError(f"{where} has an unknown missing-value strategy {state.missing!r}.")
     if state.type == "numeric":
         _check_scale(where, state.mean, state.std)
         if state.fill is not None and not (isinstance(state.fill, (int, float)) and np.isfinite(state.fill)):
             raise DataError(f"{where} has the fill value {state.fill!r}, not a finite number.")
-    elif not state.categories:
+    elif state.type == "categorical" and not state.categories:
         raise DataError(f"{where} lists no categories: every value would be unknown.")
     return state
 
@@ -385,7 +449,8 @@ def usable_rows(table: CsvTable, spec: DataSpec) -> np.ndarray:
         if miss.all():
             raise DataError(f"{table.path}: column {c.name!r} has no values at all (all {values.size} missing): "
                             f"set its role to ignore.")
-        if c.role.value == "target" or spec.missing_strategy(c) == MissingStrategy.DROP_ROWS:
+        if c.role.value == "target" or c.type == ColumnType.IMAGE or \
+                spec.missing_strategy(c) == MissingStrategy.DROP_ROWS:
             if miss.any():
                 reasons.append(f"{c.name!r}: {int(miss.sum())}")
             keep &= ~miss
@@ -397,6 +462,9 @@ def usable_rows(table: CsvTable, spec: DataSpec) -> np.ndarray:
 
 def _fit_feature(table: CsvTable, spec: DataSpec, column, stat_rows: np.ndarray) -> FeatureState:
     strategy = spec.missing_strategy(column)
+    if column.type in (ColumnType.TEXT, ColumnType.IMAGE):  # an image cannot be filled in; a text can be empty
+        kept = MissingStrategy.DROP_ROWS if column.type == ColumnType.IMAGE else strategy
+        return FeatureState(column.name, column.type.value, kept.value)
     if column.type == ColumnType.NUMERIC:
         values = numeric_values(table, column.name)
         sample = values[stat_rows]
