@@ -3,15 +3,21 @@
 Every case gives one clear message naming the file and the part at fault, through the command line (exit 1,
 one line) and through the window (File > Open or File > Import with the file dialog patched), and changes
 nothing: every file in the folder hashes the same before and after, and the window keeps its project, title,
-runs and unsaved-changes mark.
+runs and unsaved-changes mark. No command reads a `.keras` file, so those cases go through
+`studio.exchange.import_keras` (what the window calls) and File > Import Keras Model….
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
+import struct
+import zipfile
+import zlib
 
+import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -268,4 +274,171 @@ def test_a_damaged_run_is_reported_and_the_rest_opens(case, edited_window, folde
         assert len(runs) == 1
     assert window.workflow.train_blocker() is None or "data" in window.workflow.train_blocker().lower()
     window.workflow.shutdown()
+    assert folder_hashes(folder) == before
+
+
+# -- .keras files: File > Import Keras Model… and the import the command line's code uses -------------------------
+
+def small_keras(folder) -> dict[str, bytes]:
+    import engine
+
+    path = folder / "honest.keras"
+    engine.Sequential([engine.Input((4,)), engine.layers.Dense(3, name="dense")]).save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    path.unlink()
+    return members
+
+
+def zipped(members: dict[str, bytes], bomb: bytes | None = None) -> bytes:
+    """A zip of `members`; with `bomb`, model.weights.h5 is instead a deflate stream declaring 1.5 GB of zeros."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            if not (bomb and name == "model.weights.h5"):
+                archive.writestr(name, data)
+    if bomb is None:
+        return buffer.getvalue()
+    # Rewrite as a zip whose last member is the bomb: stored local header + central directory by hand.
+    entries = [(info.filename, members[info.filename]) for info in zipfile.ZipFile(buffer).infolist()]
+    body, central = bytearray(), bytearray()
+    chunk, copies = bytes(2**24), 90  # 90 x 16 MiB = 1.5 GB
+    crc = 0
+    for _ in range(copies):
+        crc = zlib.crc32(chunk, crc)
+    rows = [(name, data, zlib.crc32(data), len(data), 0) for name, data in entries]
+    rows.append(("model.weights.h5", bomb * copies + b"\x03\x00", crc, copies * len(chunk), 8))
+    for name, data, checksum, size, method in rows:
+        offset, encoded = len(body), name.encode()
+        body += struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, 0, method, 0, 0x21, checksum, len(data), size,
+                            len(encoded), 0) + encoded + data
+        central += struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 0, 20, 0, 0, method, 0, 0x21, checksum,
+                               len(data), size, len(encoded), 0, 0, 0, 0, 0, offset) + encoded
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(rows), len(rows), len(central), len(body), 0)
+    return bytes(body + central + end)
+
+
+def deflated_chunk() -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return compressor.compress(bytes(2**24)) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+
+def fill_value_weights() -> bytes:
+    """An HDF5 weights file of a few KB whose kernel dataset declares 2 GB of fill value."""
+    import h5py
+
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        f.create_dataset("layers/dense/vars/0", shape=(500_000_000,), dtype="float32", fillvalue=1.0)
+        f.create_dataset("layers/dense/vars/1", data=np.zeros(3, "float32"))
+    return buffer.getvalue()
+
+
+def config_edit(change):
+    def make(members):
+        config = json.loads(members["config.json"])
+        change(config["config"]["layers"])
+        return zipped({**members, "config.json": json.dumps(config).encode()})
+    return make
+
+
+# id: (how to make the file's bytes from an honest small model's members, what the message must contain)
+REFUSED_KERAS = {
+    "text": (lambda m: b"hello, not a model", ["not a complete zip archive"]),
+    "empty": (lambda m: b"", ["not a complete zip archive"]),
+    "truncated": (lambda m: zipped(m)[: len(zipped(m)) // 2], ["not a complete zip archive"]),
+    "no_config": (lambda m: zipped({k: v for k, v in m.items() if k != "config.json"}), ["has no config.json"]),
+    "config_not_json": (lambda m: zipped({**m, "config.json": b"{not json"}), ["config.json", "not valid JSON"]),
+    "config_200k_deep": (lambda m: zipped({**m, "config.json": nested(200_000).encode()}),
+                         ["config.json", "nests its JSON deeper"]),
+    "lambda_layer": (config_edit(lambda layers: layers[1].update(class_name="Lambda")),
+                     ["layer 'dense' (Lambda)", "Lambda layers hold Python code"]),
+    "unknown_layer": (config_edit(lambda layers: layers[1].update(class_name="Teleporter")),
+                      ["Unknown layer class 'Teleporter'"]),
+    "weights_not_hdf5": (lambda m: zipped({**m, "model.weights.h5": b"\x89HDF\r\n\x1a\n" + bytes(500)}),
+                         ["model.weights.h5", "not a valid HDF5 file"]),
+    "input_batch_shape_disagrees": (
+        lambda m: zipped({**m, "config.json": m["config.json"].replace(b'"batch_shape": [null, 4]',
+                                                                       b'"batch_shape": [null, 5]')}),
+        ["Input 0 of layer \"dense\" is incompatible", "expected axis -1 of input shape to have value 4"]),
+    "400_gb_of_weights": (config_edit(lambda layers: (layers[0]["config"].update(batch_shape=[None, 100_000]),
+                                                      layers[1]["config"].update(units=1_000_000),
+                                                      layers[1].update(build_config={"input_shape": [None, 100_000]}))),
+                          ["weight 'kernel' of shape (100000, 1000000)", "400.0 GB"]),
+    "zip_bomb_1_5_gb": (lambda m: zipped(m, bomb=deflated_chunk()), ["model.weights.h5", "declares 1.5 GB"]),
+    "fill_value_2_gb": (lambda m: zipped({**m, "model.weights.h5": fill_value_weights()}),
+                        ["layer 'dense' (Dense)", "(500000000,)"]),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_KERAS))
+def test_a_refused_keras_file_is_named_in_the_import_and_the_window_keeps_its_project(case, edited_window, folder,
+                                                                                     monkeypatch):
+    from studio.exchange import ExchangeError, import_keras
+
+    make, expected = REFUSED_KERAS[case]
+    path = folder / "case.keras"
+    path.write_bytes(make(small_keras(folder)))
+    before, state = folder_hashes(folder), window_state(edited_window)
+    with pytest.raises(ExchangeError) as refused:
+        import_keras(path)
+    assert "case.keras" in str(refused.value) and all(text in str(refused.value) for text in expected), refused.value
+
+    shown = patch_dialogs(monkeypatch, str(path))
+    file_action(edited_window, "Import Keras Model").trigger()
+    assert shown["critical"] == [str(refused.value)]
+    assert window_state(edited_window) == state
+    assert folder_hashes(folder) == before
+
+
+# -- CSV files: `layerstudio predict` on them, and a project whose data they are -----------------------------------
+
+def iris_lines() -> list[str]:
+    return IRIS_CSV.read_text().splitlines()
+
+
+def with_line(number: int, change) -> str:
+    lines = iris_lines()[:12]
+    lines[number - 1] = change(lines[number - 1])
+    return "\n".join(lines) + "\n"
+
+
+# id: (the file's text, what the message must contain besides the file's name)
+REFUSED_CSV = {
+    "empty": ("", ["the file is empty"]),
+    "header_only": (iris_lines()[0] + "\n", ["no data rows"]),
+    "text_in_a_number_column": (with_line(5, lambda line: "5.0,abc," + line.split(",", 2)[2]),
+                                ["column 'sepal_width'", "line 5", "'abc'"]),
+    "infinite_number": (with_line(4, lambda line: "1e999," + line.split(",", 1)[1]),
+                        ["column 'sepal_length', line 4", "not a finite number"]),
+    "ragged_row": (with_line(4, lambda line: line + ",1,2,3"), ["line 4 has 8 fields but the header has 5"]),
+    "binary": ("\x00\x01\x02" * 100, ["not a text file"]),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_CSV))
+def test_a_refused_csv_is_named_by_predict_and_by_the_window(case, edited_window, folder, monkeypatch, capsys,
+                                                            qtbot):
+    text, expected = REFUSED_CSV[case]
+    (folder / "bad.csv").write_text(text, encoding="utf-8")
+    project = iris_project()
+    project["runs"] = [trained_run(project)]
+    (folder / "trained.lsproj").write_text(json.dumps(project))
+    project["data"]["path"] = "bad.csv"
+    (folder / "on_bad.lsproj").write_text(json.dumps(project))
+    before = folder_hashes(folder)
+
+    code = main(["predict", str(folder / "trained.lsproj"), str(folder / "bad.csv"), "-o", str(folder / "out.csv")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "bad.csv" in err and all(t in err for t in expected), err
+
+    shown = patch_dialogs(monkeypatch, str(folder / "on_bad.lsproj"))
+    file_action(edited_window, "Open").trigger()
+    workflow = edited_window.workflow
+    qtbot.waitUntil(lambda: not workflow.loading, timeout=10000)
+    assert shown["critical"] == [] and workflow.data_problem is not None
+    assert "bad.csv" in workflow.data_problem and all(t in workflow.data_problem for t in expected), \
+        workflow.data_problem
+    assert workflow.train_blocker() == workflow.data_problem
+    assert edited_window.project.path == str(folder / "on_bad.lsproj")
     assert folder_hashes(folder) == before
