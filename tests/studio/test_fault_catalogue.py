@@ -204,6 +204,25 @@ def test_file_open_in_the_window_refuses_the_file_and_keeps_everything(case, edi
     assert folder_hashes(folder) == before
 
 
+def test_a_project_the_window_fails_to_show_brings_the_current_one_back_unsaved(edited_window, folder,
+                                                                              monkeypatch):
+    path = write_case(folder, edit(lambda p: None))
+    state = window_state(edited_window)
+    attach = edited_window.workflow.attach
+
+    def failing_attach(project):
+        if project.path == path:
+            raise RuntimeError("a fault no check foresaw")
+        attach(project)
+
+    monkeypatch.setattr(edited_window.workflow, "attach", failing_attach)
+    shown = patch_dialogs(monkeypatch, path)
+    file_action(edited_window, "Open").trigger()
+    assert len(shown["critical"]) == 1 and "case.lsproj" in shown["critical"][0]
+    assert "a fault no check foresaw" in shown["critical"][0]
+    assert window_state(edited_window) == state
+
+
 def test_a_project_argument_at_start_up_that_is_refused_opens_the_window_with_a_message(folder, monkeypatch, qtbot):
     from PySide6.QtWidgets import QApplication
 
