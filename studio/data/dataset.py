@@ -145,3 +145,17 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
 def _take(full: Transformed, k: slice | np.ndarray) -> Split:
     y = [y[k] for y in full.y] if isinstance(full.y, list) else full.y[k]
     return Split(x=full.x[k], y=y, rows=full.rows[k], lines=full.lines[k])
+
+
+def read_new_csv(path: str, preprocessor: Preprocessor, progress: Progress | None = None) -> CsvTable:
+    """A new CSV file to predict: read as `read_csv` does, except that a first row holding the columns the model
+    needs is taken as the header even where the file alone does not tell (one text column, say)."""
+    from studio.data.csv_reader import detect_dialect
+
+    dialect = detect_dialect(path)
+    needed = {f.name for f in preprocessor.features}
+    if not dialect.has_header:
+        first = read_csv(path, replace(dialect, has_header=False), max_rows=1)
+        if needed and needed <= {str(first.column(n)[0]).strip() for n in first.names}:
+            dialect = replace(dialect, has_header=True)
+    return read_csv(path, dialect, progress=progress)

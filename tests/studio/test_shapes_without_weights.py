@@ -21,7 +21,7 @@ def real_build(ltype, config: dict, shape: tuple):
     layer = ltype.create(config, "probe")
     tensors = [KerasTensor((None, *shape)) for _ in range(2 if ltype.is_merge else 1)]
     try:
-        out = layer(tensors if ltype.is_merge else tensors[0])
+        out = ltype.call(layer, tensors)
     except Exception:
         return None
     if not isinstance(out, KerasTensor):
