@@ -227,7 +227,8 @@ class ModelWorkflow(QObject):
                     f"{shape}: keep a single Input layer to train on it.")
         node_shape = tuple(inputs[0].config.get("shape") or ())
         if node_shape != shape:
-            return (f"The Input '{inputs[0].name}' takes shape {node_shape}, but the data has {shape[0]} features: "
+            data = f"the data has {shape[0]} features" if len(shape) == 1 else f"the data's samples have shape {shape}"
+            return (f"The Input '{inputs[0].name}' takes shape {node_shape}, but {data}: "
                     "import the data again (Data > Import CSV…) or change the Input's shape.")
         return None
 
@@ -276,7 +277,9 @@ class ModelWorkflow(QObject):
             spec = self.data_spec() if self.project.data else None
         except DataError:
             spec = None
-        dialog = ImportDialog(self.window, spec=None if path else spec)
+        recurrent = {"LSTM", "GRU", "SimpleRNN", "Bidirectional", "ConvLSTM1D"}
+        sequence_model = any(n.type in recurrent for n in self.project.graph.nodes.values())
+        dialog = ImportDialog(self.window, spec=None if path else spec, sequence_model=sequence_model)
         if path:
             dialog.load_file(path)
         try:
