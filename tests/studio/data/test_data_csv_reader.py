@@ -217,3 +217,8 @@ def test_fast_path_reads_as_the_csv_module_on_random_quoted_files(tmp_path):
         assert table.line_numbers.tolist() == fields.lines.tolist(), text
         expected = [[v.decode() for v in col.tolist()] for col in fields.cells]
         assert [c.tolist() for c in table.columns] == expected, text
+
+
+def test_old_mac_line_ends(tmp_path):
+    t = read_csv(write(tmp_path, "a,b\r1,x\r2,é\r"))
+    assert t.column("b").tolist() == ["x", "é"] and t.line_numbers.tolist() == [2, 3]
