@@ -10,7 +10,8 @@ import argparse
 import sys
 
 SUBCOMMANDS = ("train", "evaluate", "predict", "export")
-FORMATS = {"keras": "export_keras", "onnx": "export_onnx", "py": "export_python"}
+FORMATS = {"keras": "export_keras", "keras-inference": "export_inference_keras", "onnx": "export_onnx",
+           "py": "export_python"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("-o", "--output", required=True, help="the CSV file to write (input columns + predictions)")
     export = commands.add_parser("export", help="write the trained model as .keras, ONNX or a Keras Python script")
     export.add_argument("project", help="a .lsproj project file")
-    export.add_argument("--format", required=True, choices=list(FORMATS), help="keras, onnx or py")
+    export.add_argument("--format", required=True, choices=list(FORMATS),
+                        help="keras, keras-inference (raw CSV columns in, class probabilities out), onnx or py")
     export.add_argument("-o", "--output", required=True, help="the file to write")
     return parser
 
@@ -64,8 +66,13 @@ def main(argv: list[str]) -> int:
 
 
 def _load(path: str):
-    from studio.document.project import load_project
-    return load_project(path)
+    """The project with every part checked; what it left out (a damaged run) is said on stderr."""
+    from studio.project_file import open_project
+
+    project = open_project(path)
+    for problem in project.problems:
+        print(f"layerstudio: warning: {problem}", file=sys.stderr)
+    return project
 
 
 def train(args) -> int:

@@ -69,6 +69,14 @@ def numeric_values(table: CsvTable, name: str) -> np.ndarray:
 
 def _parse_numeric(table: CsvTable, name: str) -> np.ndarray:
     data = table.column_data(name)
+    if data.is_plain_numeric:
+        values = data.plain_numbers
+        infinite = np.flatnonzero(np.isinf(values))
+        if infinite.size:
+            i = int(infinite[0])
+            raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds "
+                            f"{data.string_at(i)!r}, which is not a finite number.")
+        return values
     distinct = data.distinct_numbers(table.dialect.decimal)
     bad = np.isnan(distinct) & ~data.distinct_missing()
     if bad.any():
@@ -196,11 +204,13 @@ class Preprocessor:
         return list(self.target.classes) if self.target else []
 
     # -- transforming ---------------------------------------------------------------------------
-    def transform(self, table: CsvTable, with_target: bool | None = None) -> Transformed:
+    def transform(self, table: CsvTable, with_target: bool | None = None,
+                  order: np.ndarray | None = None) -> Transformed:
         """Arrays for the rows of `table` that can be used; the target only if `with_target` (default: if present).
 
         A row missing a value in a drop-rows column is left out and counted in `dropped`; missing values in
         fill columns take the fitted fill value. DataError for a missing column or an unseen category.
+        `order` (usable rows) encodes those rows in that order instead, so a split needs no second copy of x.
         """
         missing_cols = [f.name for f in self.features if f.name not in table.names]
         if missing_cols:
@@ -239,15 +249,19 @@ class Preprocessor:
                 dropped[t.name] = int((miss & keep).sum())
                 keep &= ~miss
             y_raw.append(values)
-        rows = np.flatnonzero(keep)
+        rows = np.flatnonzero(keep) if order is None else np.asarray(order, dtype=np.int64)
         lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
         if self.encoder is not None and self.encoder.kind != "pixels":
             values = raw[0][1]
             x = self.encoder.transform([values[i] for i in rows]) if self.encoder.kind == "text" else \
                 self.encoder.transform([values[i] for i in rows], table.path, lines.tolist())
         else:
-            blocks = [self._encode_feature(table, f, values, miss, rows) for f, values, miss in raw]
-            x = np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(rows), 0), np.float32)
+            x = np.empty((len(rows), self.n_features), dtype=np.float32)  # filled in place: no float64 copy
+            start = 0
+            for f, values, miss in raw:
+                width = len(f.output_names)
+                self._encode_feature(table, f, values, miss, rows, x[:, start:start + width])
+                start += width
             if self.encoder is not None:
                 x = self.encoder.transform(x)
         y = None
@@ -259,12 +273,16 @@ class Preprocessor:
             lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
         return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v})
 
-    def _encode_feature(self, table, f: FeatureState, values, miss, rows) -> np.ndarray:
+    def _encode_feature(self, table, f: FeatureState, values, miss, rows, out: np.ndarray) -> None:
+        """Write the feature's columns of x for `rows` into `out`."""
         if f.type == "numeric":
-            col = np.where(miss, f.fill if f.fill is not None else np.nan, values)[rows]
+            col = values[rows]
+            if f.fill is not None:
+                col = np.where(miss[rows], f.fill, col)
             if self.scaling == Scaling.STANDARD:
                 col = (col - f.mean) / f.std
-            return col.reshape(-1, 1)
+            out[:, 0] = col
+            return
         codes = values[rows]
         if f.fill is not None and f.fill in f.categories:
             codes = np.where(codes == -1, f.categories.index(f.fill), codes)
@@ -274,9 +292,8 @@ class Preprocessor:
             value = table.column_data(f.name).string_at(i) if codes[unseen[0]] == -2 else f.fill
             raise DataError(f"{table.path}: column {f.name!r}, line {table.line_numbers[i]} holds {value!r}, "
                             f"a category not seen in training (known: {_list(f.categories)}).")
-        out = np.zeros((len(rows), len(f.categories)), dtype=np.float32)
+        out[:] = 0.0
         out[np.arange(len(rows)), codes] = 1.0
-        return out
 
     def _target_values(self, table: CsvTable, t: TargetState):
         if t.task == REGRESSION:
@@ -311,6 +328,10 @@ class Preprocessor:
             probs = np.concatenate([1.0 - p, p], axis=1)
         else:
             probs = p
+        if probs.shape[1] != len(t.classes):
+            raise DataError(f"The model gives {probs.shape[1]} outputs per row, but the target {t.name!r} has "
+                            f"{len(t.classes)} classes ({_list(t.classes)}): the model's last layer does not fit "
+                            "the data.")
         labels = probs.argmax(axis=1)
         return [t.classes[j] for j in labels], probs
 
@@ -339,23 +360,69 @@ class Preprocessor:
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessor:
+        """The state saved by `to_dict`, checked: DataError naming the column whose saved state cannot be used
+        (a non-finite mean, a zero or non-finite scale, a classifier without classes, an unknown kind)."""
         try:
-            features = [FeatureState(name=str(f["name"]), type=str(f["type"]), missing=str(f["missing"]),
-                                     fill=f.get("fill"), mean=float(f.get("mean", 0.0)),
-                                     std=float(f.get("std", 1.0)), categories=[str(c) for c in f.get("categories", [])])
-                        for f in d["features"]]
+            features = [_feature_from_dict(f) for f in d["features"]]
             saved = d.get("targets") or ([d["target"]] if d.get("target") is not None else [])
-            targets = [TargetState(name=str(t["name"]), task=str(t["task"]), encoding=str(t["encoding"]),
-                                   classes=[str(c) for c in t.get("classes", [])], mean=float(t.get("mean", 0.0)),
-                                   std=float(t.get("std", 1.0))) for t in saved]
+            targets = [_target_from_dict(t) for t in saved]
+            scaling = str(d.get("scaling", "standard"))
             from studio.data.fitting import encoder_from_dict
             from studio.data.sequences import SequenceWindows
 
             windows = SequenceWindows.from_dict(d["windows"]) if d.get("windows") else None
             encoder = encoder_from_dict(d["encoder"]) if d.get("encoder") else None
-            return cls(features, targets, str(d.get("scaling", "standard")), encoder, windows)
-        except (KeyError, TypeError, ValueError) as e:
+        except DataError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"The saved preprocessing state is incomplete or damaged ({e}).") from None
+        if scaling not in set(Scaling):
+            raise DataError(f"The saved preprocessing has an unknown scaling {scaling!r}.")
+        return cls(features, targets, scaling, encoder, windows)
+
+
+def _feature_from_dict(f: dict) -> FeatureState:
+    name = str(f["name"])
+    state = FeatureState(name=name, type=str(f["type"]), missing=str(f["missing"]), fill=f.get("fill"),
+                         mean=float(f.get("mean", 0.0)), std=float(f.get("std", 1.0)),
+                         categories=[str(c) for c in f.get("categories", [])])
+    where = f"The saved preprocessing of column {name!r}"
+    if state.type not in ("numeric", "categorical", "text", "image"):
+        raise DataError(f"{where} has an unknown type {state.type!r} (expected 'numeric', 'categorical', 'text' "
+                        "or 'image').")
+    if state.missing not in set(MissingStrategy):
+        raise DataError(f"{where} has an unknown missing-value strategy {state.missing!r}.")
+    if state.type == "numeric":
+        _check_scale(where, state.mean, state.std)
+        if state.fill is not None and not (isinstance(state.fill, (int, float)) and np.isfinite(state.fill)):
+            raise DataError(f"{where} has the fill value {state.fill!r}, not a finite number.")
+    elif state.type == "categorical" and not state.categories:
+        raise DataError(f"{where} lists no categories: every value would be unknown.")
+    return state
+
+
+def _target_from_dict(t: dict) -> TargetState:
+    state = TargetState(name=str(t["name"]), task=str(t["task"]), encoding=str(t["encoding"]),
+                        classes=[str(c) for c in t.get("classes", [])], mean=float(t.get("mean", 0.0)),
+                        std=float(t.get("std", 1.0)))
+    where = f"The saved preprocessing of the target {state.name!r}"
+    if state.task not in (BINARY, MULTICLASS, REGRESSION):
+        raise DataError(f"{where} has an unknown task {state.task!r}.")
+    if state.task == REGRESSION:
+        _check_scale(where, state.mean, state.std)
+    elif len(state.classes) < 2 or (state.task == BINARY) != (len(state.classes) == 2):
+        raise DataError(f"{where} lists {len(state.classes)} classes for a {state.task} task: a classifier needs "
+                        f"{'two' if state.task == BINARY else 'three or more'}.")
+    if state.encoding not in ("integer", "one_hot", "float"):
+        raise DataError(f"{where} has an unknown encoding {state.encoding!r}.")
+    return state
+
+
+def _check_scale(where: str, mean: float, std: float) -> None:
+    if not np.isfinite(mean):
+        raise DataError(f"{where} has the mean {mean}, not a finite number.")
+    if not np.isfinite(std) or std <= 0:
+        raise DataError(f"{where} has the standard deviation {std}: it must be a finite number above 0.")
 
 
 def _target_dict(t: TargetState) -> dict:

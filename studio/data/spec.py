@@ -14,6 +14,7 @@ from studio.data.columns import ColumnRole, ColumnType, default_role, looks_like
 from studio.data.csv_reader import CsvDialect, CsvTable
 from studio.data.errors import DataError
 from studio.data.kinds import ImageSpec, SequenceSpec, TextSpec, propose_kinds, validate_kinds
+from studio.data.proposal import choose_target, ignore_reason
 
 SPEC_VERSION = 2  # 2: bindings of columns to Input nodes and of targets to output nodes; several targets
 
@@ -101,16 +102,16 @@ class DataSpec:
 
     @classmethod
     def from_table(cls, table: CsvTable, summaries: list | None = None, sequence_model: bool = False) -> DataSpec:
-        """Proposed choices for a freshly read table: inferred types, the last usable column as target, and
-        windows, images or text where the table looks like it (`kinds.propose_kinds`).
+        """Proposed choices for a freshly read table (studio/data/proposal.py): inferred types, the target chosen by
+        name and content, IDs, constants, mostly-missing columns, free text and dates ignored; and windows, images
+        or text where the table looks like it (`kinds.propose_kinds`).
         `summaries` (from `summarize`, one per column) are computed unless given."""
         if summaries is None:
             summaries = summarize_table(table)
-        usable = [i for i, s in enumerate(summaries) if default_role(s, False) != ColumnRole.IGNORE]
-        target_index = usable[-1] if len(usable) > 1 else None
+        target_index = choose_target(summaries)
         columns = []
         for i, s in enumerate(summaries):
-            role = default_role(s, i == target_index)
+            role = ColumnRole.IGNORE if ignore_reason(s) else default_role(s, i == target_index)
             kind = s.inferred_type
             if role == ColumnRole.TARGET and looks_like_class_labels(s):
                 kind = ColumnType.CATEGORICAL
@@ -163,6 +164,10 @@ class DataSpec:
             raise DataError("Choose at least one feature column.")
         validate_kinds(self)
         for c in self.columns:
+            if c.role != ColumnRole.IGNORE and c.type == ColumnType.DATETIME:
+                raise DataError(f"Column {c.name!r} holds dates, which a model cannot take as {c.role.value}: use it "
+                                "as the time column of time-series windows, or set its role to ignore (or its type "
+                                "to categorical).")
             if c.role == ColumnRole.FEATURE and c.type == ColumnType.CATEGORICAL and \
                     self.missing_strategy(c) == MissingStrategy.FILL_MEAN:
                 raise DataError(f"Column {c.name!r} is categorical: its missing values can be filled with the "
@@ -187,20 +192,26 @@ class DataSpec:
         """The spec saved by `to_dict`; a relative CSV path is taken relative to `base_dir` (the project's folder)."""
         if not isinstance(d, dict) or "path" not in d or "columns" not in d:
             raise DataError("The project's data section is not a data spec (it needs 'path' and 'columns').")
-        if int(d.get("version", SPEC_VERSION)) > SPEC_VERSION:
+        if not isinstance(d.get("version", SPEC_VERSION), int) or d.get("version", SPEC_VERSION) > SPEC_VERSION:
             raise DataError(f"The data spec has version {d['version']}; this LayerStudio reads up to "
                             f"{SPEC_VERSION}.")
-        return cls(path=resolve_path(str(d["path"]), base_dir), columns=[ColumnSpec.from_dict(c) for c in d["columns"]],
-                   dialect=CsvDialect.from_dict(d.get("dialect") or {}),
-                   missing=_enum(MissingStrategy, d.get("missing", "drop_rows"), "missing-value strategy"),
-                   scaling=_enum(Scaling, d.get("scaling", "standard"), "scaling"),
-                   target_scaling=_enum(Scaling, d.get("target_scaling", "none"), "target scaling"),
-                   target_encoding=_enum(TargetEncoding, d.get("target_encoding", "auto"), "target encoding"),
-                   split=SplitSpec.from_dict(d.get("split") or {}),
-                   bindings=Bindings.from_dict(d.get("bindings") or {}),  # version 1 has none: the defaults
-                   sequence=SequenceSpec.from_dict(d["sequence"]) if d.get("sequence") else None,
-                   image=ImageSpec.from_dict(d["image"]) if d.get("image") else None,
-                   text=TextSpec.from_dict(d["text"]) if d.get("text") else None)
+        try:
+            return cls(path=resolve_path(str(d["path"]), base_dir),
+                       columns=[ColumnSpec.from_dict(c) for c in d["columns"]],
+                       dialect=CsvDialect.from_dict(d.get("dialect") or {}),
+                       missing=_enum(MissingStrategy, d.get("missing", "drop_rows"), "missing-value strategy"),
+                       scaling=_enum(Scaling, d.get("scaling", "standard"), "scaling"),
+                       target_scaling=_enum(Scaling, d.get("target_scaling", "none"), "target scaling"),
+                       target_encoding=_enum(TargetEncoding, d.get("target_encoding", "auto"), "target encoding"),
+                       split=SplitSpec.from_dict(d.get("split") or {}),
+                       bindings=Bindings.from_dict(d.get("bindings") or {}),  # version 1 has none: the defaults
+                       sequence=SequenceSpec.from_dict(d["sequence"]) if d.get("sequence") else None,
+                       image=ImageSpec.from_dict(d["image"]) if d.get("image") else None,
+                       text=TextSpec.from_dict(d["text"]) if d.get("text") else None)
+        except DataError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise DataError(f"The project's data section is damaged ({type(e).__name__}: {e}).") from None
 
 
 def portable_path(path: str, relative_to: str | os.PathLike | None) -> str:

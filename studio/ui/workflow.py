@@ -295,6 +295,7 @@ class ModelWorkflow(QObject):
                              "preprocessor": prepared.preprocessor.to_dict()}
         self.prepared, self.data_problem = prepared, None
         self._fit_input(prepared.input_shape)
+        self._fit_embeddings(prepared.preprocessor)
         note = ""
         if self.project.compile:
             try:
@@ -319,6 +320,19 @@ class ModelWorkflow(QObject):
         if tuple(node.config.get("shape") or ()) != tuple(shape):
             config = {**node.config, "shape": list(shape)}
             self.window.undo_stack.push(SetConfigCommand(self.project.graph, node.id, config, what="shape"))
+
+    def _fit_embeddings(self, preprocessor) -> None:
+        """Text data: an Embedding fed by the Input takes every token index of the fitted vocabulary
+        (`input_dim` = vocabulary size; one undoable step per Embedding that was smaller)."""
+        encoder = preprocessor.encoder
+        graph = self.project.graph
+        if getattr(encoder, "kind", None) != "text" or len(graph.input_nodes()) != 1:
+            return
+        for wire in graph.consumers(graph.input_nodes()[0].id):
+            node = graph.nodes[wire.target]
+            if node.type == "Embedding" and int(node.config.get("input_dim") or 0) < encoder.vocabulary_size:
+                config = {**node.config, "input_dim": encoder.vocabulary_size}
+                self.window.undo_stack.push(SetConfigCommand(graph, node.id, config, what="vocabulary size"))
 
     def compile(self) -> bool:
         """The compile dialog; True when settings were accepted. Offers to fit the output layer to the loss."""

@@ -11,7 +11,7 @@ import numpy as np
 from engine import backend
 from engine.autodiff import Tensor
 from engine.layers.preprocessing import categorical
-from engine.layers.preprocessing.base import PreprocessingLayer, adapt_batches, value_of
+from engine.layers.preprocessing.base import PreprocessingLayer, value_of
 
 
 class Discretization(PreprocessingLayer):
@@ -46,7 +46,8 @@ class Discretization(PreprocessingLayer):
             raise ValueError("Cannot adapt a Discretization layer that has been initialized with `bin_boundaries`, "
                              "use `num_bins` instead.")
         self.reset_state()
-        batches = [data] if isinstance(data, (np.ndarray, Tensor)) else adapt_batches(data, steps)
+        # As Keras: an array is one batch; any other iterable (a list too) yields batches.
+        batches = [data] if isinstance(data, (np.ndarray, Tensor)) else _iterate(data, steps)
         for batch in batches:
             self.update_state(batch)
         self.finalize_state()
@@ -113,6 +114,13 @@ class Discretization(PreprocessingLayer):
             layer.summary = None
             return layer
         return cls(**config)
+
+
+def _iterate(data, steps: int | None):
+    for i, batch in enumerate(data):
+        if steps is not None and i >= steps:
+            break
+        yield batch[0] if isinstance(batch, tuple) else batch
 
 
 def _empty_summary() -> np.ndarray:

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.background import BackgroundTask
-from studio.data import REGRESSION, read_csv
+from studio.data import REGRESSION
+from studio.data.dataset import read_new_csv
 from studio.ui.appearance import plot_colors
 from studio.ui.canvas import theme
 from studio.ui.evaluation.predictions import actual_values, prediction_rows, save_predictions
@@ -285,7 +286,7 @@ class EvaluationView(QWidget):
         model = self.model
 
         def work(progress):
-            table = read_csv(path, progress=progress)
+            table = read_new_csv(path, p, progress=progress)
             # Rows are predicted whether or not the file has the target; a row with no target is predicted too.
             transformed = p.transform(table, with_target=False)
             outputs = np.asarray(model.predict(transformed.x, verbose=0)) if len(transformed.x) else \

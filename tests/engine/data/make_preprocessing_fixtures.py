@@ -132,6 +132,62 @@ def write_keras_model() -> None:
         json.dump({"predictions": np.asarray(model.predict(x, verbose=0)).tolist()}, f)
 
 
+def feature_space_columns(n: int = 80) -> dict:
+    rng = np.random.default_rng(3)
+    return {
+        "age": rng.normal(40.0, 12.0, size=n).astype("float32"),
+        "fare": rng.exponential(30.0, size=n).astype("float32"),
+        "height": rng.normal(170.0, 9.0, size=n).astype("float32"),
+        "raw": rng.normal(size=n).astype("float32"),
+        "city": rng.choice(["paris", "rome", "oslo", "lima", "kyiv"], size=n, p=[0.4, 0.25, 0.2, 0.1, 0.05]),
+        "code": rng.choice([3, 7, 11, 42], size=n).astype("int32"),
+        "street": np.array([f"street {i % 13}" for i in range(n)]),
+        "zone": rng.integers(0, 500, size=n).astype("int32"),
+    }
+
+
+FEATURE_TYPES = {"age": "float_normalized", "fare": "float_discretized", "height": "float_rescaled", "raw": "float",
+                 "city": "string_categorical", "code": "integer_categorical", "street": "string_hashed",
+                 "zone": "integer_hashed"}
+
+
+def write_feature_space() -> None:
+    """feature_space_keras.json: FeatureSpace(...).adapt(columns) and its encoding of a few rows (concat and dict),
+    and keras_feature_space_model.keras: an inference model on its inputs and encoded features."""
+    import tensorflow as tf
+    columns = feature_space_columns()
+    rows = {k: v[:6] for k, v in feature_space_columns(6 + 80).items()}
+    record = {}
+    for output_mode in ("concat", "dict"):
+        space = keras.utils.FeatureSpace(FEATURE_TYPES, output_mode=output_mode, hashing_dim=8,
+                                         num_discretization_bins=4)
+        space.adapt(columns)
+        encoded = space({k: tf.constant(v) for k, v in rows.items()})
+        record[output_mode] = jsonable(tree_numpy(encoded))
+    record["city_vocabulary"] = jsonable(space.preprocessors["city"].get_vocabulary())
+    record["code_vocabulary"] = jsonable(space.preprocessors["code"].get_vocabulary())
+    record["fare_boundaries"] = jsonable(space.preprocessors["fare"].bin_boundaries)
+    record["rows"] = jsonable(rows)
+    folder = os.path.dirname(__file__)
+    keras.utils.set_random_seed(0)
+    no_identity = {k: v for k, v in FEATURE_TYPES.items() if v != "float"}  # Keras's TFDIdentity is private
+    space = keras.utils.FeatureSpace(no_identity, hashing_dim=8, num_discretization_bins=4)
+    space.adapt({k: columns[k] for k in no_identity})
+    probabilities = keras.layers.Dense(3, activation="softmax")(space.get_encoded_features())
+    model = keras.Model(space.get_inputs(), probabilities)
+    model.save(os.path.join(folder, "keras_feature_space_model.keras"))
+    record["model_predictions"] = jsonable(model.predict(
+        {k: tf.constant(v.reshape(-1, 1)) for k, v in rows.items() if k in no_identity}, verbose=0))
+    with open(os.path.join(folder, "feature_space_keras.json"), "w", encoding="utf-8") as f:
+        json.dump(record, f)
+
+
+def tree_numpy(value):
+    if isinstance(value, dict):
+        return {k: np.asarray(v) for k, v in value.items()}
+    return np.asarray(value)
+
+
 if __name__ == "__main__":
     records = [run_case(*case) for case in CASES]
     path = os.path.join(os.path.dirname(__file__), "preprocessing_keras_cases.json")
@@ -140,3 +196,4 @@ if __name__ == "__main__":
     print(f"wrote {len(records)} cases to {path}")
     write_hash_reference()
     write_keras_model()
+    write_feature_space()
