@@ -339,3 +339,43 @@ def _propose_outputs(targets, outputs: list[OutputHead], kept: dict[str, str]) -
     for head, column in zip(heads, free):
         out[head.name] = column.name
     return out
+
+
+# -- words for the canvas ----------------------------------------------------------------------------------------
+
+def input_width(preprocessor: Preprocessor, columns: list[str], codes: bool = False) -> int:
+    """How many values the columns give an Input per sample (a categorical column one-hot, or one code)."""
+    widths = {f.name: 1 if codes and f.type == "categorical" else len(f.output_names) for f in preprocessor.features}
+    return sum(widths.get(c, 0) for c in columns)
+
+
+def bound_columns(spec: DataSpec, inputs: list[InputSlot], outputs: list[OutputHead]) -> tuple[dict, dict]:
+    """(Input name -> its columns, output name -> its target) as training would use them: the bindings, or the
+    defaults of a one-Input, one-output model."""
+    bound_inputs = dict(spec.bindings.inputs)
+    if len(inputs) == 1 and not bound_inputs:
+        bound_inputs = {inputs[0].name: [c.name for c in spec.features]}
+    bound_outputs = dict(spec.bindings.outputs)
+    if len(outputs) == 1 and len(spec.targets) == 1 and not bound_outputs:
+        bound_outputs = {outputs[0].name: spec.targets[0].name}
+    return bound_inputs, bound_outputs
+
+
+def binding_captions(spec: DataSpec, preprocessor: Preprocessor, inputs: list[InputSlot],
+                     outputs: list[OutputHead]) -> dict[str, str]:
+    """Node name -> what it is bound to, for its card: "← sepal_length, sepal_width (2 cols)", "→ species
+    (3 classes)", "→ petal_width (value)"."""
+    bound_inputs, bound_outputs = bound_columns(spec, inputs, outputs)
+    captions = {}
+    for slot in inputs:
+        columns = bound_inputs.get(slot.name) or []
+        if columns:
+            codes = " as codes" if slot.codes else ""
+            captions[slot.name] = f"← {', '.join(columns)} ({len(columns)} col{'s' if len(columns) > 1 else ''}{codes})"
+    targets = {t.name: t for t in preprocessor.targets}
+    for head in outputs:
+        target = targets.get(bound_outputs.get(head.name))
+        if target is not None:
+            kind = "value" if target.task == REGRESSION else f"{len(target.classes)} classes"
+            captions[head.name] = f"→ {target.name} ({kind})"
+    return captions

@@ -54,6 +54,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([left, right], [230, 420], Qt.Horizontal)
         self.workflow = ModelWorkflow(self)
         self.training_dock = self._dock("Training and evaluation", self.workflow.tabs, Qt.BottomDockWidgetArea, 400)
+        self.scene.set_bindings(self.workflow.bindings)
+        self.properties.set_bindings(self.workflow.bindings)
         self.resizeDocks([self.training_dock], [330], Qt.Vertical)
         self.editing_locked = False
         self._shown_once = False

@@ -18,6 +18,7 @@ BACKGROUND = QColor("#f6f7f9")
 GRID = QColor("#e6e8ec")
 CARD = QColor("#ffffff")
 BORDER = QColor("#a0a8b4")
+DATA_CAPTION = QColor("#1d6f42")  # what an Input or output is bound to in the data
 SELECTED = QColor("#2563eb")
 TEXT = QColor("#1f2933")
 MUTED = QColor("#6b7380")
