@@ -7,6 +7,7 @@ from engine import (
     activations,
     backend,
     callbacks,
+    config,
     constraints,
     initializers,
     layers,
@@ -31,6 +32,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "InputSpec", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Sequential",
-    "Variable", "activations", "backend", "callbacks", "constraints", "initializers", "layers", "losses",
+    "Variable", "activations", "backend", "callbacks", "config", "constraints", "initializers", "layers", "losses",
     "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils",
 ]

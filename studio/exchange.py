@@ -203,6 +203,11 @@ def export_python(project: Project, path: str | os.PathLike) -> list[str]:
         if preprocessor is None:
             raise ExchangeError("The project's data has no fitted preprocessing saved (train the model once) so the "
                                 "script cannot prepare the CSV as the model was trained.")
+        if preprocessor.encoder is not None or preprocessor.windows is not None:
+            kind = "time-series windows" if preprocessor.windows is not None else preprocessor.encoder.kind.replace(
+                "_", " ")
+            raise ExchangeError(f"The Python script reads plain feature tables, but this project's data are {kind}: "
+                                "export the model as .keras or ONNX instead.")
         run = last_trained_run(project)
         settings = compile_settings(project, run) or {}
         data = data_code(spec, preprocessor, settings.get("loss"), *held_out_rows(spec))

@@ -141,7 +141,6 @@ def evaluation_data(project: Project, encode: bool = True):
     if saved is not None:  # transform with the saved fit: the model learned on those statistics
         from dataclasses import replace
 
-        from studio.data.preprocess import Preprocessor
         try:
             full = saved.transform(data.table, with_target=True)
         except DataError as err:
@@ -155,7 +154,7 @@ def evaluation_data(project: Project, encode: bool = True):
             y = [y[k] for y in full.y] if isinstance(full.y, list) else full.y[k]
             return replace(split, x=full.x[k], y=y)
 
-        data = replace(data, preprocessor=Preprocessor(saved.features, saved.targets, saved.scaling),
+        data = replace(data, preprocessor=saved,
                        train=redo(data.train), validation=redo(data.validation), test=redo(data.test))
     if not encode:
         return data, data.preprocessor

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from engine import backend
+from engine import backend, config
 from engine.autodiff import Tensor, make, needs_grad
 from engine.ops.array import moveaxis
 from engine.ops.core import value_of
@@ -84,18 +84,9 @@ def same_padding(size: int, window: int, stride: int) -> tuple[int, int]:
 
 # -- intra-op threads --------------------------------------------------------------------------
 
-def _thread_count() -> int:
-    """Threads for the memory-bound loops: as many as the BLAS is told to use, else one per core."""
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            return min(int(value), 8)
-    return min(os.cpu_count() or 1, 8)
-
-
-_THREADS = _thread_count()
 _MIN_ELEMENTS_PER_THREAD = 1 << 18  # below this a thread costs more than it saves
 _executor: ThreadPoolExecutor | None = None
+_executor_workers = 0
 _executor_lock = threading.Lock()
 
 
@@ -114,14 +105,17 @@ def _over_batch(fn, batch: int, elements: int) -> None:
     NumPy releases the GIL inside its loops, so the slices of copies and elementwise passes really run at
     once; the matrix products are left to the BLAS's own threads.
     """
-    n = max(1, min(_THREADS, batch, elements // _MIN_ELEMENTS_PER_THREAD))
+    threads = config.get_num_threads()
+    n = max(1, min(threads, batch, elements // _MIN_ELEMENTS_PER_THREAD))
     if n == 1:
         fn(slice(None))
         return
-    global _executor
+    global _executor, _executor_workers
     with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="engine-ops")
+        if _executor is None or _executor_workers != threads - 1:  # the thread count changed: a new pool
+            if _executor is not None:
+                _executor.shutdown(wait=False)
+            _executor, _executor_workers = ThreadPoolExecutor(threads - 1, thread_name_prefix="engine-ops"), threads - 1
     bounds = [batch * i // n for i in range(n + 1)]
     futures = [_executor.submit(fn, slice(lo, hi)) for lo, hi in zip(bounds[1:-1], bounds[2:])]
     fn(slice(bounds[0], bounds[1]))

@@ -4,7 +4,8 @@ Plain Python and NumPy; no Qt. `DataSpec` is what the project saves; `prepare(sp
 `Preprocessor` (fitted, JSON-able) turns new CSV files into model inputs at prediction time.
 """
 
-from studio.data.columns import ColumnRole, ColumnSummary, ColumnType, summarize
+from studio.data.column_data import ColumnData
+from studio.data.columns import ColumnRole, ColumnSummary, ColumnType, summarize, summarize_table
 from studio.data.csv_reader import CsvDialect, CsvError, CsvTable, detect_dialect, read_csv
 from studio.data.dataset import PreparedData, Split, prepare
 from studio.data.errors import DataError
@@ -20,8 +21,8 @@ from studio.data.spec import (
 )
 
 __all__ = [
-    "BINARY", "MULTICLASS", "REGRESSION", "ColumnRole", "ColumnSpec", "ColumnSummary", "ColumnType", "CsvDialect",
-    "CsvError", "CsvTable", "DataError", "DataSpec", "MissingStrategy", "PreparedData", "Preprocessor", "Scaling",
-    "Split", "SplitSpec", "TargetEncoding", "Transformed", "detect_dialect", "prepare", "read_csv", "summarize",
-    "target_encoding_for_loss",
+    "BINARY", "MULTICLASS", "REGRESSION", "ColumnData", "ColumnRole", "ColumnSpec", "ColumnSummary", "ColumnType",
+    "CsvDialect", "CsvError", "CsvTable", "DataError", "DataSpec", "MissingStrategy", "PreparedData", "Preprocessor",
+    "Scaling", "Split", "SplitSpec", "TargetEncoding", "Transformed", "detect_dialect", "prepare", "read_csv",
+    "summarize", "summarize_table", "target_encoding_for_loss",
 ]

@@ -1,14 +1,18 @@
-"""What a column holds (numeric, categorical, free text) and what it is for (feature, target, ignored)."""
+"""What a column holds (numeric, categorical, date/time, free text) and what it is for (feature, target, ignored)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "missing"})
+from studio.data.column_data import MISSING_TOKENS, ColumnData
+
+__all__ = ["MISSING_TOKENS", "MAX_CATEGORIES", "ColumnRole", "ColumnSummary", "ColumnType", "default_role",
+           "is_missing", "looks_like_class_labels", "missing_mask", "parse_number", "summarize",
+           "summarize_table"]
+
 MAX_CATEGORIES = 50
 """A non-numeric column with more distinct values than this (and than half its rows) is free text."""
 
@@ -16,7 +20,9 @@ MAX_CATEGORIES = 50
 class ColumnType(StrEnum):
     NUMERIC = "numeric"
     CATEGORICAL = "categorical"
-    TEXT = "text"  # free text: never used as a feature
+    DATETIME = "datetime"  # dates and times: the order of a time series, never a feature as such
+    TEXT = "text"  # free text: a feature only as token sequences (studio/data/text.py)
+    IMAGE = "image"  # paths of image files (studio/data/images.py)
 
 
 class ColumnRole(StrEnum):
@@ -29,13 +35,10 @@ def is_missing(value: str) -> bool:
     return value.strip().lower() in MISSING_TOKENS
 
 
-def missing_mask(values: list[str]) -> np.ndarray:
-    """True where a value is missing; each distinct string is looked at once (columns repeat a lot)."""
-    missing = [u for u in set(values) if is_missing(u)]
-    if not missing:
-        return np.zeros(len(values), dtype=bool)
-    missing_set = set(missing)
-    return np.fromiter((v in missing_set for v in values), dtype=bool, count=len(values))
+def missing_mask(values) -> np.ndarray:
+    """True where a value is missing (strings, or a ColumnData)."""
+    data = values if isinstance(values, ColumnData) else ColumnData.from_strings(values)
+    return data.missing()
 
 
 def parse_number(value: str) -> float | None:
@@ -80,40 +83,73 @@ class ColumnSummary:
         return ", ".join(parts)
 
 
-def summarize(name: str, values: list[str]) -> ColumnSummary:
-    """Count missing, numeric and distinct values of a column and infer its type."""
-    present = [(i, v) for i, v in enumerate(values) if not is_missing(v)]
-    numbers, first_bad, n_bad = [], None, 0
-    for i, v in present:
-        x = parse_number(v)
-        if x is None:
-            n_bad += 1
-            if first_bad is None:
-                first_bad = (i, v)
-        else:
-            numbers.append(x)
-    counts = Counter(v for _, v in present)
-    n_unique = len(counts)
-    if not present:
+def summarize(name: str, values, decimal: str = ".") -> ColumnSummary:
+    """Count missing, numeric and distinct values of a column (strings, or a ColumnData) and infer its type.
+
+    The work is done once per distinct value: a million rows of a few hundred values cost a few hundred parses.
+    """
+    data = values if isinstance(values, ColumnData) else ColumnData.from_strings(values)
+    if data.is_plain_numeric:
+        return _summarize_numbers(name, data)
+    counts = data.distinct_counts()
+    missing = data.distinct_missing()
+    numbers = data.distinct_numbers(decimal)
+    present = ~missing & (counts > 0)
+    bad = present & np.isnan(numbers)
+    n_present = int(counts[present].sum())
+    n_bad = int(counts[bad].sum())
+    n_numbers = n_present - n_bad
+    n_unique = int(present.sum())
+    first_bad = None
+    if n_bad:
+        row = int(np.flatnonzero(bad[data.codes])[0])
+        first_bad = (row, data.string_at(row))
+    if n_present == 0 or n_bad == 0:
         kind = ColumnType.NUMERIC
-    elif n_bad == 0:
-        kind = ColumnType.NUMERIC
-    elif n_bad <= 0.05 * len(present) and len(numbers) > n_bad:
+    elif n_bad <= 0.05 * n_present and n_numbers > n_bad:
         # Mostly numbers with a few stray words: a numeric column with bad cells, reported when used.
         kind = ColumnType.NUMERIC
-    elif n_unique <= MAX_CATEGORIES or n_unique <= 0.5 * len(present):
+    elif data.distinct_datetimes() is not None:
+        kind = ColumnType.DATETIME
+    elif n_unique <= MAX_CATEGORIES or n_unique <= 0.5 * n_present:
         kind = ColumnType.CATEGORICAL
     else:
         kind = ColumnType.TEXT
-    return ColumnSummary(name=name, inferred_type=kind, n_missing=len(values) - len(present),
-                         n_values=len(values), n_unique=n_unique, non_numeric=n_bad, first_non_numeric=first_bad,
-                         top_values=counts.most_common(5),
-                         all_integers=bool(numbers) and all(x.is_integer() for x in numbers))
+    top = np.flatnonzero(present)
+    top = top[np.argsort(-counts[top], kind="stable")[:5]]
+    top_values = [(_text(data.uniques[k]), int(counts[k])) for k in top.tolist()]
+    numeric = numbers[present & ~np.isnan(numbers)]
+    return ColumnSummary(name=name, inferred_type=kind, n_missing=len(data) - n_present, n_values=len(data),
+                         n_unique=n_unique, non_numeric=n_bad, first_non_numeric=first_bad, top_values=top_values,
+                         all_integers=bool(numeric.size) and bool(np.all(numeric == np.round(numeric))))
+
+
+def _summarize_numbers(name: str, data: ColumnData) -> ColumnSummary:
+    """The summary of a column of plain numbers, from the numbers (no dictionary of strings is made)."""
+    numbers = data.plain_numbers
+    present = numbers[~np.isnan(numbers)]
+    distinct, first, counts = np.unique(present, return_index=True, return_counts=True)
+    rows = np.flatnonzero(~np.isnan(numbers))
+    top = np.argsort(-counts, kind="stable")[:5]
+    top_values = [(data.string_at(int(rows[first[k]])), int(counts[k])) for k in top.tolist()]
+    return ColumnSummary(name=name, inferred_type=ColumnType.NUMERIC, n_missing=len(data) - present.size,
+                         n_values=len(data), n_unique=int(distinct.size), non_numeric=0, first_non_numeric=None,
+                         top_values=top_values,
+                         all_integers=bool(present.size) and bool(np.all(present == np.round(present))))
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def summarize_table(table) -> list[ColumnSummary]:
+    """One summary per column of a CsvTable, numbers read with the file's decimal mark."""
+    return [summarize(name, data, table.dialect.decimal) for name, data in zip(table.names, table.data)]
 
 
 def default_role(summary: ColumnSummary, is_last: bool) -> ColumnRole:
     """Target for the last usable column, feature for numeric and categorical ones, ignore otherwise."""
-    if summary.all_missing or summary.inferred_type == ColumnType.TEXT:
+    if summary.all_missing or summary.inferred_type in (ColumnType.TEXT, ColumnType.DATETIME):
         return ColumnRole.IGNORE
     return ColumnRole.TARGET if is_last else ColumnRole.FEATURE
 

@@ -39,9 +39,9 @@ class PreparedData:
     dropped: dict[str, int] = field(default_factory=dict)
 
     @property
-    def input_shape(self) -> tuple[int]:
+    def input_shape(self) -> tuple[int, ...]:
         """The shape of one sample, for the model's Input node."""
-        return (self.preprocessor.n_features,)
+        return self.preprocessor.input_shape
 
     def for_loss(self, loss: str | list[str]) -> PreparedData:
         """This data with its targets encoded as `loss` expects (one-hot rows or labels); self if they already are.
@@ -59,7 +59,7 @@ class PreparedData:
                     targets[k] = replace(t, encoding=wanted)
         if all(new is old for new, old in zip(targets, p.targets)):
             return self
-        preprocessor = Preprocessor(p.features, targets, p.scaling)
+        preprocessor = p.with_targets(targets)
         spec = replace(self.spec, target_encoding=TargetEncoding(targets[0].encoding)) \
             if targets[0].task != REGRESSION else self.spec
 
@@ -89,7 +89,14 @@ class PreparedData:
                  for t in p.targets]
         task = tasks[0] if len(tasks) == 1 else \
             f"{len(tasks)} targets: " + ", ".join(f"{t.name} {k}" for t, k in zip(p.targets, tasks))
-        text = f"{', '.join(parts)}; {p.n_features} input features; {task}"
+        if p.windows is not None or p.encoder is not None:
+            shape = " x ".join(str(d) for d in p.input_shape)
+            what = {"text": "token sequences", "image_files": "images", "pixels": "images"}.get(
+                getattr(p.encoder, "kind", ""), "windows")
+            parts[0] = parts[0].replace("rows", what)
+            text = f"{', '.join(parts)}; inputs {what} of {shape}; {task}"
+        else:
+            text = f"{', '.join(parts)}; {p.n_features} input features; {task}"
         if self.dropped:
             text += "; rows dropped for missing values: " + ", ".join(f"{k} {v}" for k, v in self.dropped.items())
         return text
@@ -101,22 +108,31 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
     if table is None:
         table = read_csv(spec.path, spec.dialect, progress=(lambda f: progress(0.8 * f)) if progress else None)
     usable = usable_rows(table, spec)
+    covered = None
+    if spec.sequence is not None:  # samples are windows, split in time order (no shuffling, no stratifying)
+        from studio.data.fitting import fit_windows
+        from studio.data.sequences import window_plan
+
+        keep = np.zeros(table.n_rows, dtype=bool)
+        keep[usable] = True
+        usable, covered = window_plan(table, fit_windows(table, spec, usable), keep)
+        spec = replace(spec, split=replace(spec.split, shuffle=False, stratify=False))
     labels = None
     if spec.is_classification and spec.split.stratify:
-        values = table.column(spec.target.name)
-        labels = np.array([values[i] for i in usable])
+        labels = table.column_data(spec.target.name).codes[usable]
     s = spec.split
     train_pos, val_pos, test_pos = split_indices(len(usable), s.validation_fraction, s.test_fraction, s.seed,
                                                  labels=labels, shuffle=s.shuffle)
-    preprocessor = Preprocessor.fit(table, spec, stat_rows=usable[train_pos])
+    stat_rows = usable[train_pos] if covered is None else \
+        np.unique(np.concatenate([covered[k] for k in train_pos]))
+    preprocessor = Preprocessor.fit(table, spec, stat_rows=stat_rows)
     if progress:
         progress(0.9)
     full = preprocessor.transform(table, with_target=True)
-    position = {int(r): k for k, r in enumerate(full.rows)}
     parts = []
     for pos in (train_pos, val_pos, test_pos):
         rows = usable[pos]
-        parts.append(_take(full, np.array([position[int(r)] for r in rows], dtype=np.int64)) if len(rows) else None)
+        parts.append(_take(full, np.searchsorted(full.rows, rows)) if len(rows) else None)  # full.rows is sorted
     if progress:
         progress(1.0)
     return PreparedData(spec=spec, table=table, preprocessor=preprocessor, train=parts[0], validation=parts[1],

@@ -17,6 +17,9 @@ EXAMPLES = {
     "wine": "wine.csv",
     "breast_cancer": "breast_cancer_wisconsin.csv",
     "monthly_series": "synthetic_monthly_series.csv",
+    "digits": "optical_digits_8x8.csv",
+    "elnino": "elnino_sst_monthly.csv",
+    "definitions": "wordnet_definitions.csv",
 }
 
 
@@ -28,11 +31,13 @@ def example_path(name: str, folder: Path | None = None) -> Path:
 
 
 def example_spec(name: str, folder: Path | None = None) -> DataSpec:
-    """The proposed spec of an example file; the time series keeps its order (no shuffling) so that
-    validation comes after training in time, and its month label is ignored."""
+    """The proposed spec of an example file: pixel images for the digits, 12-month windows for the El Niño series,
+    token sequences for the definitions. The synthetic series is a table of lagged values already: its rows are
+    not windowed, but keep their order (no shuffling) so that validation comes after training in time."""
     path = example_path(name, folder)
     spec = DataSpec.from_table(read_csv(path))
     if name == "monthly_series":
+        spec.sequence = None
         spec.split.shuffle = False
         spec.column("month").role = ColumnRole.IGNORE
     return spec

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from studio.data.columns import ColumnType, missing_mask, parse_number
+from studio.data.columns import ColumnType, parse_number
 from studio.data.csv_reader import CsvTable
 from studio.data.errors import DataError
 from studio.data.spec import DataSpec, MissingStrategy, Scaling, TargetEncoding
@@ -25,7 +25,7 @@ class FeatureState:
     """A feature column's fitted state: numeric (mean, std) or categorical (categories)."""
 
     name: str
-    type: str  # "numeric" or "categorical"
+    type: str  # "numeric", "categorical", or "text" / "image" (encoded by the preprocessor's input encoder)
     missing: str  # a MissingStrategy value, FILL already resolved
     fill: float | str | None = None
     mean: float = 0.0
@@ -68,43 +68,53 @@ def numeric_values(table: CsvTable, name: str) -> np.ndarray:
 
 
 def _parse_numeric(table: CsvTable, name: str) -> np.ndarray:
-    values = table.column(name)
-    miss = missing_values(table, name)
-    text = np.asarray(values, dtype=str)
-    text[miss] = "nan"
-    try:
-        out = text.astype(np.float64)  # NumPy parses the strings in C; a bad one raises, then we look closer
-    except ValueError:
-        out = None
-    if out is None or np.isnan(out[~miss]).any():
-        out = np.empty(len(values), dtype=np.float64)
-        for i, v in enumerate(values):
-            x = np.nan if miss[i] else parse_number(v)
-            if x is None:
-                bad = sum(1 for j, w in enumerate(values) if not miss[j] and parse_number(w) is None)
-                raise DataError(f"{table.path}: column {name!r} is numeric but line {table.line_numbers[i]} holds "
-                                f"{v!r}" + (f" ({bad} such values in all)" if bad > 1 else "") +
-                                ". Fix the file, make the column categorical, or ignore it.")
-            out[i] = x
-    infinite = np.flatnonzero(np.isinf(out))
-    if infinite.size:
-        i = int(infinite[0])
-        raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds {values[i]!r}, "
+    data = table.column_data(name)
+    distinct = data.distinct_numbers(table.dialect.decimal)
+    bad = np.isnan(distinct) & ~data.distinct_missing()
+    if bad.any():
+        rows = np.flatnonzero(bad[data.codes])
+        i = int(rows[0])
+        raise DataError(f"{table.path}: column {name!r} is numeric but line {table.line_numbers[i]} holds "
+                        f"{data.string_at(i)!r}" + (f" ({rows.size} such values in all)" if rows.size > 1 else "") +
+                        ". Fix the file, make the column categorical, or ignore it.")
+    if np.isinf(distinct).any():
+        i = int(np.flatnonzero(np.isinf(distinct)[data.codes])[0])
+        raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds {data.string_at(i)!r}, "
                         "which is not a finite number.")
-    return out
+    return distinct[data.codes]
 
 
 def missing_values(table: CsvTable, name: str) -> np.ndarray:
     """Where the column's values are missing (computed once per table and column)."""
     key = ("missing", name)
     if key not in table.cache:
-        table.cache[key] = missing_mask(table.column(name))
+        table.cache[key] = table.column_data(name).missing()
     return table.cache[key]
 
 
-def category_values(table: CsvTable, name: str) -> list[str | None]:
-    miss = missing_values(table, name)
-    return [None if m else v for v, m in zip(table.column(name), miss.tolist())]
+def category_values(table: CsvTable, name: str) -> np.ndarray:
+    """The column's values as str, None where missing (an object array)."""
+    values = table.column(name).copy()
+    values[missing_values(table, name)] = None
+    return values
+
+
+def category_codes(table: CsvTable, name: str, categories: list[str]) -> np.ndarray:
+    """Each row's index in `categories`; -1 where the value is missing, -2 where it is not among them."""
+    data = table.column_data(name)
+    index = {c: j for j, c in enumerate(categories)}
+    distinct = np.array([index.get(v, -2) for v in data.distinct_strings().tolist()], dtype=np.int64)
+    distinct[data.distinct_missing()] = -1
+    return distinct[data.codes]
+
+
+def present_categories(table: CsvTable, name: str, rows: np.ndarray | None = None) -> Counter:
+    """How often each non-missing value occurs (in `rows`, or in every row)."""
+    data = table.column_data(name)
+    codes = data.codes if rows is None else data.codes[rows]
+    counts = np.bincount(codes, minlength=data.uniques.size)
+    strings, missing = data.distinct_strings(), data.distinct_missing()
+    return Counter({strings[k]: int(counts[k]) for k in np.flatnonzero((counts > 0) & ~missing).tolist()})
 
 
 def _sorted_labels(labels) -> list[str]:
@@ -118,14 +128,23 @@ def _sorted_labels(labels) -> list[str]:
 class Preprocessor:
     """Turns a CsvTable into `x` (float32, one-hot and scaled) and `y` (encoded for the loss).
 
-    `targets` is a TargetState, a list of them (a model with several outputs), or None."""
+    `targets` is a TargetState, a list of them (a model with several outputs), or None. `encoder` (a fitted
+    `TextVectorizer`, `ImageFiles` or `PixelGrid`) turns the feature columns into text token sequences or images;
+    `windows` (a `SequenceWindows`) cuts the rows into time-series windows.
+    """
 
     def __init__(self, features: list[FeatureState], targets: TargetState | list[TargetState] | None,
-                 scaling: str):
+                 scaling: str, encoder=None, windows=None):
         self.features = features
         self.targets: list[TargetState] = [] if targets is None else \
             list(targets) if isinstance(targets, (list, tuple)) else [targets]
         self.scaling = scaling
+        self.encoder = encoder
+        self.windows = windows
+
+    def with_targets(self, targets: TargetState | list[TargetState] | None) -> Preprocessor:
+        """The same transform with other target states (e.g. another target encoding)."""
+        return Preprocessor(self.features, targets, self.scaling, self.encoder, self.windows)
 
     @property
     def target(self) -> TargetState | None:
@@ -141,7 +160,13 @@ class Preprocessor:
         stat_rows = usable if stat_rows is None else np.asarray(stat_rows)
         features = [_fit_feature(table, spec, c, stat_rows) for c in spec.features]
         targets = [_fit_target(table, spec, c, usable, stat_rows) for c in spec.targets]
-        return cls(features, targets, spec.scaling.value)
+        from studio.data.fitting import fit_encoder, fit_windows
+
+        if spec.sequence is not None and spec.sequence.target_history:  # the targets' past values are inputs too
+            features += [_fit_feature(table, spec, c, stat_rows) for c in spec.targets]
+        encoder = fit_encoder(table, spec, stat_rows)
+        scaling = Scaling.NONE.value if spec.image is not None else spec.scaling.value  # images: pixels / max
+        return cls(features, targets, scaling, encoder, fit_windows(table, spec, stat_rows))
 
     # -- questions ------------------------------------------------------------------------------
     @property
@@ -152,6 +177,15 @@ class Preprocessor:
     @property
     def n_features(self) -> int:
         return len(self.feature_names)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one sample, for the model's Input node."""
+        if self.encoder is not None:
+            return tuple(self.encoder.shape)
+        if self.windows is not None:
+            return self.windows.shape(self.n_features)
+        return (self.n_features,)
 
     @property
     def task(self) -> str:
@@ -183,8 +217,17 @@ class Preprocessor:
         dropped: dict[str, int] = {}
         raw = []
         for f in self.features:
-            values = numeric_values(table, f.name) if f.type == "numeric" else category_values(table, f.name)
-            miss = np.isnan(values) if f.type == "numeric" else np.array([v is None for v in values], dtype=bool)
+            if f.type in ("text", "image"):  # strings for the encoder; an empty text is a text of no words
+                miss = missing_values(table, f.name)
+                values = ["" if m else v for v, m in zip(table.column(f.name).tolist(), miss.tolist())]
+                if f.missing != MissingStrategy.DROP_ROWS:
+                    miss = np.zeros(len(values), dtype=bool)
+            elif f.type == "numeric":
+                values = numeric_values(table, f.name)
+                miss = np.isnan(values)
+            else:
+                values = category_codes(table, f.name, f.categories)
+                miss = values == -1
             if f.missing == MissingStrategy.DROP_ROWS and miss.any():
                 dropped[f.name] = int((miss & keep).sum())
                 keep &= ~miss
@@ -197,13 +240,23 @@ class Preprocessor:
                 keep &= ~miss
             y_raw.append(values)
         rows = np.flatnonzero(keep)
-        blocks = [self._encode_feature(table, f, values, miss, rows) for f, values, miss in raw]
-        x = np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(rows), 0), np.float32)
+        lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
+        if self.encoder is not None and self.encoder.kind != "pixels":
+            values = raw[0][1]
+            x = self.encoder.transform([values[i] for i in rows]) if self.encoder.kind == "text" else \
+                self.encoder.transform([values[i] for i in rows], table.path, lines.tolist())
+        else:
+            blocks = [self._encode_feature(table, f, values, miss, rows) for f, values, miss in raw]
+            x = np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(rows), 0), np.float32)
+            if self.encoder is not None:
+                x = self.encoder.transform(x)
         y = None
         if with_target:
             ys = [self._encode_target(table, t, values, rows) for t, values in zip(self.targets, y_raw)]
             y = ys[0] if len(ys) == 1 else ys
-        lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
+        if self.windows is not None:
+            x, y, rows = self.windows.windows(table, keep, x, y)
+            lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
         return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v})
 
     def _encode_feature(self, table, f: FeatureState, values, miss, rows) -> np.ndarray:
@@ -212,35 +265,36 @@ class Preprocessor:
             if self.scaling == Scaling.STANDARD:
                 col = (col - f.mean) / f.std
             return col.reshape(-1, 1)
-        index = {c: j for j, c in enumerate(f.categories)}
+        codes = values[rows]
+        if f.fill is not None and f.fill in f.categories:
+            codes = np.where(codes == -1, f.categories.index(f.fill), codes)
+        unseen = np.flatnonzero(codes < 0)
+        if unseen.size:
+            i = int(rows[unseen[0]])
+            value = table.column_data(f.name).string_at(i) if codes[unseen[0]] == -2 else f.fill
+            raise DataError(f"{table.path}: column {f.name!r}, line {table.line_numbers[i]} holds {value!r}, "
+                            f"a category not seen in training (known: {_list(f.categories)}).")
         out = np.zeros((len(rows), len(f.categories)), dtype=np.float32)
-        for k, i in enumerate(rows):
-            value = f.fill if values[i] is None else values[i]
-            j = index.get(value)
-            if j is None:
-                raise DataError(f"{table.path}: column {f.name!r}, line {table.line_numbers[i]} holds {value!r}, "
-                                f"a category not seen in training (known: {_list(f.categories)}).")
-            out[k, j] = 1.0
+        out[np.arange(len(rows)), codes] = 1.0
         return out
 
     def _target_values(self, table: CsvTable, t: TargetState):
         if t.task == REGRESSION:
             values = numeric_values(table, t.name)
             return values, np.isnan(values)
-        values = category_values(table, t.name)
-        return values, np.array([v is None for v in values], dtype=bool)
+        values = category_codes(table, t.name, t.classes)
+        return values, values == -1
 
     def _encode_target(self, table: CsvTable, t: TargetState, values, rows) -> np.ndarray:
         if t.task == REGRESSION:
             return ((values[rows] - t.mean) / t.std).astype(np.float32).reshape(-1, 1)
-        index = {c: j for j, c in enumerate(t.classes)}
-        labels = np.empty(len(rows), dtype=np.int64)
-        for k, i in enumerate(rows):
-            j = index.get(values[i])
-            if j is None:
-                raise DataError(f"{table.path}: target {t.name!r}, line {table.line_numbers[i]} holds "
-                                f"{values[i]!r}, a class not seen in training (known: {_list(t.classes)}).")
-            labels[k] = j
+        labels = values[rows]
+        unseen = np.flatnonzero(labels < 0)
+        if unseen.size:
+            i = int(rows[unseen[0]])
+            raise DataError(f"{table.path}: target {t.name!r}, line {table.line_numbers[i]} holds "
+                            f"{table.column_data(t.name).string_at(i)!r}, a class not seen in training "
+                            f"(known: {_list(t.classes)}).")
         return encode_labels(labels, t)
 
     # -- predictions back to the user's words ---------------------------------------------------
@@ -275,6 +329,8 @@ class Preprocessor:
     # -- JSON -----------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {"scaling": self.scaling,
+                **({"encoder": self.encoder.to_dict()} if self.encoder is not None else {}),
+                **({"windows": self.windows.to_dict()} if self.windows is not None else {}),
                 "features": [{"name": f.name, "type": f.type, "missing": f.missing, "fill": f.fill,
                               "mean": f.mean, "std": f.std, "categories": list(f.categories)}
                              for f in self.features],
@@ -292,8 +348,13 @@ class Preprocessor:
             targets = [TargetState(name=str(t["name"]), task=str(t["task"]), encoding=str(t["encoding"]),
                                    classes=[str(c) for c in t.get("classes", [])], mean=float(t.get("mean", 0.0)),
                                    std=float(t.get("std", 1.0))) for t in saved]
-            return cls(features, targets, str(d.get("scaling", "standard")))
-        except (KeyError, TypeError) as e:
+            from studio.data.fitting import encoder_from_dict
+            from studio.data.sequences import SequenceWindows
+
+            windows = SequenceWindows.from_dict(d["windows"]) if d.get("windows") else None
+            encoder = encoder_from_dict(d["encoder"]) if d.get("encoder") else None
+            return cls(features, targets, str(d.get("scaling", "standard")), encoder, windows)
+        except (KeyError, TypeError, ValueError) as e:
             raise DataError(f"The saved preprocessing state is incomplete or damaged ({e}).") from None
 
 
@@ -316,12 +377,13 @@ def usable_rows(table: CsvTable, spec: DataSpec) -> np.ndarray:
     keep = np.ones(table.n_rows, dtype=bool)
     reasons = []
     for c in spec.features + spec.targets:
-        values = table.column(c.name)
-        miss = missing_values(table, c.name)
+        values = missing_values(table, c.name)
+        miss = values
         if miss.all():
-            raise DataError(f"{table.path}: column {c.name!r} has no values at all (all {len(values)} missing): "
+            raise DataError(f"{table.path}: column {c.name!r} has no values at all (all {values.size} missing): "
                             f"set its role to ignore.")
-        if c.role.value == "target" or spec.missing_strategy(c) == MissingStrategy.DROP_ROWS:
+        if c.role.value == "target" or c.type == ColumnType.IMAGE or \
+                spec.missing_strategy(c) == MissingStrategy.DROP_ROWS:
             if miss.any():
                 reasons.append(f"{c.name!r}: {int(miss.sum())}")
             keep &= ~miss
@@ -333,6 +395,9 @@ def usable_rows(table: CsvTable, spec: DataSpec) -> np.ndarray:
 
 def _fit_feature(table: CsvTable, spec: DataSpec, column, stat_rows: np.ndarray) -> FeatureState:
     strategy = spec.missing_strategy(column)
+    if column.type in (ColumnType.TEXT, ColumnType.IMAGE):  # an image cannot be filled in; a text can be empty
+        kept = MissingStrategy.DROP_ROWS if column.type == ColumnType.IMAGE else strategy
+        return FeatureState(column.name, column.type.value, kept.value)
     if column.type == ColumnType.NUMERIC:
         values = numeric_values(table, column.name)
         sample = values[stat_rows]
@@ -342,11 +407,11 @@ def _fit_feature(table: CsvTable, spec: DataSpec, column, stat_rows: np.ndarray)
         mean, std = float(sample.mean()), float(sample.std())
         fill = mean if strategy == MissingStrategy.FILL_MEAN else None
         if strategy == MissingStrategy.FILL_MOST_FREQUENT:
-            fill = float(Counter(sample.tolist()).most_common(1)[0][0])
+            distinct, counts = np.unique(sample, return_counts=True)
+            fill = float(distinct[np.argmax(counts)])
         return FeatureState(column.name, "numeric", strategy.value, fill=fill, mean=mean, std=std if std > 0 else 1.0)
-    values = category_values(table, column.name)
-    categories = _sorted_labels({v for v in values if v is not None})
-    counts = Counter(values[i] for i in stat_rows if values[i] is not None)
+    categories = _sorted_labels(present_categories(table, column.name))
+    counts = present_categories(table, column.name, stat_rows)
     fill = counts.most_common(1)[0][0] if strategy != MissingStrategy.DROP_ROWS and counts else None
     return FeatureState(column.name, "categorical", strategy.value, fill=fill, categories=categories)
 
@@ -360,8 +425,7 @@ def _fit_target(table: CsvTable, spec: DataSpec, column, usable: np.ndarray, sta
             sample = sample[~np.isnan(sample)]
             mean, std = float(sample.mean()), float(sample.std()) or 1.0
         return TargetState(column.name, REGRESSION, "float", mean=mean, std=std)
-    values = category_values(table, column.name)
-    classes = _sorted_labels({values[i] for i in usable})
+    classes = _sorted_labels(present_categories(table, column.name, usable))
     if len(classes) < 2:
         raise DataError(f"{table.path}: the target {column.name!r} has a single class ({_list(classes)}) in the "
                         "usable rows; a classifier needs at least two. Choose another target.")

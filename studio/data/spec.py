@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from studio.data.bindings import Bindings
-from studio.data.columns import ColumnRole, ColumnType, default_role, looks_like_class_labels, summarize
+from studio.data.columns import ColumnRole, ColumnType, default_role, looks_like_class_labels, summarize_table
 from studio.data.csv_reader import CsvDialect, CsvTable
 from studio.data.errors import DataError
+from studio.data.kinds import ImageSpec, SequenceSpec, TextSpec, propose_kinds, validate_kinds
 
 SPEC_VERSION = 2  # 2: bindings of columns to Input nodes and of targets to output nodes; several targets
 
@@ -94,13 +95,17 @@ class DataSpec:
     target_encoding: TargetEncoding = TargetEncoding.AUTO
     split: SplitSpec = field(default_factory=SplitSpec)
     bindings: Bindings = field(default_factory=Bindings)  # empty: every feature to the one Input, one target
+    sequence: SequenceSpec | None = None  # time-series windows (studio/data/sequences.py)
+    image: ImageSpec | None = None  # pixel columns or an image-file column as images
+    text: TextSpec | None = None  # settings of a text feature column
 
     @classmethod
-    def from_table(cls, table: CsvTable, summaries: list | None = None) -> DataSpec:
-        """Proposed choices for a freshly read table: inferred types, the last usable column as target.
+    def from_table(cls, table: CsvTable, summaries: list | None = None, sequence_model: bool = False) -> DataSpec:
+        """Proposed choices for a freshly read table: inferred types, the last usable column as target, and
+        windows, images or text where the table looks like it (`kinds.propose_kinds`).
         `summaries` (from `summarize`, one per column) are computed unless given."""
         if summaries is None:
-            summaries = [summarize(name, col) for name, col in zip(table.names, table.columns)]
+            summaries = summarize_table(table)
         usable = [i for i, s in enumerate(summaries) if default_role(s, False) != ColumnRole.IGNORE]
         target_index = usable[-1] if len(usable) > 1 else None
         columns = []
@@ -110,7 +115,9 @@ class DataSpec:
             if role == ColumnRole.TARGET and looks_like_class_labels(s):
                 kind = ColumnType.CATEGORICAL
             columns.append(ColumnSpec(name=s.name, type=kind, role=role))
-        return cls(path=table.path, columns=columns, dialect=table.dialect)
+        spec = cls(path=table.path, columns=columns, dialect=table.dialect)
+        propose_kinds(spec, table, summaries, sequence_model=sequence_model)
+        return spec
 
     # -- questions ---------------------------------------------------------------------------
     @property
@@ -147,16 +154,15 @@ class DataSpec:
         return strategy
 
     def validate(self) -> None:
-        """DataError unless there is a target (several for a model with several outputs), at least one feature,
-        and every choice fits its column. Bindings are checked against the model by `bindings.resolve_feed`."""
+        """DataError unless there is a target (several for a model with several outputs), at least one feature
+        (a forecast may use the target's own past only), and every choice fits its column. Bindings are checked
+        against the model by `bindings.resolve_feed`."""
         if not self.targets:
             raise DataError("Choose a target column; none is chosen yet.")
-        if not self.features:
+        if not self.features and not (self.sequence is not None and self.sequence.target_history):
             raise DataError("Choose at least one feature column.")
+        validate_kinds(self)
         for c in self.columns:
-            if c.role != ColumnRole.IGNORE and c.type == ColumnType.TEXT:
-                raise DataError(f"Column {c.name!r} holds free text, which a model cannot use as {c.role.value}: "
-                                "set its type to categorical or its role to ignore.")
             if c.role == ColumnRole.FEATURE and c.type == ColumnType.CATEGORICAL and \
                     self.missing_strategy(c) == MissingStrategy.FILL_MEAN:
                 raise DataError(f"Column {c.name!r} is categorical: its missing values can be filled with the "
@@ -172,7 +178,9 @@ class DataSpec:
                 "columns": [c.to_dict() for c in self.columns], "missing": self.missing.value,
                 "scaling": self.scaling.value, "target_scaling": self.target_scaling.value,
                 "target_encoding": self.target_encoding.value, "split": self.split.to_dict(),
-                "bindings": self.bindings.to_dict()}
+                "bindings": self.bindings.to_dict(),
+                **{key: part.to_dict() for key, part in (("sequence", self.sequence), ("image", self.image),
+                                                         ("text", self.text)) if part is not None}}
 
     @classmethod
     def from_dict(cls, d: dict, base_dir: str | os.PathLike | None = None) -> DataSpec:
@@ -189,7 +197,10 @@ class DataSpec:
                    target_scaling=_enum(Scaling, d.get("target_scaling", "none"), "target scaling"),
                    target_encoding=_enum(TargetEncoding, d.get("target_encoding", "auto"), "target encoding"),
                    split=SplitSpec.from_dict(d.get("split") or {}),
-                   bindings=Bindings.from_dict(d.get("bindings") or {}))  # version 1 has none: the defaults
+                   bindings=Bindings.from_dict(d.get("bindings") or {}),  # version 1 has none: the defaults
+                   sequence=SequenceSpec.from_dict(d["sequence"]) if d.get("sequence") else None,
+                   image=ImageSpec.from_dict(d["image"]) if d.get("image") else None,
+                   text=TextSpec.from_dict(d["text"]) if d.get("text") else None)
 
 
 def portable_path(path: str, relative_to: str | os.PathLike | None) -> str:

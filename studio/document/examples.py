@@ -2,11 +2,13 @@
 
 `python -m studio.document.examples` rewrites the files (run it when the engine's layer configs change).
 Examples whose input fits one of the datasets in studio/assets/data carry its data spec (path relative to the
-project file), compile and training settings, so that they train in one click:
+project file), fitted preprocessing, compile and training settings, so that they train in one click:
 - mlp: Iris (4 features -> 3 species);
-- residual: Breast Cancer Wisconsin (30 features -> benign / malignant).
-The two-branch model has two inputs and the data gives one feature vector, and the LSTM wants sequences
-while the monthly series is a table of lagged values: they come without data.
+- residual: Breast Cancer Wisconsin (30 features -> benign / malignant);
+- cnn: the UCI 8x8 optical digits, 64 pixel columns as 8 x 8 x 1 images (-> 10 digits);
+- lstm: El Niño (Niño 1+2) monthly sea surface temperature, 12-month windows -> next month;
+- text: WordNet noun definitions as token sequences -> animal / food / person / plant.
+The two-branch model has two inputs and the data gives one feature vector: it comes without data.
 """
 
 from __future__ import annotations
@@ -72,22 +74,35 @@ def mlp() -> Project:
 
 def cnn() -> Project:
     b = _Builder()
-    b.add("Input", "image", shape=[28, 28, 1])
+    b.add("Input", "image", shape=[8, 8, 1])
     b.add("Conv2D", "conv1", ["image"], filters=16, kernel_size=[3, 3], activation="relu", padding="same")
     b.add("MaxPooling2D", "pool1", ["conv1"], pool_size=[2, 2])
     b.add("Conv2D", "conv2", ["pool1"], filters=32, kernel_size=[3, 3], activation="relu", padding="same")
     b.add("MaxPooling2D", "pool2", ["conv2"], pool_size=[2, 2])
     b.add("Flatten", "flatten", ["pool2"])
     b.add("Dense", "digits", ["flatten"], units=10, activation="softmax")
-    return b.project()
+    return with_data(b.project(), "digits", learning_rate=0.005, epochs=8, batch_size=32)
 
 
 def lstm() -> Project:
     b = _Builder()
-    b.add("Input", "sequence", shape=[20, 8])
-    b.add("LSTM", "lstm", ["sequence"], units=32)
-    b.add("Dense", "score", ["lstm"], units=1, activation="sigmoid")
-    return b.project()
+    b.add("Input", "months", shape=[12, 1])
+    b.add("LSTM", "lstm", ["months"], units=32)
+    b.add("Dense", "next_month", ["lstm"], units=1)
+    return with_data(b.project(), "elnino", learning_rate=0.005, epochs=30, batch_size=32)
+
+
+def text() -> Project:
+    from studio.data import prepare
+    from studio.data.examples import example_spec
+
+    vocabulary = prepare(example_spec("definitions")).preprocessor.encoder.vocabulary_size
+    b = _Builder()
+    b.add("Input", "words", shape=[20])
+    b.add("Embedding", "embedding", ["words"], input_dim=vocabulary, output_dim=16)
+    b.add("GlobalAveragePooling1D", "average", ["embedding"])
+    b.add("Dense", "category", ["average"], units=4, activation="softmax")
+    return with_data(b.project(), "definitions", learning_rate=0.01, epochs=30, batch_size=32)
 
 
 def two_branch() -> Project:
@@ -117,8 +132,9 @@ def residual() -> Project:
 
 EXAMPLES: dict[str, tuple[str, Callable[[], Project]]] = {
     "mlp": ("Sequential MLP (Iris data)", mlp),
-    "cnn": ("Small CNN (28×28 images)", cnn),
-    "lstm": ("LSTM sequence classifier", lstm),
+    "cnn": ("Small CNN (8×8 digit images)", cnn),
+    "lstm": ("LSTM forecaster (El Niño monthly series)", lstm),
+    "text": ("Text classifier (Embedding, WordNet definitions)", text),
     "two_branch": ("Two-branch model (Concatenate)", two_branch),
     "residual": ("Residual block (Breast Cancer data)", residual),
 }

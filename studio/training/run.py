@@ -44,13 +44,16 @@ class TrainingSettings:
             raise ValueError(f"Patience must be 0 or more, not {self.patience}.")
 
     @classmethod
-    def proposed(cls, n_train: int) -> TrainingSettings:
-        """Defaults sized to the data: small tables get small batches and more epochs."""
+    def proposed(cls, n_train: int, epochs: int | None = None, batch_size: int | None = None) -> TrainingSettings:
+        """Defaults sized to the data (small tables get small batches and more epochs), unless the user's
+        preferred `epochs` or `batch_size` are given."""
         if n_train < 1000:
-            return cls(epochs=100, batch_size=16)
-        if n_train < 20000:
-            return cls(epochs=30, batch_size=32)
-        return cls(epochs=10, batch_size=128)
+            sized = cls(epochs=100, batch_size=16)
+        elif n_train < 20000:
+            sized = cls(epochs=30, batch_size=32)
+        else:
+            sized = cls(epochs=10, batch_size=128)
+        return cls(epochs=epochs or sized.epochs, batch_size=batch_size or sized.batch_size)
 
 
 @dataclass

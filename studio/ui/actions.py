@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle, QToolBar
 
 from studio.document.examples import EXAMPLES, example_path
+from studio.ui.help import show_about, show_getting_started, show_shortcuts
 
 
 def _action(window, text: str, slot, shortcut=None, icon=None, tip: str | None = None) -> QAction:
@@ -62,6 +63,12 @@ def build_actions(window) -> dict[str, QAction]:
         "stop": _action(window, "&Stop", flow.stop, "Shift+F5", sp.SP_MediaStop, "Stop training after this batch"),
         "evaluate": _action(window, "&Evaluate", flow.evaluate, "F6", sp.SP_DialogApplyButton,
                             "Evaluate the trained model on held-out data"),
+        "preferences": _action(window, "Pre&ferences…", window.edit_preferences, "Ctrl+,", None,
+                               "Appearance, training defaults and CPU threads"),
+        "getting_started": _action(window, "&Getting Started", lambda: show_getting_started(window), "F1"),
+        "shortcuts": _action(window, "&Keyboard Shortcuts", lambda: show_shortcuts(window, window.actions_by_name),
+                             "Ctrl+/"),
+        "about": _action(window, "&About LayerStudio", lambda: show_about(window)),
     }
     undo = window.undo_stack.createUndoAction(window, "&Undo")
     undo.setShortcut(QKeySequence.Undo)
@@ -90,7 +97,7 @@ def build_actions(window) -> dict[str, QAction]:
     file_menu.addSeparator()
     file_menu.addAction(a["quit"])
     edit_menu = menu.addMenu("&Edit")
-    for name in ("undo", "redo", None, "cut", "copy", "paste", "delete", None, "select_all"):
+    for name in ("undo", "redo", None, "cut", "copy", "paste", "delete", None, "select_all", None, "preferences"):
         edit_menu.addSeparator() if name is None else edit_menu.addAction(a[name])
     view_menu = menu.addMenu("&View")
     for name in ("zoom_in", "zoom_out", "zoom_reset", "fit"):
@@ -104,7 +111,11 @@ def build_actions(window) -> dict[str, QAction]:
     for name in ("train", "continue", "stop", None, "evaluate"):
         training_menu.addSeparator() if name is None else training_menu.addAction(a[name])
     view_menu.addSeparator()
-    view_menu.addAction(window.training_dock.toggleViewAction())
+    for dock in window.docks():  # show again a panel the user closed
+        view_menu.addAction(dock.toggleViewAction())
+    help_menu = menu.addMenu("&Help")
+    for name in ("getting_started", "shortcuts", None, "about"):
+        help_menu.addSeparator() if name is None else help_menu.addAction(a[name])
 
     toolbar = QToolBar("Main")
     toolbar.setObjectName("main_toolbar")
@@ -114,6 +125,8 @@ def build_actions(window) -> dict[str, QAction]:
                  "import_data", "compile", "train", "stop"):
         toolbar.addSeparator() if name is None else toolbar.addAction(a[name])
     window.addToolBar(toolbar)
+    for name in ("undo", "redo"):  # icon only: their text names the last edit and would shift the toolbar
+        toolbar.widgetForAction(a[name]).setToolButtonStyle(Qt.ToolButtonIconOnly)
     window.recent_menu.aboutToShow.connect(lambda: fill_recent_menu(window))
     fill_recent_menu(window)
     return a

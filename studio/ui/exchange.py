@@ -70,10 +70,7 @@ def update_export_actions(window) -> None:
 
 
 def _directory(window) -> str:
-    project = window.project
-    if project is not None and project.path:
-        return os.path.dirname(project.path)
-    return os.getcwd()
+    return window.dialog_folder() if hasattr(window, "dialog_folder") else os.getcwd()
 
 
 # -- import ---------------------------------------------------------------------------------------------------

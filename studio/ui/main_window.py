@@ -13,9 +13,10 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QM
 
 from studio.document import GraphError, ModelAnalysis, Project, ProjectFileError, load_project, new_node, save_project
 from studio.document.clipboard import MIME_TYPE, copy_selection, paste_plan
-from studio.document.examples import example_path, starter_project
+from studio.document.examples import starter_project
 from studio.document.graph import Wire
 from studio.document.layout import layered_positions
+from studio.ui.appearance import apply_theme, follow_system_changes
 from studio.ui.canvas import CanvasView, GraphScene
 from studio.ui.commands import (
     AddItemsCommand,
@@ -24,8 +25,10 @@ from studio.ui.commands import (
     RemoveItemsCommand,
     SetOutputsCommand,
 )
+from studio.ui.desktop import last_folder, open_dropped, remember_folder, restore_window_state, save_window_state
 from studio.ui.exchange import install_exchange_actions
 from studio.ui.palette import Palette
+from studio.ui.preferences import Preferences, PreferencesDialog
 from studio.ui.property_editor import PropertyEditor
 from studio.ui.recent_files import RecentFiles
 from studio.ui.summary import ModelSummary, totals_text
@@ -40,6 +43,9 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, project: Project | None = None):
         super().__init__()
         self.settings = settings or QSettings()
+        self.preferences = Preferences.load(self.settings)
+        self.preferences.apply_threads()
+        apply_theme(self.preferences.theme)
         self.recent = RecentFiles(self.settings)
         self.undo_stack = QUndoStack(self)
         self.scene = GraphScene(self.undo_stack, self)
@@ -79,12 +85,37 @@ class MainWindow(QMainWindow):
         self.workflow.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.set_project(project or starter_project())
         self.resize(1400, 860)
+        self.setAcceptDrops(True)
+        self._layout_restored = restore_window_state(self, self.settings)
+        follow_system_changes(self._system_theme_changed)
+
+    def docks(self) -> list[QDockWidget]:
+        return self.findChildren(QDockWidget)
+
+    def edit_preferences(self) -> bool:
+        """Edit > Preferences: apply and keep what the user chose; False when cancelled."""
+        dialog = PreferencesDialog(self.preferences, self)
+        try:
+            if dialog.exec() != PreferencesDialog.Accepted:
+                return False
+            self.preferences = dialog.preferences()
+        finally:
+            dialog.deleteLater()
+        self.preferences.save(self.settings)
+        self.preferences.apply_threads()
+        apply_theme(self.preferences.theme, self)
+        return True
+
+    def _system_theme_changed(self) -> None:
+        if self.preferences.theme == "system":
+            apply_theme("system", self)
 
     def _dock(self, title: str, widget, area, width: int) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                         | QDockWidget.DockWidgetClosable)
         widget.setMinimumWidth(width)
         self.addDockWidget(area, dock)
         return dock
@@ -180,7 +211,7 @@ class MainWindow(QMainWindow):
         if not self.workflow.stop_training("to open another project") or not self.maybe_save():
             return False
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Open project", self._directory(), FILE_FILTER)
+            path, _ = QFileDialog.getOpenFileName(self, "Open project", self.dialog_folder(), FILE_FILTER)
             if not path:
                 return False
         return self.load(path)
@@ -211,6 +242,7 @@ class MainWindow(QMainWindow):
             return False
         self.set_project(project)
         self.recent.add(path)
+        remember_folder(self.settings, path)
         self._refresh_recent_menu()
         self.statusBar().showMessage(f"Opened {path}. {self.workflow.notes}".strip(), 10000)
         return True
@@ -221,7 +253,7 @@ class MainWindow(QMainWindow):
         return self._write(self.project.path)
 
     def save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self, "Save project as", self._directory(), FILE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, "Save project as", self.dialog_folder(), FILE_FILTER)
         if not path:
             return False
         if not path.endswith(".lsproj"):
@@ -242,15 +274,17 @@ class MainWindow(QMainWindow):
         self.project.data, self.project.path = data, path
         self.mark_clean()
         self.recent.add(path)
+        remember_folder(self.settings, path)
         self._refresh_recent_menu()
         self._update_title()
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
-    def _directory(self) -> str:
+    def dialog_folder(self) -> str:
+        """Where file dialogs start: the project's folder, else the last folder used."""
         if self.project and self.project.path:
             return os.path.dirname(self.project.path)
-        return str(example_path("").parent) if example_path("").parent.exists() else os.getcwd()
+        return last_folder(self.settings)
 
     def _refresh_recent_menu(self) -> None:
         from studio.ui.actions import fill_recent_menu
@@ -260,15 +294,26 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:  # the docks have their sizes only now: show the whole model
             self._shown_once = True
-            self.resizeDocks([self.training_dock], [max(320, int(self.height() * 0.42))], Qt.Vertical)
+            if not self._layout_restored:
+                self.resizeDocks([self.training_dock], [max(320, int(self.height() * 0.42))], Qt.Vertical)
             self.view.fit_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.workflow.stop_training("and close LayerStudio") and self.maybe_save():
             self.workflow.shutdown()
+            save_window_state(self, self.settings)
             event.accept()
         else:
             event.ignore()
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        """A project, CSV or Keras file dropped on the window opens or imports it."""
+        event.acceptProposedAction()
+        open_dropped(self, event.mimeData().urls())
 
     # -- editing --------------------------------------------------------------------------------
     def add_layer(self, type_name: str, scene_pos: QPointF) -> str | None:

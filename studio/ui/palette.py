@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from studio.document.catalog import FAMILIES, layer_types
@@ -77,7 +77,6 @@ class Palette(QWidget):
                 font = family.font(0)
                 font.setBold(True)
                 family.setFont(0, font)
-                family.setForeground(0, QBrush(QColor("#4b5563")))
                 self.tree.addTopLevelItem(family)
                 self.family_items[ltype.family] = family
             item = QTreeWidgetItem([name])

@@ -55,10 +55,8 @@ class ModelSummary(QWidget):
         for col, text in enumerate(texts):
             if item.text(col) != text:
                 item.setText(col, text)
-        color = QBrush(QColor("#d93025" if report.error else "#1f2933"))
-        if item.foreground(0).color() != color.color():
-            for col in range(len(COLUMNS)):
-                item.setForeground(col, color)
+        for col in range(len(COLUMNS)):  # errors in red; otherwise the palette's text colour (light or dark)
+            item.setData(col, Qt.ForegroundRole, QBrush(QColor("#d93025")) if report.error else None)
         item.setToolTip(0, report.error or "")
 
     def set_document(self, analysis: ModelAnalysis) -> None:

@@ -315,8 +315,9 @@ class ModelWorkflow(QObject):
         return f"{self.prepared.spec.path}\n{self.prepared.summary()}"
 
     # -- actions -------------------------------------------------------------------------------
-    def import_csv(self) -> bool:
-        """The import dialog on the project's data (or empty); True when new data was taken."""
+    def import_csv(self, path: str | None = None) -> bool:
+        """The import dialog on the project's data (or empty, or on the CSV file `path`); True when new data
+        was taken."""
         if self.is_training:
             self.message.emit("Stop training before importing other data.")
             return False
@@ -324,7 +325,11 @@ class ModelWorkflow(QObject):
             spec = self.data_spec() if self.project.data else None
         except DataError:
             spec = None
-        dialog = ImportDialog(self.window, spec=spec)
+        recurrent = {"LSTM", "GRU", "SimpleRNN", "Bidirectional", "ConvLSTM1D"}
+        sequence_model = any(n.type in recurrent for n in self.project.graph.nodes.values())
+        dialog = ImportDialog(self.window, spec=None if path else spec, sequence_model=sequence_model)
+        if path:
+            dialog.load_file(path)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted or dialog.prepared is None:
                 return False

@@ -385,7 +385,7 @@ def test_results_do_not_depend_on_the_thread_split(monkeypatch):
         return [value] + gradients(ops.sum(ops.multiply(y, y)), [x, kernel, bias])
 
     expected = run()
-    monkeypatch.setattr(conv_module, "_THREADS", 3)
+    monkeypatch.setattr(engine.config, "_num_threads", 3)
     monkeypatch.setattr(conv_module, "_MIN_ELEMENTS_PER_THREAD", 1)
     for got, want in zip(run(), expected):
         np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -42,6 +42,12 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space = False
 
+    def theme_changed(self) -> None:
+        """The canvas colours changed (light/dark): redraw the grid and every item."""
+        self.setBackgroundBrush(_grid_brush())
+        self.resetCachedContent()
+        self.scene().update()
+
     # -- palette drops ------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasFormat(LAYER_MIME_TYPE):

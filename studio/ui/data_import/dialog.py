@@ -7,6 +7,7 @@ when the dialog is accepted. Reading and preparing run on a worker thread with a
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -43,13 +44,14 @@ from studio.data import (
     Scaling,
     prepare,
     read_csv,
-    summarize,
+    summarize_table,
 )
 from studio.data.columns import looks_like_class_labels
 from studio.ui.data_import.preview import PreviewModel
+from studio.ui.data_import.samples import SamplesPanel
 
 DELIMITERS = [(",", "Comma ,"), (";", "Semicolon ;"), ("\t", "Tab"), ("|", "Pipe |")]
-ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1"]
+ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16", "utf-32"]
 COLUMN_MISSING = [(None, "as below"), (MissingStrategy.DROP_ROWS, "drop rows"),
                   (MissingStrategy.FILL_MEAN, "fill mean"), (MissingStrategy.FILL_MOST_FREQUENT, "fill most frequent")]
 NAME, SUMMARY, TYPE, ROLE, MISSING = range(5)
@@ -61,10 +63,11 @@ class ImportDialog(QDialog):
     loaded = Signal()
     failed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, spec: DataSpec | None = None):
+    def __init__(self, parent: QWidget | None = None, spec: DataSpec | None = None, sequence_model: bool = False):
         super().__init__(parent)
         self.setWindowTitle("Import CSV data")
-        self.resize(980, 680)
+        self.resize(1080, 800)
+        self._sequence_model = sequence_model  # the canvas holds a recurrent model: windows are proposed
         self.table = None
         self.summaries = []
         self.spec: DataSpec | None = None
@@ -149,6 +152,8 @@ class ImportDialog(QDialog):
         options = QHBoxLayout()
         options.addWidget(self._group("Preprocessing", prep), 1)
         options.addWidget(self._group("Split", split), 1)
+        self.samples = SamplesPanel()
+        self.samples.windows_toggled.connect(self._windows_toggled)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -168,6 +173,7 @@ class ImportDialog(QDialog):
         layout.addLayout(dialect_row)
         layout.addWidget(splitter, 1)
         layout.addLayout(options)
+        layout.addWidget(self.samples)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
@@ -202,7 +208,7 @@ class ImportDialog(QDialog):
         self._when_done = self._on_loaded
         def work(progress):
             table = read_csv(path, dialect, progress=lambda f: progress(0.9 * f))
-            summaries = [summarize(n, c) for n, c in zip(table.names, table.columns)]  # also off the GUI thread
+            summaries = summarize_table(table)  # also off the GUI thread
             progress(1.0)
             return table, summaries
 
@@ -211,8 +217,8 @@ class ImportDialog(QDialog):
     def _reload_with_dialect(self) -> None:
         if self.table is None:
             return
-        d = CsvDialect(encoding=self.encoding_combo.currentText(), delimiter=self.delimiter_combo.currentData(),
-                       quotechar=self.table.dialect.quotechar, has_header=self.header_check.isChecked())
+        d = replace(self.table.dialect, encoding=self.encoding_combo.currentText(),
+                    delimiter=self.delimiter_combo.currentData(), has_header=self.header_check.isChecked())
         self._initial_spec = None
         self.load_file(self.path_edit.text(), d)
 
@@ -250,7 +256,8 @@ class ImportDialog(QDialog):
         self.encoding_combo.setCurrentText(d.encoding)
         self.header_check.setChecked(d.has_header)
         self.preview_model.set_table(table)
-        spec = self._initial_spec if self._initial_spec is not None else DataSpec.from_table(table, self.summaries)
+        spec = self._initial_spec if self._initial_spec is not None else \
+            DataSpec.from_table(table, self.summaries, sequence_model=self._sequence_model)
         self._show_spec(spec)
         self.message.setStyleSheet("")
         self.message.setText(f"{table.n_rows} rows, {len(table.names)} columns. Choose a role for each column, "
@@ -279,6 +286,8 @@ class ImportDialog(QDialog):
                                                    col.role if col else ColumnRole.IGNORE))
             t.setCellWidget(row, MISSING, self._combo(COLUMN_MISSING, col.missing if col else None))
             self.role_combo(s.name).currentIndexChanged.connect(lambda _=0, r=row: self._role_changed(r))
+            for combo in (self.role_combo(s.name), self.type_combo(s.name)):
+                combo.currentIndexChanged.connect(self._columns_changed)
         t.resizeColumnsToContents()
         t.horizontalHeader().setSectionResizeMode(SUMMARY, QHeaderView.ResizeMode.Stretch)
         self.missing_combo.setCurrentIndex(max(0, self.missing_combo.findData(spec.missing)))
@@ -290,6 +299,7 @@ class ImportDialog(QDialog):
         self.shuffle_check.setChecked(spec.split.shuffle)
         self._target_encoding = spec.target_encoding
         self._target_scaling = spec.target_scaling
+        self.samples.show_spec(spec, self.table)
 
     @staticmethod
     def _item(text: str) -> QTableWidgetItem:
@@ -344,10 +354,25 @@ class ImportDialog(QDialog):
         split = SplitSpec(validation_fraction=self.validation_spin.value() / 100,
                           test_fraction=self.test_spin.value() / 100, seed=self.seed_spin.value(),
                           stratify=self.stratify_check.isChecked(), shuffle=self.shuffle_check.isChecked())
-        return DataSpec(path=self.table.path, columns=columns, dialect=self.table.dialect,
+        spec = DataSpec(path=self.table.path, columns=columns, dialect=self.table.dialect,
                         missing=MissingStrategy(self.missing_combo.currentData()),
                         scaling=Scaling(self.scaling_combo.currentData()),
                         target_encoding=self._target_encoding, target_scaling=self._target_scaling, split=split)
+        self.samples.apply(spec)
+        return spec
+
+    def _columns_changed(self) -> None:
+        """A type or role changed: an image-file feature switches images on; the previews follow."""
+        spec = self.current_spec()
+        if any(c.type == ColumnType.IMAGE and c.role == ColumnRole.FEATURE for c in spec.columns):
+            self.samples.image_box.setChecked(True)
+        self.samples.set_columns(spec)
+
+    def _windows_toggled(self, on: bool) -> None:
+        """Windows are split in time order: no shuffling, no stratifying."""
+        if on:
+            self.shuffle_check.setChecked(False)
+            self.stratify_check.setChecked(False)
 
     # -- accepting -----------------------------------------------------------------------------
     def accept(self) -> None:

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from studio.background import BackgroundTask
 from studio.data import REGRESSION, read_csv
+from studio.ui.appearance import plot_colors
+from studio.ui.canvas import theme
 from studio.ui.evaluation.predictions import actual_values, prediction_rows, save_predictions
 
 MAX_TABLE_ROWS = 5000
@@ -81,8 +83,7 @@ class EvaluationView(QWidget):
         self.matrix.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.matrix.cellClicked.connect(self.show_cell)
         self.matrix.setToolTip("Rows: actual class. Columns: predicted class. Click a cell to list its rows.")
-        self.scatter = pg.PlotWidget()
-        self.scatter.setBackground("w")
+        self.scatter = pg.PlotWidget(background=plot_colors(theme.dark)[0])
         self.scatter.setLabel("bottom", "actual")
         self.scatter.setLabel("left", "predicted")
         self.scatter.showGrid(x=True, y=True, alpha=0.25)

@@ -13,6 +13,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGridLayout, QWidget
 
+from studio.ui.appearance import plot_colors
+from studio.ui.canvas import theme
+
 TRAIN_COLOR = (31, 119, 180)
 VAL_COLOR = (255, 127, 14)
 PREVIOUS_ALPHA = 90
@@ -45,7 +48,8 @@ class CurvesView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        pg.setConfigOptions(background="w", foreground="k")
+        background, foreground = plot_colors(theme.dark)
+        pg.setConfigOptions(background=background, foreground=foreground)
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self.plots: dict[str, pg.PlotWidget] = {}

@@ -4,7 +4,7 @@ and the diagnosis in words. It is a view of a `TrainingSession`; the session doe
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMargins, Qt
+from PySide6.QtCore import QMargins, QSettings, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,9 +26,9 @@ from studio.training.compile_settings import log_names
 from studio.training.diagnosis import Diagnosis
 from studio.training.run import STATUS_WORDS, TrainingSettings
 from studio.training.session import IDLE, PAUSED, STOPPING, TRAINING, TrainingSession
+from studio.ui.appearance import severity_color
+from studio.ui.preferences import Preferences
 from studio.ui.training.curves import CurvesView
-
-SEVERITY_COLORS = {"error": "#b00020", "warning": "#a15c00", "info": "#1b5e20"}
 
 
 class TrainingPanel(QWidget):
@@ -247,7 +247,8 @@ class TrainingPanel(QWidget):
         self.monitor_combo.setCurrentText(current if self.monitor_combo.findText(current) >= 0
                                           else self.monitor_combo.itemText(0))
         if not self.session.runs and data is not None:
-            self.set_settings(TrainingSettings.proposed(len(data.train.x)))
+            preferred = Preferences.load(QSettings())
+            self.set_settings(TrainingSettings.proposed(len(data.train.x), preferred.epochs, preferred.batch_size))
 
     def _prepare_plots(self, compile_settings: dict) -> None:
         """Create the plots before training: creating and first painting them is the slowest GUI work."""
@@ -287,7 +288,7 @@ class TrainingPanel(QWidget):
         self.status_label.setToolTip(info.get("traceback", ""))
 
     def _show_diagnosis(self, found: list[Diagnosis]) -> None:
-        lines = [f'<p style="color:{SEVERITY_COLORS[d.severity]}; margin:2px">{d.message}</p>' for d in found]
+        lines = [f'<p style="color:{severity_color(d.severity)}; margin:2px">{d.message}</p>' for d in found]
         self.diagnosis_label.setText("".join(lines))
 
     def _show_previous(self) -> None:
@@ -297,7 +298,7 @@ class TrainingPanel(QWidget):
         self.curves.set_previous(runs)
 
     def _status(self, text: str, severity: str) -> None:
-        self.status_label.setStyleSheet(f"color: {SEVERITY_COLORS.get(severity, '#000')};")
+        self.status_label.setStyleSheet(f"color: {severity_color(severity)};")
         self.status_label.setText(text)
 
     def _update_buttons(self, *_) -> None:

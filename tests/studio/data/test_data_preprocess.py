@@ -265,10 +265,12 @@ def test_example_specs_prepare_as_expected():
     from studio.data.examples import EXAMPLES, example_spec
 
     expected = {"iris": ("multiclass", 4), "wine": ("multiclass", 13), "breast_cancer": ("binary", 30),
-                "monthly_series": ("regression", 5)}
+                "monthly_series": ("regression", (5,)), "digits": ("multiclass", (8, 8, 1)),
+                "elnino": ("regression", (12, 1)), "definitions": ("multiclass", (20,))}
     for name in EXAMPLES:
         data = prepare(example_spec(name))
-        assert (data.preprocessor.task, data.input_shape[0]) == expected[name], name
+        shape = expected[name][1] if isinstance(expected[name][1], tuple) else (expected[name][1],)
+        assert (data.preprocessor.task, data.input_shape) == (expected[name][0], shape), name
     series = prepare(example_spec("monthly_series"))
     assert series.validation.lines.min() > series.train.lines.max()
     with pytest.raises(DataError, match="No example dataset 'mnist'"):
