@@ -52,17 +52,21 @@ class OutputHead:
 
 @dataclass
 class InputFeed:
-    """One Input's columns: `pieces` are (start, width, as_codes) blocks of the prepared feature matrix."""
+    """One Input's columns: `pieces` are (start, width, as_codes) blocks of the prepared feature matrix; `whole`
+    when it takes every feature column as prepared (also windows, images and token sequences)."""
 
     name: str
     columns: list[str]
     pieces: list[tuple[int, int, bool]]
+    whole: bool = False
 
     @property
     def width(self) -> int:
         return sum(1 if codes else width for _, width, codes in self.pieces)
 
     def take(self, x: np.ndarray) -> np.ndarray:
+        if self.whole:
+            return x
         blocks = [np.argmax(x[..., s:s + w], axis=-1)[..., None].astype(np.float32) if codes else x[..., s:s + w]
                   for s, w, codes in self.pieces]
         return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=-1)
@@ -81,12 +85,12 @@ class ModelFeed:
     def is_plain(self) -> bool:
         """One Input taking the whole feature matrix and one output: the arrays go to the model as they are."""
         return (len(self.inputs) == 1 and len(self.outputs) == 1 and len(self.target_names) == 1 and
-                self.inputs[0].pieces == [(0, self.n_features, False)])
+                self.inputs[0].whole)
 
     def input_shape(self, name: str, sample_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The shape of one sample for Input `name`, given the shape of one prepared sample (all features)."""
         feed = next(i for i in self.inputs if i.name == name)
-        return (*tuple(sample_shape)[:-1], feed.width)
+        return tuple(sample_shape) if feed.whole else (*tuple(sample_shape)[:-1], feed.width)
 
     def x(self, x: np.ndarray):
         """The model's input: one array, or a list of one per Input."""
@@ -185,8 +189,23 @@ def _input_feeds(spec, preprocessor, inputs, problems) -> list[InputFeed]:
                                             f"but column '{column}' is numeric: bind it to another Input."))
                 continue
             pieces.append((s, width, slot.codes and kind == "categorical"))
-        feeds.append(InputFeed(slot.name, list(columns), pieces))
+        whole = list(columns) == [f.name for f in preprocessor.features] and not any(c for _, _, c in pieces)
+        kind = sample_kind(preprocessor)
+        if kind and not whole:
+            problems.append((slot.name, f"The data gives {kind}, which go to one Input whole: bind every feature "
+                                        f"column to Input '{slot.name}' (or import the data as plain rows)."))
+            continue
+        feeds.append(InputFeed(slot.name, list(columns), pieces, whole))
     return feeds
+
+
+def sample_kind(preprocessor: Preprocessor) -> str | None:
+    """What samples the preprocessor makes when they are not rows of values: "windows", "images", "token
+    sequences" (these cannot be split among Inputs), else None."""
+    encoder = getattr(preprocessor, "encoder", None)
+    if encoder is not None:
+        return {"text": "token sequences"}.get(getattr(encoder, "kind", ""), "images")
+    return "windows" if getattr(preprocessor, "windows", None) is not None else None
 
 
 def _not_a_feature(spec: DataSpec, column: str) -> str:

@@ -174,9 +174,12 @@ class DataBindings(QObject):
 
     def input_shape(self, input_name: str, columns: list[str]) -> tuple[int, ...]:
         """The shape of one sample of `columns` for Input `input_name`."""
+        p = self.prepared.preprocessor
         codes = any(s.codes for s in input_slots(self.project.graph) if s.name == input_name)
-        width = input_width(self.prepared.preprocessor, columns, codes)
-        return (*tuple(self.prepared.input_shape)[:-1], width)
+        if list(columns) == [f.name for f in p.features] and not (codes and any(f.type == "categorical"
+                                                                                for f in p.features)):
+            return tuple(self.prepared.input_shape)  # every column: the sample as prepared (windows, images too)
+        return (*tuple(self.prepared.input_shape)[:-1], input_width(p, columns, codes))
 
     # -- edits --------------------------------------------------------------------------------
     def set_bindings(self, bindings: Bindings) -> None:
@@ -219,5 +222,5 @@ class DataBindings(QObject):
         if node is None or not columns or self.prepared is None:
             return
         shape = list(self.input_shape(input_name, columns))
-        if list(node.config.get("shape") or []) != shape:
+        if shape[-1] and list(node.config.get("shape") or []) != shape:
             self.undo_stack.push(SetConfigCommand(graph, node.id, {**node.config, "shape": shape}, what="shape"))

@@ -139,7 +139,7 @@ class ModelWorkflow(QObject):
             self._saved_training = self.panel.settings().to_dict()
             self.project_changed.emit()
         if self.session.model is not None:
-            self.evaluation.set_model(self.session.model, self.session.training_data)
+            self.evaluation.set_model(self.session.model, self.session.training_data, self.session.feed)
         self.update_state()
 
     def _on_data_failed(self, error: str, report: bool = True) -> None:
