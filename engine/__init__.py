@@ -20,6 +20,7 @@ from engine import (
     saving,
     utils,
 )
+from engine.gradient_tape import GradientTape, grad
 from engine.layers import Input, InputSpec, Layer
 from engine.losses import Loss
 from engine.metrics import Metric
@@ -31,7 +32,8 @@ from engine.variables import Variable
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "InputSpec", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Sequential",
-    "Variable", "activations", "backend", "callbacks", "config", "constraints", "initializers", "layers", "losses",
+    "GradientTape", "Input", "InputSpec", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Sequential",
+    "Variable", "activations", "backend", "callbacks", "config", "constraints", "grad", "initializers", "layers",
+    "losses",
     "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils",
 ]

@@ -180,7 +180,8 @@ def evaluate(project: Project) -> dict[str, dict[str, float]]:
 def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
     """Predict every usable row of `csv_path` and write the file's columns plus the predictions to `out_path`
     (atomically); returns the number of rows predicted."""
-    from studio.data import DataError, read_csv
+    from studio.data import DataError
+    from studio.data.dataset import read_new_csv
     from studio.data.predictions import decode_outputs, prediction_table
 
     model = trained_model(project, compiled=False)
@@ -189,7 +190,7 @@ def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
         preprocessor = prepared_data(project).preprocessor
     feed = model_feed(project, data_spec(project), preprocessor)
     try:
-        table = read_csv(csv_path)
+        table = read_new_csv(csv_path, preprocessor)
         transformed = preprocessor.transform(table, with_target=False)
     except DataError as err:
         raise ExchangeError(str(err)) from None

@@ -39,7 +39,7 @@ def to_onnx_model(model, opset: int = 17) -> onnx.ModelProto:
     graph = GraphBuilder(opset)
     inputs = []
     for name, shape, dtype in model_inputs(model):
-        inputs.append(Value(graph.reserve(name), shape, np.dtype(dtype)))
+        inputs.append(Value(graph.reserve(name), shape, np.dtype(object if dtype == "string" else dtype)))
     output_names = [graph.reserve(name) for name in model_output_names(model)]
     outputs = run_model(graph, model, inputs)
     shapes = model_output_shapes(model, outputs)
@@ -51,6 +51,8 @@ def to_onnx_model(model, opset: int = 17) -> onnx.ModelProto:
     onnx_graph = helper.make_graph(nodes, model.name, [value_info(v) for v in inputs],
                                    [value_info(v) for v in declared], initializer=initializers)
     opsets = [helper.make_opsetid("", opset)]
+    if any(node.domain == "ai.onnx.ml" for node in nodes):  # LabelEncoder (string and integer lookups)
+        opsets.append(helper.make_opsetid("ai.onnx.ml", 3))
     proto = helper.make_model(onnx_graph, opset_imports=opsets, producer_name="LayerStudio",
                               ir_version=helper.find_min_ir_version_for(opsets))
     proto.doc_string = f"{type(model).__name__} model '{model.name}' exported by LayerStudio's engine."

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 _CONVERTERS: dict[type, Callable] = {}
+_REFUSALS: dict[type, str] = {}
 
 
 class ONNXExportError(ValueError):
@@ -28,6 +29,16 @@ def converts(*classes: type):
             _CONVERTERS[cls] = function
         return function
     return register
+
+
+def refuses(cls: type, reason: str) -> None:
+    """Record why `cls` has no converter, so the export error says it plainly."""
+    _REFUSALS[cls] = reason
+
+
+def refusal_for(layer) -> str | None:
+    _load_converters()
+    return _REFUSALS.get(type(layer))
 
 
 def converter_for(layer) -> Callable | None:

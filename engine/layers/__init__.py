@@ -38,6 +38,13 @@ from engine.layers.pooling.global_pooling import (
     GlobalMaxPooling2D,
 )
 from engine.layers.pooling.max_pooling import MaxPooling1D, MaxPooling2D
+from engine.layers.preprocessing.category_encoding import CategoryEncoding
+from engine.layers.preprocessing.discretization import Discretization
+from engine.layers.preprocessing.hashing import Hashing
+from engine.layers.preprocessing.integer_lookup import IntegerLookup
+from engine.layers.preprocessing.rescaling import Rescaling
+from engine.layers.preprocessing.string_lookup import StringLookup
+from engine.layers.preprocessing.text_vectorization import TextVectorization
 from engine.layers.regularization.activity_regularization import ActivityRegularization
 from engine.layers.regularization.dropout import Dropout
 from engine.layers.regularization.gaussian_noise import GaussianDropout, GaussianNoise
@@ -77,6 +84,8 @@ __all__ += [
     "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "SeparableConv1D",
     "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
 ]
+__all__ += ["CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "Rescaling", "StringLookup",
+            "TextVectorization"]
 __all__ += ["Bidirectional", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell"]
 # Keras's other names for the same classes
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D

@@ -360,8 +360,12 @@ class Layer:
         if not self.built:
             self._build(shapes)
         check_input_spec(self, inputs)
+        more_tensors = any_symbolic(args[1:]) or any_symbolic({k: v for k, v in kwargs.items() if k != "training"})
         try:
-            out_shapes = self.compute_output_shape(shapes)
+            if more_tensors and type(self).compute_output_shape is Layer.compute_output_shape:
+                out_shapes = _probe_call_shapes(self, args, kwargs)  # e.g. `Endpoint()(targets, logits)`
+            else:
+                out_shapes = self.compute_output_shape(shapes)
         except ValueError as err:
             if f"'{self.name}'" in str(err) or f'"{self.name}"' in str(err):
                 raise
@@ -409,6 +413,8 @@ def _dtype_name(dtype) -> str:
         return backend.floatx()
     if isinstance(dtype, dict):
         return dtype.get("config", {}).get("name", backend.floatx())
+    if dtype in ("string", "str", str, bytes) or (not isinstance(dtype, str) and np.dtype(dtype).kind in "USO"):
+        return "string"  # Keras's name for text inputs (NumPy unicode, bytes or object arrays)
     return str(np.dtype(dtype))
 
 
@@ -455,8 +461,30 @@ def _probe_output_shape(layer: Layer, input_shape):
             out = layer.call(inputs, **kwargs)
         return out
 
-    first, second = run(2), run(3)
+    return _merged_shapes(run(2), run(3))
 
+
+def _probe_call_shapes(layer: Layer, args, kwargs):
+    """Output shapes of a call with several tensor arguments: `call` on zeros in place of each symbolic
+    tensor (unknown dims as 2, then 3), the dims that changed marked None."""
+    def run(fill: int):
+        def zeros(x):
+            if not isinstance(x, KerasTensor):
+                return x
+            return Tensor(np.zeros([fill if d is None else d for d in x.shape], dtype=x.dtype or layer.dtype))
+        call_args = [map_structure(zeros, a) for a in args]
+        call_kwargs = {k: map_structure(zeros, v) for k, v in kwargs.items() if k != "training"}
+        if layer._call_has_training_arg:
+            call_kwargs["training"] = False
+        with no_grad():
+            out = layer.call(*call_args, **call_kwargs)
+        layer._losses = []  # a loss added while probing shapes is not a real one
+        return out
+
+    return _merged_shapes(run(2), run(3))
+
+
+def _merged_shapes(first, second):
     def merge(a, b):
         return tuple(x if x == y else None for x, y in zip(np.shape(a), np.shape(b)))
 

@@ -14,9 +14,11 @@ class Model(Trainer, Layer):
     """A trainable stack or graph of layers (compile / fit / evaluate / predict come from `Trainer`)."""
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+        if _functional_init_arguments(args, kwargs):
             from engine.models.functional import Functional
-            return Functional.__new__(Functional)
+            if cls is Model:
+                return Functional.__new__(Functional)
+            _inject_functional_model_class(cls, Functional)
         return super().__new__(cls)
 
     def __init__(self, *args, trainable: bool = True, name: str | None = None, dtype=None, **kwargs):
@@ -106,3 +108,20 @@ class Model(Trainer, Layer):
         with no_grad():
             self(zeros, training=False)
         self._build_shapes = shape
+
+
+def _functional_init_arguments(args, kwargs) -> bool:
+    """Keras's test for `Model(inputs, outputs)` (positional or keyword)."""
+    return len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or ("inputs" in kwargs and "outputs" in kwargs)
+
+
+def _inject_functional_model_class(cls, functional) -> None:
+    """`CustomModel(inputs, outputs)` on a `Model` subclass: the subclass (and its Model ancestors) are
+    rebased on `Functional`, as Keras does, so its own `train_step`, `call` overrides etc. still apply."""
+    from engine.models.sequential import Sequential
+    if cls is Model or issubclass(cls, (functional, Sequential)):
+        return
+    for base in cls.__bases__:
+        if isinstance(base, type) and issubclass(base, Model):
+            _inject_functional_model_class(base, functional)
+    cls.__bases__ = tuple(functional if base is Model else base for base in cls.__bases__)

@@ -11,6 +11,9 @@ from engine.symbolic import KerasTensor
 class Sequential(Model):
     """Layers from a list or `add()`; built from an `Input` or lazily on the first batch it sees."""
 
+    def __new__(cls, *args, **kwargs):  # never functional, whatever its arguments
+        return object.__new__(cls)
+
     def __init__(self, layers=None, trainable: bool = True, name: str | None = None):
         Model.__init__(self, trainable=trainable, name=name)
         self._output_shapes: dict[str, object] = {}

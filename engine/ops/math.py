@@ -359,6 +359,14 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
+def _bitwise_or_logical(bitwise, logical):
+    """`&`, `|`, `^` as torch: bitwise on booleans and integers, logical (a boolean result) otherwise."""
+    def op(a, b):
+        a, b = np.asarray(a), np.asarray(b)
+        return bitwise(a, b) if a.dtype.kind in "biu" and b.dtype.kind in "biu" else logical(a, b)
+    return op
+
+
 def _compare(fn):
     return lambda self, other: Tensor(np.asarray(fn(self.value, _as_array(other))))
 
@@ -383,6 +391,13 @@ Tensor.__lt__ = _compare(np.less)
 Tensor.__le__ = _compare(np.less_equal)
 Tensor.__gt__ = _compare(np.greater)
 Tensor.__ge__ = _compare(np.greater_equal)
+Tensor.__eq__ = _compare(np.equal)  # elementwise, as Keras and torch tensors (hash stays the object's)
+Tensor.__ne__ = _compare(np.not_equal)
+Tensor.__and__ = Tensor.__rand__ = _compare(_bitwise_or_logical(np.bitwise_and, np.logical_and))
+Tensor.__or__ = Tensor.__ror__ = _compare(_bitwise_or_logical(np.bitwise_or, np.logical_or))
+Tensor.__xor__ = Tensor.__rxor__ = _compare(_bitwise_or_logical(np.bitwise_xor, np.logical_xor))
+Tensor.__invert__ = lambda self: Tensor(np.invert(self.value) if self.dtype.kind in "biu"
+                                        else np.logical_not(self.value))
 Tensor.__floordiv__ = lambda self, other: Tensor(np.floor_divide(self.value, _as_array(other)))
 Tensor.__mod__ = lambda self, other: Tensor(np.mod(self.value, _as_array(other)))
 Tensor.T = property(lambda self: transpose(self))

@@ -15,6 +15,7 @@ import warnings
 import zipfile
 
 from engine.saving import limits, object_state
+from engine.saving.assets import asset_member_names, collect_assets, restore_assets
 from engine.saving.h5_store import H5Store, WeightsFileError, memory_file
 from engine.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from engine.utils.file_utils import atomic_path
@@ -73,11 +74,14 @@ def save_model(model, filepath, overwrite: bool = True, zipped: bool | None = No
     config_json = json.dumps(serialize_keras_object(model))
     metadata_json = json.dumps(_metadata())
     weights = _weights_bytes(model)
+    assets = collect_assets(model)
     with atomic_write(filepath, overwrite) as tmp_path:
         with zipfile.ZipFile(tmp_path, "w") as zf:  # stored, not compressed, as Keras writes it
             zf.writestr(METADATA_FILENAME, metadata_json)
             zf.writestr(CONFIG_FILENAME, config_json)
             zf.writestr(WEIGHTS_FILENAME, weights)
+            for name, data in assets.items():
+                zf.writestr(name, data)
 
 
 def save_weights(model, filepath, overwrite: bool = True, max_shard_size=None) -> None:
@@ -174,11 +178,14 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
             raise ValueError(f"Cannot rebuild the model in {filepath}{written} from {CONFIG_FILENAME}: {err}") \
                 from err
         weights = _read_weights_member(archive, filepath, model)
+        assets = {name: _read_member(archive, name, filepath, limits.MAX_CONFIG_BYTES, "an asset file may take")
+                  for name in asset_member_names(archive.namelist(), filepath)}
     store = H5Store(memory_file(weights), "r", f"{filepath}/{WEIGHTS_FILENAME}")
     try:
         object_state.load_state(model, store)
     finally:
         store.close()
+    restore_assets(model, assets)
     return model
 
 

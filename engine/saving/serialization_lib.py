@@ -56,6 +56,9 @@ def _module_and_registered_name(obj) -> tuple[str, str | None]:
     cls = type(obj)
     if getattr(cls, "is_keras_operation", False):
         return cls._keras_module, cls.__name__
+    private = cls.__dict__.get("_keras_private_module")
+    if private is not None:  # a class Keras keeps private (FeatureSpace's TFDConcat): its module and name
+        return private, cls.__name__
     custom = getattr(cls, "_registered_name", None)
     if custom is not None:
         return cls.__module__, custom
@@ -89,6 +92,8 @@ def builtin_classes() -> dict[str, type]:
     classes = {name: obj for name in dir(layers)
                if inspect.isclass(obj := getattr(layers, name)) and issubclass(obj, Layer)}
     classes.update({"Sequential": models.Sequential, "Functional": models.Functional, "Model": models.Model})
+    from engine.layers.preprocessing.feature_space import TFDConcat, TFDIdentity
+    classes.update({"TFDConcat": TFDConcat, "TFDIdentity": TFDIdentity})  # Keras's private FeatureSpace layers
     return classes
 
 

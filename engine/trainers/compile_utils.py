@@ -163,16 +163,20 @@ class CompiledMetrics:
             [m for group in self._weighted_by_output for m in group]
         self.built = True
 
-    def update_state(self, y_true: list, y_pred: list, sample_weight: list) -> None:
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        """Keras's signature: `y_true` and `y_pred` as the model gives them (one array, a list or a dict)."""
+        outputs = [np.asarray(o) for o in flatten(y_pred)]
+        targets = match_targets(y_true, self.output_names, y_pred)
+        weights = per_output_weights(sample_weight, len(self.output_names))
         if not self.built:
-            self.build(y_true, y_pred)
-        for i, (y_t, y_p) in enumerate(zip(y_true, y_pred)):
+            self.build(targets, outputs)
+        for i, (y_t, y_p) in enumerate(zip(targets, outputs)):
             if y_t is None:
                 continue
             for metric in self._by_output[i]:
                 metric.update_state(y_t, y_p)
             for metric in self._weighted_by_output[i]:
-                metric.update_state(y_t, y_p, sample_weight=sample_weight[i])
+                metric.update_state(y_t, y_p, sample_weight=weights[i])
 
     def reset_state(self) -> None:
         for metric in self.metrics:
@@ -218,6 +222,11 @@ def match_targets(y, output_names: list[str], structure) -> list:
     if n > 1:
         raise ValueError(f"The model has {n} outputs {output_names}; pass `y` as a list or a dict of {n} arrays.")
     return [y]
+
+
+def per_output_weights(sample_weight, n: int) -> list:
+    """One sample-weight array per output: a list gives one each, anything else is shared."""
+    return list(sample_weight) if isinstance(sample_weight, (list, tuple)) and n > 1 else [sample_weight] * n
 
 
 def flat_outputs(y_pred) -> list:

@@ -127,7 +127,34 @@ class ArrayBatches:
             starts = np.arange(0, n, self.batch_size)
         for start in starts[: self.num_batches]:
             index = slice(start, start + self.batch_size) if order is None else order[start:start + self.batch_size]
-            yield (take_rows(self.x, index), take_rows(self.y, index), take_rows(self.sample_weight, index))
+            yield pack_x_y_sample_weight(take_rows(self.x, index), take_rows(self.y, index),
+                                         take_rows(self.sample_weight, index))
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """What a training step receives, as Keras packs it: `x`, `(x,)` for a tuple x, `(x, y)` or
+    `(x, y, sample_weight)`."""
+    if y is None:
+        return (x,) if isinstance(x, (list, tuple)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data):
+    """`(x, y, sample_weight)` from a step's `data`, missing parts None (Keras's utility)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data[0], data[1], data[2]
+    raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+                     f"found: {data}")
 
 
 def class_weights_to_sample_weights(y, class_weight: dict) -> np.ndarray:

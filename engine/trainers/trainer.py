@@ -79,13 +79,18 @@ class Trainer:
         for metric in self.metrics:
             metric.reset_state()
 
-    def _logs(self) -> dict[str, float]:
-        logs = {}
-        for metric in self.metrics:
-            value = metric.result()
-            for name, v in (value.items() if isinstance(value, dict) else [(metric.name, value)]):
-                logs[name] = float(v) if np.ndim(v) == 0 else np.asarray(v).tolist()
-        return logs
+    def get_metrics_result(self) -> dict:
+        """Every metric's current value by name (the compiled metrics' dict flattened), as Keras logs them."""
+        return logs_of({metric.name: metric.result() for metric in self.metrics})
+
+    _logs = get_metrics_result
+
+    def _metrics_result_or_logs(self, logs) -> dict:
+        """Keras's rule for epoch logs: the metrics' results when a step returned exactly those names, else
+        what the step returned."""
+        metric_logs = self.get_metrics_result()
+        logs = logs_of(logs) if isinstance(logs, dict) else {}
+        return metric_logs if set(logs) == set(metric_logs) or not logs else logs
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -97,7 +102,7 @@ class Trainer:
         outputs = flatten(y_pred)
         names = self._output_names()
         targets = compile_utils.match_targets(y, names, y_pred)
-        weights = sample_weight if isinstance(sample_weight, list) and len(names) > 1 else [sample_weight] * len(names)
+        weights = compile_utils.per_output_weights(sample_weight, len(names))
         total = None
         if self._compiled_loss is not None:
             total = self._compiled_loss(targets, outputs, weights)
@@ -107,39 +112,36 @@ class Trainer:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return total
 
-    def _update_metrics(self, y, y_pred, sample_weight) -> None:
-        outputs = [np.asarray(o) for o in flatten(y_pred)]
-        names = self._output_names()
-        targets = compile_utils.match_targets(y, names, y_pred)
-        weights = sample_weight if isinstance(sample_weight, list) and len(names) > 1 else [sample_weight] * len(names)
-        self._compiled_metrics.update_state(targets, outputs, weights)
+    def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
+        """Update the compiled metrics with one batch; returns every metric's value so far."""
+        if self._compiled_metrics is not None:
+            self._compiled_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
 
     @_quiet_numpy
     def train_step(self, data) -> dict:
-        x, y, sample_weight = data
+        """One batch: `data` is `x`, `(x, y)` or `(x, y, sample_weight)`, as Keras passes it."""
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
-        loss_value = float(np.asarray(loss))
-        self._loss_tracker.update_state(loss_value, sample_weight=_batch_size(x))
+        self._loss_tracker.update_state(float(np.asarray(loss)), sample_weight=_batch_size(x))
         variables = self.trainable_weights
         if variables:
             self.optimizer.apply(gradients(self.optimizer.scale_loss(loss), variables), variables)
-        self._update_metrics(y, y_pred, sample_weight)
-        return self._logs()
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
     @_quiet_numpy
     def test_step(self, data) -> dict:
-        x, y, sample_weight = data
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
         with no_grad():
             y_pred = self(x, training=False)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(float(np.asarray(loss)), sample_weight=_batch_size(x))
-        self._update_metrics(y, y_pred, sample_weight)
-        return self._logs()
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
     @_quiet_numpy
     def predict_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
+        x, _, _ = data_adapter.unpack_x_y_sample_weight(data)
         with no_grad():
             out = self(x, training=False)
         return out
@@ -175,11 +177,11 @@ class Trainer:
             logs: dict = {}
             for step, batch in enumerate(batches):
                 callback_list.on_train_batch_begin(step)
-                logs = self.train_step(batch)
+                logs = logs_of(self.train_step(batch))
                 callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            epoch_logs = dict(self._logs())
+            epoch_logs = dict(self._metrics_result_or_logs(logs))
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
                                          batch_size=validation_batch_size or batches.batch_size,
@@ -209,9 +211,9 @@ class Trainer:
         logs: dict = {}
         for step, batch in enumerate(batches):
             callback_list.on_test_batch_begin(step)
-            logs = self.test_step(batch)
+            logs = logs_of(self.test_step(batch))
             callback_list.on_test_batch_end(step, logs)
-        logs = self._logs()
+        logs = self._metrics_result_or_logs(logs)
         callback_list.on_test_end(logs)
         return logs if return_dict else _flat_logs(self, logs)
 
@@ -226,9 +228,9 @@ class Trainer:
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.num_batches)
         callback_list.on_predict_begin()
         pieces: list = []
-        for step, (bx, _, _) in enumerate(batches):
+        for step, batch in enumerate(batches):
             callback_list.on_predict_batch_begin(step)
-            out = self.predict_step(bx)
+            out = self.predict_step(batch)
             leaves = [np.asarray(o) for o in flatten(out)]
             pieces.append(leaves)
             callback_list.on_predict_batch_end(step, {"outputs": out})
@@ -236,7 +238,7 @@ class Trainer:
         if not pieces:  # 0 rows: one row of zeros tells the outputs' shapes, then none of it is kept
             one_row = pack_like(x, [np.zeros((1,) + leaf.shape[1:], leaf.dtype) for leaf in flatten(x)]) \
                 if isinstance(x, (list, tuple, dict)) else np.zeros((1,) + x.shape[1:], x.dtype)
-            out = self.predict_step(one_row)
+            out = self.predict_step(data_adapter.pack_x_y_sample_weight(one_row))
             pieces.append([np.asarray(o)[:0] for o in flatten(out)])
         joined = [np.concatenate([p[i] for p in pieces]) for i in range(len(pieces[0]))]
         return pack_like(out, joined) if isinstance(out, (list, tuple, dict)) else joined[0]
@@ -247,18 +249,18 @@ class Trainer:
         if class_weight is not None:
             sample_weight = data_adapter.class_weights_to_sample_weights(y, class_weight)
         self.reset_metrics()
-        logs = self.train_step((x, y, sample_weight))
+        logs = self._metrics_result_or_logs(self.train_step(data_adapter.pack_x_y_sample_weight(x, y, sample_weight)))
         return logs if return_dict else _flat_logs(self, logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         self._require_compiled("test_on_batch")
         x, y, sample_weight = self._prepare(x, y, sample_weight, "test_on_batch")
         self.reset_metrics()
-        logs = self.test_step((x, y, sample_weight))
+        logs = self._metrics_result_or_logs(self.test_step(data_adapter.pack_x_y_sample_weight(x, y, sample_weight)))
         return logs if return_dict else _flat_logs(self, logs)
 
     def predict_on_batch(self, x):
-        out = self.predict_step(data_adapter.to_arrays(x))
+        out = self.predict_step(data_adapter.pack_x_y_sample_weight(data_adapter.to_arrays(x)))
         leaves = [np.asarray(o) for o in flatten(out)]
         return leaves[0] if len(leaves) == 1 and not isinstance(out, (list, tuple, dict)) else leaves
 
@@ -285,6 +287,19 @@ class Trainer:
         vx, vy = validation_data[0], validation_data[1]
         vw = validation_data[2] if len(validation_data) == 3 else None
         return self._prepare(vx, vy, vw, "fit (validation_data)")
+
+
+def logs_of(logs) -> dict:
+    """Step results as callbacks and `History` see them: nested dicts (the compiled metrics) flattened,
+    tensors and variables made Python floats (or lists)."""
+    out: dict = {}
+    for name, value in (logs or {}).items():
+        if isinstance(value, dict):
+            out.update(logs_of(value))
+            continue
+        array = np.asarray(value)
+        out[name] = float(array) if array.ndim == 0 else array.tolist()
+    return out
 
 
 def _batch_size(x) -> int:

@@ -7,7 +7,14 @@ import numpy as np
 from engine.backend import clear_session, set_random_seed
 from engine.utils.progbar import Progbar
 
-__all__ = ["Progbar", "clear_session", "normalize", "set_random_seed", "to_categorical"]
+__all__ = ["FeatureSpace", "Progbar", "clear_session", "normalize", "set_random_seed", "to_categorical"]
+
+
+def __getattr__(name: str):
+    if name == "FeatureSpace":  # imported on first use: engine.utils loads before engine.layers
+        from engine.layers.preprocessing.feature_space import FeatureSpace
+        return FeatureSpace
+    raise AttributeError(f"module 'engine.utils' has no attribute {name!r}")
 
 
 def to_categorical(x, num_classes: int | None = None) -> np.ndarray:

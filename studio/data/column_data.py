@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from studio.data.unique import unique_cells
+
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "missing"})
 WIDE_CELL = 256  # cells longer than this are held in an object array rather than a fixed-width one
 _MISSING_BYTES = np.array(sorted(t.encode() for t in MISSING_TOKENS), dtype="S8")
@@ -32,8 +34,8 @@ class ColumnData:
         numbers = _plain_numbers(cells)
         if numbers is not None:
             return cls(cells=cells, plain_numbers=numbers)
-        uniques, codes = np.unique(cells, return_inverse=True)
-        return cls(codes.astype(np.int32).reshape(-1), uniques)
+        uniques, codes = unique_cells(cells)
+        return cls(codes, uniques)
 
     @classmethod
     def from_strings(cls, values) -> ColumnData:
@@ -51,8 +53,7 @@ class ColumnData:
     @property
     def codes(self) -> np.ndarray:
         if self._codes is None:
-            uniques, codes = np.unique(self.cells, return_inverse=True)
-            self._codes, self._uniques = codes.astype(np.int32).reshape(-1), uniques
+            self._uniques, self._codes = unique_cells(self.cells)
         return self._codes
 
     @property

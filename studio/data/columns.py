@@ -63,6 +63,7 @@ class ColumnSummary:
     first_non_numeric: tuple[int, str] | None  # (row index, value) of the first of them
     top_values: list[tuple[str, int]]
     all_integers: bool = False  # every number in the column is a whole number
+    value_range: tuple[float, float] | None = None  # smallest and largest number, if any
 
     @property
     def all_missing(self) -> bool:
@@ -121,7 +122,13 @@ def summarize(name: str, values, decimal: str = ".") -> ColumnSummary:
     numeric = numbers[present & ~np.isnan(numbers)]
     return ColumnSummary(name=name, inferred_type=kind, n_missing=len(data) - n_present, n_values=len(data),
                          n_unique=n_unique, non_numeric=n_bad, first_non_numeric=first_bad, top_values=top_values,
-                         all_integers=bool(numeric.size) and bool(np.all(numeric == np.round(numeric))))
+                         all_integers=bool(numeric.size) and bool(np.all(numeric == np.round(numeric))),
+                         value_range=_range(numeric))
+
+
+def _range(numbers: np.ndarray) -> tuple[float, float] | None:
+    finite = numbers[np.isfinite(numbers)]
+    return (float(finite.min()), float(finite.max())) if finite.size else None
 
 
 def _summarize_numbers(name: str, data: ColumnData) -> ColumnSummary:
@@ -135,7 +142,8 @@ def _summarize_numbers(name: str, data: ColumnData) -> ColumnSummary:
     return ColumnSummary(name=name, inferred_type=ColumnType.NUMERIC, n_missing=len(data) - present.size,
                          n_values=len(data), n_unique=int(distinct.size), non_numeric=0, first_non_numeric=None,
                          top_values=top_values,
-                         all_integers=bool(present.size) and bool(np.all(present == np.round(present))))
+                         all_integers=bool(present.size) and bool(np.all(present == np.round(present))),
+                         value_range=_range(distinct))
 
 
 def _text(value) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 from studio.data.column_data import ColumnData, cells_array
 from studio.data.errors import DataError
 from studio.data.text_encoding import WIDE_ENCODINGS, detect_encoding, looks_binary
-from studio.data.tokenizer import Fields, RaggedRow, find_rows, is_blank, split_fields
+from studio.data.tokenizer import Fields, RaggedRow, find_rows, is_blank, positions, split_fields
 
 Progress = Callable[[float], None]
 """Called with the fraction done, 0.0 to 1.0; may raise to cancel the read."""
@@ -301,7 +301,7 @@ def _split(path: str, buf: bytes, dialect: CsvDialect, max_rows: int | None,
            complete: bool) -> tuple[Fields, list[str]]:
     """The data rows' cells and the column names, by the NumPy path or, when it cannot, the csv module."""
     arr = np.frombuffer(buf, dtype=np.uint8)
-    quotes = np.flatnonzero(arr == ord(dialect.quotechar)) if dialect.quotechar.encode() in buf else np.zeros(0, int)
+    quotes = positions(arr, ord(dialect.quotechar)) if dialect.quotechar.encode() in buf else np.zeros(0, np.int32)
     fields = None
     if quotes.size % 2 == 0:
         rows = find_rows(arr, quotes)

@@ -128,17 +128,34 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
     preprocessor = Preprocessor.fit(table, spec, stat_rows=stat_rows)
     if progress:
         progress(0.9)
-    full = preprocessor.transform(table, with_target=True)
-    parts = []
-    for pos in (train_pos, val_pos, test_pos):
-        rows = usable[pos]
-        parts.append(_take(full, np.searchsorted(full.rows, rows)) if len(rows) else None)  # full.rows is sorted
+    order = [usable[pos] for pos in (train_pos, val_pos, test_pos)]
+    if spec.sequence is None:  # rows encoded in split order: the parts are views of one x, not copies
+        full = preprocessor.transform(table, with_target=True, order=np.concatenate(order))
+        bounds = np.cumsum([0] + [len(rows) for rows in order])
+        parts = [_take(full, slice(a, b)) if b > a else None for a, b in zip(bounds[:-1], bounds[1:])]
+    else:  # windows end on the usable rows, in file order
+        full = preprocessor.transform(table, with_target=True)
+        parts = [_take(full, np.searchsorted(full.rows, rows)) if len(rows) else None for rows in order]
     if progress:
         progress(1.0)
     return PreparedData(spec=spec, table=table, preprocessor=preprocessor, train=parts[0], validation=parts[1],
                         test=parts[2], dropped=full.dropped)
 
 
-def _take(full: Transformed, k: np.ndarray) -> Split:
+def _take(full: Transformed, k: slice | np.ndarray) -> Split:
     y = [y[k] for y in full.y] if isinstance(full.y, list) else full.y[k]
     return Split(x=full.x[k], y=y, rows=full.rows[k], lines=full.lines[k])
+
+
+def read_new_csv(path: str, preprocessor: Preprocessor, progress: Progress | None = None) -> CsvTable:
+    """A new CSV file to predict: read as `read_csv` does, except that a first row holding the columns the model
+    needs is taken as the header even where the file alone does not tell (one text column, say)."""
+    from studio.data.csv_reader import detect_dialect
+
+    dialect = detect_dialect(path)
+    needed = {f.name for f in preprocessor.features}
+    if not dialect.has_header:
+        first = read_csv(path, replace(dialect, has_header=False), max_rows=1)
+        if needed and needed <= {str(first.column(n)[0]).strip() for n in first.names}:
+            dialect = replace(dialect, has_header=True)
+    return read_csv(path, dialect, progress=progress)

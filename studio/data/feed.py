@@ -166,8 +166,9 @@ def _input_feeds(spec, preprocessor, inputs, problems) -> list[InputFeed]:
         problems.append(("", "The model has no Input layer: add one from the palette."))
     for slot in inputs:
         columns = bound.get(slot.name)
-        if columns is None and len(inputs) == 1 and not bound:
-            columns = [f.name for f in preprocessor.features]
+        if columns is None and len(inputs) == 1 and not bound:  # the one Input takes the samples as prepared
+            feeds.append(InputFeed(slot.name, [f.name for f in preprocessor.features], [], whole=True))
+            continue
         if not columns:
             problems.append((slot.name, f"Input '{slot.name}' has no columns: select it and tick its columns in "
                                         "the property editor."))

@@ -161,9 +161,13 @@ def propose_kinds(spec, table, summaries, sequence_model: bool = False) -> None:
               and looks_like_image_paths(table.column(s.name).tolist())]
     if images:
         _propose_images(spec, table, images[0])
-    elif times or sequence_model:
-        _propose_sequence(spec, table, times[0] if times else None)
-    elif not _propose_text(spec, table, summaries, times) and not sequence_model:
+    elif times:
+        _propose_sequence(spec, table, times[0])
+    elif _propose_text(spec, table, summaries):
+        pass
+    elif sequence_model:  # a recurrent model on rows without dates: windows in file order
+        _propose_sequence(spec, table, None)
+    else:
         _propose_pixels(spec, summaries)
 
 
@@ -220,7 +224,7 @@ def _propose_sequence(spec, table, time_column: str | None) -> None:
     spec.split.stratify = False
 
 
-def _propose_text(spec, table, summaries, times) -> bool:
+def _propose_text(spec, table, summaries) -> bool:
     from studio.data.text import mean_words, proposed_sequence_length
 
     candidates = [s for s in summaries if s.inferred_type in (ColumnType.CATEGORICAL, ColumnType.TEXT)

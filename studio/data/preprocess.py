@@ -69,6 +69,14 @@ def numeric_values(table: CsvTable, name: str) -> np.ndarray:
 
 def _parse_numeric(table: CsvTable, name: str) -> np.ndarray:
     data = table.column_data(name)
+    if data.is_plain_numeric:
+        values = data.plain_numbers
+        infinite = np.flatnonzero(np.isinf(values))
+        if infinite.size:
+            i = int(infinite[0])
+            raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds "
+                            f"{data.string_at(i)!r}, which is not a finite number.")
+        return values
     distinct = data.distinct_numbers(table.dialect.decimal)
     bad = np.isnan(distinct) & ~data.distinct_missing()
     if bad.any():
@@ -196,11 +204,13 @@ class Preprocessor:
         return list(self.target.classes) if self.target else []
 
     # -- transforming ---------------------------------------------------------------------------
-    def transform(self, table: CsvTable, with_target: bool | None = None) -> Transformed:
+    def transform(self, table: CsvTable, with_target: bool | None = None,
+                  order: np.ndarray | None = None) -> Transformed:
         """Arrays for the rows of `table` that can be used; the target only if `with_target` (default: if present).
 
         A row missing a value in a drop-rows column is left out and counted in `dropped`; missing values in
         fill columns take the fitted fill value. DataError for a missing column or an unseen category.
+        `order` (usable rows) encodes those rows in that order instead, so a split needs no second copy of x.
         """
         missing_cols = [f.name for f in self.features if f.name not in table.names]
         if missing_cols:
@@ -239,15 +249,19 @@ class Preprocessor:
                 dropped[t.name] = int((miss & keep).sum())
                 keep &= ~miss
             y_raw.append(values)
-        rows = np.flatnonzero(keep)
+        rows = np.flatnonzero(keep) if order is None else np.asarray(order, dtype=np.int64)
         lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
         if self.encoder is not None and self.encoder.kind != "pixels":
             values = raw[0][1]
             x = self.encoder.transform([values[i] for i in rows]) if self.encoder.kind == "text" else \
                 self.encoder.transform([values[i] for i in rows], table.path, lines.tolist())
         else:
-            blocks = [self._encode_feature(table, f, values, miss, rows) for f, values, miss in raw]
-            x = np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(rows), 0), np.float32)
+            x = np.empty((len(rows), self.n_features), dtype=np.float32)  # filled in place: no float64 copy
+            start = 0
+            for f, values, miss in raw:
+                width = len(f.output_names)
+                self._encode_feature(table, f, values, miss, rows, x[:, start:start + width])
+                start += width
             if self.encoder is not None:
                 x = self.encoder.transform(x)
         y = None
@@ -259,12 +273,16 @@ class Preprocessor:
             lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
         return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v})
 
-    def _encode_feature(self, table, f: FeatureState, values, miss, rows) -> np.ndarray:
+    def _encode_feature(self, table, f: FeatureState, values, miss, rows, out: np.ndarray) -> None:
+        """Write the feature's columns of x for `rows` into `out`."""
         if f.type == "numeric":
-            col = np.where(miss, f.fill if f.fill is not None else np.nan, values)[rows]
+            col = values[rows]
+            if f.fill is not None:
+                col = np.where(miss[rows], f.fill, col)
             if self.scaling == Scaling.STANDARD:
                 col = (col - f.mean) / f.std
-            return col.reshape(-1, 1)
+            out[:, 0] = col
+            return
         codes = values[rows]
         if f.fill is not None and f.fill in f.categories:
             codes = np.where(codes == -1, f.categories.index(f.fill), codes)
@@ -274,9 +292,8 @@ class Preprocessor:
             value = table.column_data(f.name).string_at(i) if codes[unseen[0]] == -2 else f.fill
             raise DataError(f"{table.path}: column {f.name!r}, line {table.line_numbers[i]} holds {value!r}, "
                             f"a category not seen in training (known: {_list(f.categories)}).")
-        out = np.zeros((len(rows), len(f.categories)), dtype=np.float32)
+        out[:] = 0.0
         out[np.arange(len(rows)), codes] = 1.0
-        return out
 
     def _target_values(self, table: CsvTable, t: TargetState):
         if t.task == REGRESSION:

@@ -90,8 +90,12 @@ def _fmt(t: np.datetime64) -> str:
 
 
 def calendar_parts(times: np.ndarray) -> list[str]:
-    """The calendar parts that vary over `times` (so that a feature made of them says something)."""
-    return [p for p in CALENDAR_PARTS if len(np.unique(_part(times, p))) > 1]
+    """The calendar parts that vary over `times` and belong to the series' grain: the month for monthly data,
+    the weekday too for daily data, the hour too for data within days."""
+    monthly = (times.astype("datetime64[M]").astype(times.dtype) == times).all()
+    daily = (times.astype("datetime64[D]").astype(times.dtype) == times).all()
+    grain = ["month"] + ([] if monthly else ["weekday"]) + ([] if daily else ["hour"])
+    return [p for p in grain if len(np.unique(_part(times, p))) > 1]
 
 
 def calendar_features(times: np.ndarray, parts: list[str]) -> np.ndarray:

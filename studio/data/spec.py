@@ -14,6 +14,7 @@ from studio.data.columns import ColumnRole, ColumnType, default_role, looks_like
 from studio.data.csv_reader import CsvDialect, CsvTable
 from studio.data.errors import DataError
 from studio.data.kinds import ImageSpec, SequenceSpec, TextSpec, propose_kinds, validate_kinds
+from studio.data.proposal import choose_target, ignore_reason
 
 SPEC_VERSION = 2  # 2: bindings of columns to Input nodes and of targets to output nodes; several targets
 
@@ -101,16 +102,16 @@ class DataSpec:
 
     @classmethod
     def from_table(cls, table: CsvTable, summaries: list | None = None, sequence_model: bool = False) -> DataSpec:
-        """Proposed choices for a freshly read table: inferred types, the last usable column as target, and
-        windows, images or text where the table looks like it (`kinds.propose_kinds`).
+        """Proposed choices for a freshly read table (studio/data/proposal.py): inferred types, the target chosen by
+        name and content, IDs, constants, mostly-missing columns, free text and dates ignored; and windows, images
+        or text where the table looks like it (`kinds.propose_kinds`).
         `summaries` (from `summarize`, one per column) are computed unless given."""
         if summaries is None:
             summaries = summarize_table(table)
-        usable = [i for i, s in enumerate(summaries) if default_role(s, False) != ColumnRole.IGNORE]
-        target_index = usable[-1] if len(usable) > 1 else None
+        target_index = choose_target(summaries)
         columns = []
         for i, s in enumerate(summaries):
-            role = default_role(s, i == target_index)
+            role = ColumnRole.IGNORE if ignore_reason(s) else default_role(s, i == target_index)
             kind = s.inferred_type
             if role == ColumnRole.TARGET and looks_like_class_labels(s):
                 kind = ColumnType.CATEGORICAL

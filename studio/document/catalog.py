@@ -18,20 +18,32 @@ from engine import layers as engine_layers
 #: Palette order of the families; the key is the package under `engine.layers`.
 FAMILIES = {
     "input": "Input", "core": "Core", "activations": "Activation", "convolutional": "Convolution",
-    "pooling": "Pooling", "rnn": "Recurrent", "normalization": "Normalization", "merging": "Merge",
+    "pooling": "Pooling", "rnn": "Recurrent", "normalization": "Normalization", "preprocessing": "Preprocessing",
+    "merging": "Merge",
     "reshaping": "Reshape", "regularization": "Regularization", "attention": "Attention", "other": "Other",
 }
 
 #: Exported names that are not layers a user places: bases, code-running layers, the Input machinery.
 _EXCLUDED = {"Layer", "InputLayer", "InputSpec", "Lambda", "RNN", "Wrapper", "Merge", "TFSMLayer"}
 
+#: Layers the canvas does not offer, and why (they stay in the engine for code and for exported models).
+NOT_ON_CANVAS = {
+    name: "its input is raw text or ids and its vocabulary or buckets come from the data, not from a value "
+          "typed on the canvas; the studio builds it from the project's fitted preprocessing when it exports "
+          "a model that takes raw columns"
+    for name in ("StringLookup", "IntegerLookup", "TextVectorization", "Hashing")
+}
+
 #: Values for required arguments, so that a layer dropped from the palette is valid at once.
 STARTING_VALUES = {
     "units": 32, "filters": 32, "kernel_size": 3, "pool_size": 2, "rate": 0.5, "target_shape": [-1],
     "dims": [2, 1], "n": 3, "axes": -1,
     "input_dim": 1000, "output_dim": 64, "stddev": 0.1, "num_heads": 2, "key_dim": 16, "groups": 1,
-    "depth_multiplier": 1, "axis": -1, "max_value": None,
+    "depth_multiplier": 1, "axis": -1, "max_value": None, "scale": 1.0,
 }
+
+#: Optional arguments a layer is not valid without (Discretization: its bins; CategoryEncoding: its size).
+STARTING_OPTIONS = {"Discretization": {"bin_boundaries": [0.0]}, "CategoryEncoding": {"num_tokens": 10}}
 
 #: Arguments a user does not edit on the canvas (the node's own name is edited apart).
 HIDDEN_ARGUMENTS = {"self", "name", "dtype", "trainable", "autocast", "input_shape", "input_dim_arg",
@@ -45,6 +57,7 @@ CHOICES = {
     "interpolation": ("nearest", "bilinear"),
     "merge_mode": ("concat", "sum", "mul", "ave", None),
     "dtype": ("float32", "float64", "int32", "int64"),
+    "output_mode": ("int", "one_hot", "multi_hot", "count"),
 }
 
 #: Merge layers that take exactly two inputs.
@@ -96,6 +109,7 @@ class LayerType:
         args = {p.name: STARTING_VALUES.get(p.name) for p in signature.parameters.values()
                 if p.default is inspect.Parameter.empty and p.name != "self"
                 and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+        args.update(STARTING_OPTIONS.get(self.name, {}))
         if "layer" in args:
             args["layer"] = engine_layers.LSTM(32) if hasattr(engine_layers, "LSTM") else engine_layers.Dense(32)
         return _plain(_config_of(self.cls(**args)))
@@ -191,6 +205,7 @@ def layer_types() -> dict[str, LayerType]:
     for name in sorted(names):
         cls = getattr(engine_layers, name, None)
         if (not inspect.isclass(cls) or not issubclass(cls, engine_layers.Layer) or name in _EXCLUDED
+                or name in NOT_ON_CANVAS
                 or name.startswith("Base") or name.endswith("Cell") or inspect.isabstract(cls)
                 or name != cls.__name__):
             continue

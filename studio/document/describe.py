@@ -7,9 +7,10 @@ from studio.document.graph import LayerNode
 #: Arguments worth a place on the card, most telling first, with how to show them.
 _KEY_ARGUMENTS = ("shape", "units", "filters", "kernel_size", "pool_size", "size", "strides", "rate", "stddev",
                   "target_shape", "dims", "n", "output_dim", "axis", "padding", "cropping", "activation",
-                  "return_sequences", "merge_mode", "layer")
+                  "return_sequences", "merge_mode", "layer", "num_tokens", "bin_boundaries", "scale", "offset",
+                  "output_mode")
 _DEFAULTS_HIDDEN = {"strides": None, "padding": "valid", "activation": "linear", "return_sequences": False,
-                    "axis": -1}
+                    "axis": -1, "offset": 0.0, "output_mode": "int"}
 
 
 def _ints(value) -> str:
@@ -43,6 +44,16 @@ def _one(name: str, value, config: dict) -> str | None:
         return f"{value.get('class_name', '?')} {inner.get('units', '')}".strip()
     if name == "shape":
         return f"shape {_ints(value)}"
+    if name == "num_tokens":
+        return f"{value} tokens"
+    if name == "bin_boundaries" and isinstance(value, list):
+        return f"{len(value) + 1} bins"
+    if name == "scale":
+        return f"× {value}"
+    if name == "offset":
+        return f"+ {value}"
+    if name == "output_mode":
+        return str(value).replace("_", "-")
     return f"{name}={_ints(value)}"
 
 

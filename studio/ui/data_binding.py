@@ -181,6 +181,15 @@ class DataBindings(QObject):
             return tuple(self.prepared.input_shape)  # every column: the sample as prepared (windows, images too)
         return (*tuple(self.prepared.input_shape)[:-1], input_width(p, columns, codes))
 
+    def expected_shape(self, input_name: str) -> tuple[int, ...] | None:
+        """The sample shape Input `input_name` gets from its columns (None: it has none)."""
+        if self.prepared is None:
+            return None
+        if len(self.project.graph.input_nodes()) == 1 and not self.bindings().inputs:
+            return tuple(self.prepared.input_shape)  # the one Input takes the samples as prepared
+        columns = self.columns_of(input_name)
+        return self.input_shape(input_name, columns) if columns else None
+
     # -- edits --------------------------------------------------------------------------------
     def set_bindings(self, bindings: Bindings) -> None:
         """Store `bindings` in the project (undo commands call this)."""
@@ -218,9 +227,11 @@ class DataBindings(QObject):
 
         graph = self.project.graph
         node = next((n for n in graph.input_nodes() if n.name == input_name), None)
-        columns = self.columns_of(input_name)
-        if node is None or not columns or self.prepared is None:
+        if node is None or self.prepared is None:
             return
-        shape = list(self.input_shape(input_name, columns))
+        expected = self.expected_shape(input_name)
+        if expected is None:
+            return
+        shape = list(expected)
         if shape[-1] and list(node.config.get("shape") or []) != shape:
             self.undo_stack.push(SetConfigCommand(graph, node.id, {**node.config, "shape": shape}, what="shape"))

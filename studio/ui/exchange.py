@@ -1,18 +1,22 @@
 """File > Import Keras model… and File > Export (.keras, ONNX, Python script) in the main window.
 
-The work is `studio.exchange`; this module asks for file names, shows what went wrong in a dialog and
-keeps the export actions enabled only while the project has a trained model.
+The work is `studio.exchange`; this module asks for file names, runs exports on a worker thread behind a busy
+progress dialog, shows what went wrong in a dialog and keeps the export actions enabled only while the project
+has a trained model.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QProgressDialog
 
 from studio import exchange
+from studio.background import BackgroundTask
+from studio.document.project import graph_from_dict, graph_to_dict
 
 NO_MODEL_TIP = "Train the model first (or import a trained Keras model): there is nothing trained to export yet."
 KERAS_FILTER = "Keras models (*.keras);;All files (*)"
@@ -39,6 +43,7 @@ def install_exchange_actions(window) -> None:
         action.triggered.connect(lambda *_, n=name: export_model(window, n))
         window.actions_by_name[name] = action
     window.export_menu = export_menu
+    window.exporter = Exporter(window)
     file_menu.insertAction(quit_action, import_action)
     file_menu.insertMenu(quit_action, export_menu)
     file_menu.insertSeparator(quit_action)
@@ -106,23 +111,88 @@ def import_keras_model(window, path: str | None = None) -> bool:
 # -- export ---------------------------------------------------------------------------------------------------
 
 def export_model(window, name: str, path: str | None = None) -> bool:
-    """Ask for a file name (unless given) and export the trained model in the format of action `name`."""
+    """Ask for a file name (unless given) and start exporting the trained model in the format of action `name`
+    on a worker thread; True once it has started (`window.exporter` reports the end)."""
     text, title, file_filter, write = EXPORTS[name]
     if not exchange.has_trained_model(window.project):
         QMessageBox.information(window, title, NO_MODEL_TIP)
+        return False
+    if window.exporter.running:
+        window.statusBar().showMessage("An export is still running; wait until it ends.", 5000)
         return False
     if path is None:
         path, _ = QFileDialog.getSaveFileName(window, title, _directory(window), file_filter)
         if not path:
             return False
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        written = write(window.project, path)
-    except exchange.ExchangeError as err:
-        QMessageBox.critical(window, f"Cannot export: {text.replace('&', '').rstrip('…')}", str(err))
-        return False
-    finally:
-        QApplication.restoreOverrideCursor()
-    files = [written] if isinstance(written, str) else written
-    window.statusBar().showMessage("Exported " + " and ".join(files), 10000)
+    window.exporter.start(write, path, text.replace("&", "").rstrip("…"))
     return True
+
+
+class Exporter(QObject):
+    """Runs one export at a time on a worker thread, behind a busy progress dialog that keeps the window modal
+    but responsive (an ONNX export takes seconds). The export reads a copy of the project taken when it starts.
+
+    Signals: finished(list of written paths), failed(message) — the message is also shown in a dialog.
+    """
+
+    finished = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self._task = BackgroundTask(self)
+        self._task.done.connect(self._on_done)
+        self._task.failed.connect(self._on_failed)
+        self._dialog: QProgressDialog | None = None
+        self._what = ""
+
+    @property
+    def running(self) -> bool:
+        return self._task.running
+
+    def start(self, write, path: str, what: str) -> None:
+        project = self.window.project
+        snapshot = replace(project, graph=graph_from_dict(graph_to_dict(project.graph)), runs=list(project.runs))
+
+        def work(progress):
+            try:
+                return write(snapshot, path)
+            except exchange.ExchangeError as err:  # its message names the part at fault: shown as it is
+                raise ValueError(str(err)) from None
+
+        self._what = what
+        dialog = QProgressDialog(f"Exporting {os.path.basename(path)}…", "", 0, 0, self.window)
+        dialog.setCancelButton(None)  # an export cannot stop halfway (its file is written whole or not at all)
+        dialog.setWindowTitle(f"Export: {what}")
+        dialog.setMinimumWidth(360)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)  # a quick export shows no dialog at all
+        dialog.setValue(0)  # starts the 300 ms count (a busy bar gets no other value)
+        dialog.setAutoClose(False)
+        self._dialog = dialog
+        self.window.statusBar().showMessage(f"Exporting {path}…")
+        self._task.start(work)
+
+    def wait(self) -> None:
+        """Block until a running export has ended (the window closes)."""
+        self._task.wait()
+
+    def _close_dialog(self) -> None:
+        if self._dialog is not None:
+            self._dialog.reset()  # also stops its count to showing up
+            self._dialog.hide()
+            self._dialog.deleteLater()
+            self._dialog = None
+
+    def _on_done(self, written) -> None:
+        self._close_dialog()
+        files = [written] if isinstance(written, str) else list(written)
+        self.window.statusBar().showMessage("Exported " + " and ".join(files), 10000)
+        self.finished.emit(files)
+
+    def _on_failed(self, message: str) -> None:
+        self._close_dialog()
+        self.window.statusBar().clearMessage()
+        QMessageBox.critical(self.window, f"Cannot export: {self._what}", message)
+        self.failed.emit(message)

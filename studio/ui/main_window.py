@@ -300,6 +300,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.workflow.stop_training("and close LayerStudio") and self.maybe_save():
+            self.exporter.wait()
             self.workflow.shutdown()
             save_window_state(self, self.settings)
             event.accept()

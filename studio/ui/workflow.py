@@ -231,13 +231,11 @@ class ModelWorkflow(QObject):
             node, problem = next(iter(problems.items()))
             return f"The data does not fit the model — {problem}"
         for node in graph.input_nodes():
-            columns = self.bindings.columns_of(node.name)
-            shape = self.bindings.input_shape(node.name, columns)
+            shape = self.bindings.expected_shape(node.name)
             node_shape = tuple(node.config.get("shape") or ())
-            if node_shape != shape:
-                what = f"its {len(columns)} column{'s' if len(columns) != 1 else ''} give shape {shape}"
-                return (f"The Input '{node.name}' takes shape {node_shape}, but {what}: change the Input's shape, "
-                        "or its columns (select it: Data in the properties).")
+            if shape is not None and node_shape != shape:
+                return (f"The Input '{node.name}' takes shape {node_shape}, but its data gives samples of shape "
+                        f"{shape}: change the Input's shape, or its columns (select it: Data in the properties).")
         tasks = self._output_tasks()
         if self.project.compile and tasks:
             try:
@@ -345,6 +343,7 @@ class ModelWorkflow(QObject):
         self.bindings.set_prepared(prepared)
         self._complete_bindings()
         self._fit_inputs()
+        self._fit_embeddings(prepared.preprocessor)
         note = ""
         if self.project.compile:
             try:
@@ -364,6 +363,19 @@ class ModelWorkflow(QObject):
         """Give each Input node the shape of the columns bound to it (undoable steps)."""
         for node in self.project.graph.input_nodes():
             self.bindings.fit_input_shape(node.name)
+
+    def _fit_embeddings(self, preprocessor) -> None:
+        """Text data: an Embedding fed by the Input takes every token index of the fitted vocabulary
+        (`input_dim` = vocabulary size; one undoable step per Embedding that was smaller)."""
+        encoder = preprocessor.encoder
+        graph = self.project.graph
+        if getattr(encoder, "kind", None) != "text" or len(graph.input_nodes()) != 1:
+            return
+        for wire in graph.consumers(graph.input_nodes()[0].id):
+            node = graph.nodes[wire.target]
+            if node.type == "Embedding" and int(node.config.get("input_dim") or 0) < encoder.vocabulary_size:
+                config = {**node.config, "input_dim": encoder.vocabulary_size}
+                self.window.undo_stack.push(SetConfigCommand(graph, node.id, config, what="vocabulary size"))
 
     def compile(self) -> bool:
         """The compile dialog; True when settings were accepted. Offers to fit the output layer to the loss."""

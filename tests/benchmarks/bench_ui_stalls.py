@@ -1,10 +1,14 @@
-"""UI event-loop stalls while the reference MLP (784-256-128-10, RMSprop, batch 128, 8,192 random samples) trains
-in the worker thread, with the training panel showing progress and live curves.
+"""UI event-loop stalls while a model trains in the worker thread with the training panel live (progress and curves),
+at batch sizes 1, 16 and 128, for the reference MLP (784-256-128-10, RMSprop, random samples) and the CNN example
+(its graph from studio/assets/examples/cnn.lsproj; its own data when the example has some, else random 28x28x1
+images in 10 classes).
 
 A QTimer fires every 5 ms on the GUI thread and records the gaps between its ticks; a gap well above 5 ms is a
-stall the user would feel. Target: the longest stall well under 100 ms.
+stall the user would feel. Each run trains for --seconds, then Stop is pressed: the time until the run has ended
+and the batches trained after the press are reported too. Target: the longest stall well under 100 ms, Stop
+within one batch, and one curve point per epoch.
 
-Run: python tests/benchmarks/bench_ui_stalls.py [--epochs 3]
+Run: python tests/benchmarks/bench_ui_stalls.py [--models mlp,cnn] [--batch-sizes 1,16,128] [--seconds 5] [-v]
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
 import numpy as np  # noqa: E402
 
-SAMPLES, FEATURES, CLASSES, BATCH = 8192, 784, 10, 128
 TICK_MS = 5
+ROWS_PER_BATCH = 256  # rows per epoch = min(model's samples, 256 x batch size): epochs end even at batch size 1
+SETTINGS = {"optimizer": {"name": "rmsprop", "config": {}}, "loss": "sparse_categorical_crossentropy",
+            "metrics": ["accuracy"]}
 
 
 class _Data:
@@ -36,44 +42,58 @@ class _Data:
         return self  # integer labels already, as sparse categorical cross-entropy wants
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("-v", action="store_true", help="list the stalls and the training events")
-    parser.add_argument("--no-panel", action="store_true", help="train without the panel (the worker alone)")
-    parser.add_argument("--switch-interval", type=float, default=None,
-                        help="sys.setswitchinterval in seconds for the whole run (default: leave Python's)")
-    args = parser.parse_args()
-    if args.switch_interval:
-        sys.setswitchinterval(args.switch_interval)
-
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication([])  # noqa: F841  (kept alive for the run)
+def mlp_case(rng):
     import engine
     from engine import layers
+
+    x = rng.normal(size=(8192, 784)).astype("float32")
+    y = rng.integers(0, 10, len(x))
+
+    def build():
+        return engine.Sequential([engine.Input((784,)), layers.Dense(256, activation="relu"),
+                                  layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")])
+
+    return "MLP 784-256-128-10 (random)", build, x, y, SETTINGS
+
+
+def cnn_case(rng):
+    from studio.document.build import build_model
+    from studio.document.examples import example_path
+    from studio.document.project import load_project
+
+    project = load_project(example_path("cnn"))
+    graph = project.graph
+    settings = project.compile or SETTINGS
+    if project.data:
+        from studio.headless import prepared_data
+
+        data = prepared_data(project).for_loss(settings["loss"])
+        return "CNN example (its data)", lambda: build_model(graph), data.train.x, data.train.y, settings
+    x = rng.random(size=(2048, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, len(x))
+    return "CNN example (no data in the example yet: random 28x28x1 images)", lambda: build_model(graph), x, y, \
+        settings
+
+
+CASES = {"mlp": mlp_case, "cnn": cnn_case}
+
+
+def measure(case: str, batch_size: int, seconds: float, verbose: bool) -> None:
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
     from studio.training.run import TrainingSettings
     from studio.training.session import TrainingSession
     from studio.ui.training import TrainingPanel
 
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(SAMPLES, FEATURES)).astype("float32")
-    y = rng.integers(0, CLASSES, SAMPLES)
-    data = _Data(x, y, x[:1024], y[:1024])
-
-    def build():
-        return engine.Sequential([engine.Input((FEATURES,)), layers.Dense(256, activation="relu"),
-                                  layers.Dense(128, activation="relu"), layers.Dense(CLASSES, activation="softmax")])
-
-    settings = {"optimizer": {"name": "rmsprop", "config": {}}, "loss": "sparse_categorical_crossentropy",
-                "metrics": ["accuracy"]}
+    title, build, x, y, settings = CASES[case](rng)
+    rows = min(len(x), ROWS_PER_BATCH * batch_size)
+    data = _Data(x[:rows], y[:rows], x[:max(64, rows // 8)], y[:max(64, rows // 8)])
     session = TrainingSession()
     session.configure(build, data, settings)
-    if not args.no_panel:
-        panel = TrainingPanel(session)
-        panel.resize(1200, 700)
-        panel.show()
+    panel = TrainingPanel(session)
+    panel.resize(1200, 700)
+    panel.show()
     settle = QEventLoop()  # the panel is on screen before Train is clicked, as in the app
     QTimer.singleShot(300, settle.quit)
     settle.exec()
@@ -82,8 +102,7 @@ def main() -> None:
     clock = QElapsedTimer()
     clock.start()
     last = [clock.nsecsElapsed()]
-
-    stalls: list[tuple[float, float]] = []  # (when, in ms since the timer started; gap)
+    stalls: list[tuple[float, float]] = []
 
     def tick():
         now = clock.nsecsElapsed()
@@ -95,31 +114,60 @@ def main() -> None:
     timer = QTimer()
     timer.setInterval(TICK_MS)
     timer.timeout.connect(tick)
-    batches = []
-    events: list[tuple[float, str]] = []
-    session.batch_end.connect(lambda info: batches.append(info))
-    session.epoch_end.connect(lambda info: events.append((clock.nsecsElapsed() / 1e6, f"epoch {info['epoch']} end")))
-    session.run_started.connect(lambda run: events.append((clock.nsecsElapsed() / 1e6, "run started")))
+    updates = []
+    session.batch_end.connect(lambda info: updates.append(info))
     loop = QEventLoop()
     session.run_finished.connect(lambda run: loop.quit())
+    pressed = {}
+
+    def press_stop():
+        pressed["at"] = time.perf_counter()
+        pressed["steps"] = int(np.asarray(session.model.optimizer.iterations.value))
+        panel.stop_button.click()
+
+    QTimer.singleShot(int(seconds * 1000), press_stop)
     timer.start()
     start = time.perf_counter()
-    session.train(TrainingSettings(epochs=args.epochs, batch_size=BATCH))
+    session.train(TrainingSettings(epochs=100_000, batch_size=batch_size))
     loop.exec()
-    elapsed = time.perf_counter() - start
+    end = time.perf_counter()
     timer.stop()
     session.wait()
 
-    g = np.asarray(gaps[1:])
     run = session.current_run
-    print(f"trained {run.epochs_done} epochs, {len(batches)} batches in {elapsed:.2f} s "
-          f"({SAMPLES * run.epochs_done / elapsed:,.0f} samples/s)" + ("" if args.no_panel else " with the panel live"))
-    print(f"timer ticks: {len(g)} (every {TICK_MS} ms asked)")
-    print(f"longest stall: {g.max():.1f} ms; 99th percentile gap {np.percentile(g, 99):.1f} ms; "
-          f"median {np.median(g):.1f} ms; gaps over 50 ms: {int((g > 50).sum())}")
-    if "-v" in sys.argv:
-        print("stalls (end time ms, length ms):", [(round(a), round(b)) for a, b in stalls])
-        print("events:", [(round(a), e) for a, e in events])
+    steps = int(np.asarray(session.model.optimizer.iterations.value))
+    g = np.asarray(gaps[1:])
+    drawn = panel.curves.point_count("loss"), panel.curves.point_count("val_accuracy")
+    print(f"{title}, batch size {batch_size}, {rows} rows an epoch:")
+    print(f"  trained {steps} batches ({steps / (pressed['at'] - start):,.0f}/s), {run.epochs_done} epochs "
+          f"in {pressed['at'] - start:.1f} s; {len(updates)} progress updates reached the panel "
+          f"({len(updates) / (end - start):.0f}/s)")
+    print(f"  timer ticks: {len(g)} (every {TICK_MS} ms asked); longest stall {g.max():.1f} ms; 99th percentile "
+          f"{np.percentile(g, 99):.1f} ms; median {np.median(g):.1f} ms; gaps over 50 ms: {int((g > 50).sum())}")
+    print(f"  Stop: run ended {1000 * (end - pressed['at']):.0f} ms after the press, {steps - pressed['steps']} "
+          f"batch(es) after it; curves show {drawn[0]} loss / {drawn[1]} val_accuracy points for "
+          f"{run.epochs_done} epochs")
+    if verbose:
+        print("  stalls (end time ms, length ms):", [(round(a), round(b)) for a, b in stalls])
+    panel.close()
+    panel.deleteLater()
+    session.deleteLater()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--models", default="mlp,cnn", help="comma-separated: mlp, cnn")
+    parser.add_argument("--batch-sizes", default="1,16,128")
+    parser.add_argument("--seconds", type=float, default=5.0, help="training time before Stop is pressed")
+    parser.add_argument("-v", action="store_true", help="list the stalls")
+    args = parser.parse_args()
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])  # noqa: F841  (kept alive for the runs)
+    for case in args.models.split(","):
+        for batch_size in (int(b) for b in args.batch_sizes.split(",")):
+            measure(case.strip(), batch_size, args.seconds, args.v)
 
 
 if __name__ == "__main__":

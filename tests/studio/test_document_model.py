@@ -21,7 +21,7 @@ from studio.document import (
     normalize_config,
     save_project,
 )
-from studio.document.catalog import CatalogError, LayerType
+from studio.document.catalog import NOT_ON_CANVAS, CatalogError, LayerType
 from studio.document.clipboard import copy_selection, paste_plan
 from studio.document.cost import format_count, multiply_adds
 from studio.document.describe import key_settings
@@ -44,7 +44,7 @@ def chain(*specs):
 # -- catalog -------------------------------------------------------------------------------------
 def test_catalog_offers_every_exported_layer_by_family():
     types = layer_types()
-    skipped = {"Layer", "InputLayer", "InputSpec", "Lambda", "RNN", "Wrapper", "Merge"}
+    skipped = {"Layer", "InputLayer", "InputSpec", "Lambda", "RNN", "Wrapper", "Merge", *NOT_ON_CANVAS}
     for name in engine.layers.__all__:
         cls = getattr(engine.layers, name)
         if (inspect.isclass(cls) and issubclass(cls, engine.layers.Layer) and name == cls.__name__
@@ -283,3 +283,19 @@ def test_a_file_with_bad_configs_loads_with_the_problems_on_the_nodes(tmp_path):
     assert analysis.reports[a].blocked_by == "input"
     assert "not a layer of this engine" in analysis.reports["x"].error
     assert project.to_dict() == data  # nothing is rewritten behind the user's back
+
+
+def test_numeric_preprocessing_layers_are_on_the_palette_and_string_ones_say_why_not():
+    types = layer_types()
+    for name in ("Rescaling", "CategoryEncoding", "Discretization"):
+        assert types[name].family == "preprocessing", name
+    assert types["Discretization"].default_config()["bin_boundaries"] == [0.0]
+    for name in ("StringLookup", "TextVectorization", "Hashing", "IntegerLookup"):
+        assert name not in types and "raw text" in NOT_ON_CANVAS[name]
+
+
+def test_preprocessing_cards_show_their_key_settings():
+    for name, expected in (("Rescaling", "× 1.0"), ("CategoryEncoding", "10 tokens · multi-hot"),
+                           ("Discretization", "2 bins")):
+        node = new_node(Graph(), name)
+        assert key_settings(node) == expected

@@ -39,7 +39,7 @@ def patch_dialogs(monkeypatch, open_path=None, save_path=None):
     return calls
 
 
-def test_import_places_the_model_on_the_canvas_and_exports_it(window, keras_file, tmp_path, monkeypatch):
+def test_import_places_the_model_on_the_canvas_and_exports_it(window, keras_file, tmp_path, monkeypatch, qtbot):
     path, original = keras_file
     assert not file_action(window, "Keras model").isEnabled()
     assert file_action(window, "ONNX").toolTip() == NO_MODEL_TIP
@@ -60,7 +60,8 @@ def test_import_places_the_model_on_the_canvas_and_exports_it(window, keras_file
         assert action.isEnabled()
         monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
             lambda *a, _n=name, **k: (str(tmp_path / _n), "")))
-        action.trigger()
+        with qtbot.waitSignal(window.exporter.finished, timeout=20000):
+            action.trigger()
         assert calls["critical"] == [] and (tmp_path / name).exists()
     assert (tmp_path / "out.keras").exists() and "out.py" in (tmp_path / "out.py").read_text()
     reopened = engine.saving.load_model(tmp_path / "out.keras")
@@ -77,7 +78,7 @@ def test_import_respects_unsaved_changes(window, keras_file, monkeypatch):
     assert calls["open"] == 0 and list(window.graph.nodes) == before
 
 
-def test_import_and_export_errors_are_shown_in_dialogs(window, keras_file, tmp_path, monkeypatch):
+def test_import_and_export_errors_are_shown_in_dialogs(window, keras_file, tmp_path, monkeypatch, qtbot):
     path, _ = keras_file
     broken = tmp_path / "broken.keras"
     broken.write_bytes(open(path, "rb").read()[:100])
@@ -95,7 +96,8 @@ def test_import_and_export_errors_are_shown_in_dialogs(window, keras_file, tmp_p
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (path, "")))
     file_action(window, "Import Keras Model").trigger()
     pytest.importorskip("onnx")
-    file_action(window, "ONNX").trigger()
+    with qtbot.waitSignal(window.exporter.failed, timeout=20000):
+        file_action(window, "ONNX").trigger()
     title, text = calls["critical"][-1]
     assert title == "Cannot export: ONNX" and "no_folder" in text and "does not exist" in text
 
@@ -125,3 +127,44 @@ def test_an_imported_model_continues_from_its_weights_once_data_and_compile_are_
     assert restored is not None
     for ours, theirs in zip(restored.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_slow_export_runs_off_the_gui_thread_behind_a_busy_dialog(window, keras_file, tmp_path, monkeypatch, qtbot):
+    """The window keeps serving its event loop while an ONNX export works; a busy dialog says what is going on."""
+    import threading
+    import time
+
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QProgressDialog
+
+    import studio.ui.exchange as ui_exchange
+
+    pytest.importorskip("onnx")
+    path, _ = keras_file
+    calls = patch_dialogs(monkeypatch, open_path=path, save_path=str(tmp_path / "slow.onnx"))
+    file_action(window, "Import Keras Model").trigger()
+    text, title, file_filter, write = ui_exchange.EXPORTS["export_onnx"]
+    threads = []
+
+    def slow_write(project, target):  # as a large model's export would be
+        threads.append(threading.current_thread())
+        time.sleep(0.8)
+        return write(project, target)
+
+    monkeypatch.setitem(ui_exchange.EXPORTS, "export_onnx", (text, title, file_filter, slow_write))
+    ticks, shown = [], []
+    clock = QElapsedTimer()
+    clock.start()
+    timer = QTimer()
+    timer.timeout.connect(lambda: (ticks.append(clock.elapsed()), shown.append(any(
+        d.isVisible() for d in window.findChildren(QProgressDialog)))))
+    timer.start(20)
+    with qtbot.waitSignal(window.exporter.finished, timeout=20000) as blocker:
+        file_action(window, "ONNX").trigger()
+        assert window.exporter.running  # the action returned at once
+    timer.stop()
+    assert threads and threads[0] is not threading.main_thread()
+    assert blocker.args[0] == [str(tmp_path / "slow.onnx")] and (tmp_path / "slow.onnx").exists()
+    assert len(ticks) >= 10 and any(shown)  # timers ran during the export, and the busy dialog was up
+    assert not any(d.isVisible() for d in window.findChildren(QProgressDialog))
+    assert calls["critical"] == [] and "Exported" in window.statusBar().currentMessage()

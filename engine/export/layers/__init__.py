@@ -7,6 +7,7 @@ from engine.export.layers import (  # noqa: F401
     models,
     normalization,
     pooling,
+    preprocessing,
     recurrent,
     reshaping,
 )

@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from engine.export.graph import GraphBuilder, Value
-from engine.export.registry import ONNXExportError, converter_for, converts, supported_classes, unsupported
+from engine.export.registry import (
+    ONNXExportError,
+    converter_for,
+    converts,
+    refusal_for,
+    supported_classes,
+    unsupported,
+)
 from engine.layers.core.input_layer import InputLayer
 from engine.models.functional import Functional, substitute_tensors
 from engine.models.sequential import Sequential
@@ -53,7 +60,8 @@ def check_convertible(model) -> None:
             for inner in _called_layers(layer):
                 visit(inner)
         elif converter_for(layer) is None:
-            missing.append(f"'{layer.name}' ({type(layer).__name__})")
+            reason = refusal_for(layer)
+            missing.append(f"'{layer.name}' ({type(layer).__name__}{': ' + reason if reason else ''})")
 
     model_inputs(model)
     for layer in _called_layers(model):

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.background import BackgroundTask
-from studio.data import read_csv
+from studio.data.dataset import read_new_csv
 from studio.data.errors import DataError
 from studio.data.predictions import decode_outputs
 from studio.ui.appearance import plot_colors
@@ -327,7 +327,7 @@ class EvaluationView(QWidget):
         model, feed = self.model, self.feed
 
         def work(progress):
-            table = read_csv(path, progress=progress)
+            table = read_new_csv(path, p, progress=progress)
             # Rows are predicted whether or not the file has the target; a row with no target is predicted too.
             transformed = p.transform(table, with_target=False)
             if not len(transformed.rows):

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from studio.ui.appearance import plot_colors
@@ -19,7 +19,8 @@ from studio.ui.canvas import theme
 TRAIN_COLOR = (31, 119, 180)
 VAL_COLOR = (255, 127, 14)
 PREVIOUS_ALPHA = 90
-STAGGER_MS = 30
+STAGGER_MS = 30  # between two staggered plot redraws, at least
+PLOT_INTERVAL_MS = 250  # between two redraws of one plot while training, at least
 TITLES = {"loss": "Loss", "accuracy": "Accuracy", "mae": "Mean absolute error", "mse": "Mean squared error"}
 
 
@@ -56,7 +57,11 @@ class CurvesView(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}  # "loss", "val_loss", ... of the current run
         self._previous: list[pg.PlotDataItem] = []
         self._previous_histories: list[tuple[int, dict]] = []
-        self._pending: list[tuple[str, dict]] = []  # staggered plot updates still to do
+        self._pending: dict[str, dict] = {}  # staggered plot updates still to do: plot name -> history to draw
+        self._stagger = QTimer(self, singleShot=True)
+        self._stagger.timeout.connect(self._show_next)
+        self._since_drawn = QElapsedTimer()
+        self._since_drawn.start()
 
     def clear(self) -> None:
         for plot in self.plots.values():
@@ -115,30 +120,37 @@ class CurvesView(QWidget):
     def show_run(self, history: dict[str, list[float]], stagger: bool = False) -> None:
         """Draw (or update) the current run's curves from its whole history.
 
-        With `stagger`, one plot is updated per event-loop turn, STAGGER_MS apart, so that no single repaint
-        redraws every plot (the longest pause of the GUI shrinks with the number of plots).
+        With `stagger` (live training), plots are redrawn one at a time, at least STAGGER_MS apart and each at
+        most every PLOT_INTERVAL_MS: no single repaint redraws every plot, and epochs that end faster than that
+        (batch size 1) are drawn together, the newest history winning. Every epoch's point still gets drawn.
         """
         names = quantities(history)
         if not stagger:
-            self._pending = []
+            self._pending = {}
+            self._stagger.stop()
             for name in names:
                 self._show(name, history)
             return
-        running = bool(self._pending)
         # Plots still waiting keep their turn (with the newer history); the others queue behind them. Restarting
-        # the queue at the first plot would starve the last ones while epochs arrive faster than STAGGER_MS.
-        waiting = [name for name, _ in self._pending if name in names]
-        self._pending = [(name, history) for name in waiting + [n for n in names if n not in waiting]]
-        if not running:
-            self._show_next()
+        # the queue at the first plot would starve the last ones while epochs arrive faster than plots are drawn.
+        for name in names:
+            self._pending[name] = history
+        if not self._stagger.isActive():
+            self._stagger.start(max(0, self._spacing() - int(self._since_drawn.elapsed())))
+
+    def _spacing(self) -> int:
+        """Milliseconds between two staggered plot redraws."""
+        shown = sum(1 for plot in self.plots.values() if not plot.isHidden())
+        return max(STAGGER_MS, PLOT_INTERVAL_MS // max(1, shown))
 
     def _show_next(self) -> None:
         if not self._pending:
             return
-        name, history = self._pending.pop(0)
-        self._show(name, history)
+        name = next(iter(self._pending))
+        self._show(name, self._pending.pop(name))
+        self._since_drawn.restart()
         if self._pending:
-            QTimer.singleShot(STAGGER_MS, self._show_next)
+            self._stagger.start(self._spacing())
 
     def _show(self, name: str, history: dict[str, list[float]]) -> None:
         for key in (name, "val_" + name):

@@ -215,7 +215,8 @@ def test_bad_files_are_reported_in_the_dialog(qtbot, tmp_path, text, expected):
 
 def test_bad_choices_keep_the_dialog_open(qtbot, tmp_path):
     path = tmp_path / "t.csv"
-    path.write_text("a,b,y\n" + "".join(f"{i},{'x' if i % 7 == 0 else i * 2},{'cd'[i % 2]}\n" for i in range(1, 60)))
+    path.write_text("a,b,y\n" + "".join(f"{i % 13},{'x' if i % 7 == 0 else i * 2},{'cd'[i % 2]}\n"
+                                        for i in range(1, 60)))  # 'a' not 1..59: that would be an ID, ignored
     dialog = ImportDialog()
     qtbot.addWidget(dialog)
     dialog.show()

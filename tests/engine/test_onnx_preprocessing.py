@@ -1,0 +1,96 @@
+"""ONNX export of the preprocessing layers, run in onnxruntime and compared with the engine's predict.
+
+String lookups go through ONNX-ML's LabelEncoder; hashing and text vectorization are refused with the reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+
+import engine
+from engine import layers
+from engine.export import export_onnx
+from engine.export.registry import ONNXExportError
+
+ort = pytest.importorskip("onnxruntime")
+
+COLORS = np.array(["red", "blue", "green", "red", "amber", "blue", "", "violet"])
+
+
+def run_both(model, inputs: dict, tmp_path):
+    path = tmp_path / "model.onnx"
+    export_onnx(model, path)
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feeds = {i.name: (inputs[i.name].astype(object) if inputs[i.name].dtype.kind == "U" else inputs[i.name])
+             for i in session.get_inputs()}
+    got = session.run(None, feeds)[0]
+    expected = model.predict(inputs if len(inputs) > 1 else next(iter(inputs.values())), verbose=0)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+    return got
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"output_mode": "one_hot"}, {"output_mode": "multi_hot"},
+                                    {"output_mode": "count", "mask_token": ""}, {"output_mode": "tf_idf"},
+                                    {"mask_token": ""}, {"output_mode": "multi_hot", "max_tokens": 4,
+                                                         "pad_to_max_tokens": True}])
+def test_string_lookup_modes(kwargs, tmp_path):
+    lookup = layers.StringLookup(**kwargs)
+    lookup.adapt(COLORS)
+    x = engine.Input(shape=(2,), dtype="string", name="colors")
+    model = engine.Model(x, lookup(x))
+    run_both(model, {"colors": np.array([["red", "pink"], ["", "blue"], ["violet", "violet"]])}, tmp_path)
+
+
+def test_integer_lookup_and_category_encoding(tmp_path):
+    lookup = layers.IntegerLookup(output_mode="one_hot", mask_token=0)
+    lookup.adapt(np.array([3, 1, 3, 7, 0, 9]))
+    x = engine.Input(shape=(1,), dtype="int64", name="codes")
+    counted = layers.CategoryEncoding(num_tokens=6, output_mode="count")(layers.IntegerLookup(vocabulary=[3, 7])(x))
+    model = engine.Model(x, layers.Concatenate()([lookup(x), counted]))
+    run_both(model, {"codes": np.array([[3], [4], [0], [9], [7]])}, tmp_path)
+
+
+@pytest.mark.parametrize("mode", ["int", "one_hot", "multi_hot", "count"])
+def test_discretization_and_rescaling(mode, tmp_path):
+    bins = layers.Discretization(num_bins=4, output_mode=mode)
+    bins.adapt(np.linspace(-2, 2, 50).astype("float32"))
+    x = engine.Input(shape=(3,), name="x")
+    model = engine.Model(x, bins(layers.Rescaling(2.0, offset=-0.5)(x)))
+    run_both(model, {"x": np.array([[-1.0, 0.0, 0.26], [0.5, 1.0, 3.0]], dtype="float32")}, tmp_path)
+
+
+def test_raw_columns_to_probabilities(tmp_path):
+    color = engine.Input(shape=(1,), dtype="string", name="color")
+    size = engine.Input(shape=(1,), name="size")
+    lookup = layers.StringLookup(output_mode="one_hot")
+    lookup.adapt(COLORS)
+    norm = layers.Normalization()
+    norm.adapt(np.array([[1.0], [2.0], [4.0]]))
+    features = layers.Concatenate()([lookup(color), norm(size)])
+    model = engine.Model({"color": color, "size": size}, layers.Dense(3, activation="softmax")(features))
+    got = run_both(model, {"color": np.array([["red"], ["pink"], ["blue"]]),
+                           "size": np.array([[1.0], [3.0], [2.0]], dtype="float32")}, tmp_path)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("layer, reason", [
+    (layers.Hashing(num_bins=3), "FarmHash64"),
+    (layers.TextVectorization(vocabulary=["a"]), "standardize"),
+])
+def test_layers_onnx_cannot_express_are_refused_with_the_reason(layer, reason, tmp_path):
+    x = engine.Input(shape=(1,), dtype="string")
+    model = engine.Model(x, layer(x))
+    with pytest.raises(ONNXExportError, match=reason):
+        export_onnx(model, tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_hashed_oov_buckets_are_refused(tmp_path):
+    x = engine.Input(shape=(1,), dtype="string")
+    model = engine.Model(x, layers.StringLookup(vocabulary=["a"], num_oov_indices=2)(x))
+    with pytest.raises(ONNXExportError, match="num_oov_indices=2"):
+        export_onnx(model, tmp_path / "m.onnx")
