@@ -1,8 +1,8 @@
 """Work on a QThread, the one way the studio does it: reading a CSV, evaluating, exporting, training.
 
 `start_in_thread` wires a worker QObject to a new thread as superqt does (`started -> run`, the worker's last
-signal -> `quit`); `BackgroundTask` runs a function `work(progress)` with that wiring, reports progress at most
-20 times a second, and can be cancelled. The training worker (studio/training/worker.py) uses
+signal -> `quit`); `BackgroundTask` runs a function `work(progress)` with that wiring, reports progress coalesced
+as training does (`ProgressCoalescer`), and can be cancelled. The training worker (studio/training/worker.py) uses
 `start_in_thread` too. QtCore only.
 """
 
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-PROGRESS_INTERVAL = 0.05  # seconds: no more than 20 progress updates a second reach the GUI thread
+from studio.training.progress import ProgressCoalescer
+
 # Seconds a thread waiting for the GIL waits before it asks the running one to drop it (Python's default: 5 ms).
 # Painting a plot calls back into Python dozens of times; behind a worker running Python (training at batch size 1)
 # each call waited up to 5 ms, so a 9 ms paint took 70-90 ms; at 0.5 ms, 30-50 ms. It costs nothing while the GUI
@@ -69,20 +69,18 @@ class _Job(QObject):
         self.work = work
         self.cancel = cancel
         self.token = token
-        self._last = 0.0
+        self._progress = ProgressCoalescer(lambda update: self.progress.emit((self.token, update["fraction"])))
 
     def report(self, fraction: float) -> None:
         if self.cancel.is_set():
             raise Cancelled
-        now = time.monotonic()
-        if fraction >= 1.0 or now - self._last > PROGRESS_INTERVAL:
-            self._last = now
-            self.progress.emit((self.token, float(fraction)))
+        self._progress.set("fraction", float(fraction))
 
     @Slot()
     def run(self) -> None:
         try:
             result = self.work(self.report)
+            self._progress.flush()
         except Cancelled:
             self.failed.emit((self.token, ""))
             return

@@ -10,7 +10,8 @@ import argparse
 import sys
 
 SUBCOMMANDS = ("train", "evaluate", "predict", "export")
-FORMATS = {"keras": "export_keras", "onnx": "export_onnx", "py": "export_python"}
+FORMATS = {"keras": "export_keras", "keras-inference": "export_inference_keras", "onnx": "export_onnx",
+           "py": "export_python"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("-o", "--output", required=True, help="the CSV file to write (input columns + predictions)")
     export = commands.add_parser("export", help="write the trained model as .keras, ONNX or a Keras Python script")
     export.add_argument("project", help="a .lsproj project file")
-    export.add_argument("--format", required=True, choices=list(FORMATS), help="keras, onnx or py")
+    export.add_argument("--format", required=True, choices=list(FORMATS),
+                        help="keras, keras-inference (raw CSV columns in, class probabilities out), onnx or py")
     export.add_argument("-o", "--output", required=True, help="the file to write")
     return parser
 

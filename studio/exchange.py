@@ -168,6 +168,46 @@ def export_keras(project: Project, path: str | os.PathLike) -> str:
     return path
 
 
+def export_inference_keras(project: Project, path: str | os.PathLike) -> str:
+    """Write the trained model with the project's fitted preprocessing in front as a `.keras` file that takes
+    a dict of raw CSV columns and returns a probability per class name (see `studio.inference_model`)."""
+    from studio.inference_model import InferenceModelError, inference_model
+
+    path = _target(path, KERAS_SUFFIX)
+    model = trained_model(project, compiled=False)
+    preprocessor = fitted_preprocessor(project)
+    if preprocessor is None:
+        raise ExchangeError("The project's data has no fitted preprocessing saved (train the model once), so the "
+                            "inference model cannot take raw columns.")
+    if not _takes_whole_table(model_feed(project, data_spec(project), preprocessor)):
+        raise ExchangeError("Cannot export an inference model on raw columns: the model's inputs or outputs take "
+                            "parts of the data (several Input or output nodes); export the plain .keras model.")
+    try:
+        raw = inference_model(preprocessor, model, name=f"{_model_name(project)}_inference")
+    except InferenceModelError as err:
+        raise ExchangeError(f"Cannot export an inference model on raw columns: {err}") from None
+    try:
+        raw.save(path)
+    except (OSError, ValueError, TypeError) as err:
+        raise ExchangeError(f"Cannot write {path}: {err}") from None
+    _readable(path)
+    return path
+
+
+def _takes_whole_table(feed) -> bool:
+    """One Input fed every prepared column in order (one-hot blocks as they are) and one output."""
+    if len(feed.inputs) != 1 or len(feed.outputs) != 1:
+        return False
+    if feed.inputs[0].whole:
+        return True
+    position = 0
+    for start, width, as_codes in feed.inputs[0].pieces:
+        if as_codes or start != position:
+            return False
+        position += width
+    return position == feed.n_features
+
+
 def export_onnx(project: Project, path: str | os.PathLike) -> str:
     """Write the trained model as ONNX (opset 17); ExchangeError naming a layer ONNX cannot express."""
     path = _target(path, ONNX_SUFFIX)

@@ -163,6 +163,7 @@ def _numbers(name: str, numbers) -> str:
 
 def fit_code(training: dict | None, validation: bool = True) -> str:
     """`history = model.fit(...)` with the project's epochs, batch size, shuffling and early stopping."""
+    from studio.training.core import monitor
     from studio.training.run import TrainingSettings
 
     s = TrainingSettings.from_dict(training or {})
@@ -172,8 +173,8 @@ def fit_code(training: dict | None, validation: bool = True) -> str:
     args += [f"epochs={int(s.epochs)}", f"batch_size={int(s.batch_size)}", f"shuffle={bool(s.shuffle)}"]
     lines = []
     if s.early_stopping:
-        monitor = s.monitor if validation or not s.monitor.startswith("val_") else s.monitor[4:]
-        lines.append(statement("early_stopping", f"keras.callbacks.EarlyStopping(monitor={literal(monitor, 'm')}, "
+        watched = monitor(s, has_validation=validation)
+        lines.append(statement("early_stopping", f"keras.callbacks.EarlyStopping(monitor={literal(watched, 'm')}, "
                                                  f"patience={int(s.patience)}, min_delta={float(s.min_delta)!r}, "
                                                  f"restore_best_weights={bool(s.restore_best_weights)})"))
         args.append("callbacks=[early_stopping]")

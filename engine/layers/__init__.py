@@ -1,12 +1,22 @@
 """`engine.layers`: every layer class, by its Keras name, plus `serialize` / `deserialize`."""
 
+from engine.layers.activations.elu import ELU
+from engine.layers.activations.leaky_relu import LeakyReLU
+from engine.layers.activations.prelu import PReLU
+from engine.layers.activations.relu import ReLU
+from engine.layers.activations.softmax import Softmax
+from engine.layers.attention.additive_attention import AdditiveAttention
+from engine.layers.attention.attention import Attention
+from engine.layers.attention.multi_head_attention import MultiHeadAttention
 from engine.layers.convolutional.conv import Conv1D, Conv2D, Conv3D
 from engine.layers.convolutional.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from engine.layers.convolutional.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from engine.layers.convolutional.separable_conv import SeparableConv1D, SeparableConv2D
 from engine.layers.core.activation import Activation
 from engine.layers.core.dense import Dense
+from engine.layers.core.einsum_dense import EinsumDense
 from engine.layers.core.embedding import Embedding
+from engine.layers.core.identity import Identity
 from engine.layers.core.input_layer import Input, InputLayer
 from engine.layers.core.masking import Masking
 from engine.layers.input_spec import InputSpec
@@ -87,6 +97,8 @@ __all__ += [
 __all__ += ["CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "Rescaling", "StringLookup",
             "TextVectorization"]
 __all__ += ["Bidirectional", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell"]
+__all__ += ["AdditiveAttention", "Attention", "ELU", "EinsumDense", "Identity", "LeakyReLU", "MultiHeadAttention",
+            "PReLU", "ReLU", "Softmax"]
 # Keras's other names for the same classes
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose

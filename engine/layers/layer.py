@@ -362,17 +362,21 @@ class Layer:
         check_input_spec(self, inputs)
         more_tensors = any_symbolic(args[1:]) or any_symbolic({k: v for k, v in kwargs.items() if k != "training"})
         try:
-            if more_tensors and type(self).compute_output_shape is Layer.compute_output_shape:
-                out_shapes = _probe_call_shapes(self, args, kwargs)  # e.g. `Endpoint()(targets, logits)`
+            if type(self).compute_output_spec is not Layer.compute_output_spec:
+                # a layer that defines its own spec gets every call argument, as in Keras
+                call_kwargs = {k: v for k, v in kwargs.items() if k != "training"}
+                outputs = self.compute_output_spec(*args, **call_kwargs)
             else:
-                out_shapes = self.compute_output_shape(shapes)
+                if more_tensors and type(self).compute_output_shape is Layer.compute_output_shape:
+                    out_shapes = _probe_call_shapes(self, args, kwargs)  # e.g. `Endpoint()(targets, logits)`
+                else:
+                    out_shapes = self.compute_output_shape(shapes)
+                dtype = self._output_dtype(inputs)
+                outputs = map_shapes(lambda s: KerasTensor(s, dtype=dtype), _as_shape_structure(out_shapes))
         except ValueError as err:
             if f"'{self.name}'" in str(err) or f'"{self.name}"' in str(err):
                 raise
             raise ValueError(f"{type(self).__name__} '{self.name}': {err}") from err
-        out_shapes = _as_shape_structure(out_shapes)
-        dtype = self._output_dtype(inputs)
-        outputs = map_shapes(lambda s: KerasTensor(s, dtype=dtype), out_shapes)
         leaves = flatten(outputs)
         node = Node(self, args, {k: v for k, v in kwargs.items() if k != "training"}, leaves)
         self._inbound_nodes.append(node)

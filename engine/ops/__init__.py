@@ -1,6 +1,7 @@
 """`engine.ops`: the differentiable operations, named as in `keras.ops`."""
 
 from engine.ops.array import *  # noqa: F401,F403
+from engine.ops.attention import *  # noqa: F401,F403
 from engine.ops.conv import *  # noqa: F401,F403
 from engine.ops.core import *  # noqa: F401,F403
 from engine.ops.core import value_of  # noqa: F401

@@ -156,7 +156,9 @@ def propose_kinds(spec, table, summaries, sequence_model: bool = False) -> None:
     integer columns -> pixel images. `sequence_model`: the canvas holds a recurrent model (windows proposed)."""
     from studio.data.images import looks_like_image_paths
 
-    times = [s.name for s in summaries if s.inferred_type == ColumnType.DATETIME]
+    # A date column orders a time series only when each time comes once (penguins' "Date Egg" repeats: no series)
+    times = [s.name for s in summaries
+             if s.inferred_type == ColumnType.DATETIME and s.n_unique == s.n_values - s.n_missing]
     images = [s.name for s in summaries if s.inferred_type in (ColumnType.CATEGORICAL, ColumnType.TEXT)
               and looks_like_image_paths(table.column(s.name).tolist())]
     if images:
@@ -228,6 +230,7 @@ def _propose_text(spec, table, summaries) -> bool:
     from studio.data.text import mean_words, proposed_sequence_length
 
     candidates = [s for s in summaries if s.inferred_type in (ColumnType.CATEGORICAL, ColumnType.TEXT)
+                  and s.n_missing <= 0.5 * s.n_values  # mostly-missing notes (penguins' Comments) are no text task
                   and mean_words(table.column(s.name).tolist()) >= 3.0]
     if not candidates:
         return False

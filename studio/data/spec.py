@@ -164,6 +164,10 @@ class DataSpec:
             raise DataError("Choose at least one feature column.")
         validate_kinds(self)
         for c in self.columns:
+            if c.role != ColumnRole.IGNORE and c.type == ColumnType.DATETIME:
+                raise DataError(f"Column {c.name!r} holds dates, which a model cannot take as {c.role.value}: use it "
+                                "as the time column of time-series windows, or set its role to ignore (or its type "
+                                "to categorical).")
             if c.role == ColumnRole.FEATURE and c.type == ColumnType.CATEGORICAL and \
                     self.missing_strategy(c) == MissingStrategy.FILL_MEAN:
                 raise DataError(f"Column {c.name!r} is categorical: its missing values can be filled with the "

@@ -25,7 +25,7 @@ def chain_order(graph: Graph) -> list[str] | None:
         if len(consumers) > 1 or len(graph.inputs_of(consumers[0].target)) != 1:
             return None
         current = consumers[0].target
-        if layer_type(graph.nodes[current].type).is_merge:
+        if not layer_type(graph.nodes[current].type).takes_one_tensor:
             return None
         order.append(current)
     if len(order) != len(graph.nodes) or len(order) < 2 or graph.model_outputs() != [order[-1]]:
@@ -61,7 +61,7 @@ def build_model(graph: Graph, name: str | None = None, analysis: Analysis | None
             tensors[nid] = layer.output_tensor
             continue
         args = [tensors[w.source] for w in graph.inputs_of(nid)]
-        tensors[nid] = layer(args if ltype.is_merge else args[0])
+        tensors[nid] = ltype.call(layer, args)
     inputs = [tensors[n.id] for n in graph.input_nodes()]
     outputs = [tensors[nid] for nid in graph.model_outputs()]
     return engine.Model(inputs[0] if len(inputs) == 1 else inputs,

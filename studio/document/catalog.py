@@ -39,7 +39,8 @@ STARTING_VALUES = {
     "units": 32, "filters": 32, "kernel_size": 3, "pool_size": 2, "rate": 0.5, "target_shape": [-1],
     "dims": [2, 1], "n": 3, "axes": -1,
     "input_dim": 1000, "output_dim": 64, "stddev": 0.1, "num_heads": 2, "key_dim": 16, "groups": 1,
-    "depth_multiplier": 1, "axis": -1, "max_value": None, "scale": 1.0,
+    "depth_multiplier": 1, "axis": -1, "max_value": None, "scale": 1.0, "equation": "...b,bc->...c",
+    "output_shape": 32,
 }
 
 #: Optional arguments a layer is not valid without (Discretization: its bins; CategoryEncoding: its size).
@@ -56,12 +57,19 @@ CHOICES = {
     "data_format": ("channels_last", "channels_first"),
     "interpolation": ("nearest", "bilinear"),
     "merge_mode": ("concat", "sum", "mul", "ave", None),
+    "score_mode": ("dot", "concat"),
     "dtype": ("float32", "float64", "int32", "int64"),
     "output_mode": ("int", "one_hot", "multi_hot", "count"),
 }
 
+#: String arguments that may also be None (blank in the editor).
+_OPTIONAL_TEXT = {"bias_axes"}
+
 #: Merge layers that take exactly two inputs.
 _TWO_INPUTS = {"Subtract", "Dot"}
+
+#: Layers that attend from a query to a value (and optional key): one wire is self-attention.
+ATTENTION_PORTS = ("query", "value", "key")
 
 
 class CatalogError(ValueError):
@@ -73,8 +81,8 @@ class Argument:
     """One editable constructor argument and the kind of editor it needs."""
 
     name: str
-    kind: str  # int, float, bool, choice, ints, shape, optional_int, activation, initializer, regularizer,
-    #           constraint, layer, literal
+    kind: str  # int, float, bool, choice, ints, shape, optional_int, text, optional_text, activation,
+    #           initializer, regularizer, constraint, layer, literal
     default: object = None
     choices: tuple = ()
 
@@ -94,13 +102,38 @@ class LayerType:
         return self.name == "Input"
 
     @property
+    def is_attention(self) -> bool:
+        """Takes a query, a value and an optional key (one wire: the query attends to itself)."""
+        return issubclass(self.cls, (engine_layers.MultiHeadAttention, engine_layers.Attention))
+
+    @property
     def arity(self) -> tuple[int, int | None]:
         """(fewest, most) inputs; None for 'any number'."""
         if self.is_input:
             return 0, 0
         if self.is_merge:
             return (2, 2) if self.name in _TWO_INPUTS else (2, None)
+        if self.is_attention:
+            return 1, len(ATTENTION_PORTS)
         return 1, 1
+
+    @property
+    def takes_one_tensor(self) -> bool:
+        """Called on exactly one tensor, so it can stand in a `Sequential` stack."""
+        return not self.is_input and self.arity == (1, 1)
+
+    def call(self, layer, tensors: list):
+        """Call `layer` on the tensors wired into it, in port order (merges get a list; attention layers get
+        query, value (the query if unwired) and key)."""
+        if self.is_merge:
+            return layer(list(tensors))
+        if self.is_attention:
+            query = tensors[0]
+            value = tensors[1] if len(tensors) > 1 else query
+            if issubclass(self.cls, engine_layers.MultiHeadAttention):
+                return layer(query, value, key=tensors[2] if len(tensors) > 2 else None)
+            return layer([query, value, *tensors[2:]])
+        return layer(tensors[0])
 
     def default_config(self) -> dict:
         if self.is_input:
@@ -156,8 +189,11 @@ def _argument(type_name: str, name: str, default, value) -> Argument:
         return Argument(name, "float", default)
     if isinstance(value, list) and all(isinstance(v, int) or v is None for v in value):
         return Argument(name, "ints", default)
-    if value is None and name in ("seed", "max_value"):
-        return Argument(name, "optional_int" if name == "seed" else "literal", default)
+    if isinstance(value, str) or (value is None and name in _OPTIONAL_TEXT):
+        return Argument(name, "text" if isinstance(value, str) and name not in _OPTIONAL_TEXT else "optional_text",
+                        default)
+    if value is None and name in ("seed", "max_value", "sliding_window"):
+        return Argument(name, "literal" if name == "max_value" else "optional_int", default)
     return Argument(name, "literal", default)
 
 

@@ -53,9 +53,61 @@ def multiply_adds(type_name: str, family: str, config: dict, input_shapes: list,
         if name in _GATES and units:
             return 2 * _recurrent(name, int(units), x)
         return None
-    if type_name in ("BatchNormalization", "LayerNormalization", "GroupNormalization", "RMSNormalization"):
+    if type_name in ("BatchNormalization", "LayerNormalization", "GroupNormalization", "RMSNormalization",
+                     "UnitNormalization"):
         return _prod(out[1:])
+    if type_name == "EinsumDense":
+        return _einsum(config["equation"], x, out)
+    if type_name == "MultiHeadAttention":
+        return _multi_head_attention(config, input_shapes, out)
+    if type_name in ("Attention", "AdditiveAttention"):
+        query = x
+        value = input_shapes[1] if len(input_shapes) > 1 else x
+        return _prod(query[1:-1]) * _prod(value[1:-1]) * (int(query[-1]) + int(value[-1]))
+    if type_name == "TimeDistributed":
+        inner = config.get("layer") or {}
+        steps = int(x[1])
+        inner_cost = multiply_adds(inner.get("class_name", ""), "", inner.get("config") or {},
+                                   [(x[0], *x[2:])], (out[0], *out[2:]))
+        return None if inner_cost is None else steps * inner_cost
     return None
+
+
+def _einsum(equation: str, x, out) -> int:
+    """One multiply-add per combination of every letter's size (the batch letter aside)."""
+    inputs, output = equation.replace(" ", "").split("->")
+    in_spec, kernel_spec = inputs.split(",")
+    sizes: dict[str, int] = {}
+    elided = 1
+    if "..." in in_spec:
+        letters = in_spec.replace("...", "")
+        count = len(x) - len(letters)
+        elided = _prod(x[1:count]) if in_spec.startswith("...") else _prod(x[len(x) - count:])
+        x = x[count:] if in_spec.startswith("...") else x[:len(x) - count]
+        out_letters = output.replace("...", "")
+        out = out[len(out) - len(out_letters):] if output.startswith("...") else out[:len(out_letters)]
+        in_spec, output = letters, out_letters
+    else:
+        x, out = x[1:], out[1:]
+        in_spec, output = in_spec[1:], output[1:]
+    sizes.update(zip(in_spec, x))
+    sizes.update(zip(output, out))
+    return elided * _prod(sizes.get(d, 1) for d in set(in_spec) | set(kernel_spec) | set(output))
+
+
+def _multi_head_attention(config: dict, input_shapes: list, out) -> int:
+    query = input_shapes[0]
+    value = input_shapes[1] if len(input_shapes) > 1 else query
+    key = input_shapes[2] if len(input_shapes) > 2 else value
+    heads, key_dim = int(config["num_heads"]), int(config["key_dim"])
+    value_dim = int(config.get("value_dim") or key_dim)
+    targets, sources = _prod(query[1:-1]), _prod(value[1:-1])
+    projections = heads * (targets * int(query[-1]) * key_dim + sources * int(key[-1]) * key_dim
+                           + sources * int(value[-1]) * value_dim)
+    attention = heads * targets * sources * (key_dim + value_dim)
+    output = targets * heads * value_dim * int(out[-1])
+    gate = heads * targets * int(query[-1]) * value_dim if config.get("use_gate") else 0
+    return projections + attention + output + gate
 
 
 def _recurrent(type_name: str, units: int, x) -> int:

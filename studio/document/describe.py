@@ -5,12 +5,14 @@ from __future__ import annotations
 from studio.document.graph import LayerNode
 
 #: Arguments worth a place on the card, most telling first, with how to show them.
-_KEY_ARGUMENTS = ("shape", "units", "filters", "kernel_size", "pool_size", "size", "strides", "rate", "stddev",
-                  "target_shape", "dims", "n", "output_dim", "axis", "padding", "cropping", "activation",
-                  "return_sequences", "merge_mode", "layer", "num_tokens", "bin_boundaries", "scale", "offset",
-                  "output_mode")
+_KEY_ARGUMENTS = ("shape", "units", "filters", "num_heads", "key_dim", "equation", "kernel_size", "pool_size", "size",
+                  "height", "width", "strides", "rate", "stddev", "factor", "mode", "groups", "target_shape", "dims",
+                  "n", "output_dim", "axis", "padding", "cropping", "activation", "negative_slope", "max_value",
+                  "threshold", "alpha", "score_mode", "return_sequences", "merge_mode", "layer", "num_tokens",
+                  "bin_boundaries", "scale", "offset", "output_mode")
 _DEFAULTS_HIDDEN = {"strides": None, "padding": "valid", "activation": "linear", "return_sequences": False,
-                    "axis": -1, "offset": 0.0, "output_mode": "int"}
+                    "axis": -1, "max_value": None, "threshold": 0.0, "score_mode": "dot", "offset": 0.0,
+                    "output_mode": "int"}
 
 
 def _ints(value) -> str:
@@ -27,6 +29,16 @@ def _one(name: str, value, config: dict) -> str | None:
     if name == "strides" and (value == config.get("pool_size") or value == 1
                               or isinstance(value, list) and all(v == 1 for v in value)):
         return None
+    if name == "num_heads":
+        return f"{value} head" + ("" if value == 1 else "s")
+    if name == "key_dim":
+        return f"key {value}"
+    if name in ("equation", "mode", "score_mode"):
+        return str(value)
+    if name == "negative_slope":
+        return f"slope {value}"
+    if name in ("height", "width"):
+        return f"{name} {value}"
     if name == "units":
         return f"{value} unit" + ("" if value == 1 else "s")
     if name == "filters":

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from engine.symbolic import KerasTensor
-from studio.document.catalog import layer_types, normalize_config
+from studio.document.catalog import ATTENTION_PORTS, layer_types, normalize_config
 from studio.document.cost import multiply_adds
 from studio.document.graph import Graph, GraphError
 
@@ -100,6 +100,9 @@ class ShapeInference:
             if ltype.is_merge:
                 return NodeReport(error=f"input {missing[0] + 1} is not connected: a merge needs at least "
                                         f"{low} inputs, wired without gaps")
+            if ltype.is_attention:
+                return NodeReport(error=f"its {ATTENTION_PORTS[missing[0]]} input (port {missing[0] + 1}) is not "
+                                        "connected: wire the ports in order (query, value, key)")
             return NodeReport(error="its input is not connected: wire a layer's output into it")
         for wire in wires:
             upstream = done[wire.source]
@@ -127,7 +130,7 @@ class ShapeInference:
                 out = tuple(layer.batch_shape)
             else:
                 tensors = [KerasTensor(s) for s in shapes]
-                result = layer(tensors if ltype.is_merge else tensors[0])
+                result = ltype.call(layer, tensors)
                 if not isinstance(result, KerasTensor):
                     return NodeReport(shapes, error=f"it gives {len(result)} outputs; the canvas wires one output "
                                                     "per layer (turn off return_state)")

@@ -1,4 +1,6 @@
-"""Training: compile settings, the worker that runs `fit` on a QThread, sessions of runs, and diagnosis.
+"""Training: the one training core used by the window and the command line, and what surrounds it.
 
-`compile_settings`, `diagnosis` and `run` are plain Python; `worker` and `session` use QtCore only.
+Plain Python: `core` (the rules of a run: segments, last finite weights on NaN, stop/pause, early stopping),
+`run` (the record of a run), `weights` (snapshots and the finiteness check), `progress` (coalesced reports),
+`diagnosis`, `compile_settings`. QtCore only: `worker` (the core on a QThread) and `session` (the window's runs).
 """

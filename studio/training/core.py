@@ -91,17 +91,20 @@ def diagnose_run(run: TrainingRun) -> list[Diagnosis]:
     return diagnose(run.history, learning_rate(run))
 
 
+def monitor(settings: TrainingSettings, has_validation: bool) -> str:
+    """The value early stopping watches: the chosen one, or its training twin when there is no validation data."""
+    chosen = settings.monitor
+    return chosen[4:] if chosen.startswith("val_") and not has_validation else chosen
+
+
 def early_stopping(settings: TrainingSettings, has_validation: bool) -> list:
-    """The EarlyStopping callback the settings ask for (none when off); a `val_` monitor without validation data
-    watches the training value instead."""
+    """The EarlyStopping callback the settings ask for (none when off)."""
     if not settings.early_stopping:
         return []
     from engine.callbacks import EarlyStopping
 
-    monitor = settings.monitor
-    if monitor.startswith("val_") and not has_validation:
-        monitor = monitor[4:]
-    return [EarlyStopping(monitor=monitor, patience=int(settings.patience), min_delta=float(settings.min_delta),
+    return [EarlyStopping(monitor=monitor(settings, has_validation), patience=int(settings.patience),
+                          min_delta=float(settings.min_delta),
                           restore_best_weights=bool(settings.restore_best_weights))]
 
 

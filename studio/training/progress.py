@@ -1,7 +1,8 @@
-"""Coalesced training progress: per-batch and per-epoch reports gathered in the training thread and passed on at
-most a few dozen times a second, so that a fast trainer (batch size 1) cannot flood the GUI's event loop.
+"""Coalesced progress: reports gathered in a worker thread and passed on at most a few dozen times a second, so that
+a fast worker (training at batch size 1) cannot flood the GUI's event loop. Plain Python.
 
-The latest batch state wins; every epoch is kept, so each epoch's point still reaches the curves. Plain Python.
+A value `set` under a key replaces the one pending (the latest batch, the fraction of a file read); items `append`ed
+under a key are all kept (every epoch, so that each epoch's point still reaches the curves).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ UPDATE_INTERVAL = 0.04  # seconds: at most 25 updates a second
 
 
 class ProgressCoalescer:
-    """`batch(info)` and `epoch(epoch, logs)` from the trainer; `send({"batch": info or None, "epochs": [{"epoch",
-    "logs"}, ...]})` no more often than every `interval` seconds, each time with a fresh dict. The first report
-    is sent at once; `flush()` sends what is pending (at the end of a run, before a pause)."""
+    """Calls `send(update)` with a fresh dict of what is pending — `{key: latest value}` for `set`, `{key: [items]}`
+    for `append` — no more often than every `interval` seconds. The first report is sent at once; `flush()` sends
+    what is pending (at the end of the work, before a pause)."""
 
     def __init__(self, send: Callable[[dict], None], interval: float = UPDATE_INTERVAL,
                  clock: Callable[[], float] = time.monotonic):
@@ -23,22 +24,20 @@ class ProgressCoalescer:
         self._interval = interval
         self._clock = clock
         self._last = -float("inf")
-        self._batch: dict | None = None
-        self._epochs: list[dict] = []
+        self._pending: dict = {}
 
-    def batch(self, info: dict) -> None:
-        self._batch = info
+    def set(self, key: str, value) -> None:
+        self._pending[key] = value
         self._maybe_send()
 
-    def epoch(self, epoch: int, logs: dict) -> None:
-        self._epochs.append({"epoch": epoch, "logs": dict(logs)})
+    def append(self, key: str, item) -> None:
+        self._pending.setdefault(key, []).append(item)
         self._maybe_send()
 
     def flush(self) -> None:
-        if self._batch is None and not self._epochs:
+        if not self._pending:
             return
-        update = {"batch": self._batch, "epochs": self._epochs}
-        self._batch, self._epochs = None, []
+        update, self._pending = self._pending, {}
         self._last = self._clock()
         self._send(update)
 

@@ -199,12 +199,13 @@ class TrainingSession(QObject):
 
     def _on_progress(self, update: dict) -> None:
         run = self._active_run
-        for epoch in update["epochs"]:
+        epochs = update.get("epochs", [])
+        for epoch in epochs:
             run.add_epoch(epoch["logs"])
             self.epoch_end.emit({"run_id": run.run_id, "epoch": run.epochs_done - 1, "logs": dict(epoch["logs"])})
-        if update["batch"] is not None:
+        if "batch" in update:
             self.batch_end.emit({"run_id": run.run_id, **update["batch"]})
-        if update["epochs"]:
+        if epochs:
             self.diagnosis_changed.emit(diagnose_run(run))
 
     def _on_failed(self, info: dict) -> None:

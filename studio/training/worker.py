@@ -21,8 +21,8 @@ class TrainingWorker(QObject):
     """Runs one `Trainer`. `start()` moves it to a new QThread and returns the thread.
 
     Signals:
-        progress: {"batch": {"epoch", "batch", "steps", "logs"} or None, "epochs": [{"epoch", "logs"}, ...]},
-            coalesced; the last one is sent before `finished`.
+        progress: {"batch": the latest {"epoch", "batch", "steps", "logs"}, "epochs": [{"epoch", "logs"}, ...]},
+            either key left out when it has nothing new; coalesced; the last one is sent before `finished`.
         paused / resumed: the trainer is waiting between batches / going on.
         failed: {"error", "traceback"} when an exception escaped `fit`.
         finished: the trainer's `Outcome`, always, last.
@@ -38,8 +38,10 @@ class TrainingWorker(QObject):
         super().__init__()
         self.trainer = trainer
         self._coalescer = ProgressCoalescer(self.progress.emit)
-        trainer.listener = Listener(batch=self._coalescer.batch, epoch=self._coalescer.epoch, paused=self._on_pause,
-                                    resumed=self.resumed.emit)
+        trainer.listener = Listener(batch=lambda info: self._coalescer.set("batch", info),
+                                    epoch=lambda epoch, logs: self._coalescer.append("epochs", {"epoch": epoch,
+                                                                                               "logs": logs}),
+                                    paused=self._on_pause, resumed=self.resumed.emit)
 
     # -- control, from any thread --------------------------------------------------------------
     def stop(self) -> None:

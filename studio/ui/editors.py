@@ -192,7 +192,8 @@ class TextEditor(ArgumentEditor):
     def __init__(self, argument: Argument, parent=None):
         super().__init__(argument, parent)
         self.widget = QLineEdit()
-        hints = {"ints": "e.g. 3, 3", "shape": "e.g. 28, 28, 1", "optional_int": "blank for None"}
+        hints = {"ints": "e.g. 3, 3", "shape": "e.g. 28, 28, 1", "optional_int": "blank for None",
+                 "text": "text", "optional_text": "text, or blank for None"}
         self.widget.setPlaceholderText(hints.get(argument.kind, "a number, a list, true/false, or None"))
         self._layout.addWidget(self.widget)
         self.widget.editingFinished.connect(self._finished)
@@ -212,7 +213,9 @@ class TextEditor(ArgumentEditor):
 
 def format_value(value, kind: str) -> str:
     if value is None:
-        return "" if kind == "optional_int" else "None"
+        return "" if kind in ("optional_int", "optional_text") else "None"
+    if kind in ("text", "optional_text"):
+        return str(value)
     if kind in ("ints", "shape") and isinstance(value, list):
         return ", ".join("None" if v is None else str(v) for v in value)
     return json.dumps(value).replace("null", "None").replace("true", "True").replace("false", "False")
@@ -221,6 +224,12 @@ def format_value(value, kind: str) -> str:
 def parse_value(text: str, kind: str, name: str = "value"):
     """The value typed in a text editor; ValueError naming the argument when it cannot be one."""
     text = text.strip()
+    if kind == "text":
+        if not text:
+            raise ValueError(f"{name} cannot be empty")
+        return text
+    if kind == "optional_text":
+        return text or None
     if kind == "optional_int":
         if not text or text.lower() == "none":
             return None

@@ -22,6 +22,9 @@ NO_MODEL_TIP = "Train the model first (or import a trained Keras model): there i
 KERAS_FILTER = "Keras models (*.keras);;All files (*)"
 EXPORTS = {  # action name: (menu text, dialog title, file filter, exchange function)
     "export_keras": ("&Keras model (.keras)…", "Export Keras model", KERAS_FILTER, exchange.export_keras),
+    "export_inference_keras": ("Keras &inference model on raw columns (.keras)…",
+                               "Export Keras inference model (raw columns in, class probabilities out)",
+                               KERAS_FILTER, exchange.export_inference_keras),
     "export_onnx": ("&ONNX…", "Export ONNX model", "ONNX models (*.onnx);;All files (*)", exchange.export_onnx),
     "export_python": ("&Python script…", "Export Keras Python script", "Python scripts (*.py);;All files (*)",
                       exchange.export_python),

@@ -27,10 +27,12 @@ from studio.ui.commands import (
 )
 from studio.ui.desktop import last_folder, open_dropped, remember_folder, restore_window_state, save_window_state
 from studio.ui.exchange import install_exchange_actions
+from studio.ui.network_check import NetworkCheck
 from studio.ui.palette import Palette
 from studio.ui.preferences import Preferences, PreferencesDialog
 from studio.ui.property_editor import PropertyEditor
 from studio.ui.recent_files import RecentFiles
+from studio.ui.status_bar import MessageLog, StatusBar
 from studio.ui.summary import ModelSummary, totals_text
 from studio.ui.workflow import ModelWorkflow
 
@@ -54,17 +56,27 @@ class MainWindow(QMainWindow):
         self.palette = Palette()
         self.properties = PropertyEditor(self.undo_stack)
         self.summary = ModelSummary()
-        left = self._dock("Layers", self.palette, Qt.LeftDockWidgetArea, 210)
-        right = self._dock("Properties", self.properties, Qt.RightDockWidgetArea, 360)
-        self._dock("Model summary", self.summary, Qt.RightDockWidgetArea, 360)
-        self.resizeDocks([left, right], [230, 420], Qt.Horizontal)
+        self.network_check = NetworkCheck()
+        # The side columns run the full height (all of a layer's settings fit in the properties); the
+        # training, summary and check panels share the space under the canvas as tabs.
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        left = self._dock("Layers", self.palette, Qt.LeftDockWidgetArea, 170)
+        right = self._dock("Properties", self.properties, Qt.RightDockWidgetArea, 300)
+        self.resizeDocks([left, right], [190, 360], Qt.Horizontal)
         self.workflow = ModelWorkflow(self)
         self.training_dock = self._dock("Training and evaluation", self.workflow.tabs, Qt.BottomDockWidgetArea, 400)
         self.scene.set_bindings(self.workflow.bindings)
         self.properties.set_bindings(self.workflow.bindings)
-        self.resizeDocks([self.training_dock], [330], Qt.Vertical)
+        summary = self._dock("Model summary", self.summary, Qt.BottomDockWidgetArea, 300)
+        self.check_dock = self._dock("Network check", self.network_check, Qt.BottomDockWidgetArea, 300)
+        self.tabifyDockWidget(self.training_dock, summary)
+        self.tabifyDockWidget(summary, self.check_dock)
+        self.training_dock.raise_()
+        self.resizeDocks([self.training_dock], [280], Qt.Vertical)
         self.editing_locked = False
         self._shown_once = False
+        self.setStatusBar(StatusBar())
         self.data_label = QLabel("")
         self.totals_label = QLabel("")
         self.statusBar().addPermanentWidget(self.data_label)
@@ -79,6 +91,7 @@ class MainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.summary.node_clicked.connect(self.select_node)
+        self.network_check.node_clicked.connect(self.select_node)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.workflow.project_changed.connect(self._update_title)
         self.workflow.state_changed.connect(self._update_workflow_actions)
@@ -105,6 +118,11 @@ class MainWindow(QMainWindow):
         self.preferences.apply_threads()
         apply_theme(self.preferences.theme, self)
         return True
+
+    def show_message_log(self) -> None:
+        dialog = MessageLog(self.statusBar(), self)
+        dialog.exec()
+        dialog.deleteLater()
 
     def _system_theme_changed(self) -> None:
         if self.preferences.theme == "system":
@@ -160,9 +178,13 @@ class MainWindow(QMainWindow):
     def _on_analysis(self, analysis) -> None:
         layers = sum(1 for n in self.graph.nodes.values() if n.type != "Input")
         self.totals_label.setText(totals_text(analysis, layers) + "  ")
+        self.network_check.show_analysis(self.graph, analysis)
         problems = analysis.problems + [f"{self.graph.nodes[n].name}: {e}" for n, e in analysis.errors.items()]
         if problems:
-            self.statusBar().showMessage("⚠ " + problems[0], 8000)
+            more = f" (+{len(problems) - 1} more in Network check)" if len(problems) > 1 else ""
+            self.statusBar().showMessage(f"⚠ {problems[0]}{more}", 8000)
+        elif self.statusBar().currentMessage().startswith("⚠"):
+            self.statusBar().clearMessage()  # the problem it named is gone
         if self.workflow.session is not None:
             self.workflow.update_state()
 
@@ -294,8 +316,8 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:  # the docks have their sizes only now: show the whole model
             self._shown_once = True
-            if not self._layout_restored:
-                self.resizeDocks([self.training_dock], [max(320, int(self.height() * 0.42))], Qt.Vertical)
+            if not self._layout_restored:  # the canvas keeps most of the height
+                self.resizeDocks([self.training_dock], [max(250, int(self.height() * 0.36))], Qt.Vertical)
             self.view.fit_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:

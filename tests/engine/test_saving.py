@@ -156,6 +156,28 @@ def nested(lib):
     return lib.Model(a, L.Add()([inner_fn(inner_seq(a)), L.Dense(2)(a)]))
 
 
+def activation_layers(lib):
+    L = lib.layers
+    return lib.Sequential([lib.Input((4, 3)), L.Dense(4), L.ReLU(max_value=2.0, negative_slope=0.1, threshold=0.2),
+                           L.LeakyReLU(0.2), L.PReLU(shared_axes=[1], alpha_initializer="glorot_uniform"),
+                           L.ELU(0.5), L.Identity(), L.Softmax(axis=[1, 2])])
+
+
+def attention_layers(lib):
+    """MultiHeadAttention (self- and cross-attention with a key, causal), Attention, AdditiveAttention,
+    EinsumDense."""
+    L = lib.layers
+    a, b = lib.Input((5, 4), name="a"), lib.Input((3, 6), name="b")
+    x = L.MultiHeadAttention(2, 3)(a, a)
+    y = L.MultiHeadAttention(2, 2, value_dim=3, output_shape=5)(a, b, key=b, use_causal_mask=False)
+    z = L.MultiHeadAttention(1, 4, use_bias=False)(a, a, use_causal_mask=True)
+    u = L.Attention(use_scale=True, score_mode="concat")([a, x])
+    v = L.AdditiveAttention()([a, z])
+    w = L.EinsumDense("abc,cd->abd", output_shape=[None, 3], bias_axes="d")(b)
+    merged = L.GlobalAveragePooling1D()(L.Concatenate()([x, y, z, u, v]))
+    return lib.Model([a, b], L.Dense(2)(L.Concatenate()([merged, L.GlobalAveragePooling1D()(w)])))
+
+
 # name -> (builder, input specs, stochastic in training); a spec is ("float", shape), ("int", shape, vocabulary)
 # (0 included) or ("masked", shape): float steps whose last two (and for the first sample, first two) are 0.
 FAMILIES = {
@@ -176,6 +198,8 @@ FAMILIES = {
     "merging": (merges, [("float", (4,)), ("float", (4,))], False),
     "multi_io": (multi_io, [("float", (4,)), ("float", (3,))], False),
     "nested": (nested, [("float", (4,))], False),
+    "activations": (activation_layers, [("float", (4, 3))], False),
+    "attention": (attention_layers, [("float", (5, 4)), ("float", (3, 6))], False),
 }
 
 

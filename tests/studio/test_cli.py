@@ -107,8 +107,9 @@ def test_the_command_line_imports_no_qt(project_file):
 
 
 def huge_learning_rate(settings: dict) -> dict:
-    """Compile settings that make Iris diverge within two batches (plain SGD at 1e20)."""
-    return {**settings, "optimizer": {"name": "sgd", "config": {"learning_rate": 1e20}}}
+    """Compile settings that make Iris diverge at once, even from trained weights (plain SGD at 3e38: the first
+    update overflows the weights or the next logits)."""
+    return {**settings, "optimizer": {"name": "sgd", "config": {"learning_rate": 3e38}}}
 
 
 def saved_run(path: str, index: int = -1):

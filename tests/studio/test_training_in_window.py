@@ -265,3 +265,34 @@ def test_closing_ends_every_thread(window, qtbot, answers, monkeypatch):
     session = window.workflow.session
     assert window.close()  # while training: stopped, the thread waited for
     assert not session.is_running and window.workflow.session is None
+
+
+def test_a_project_with_nan_weights_opens_but_its_model_is_not_used(window, qtbot, tmp_path, monkeypatch):
+    """Weights saved with NaN (by a version before the training core kept finite ones): the project opens, the
+    status bar says why the model is not restored, and export refuses it naming the weight."""
+    from studio.data.spec import resolve_path
+    from studio.document.project import load_project, save_project
+    from studio.headless import train as train_headless
+    from studio.training.run import TrainingRun, encode_array
+
+    project = load_project(example_path("mlp"))
+    project.data = {**project.data, "path": resolve_path(project.data["path"], str(example_path("mlp").parent))}
+    project.training = {**project.training, "epochs": 1}
+    train_headless(project)
+    weights = TrainingRun.from_dict(project.runs[-1]).weights
+    weights[0][0, 0] = np.nan
+    project.runs[-1]["weights"] = [encode_array(w) for w in weights]
+    path = tmp_path / "nan.lsproj"
+    save_project(project, path)
+
+    assert window.load(str(path))
+    data_read(qtbot, window)
+    assert "hold NaN or infinite values" in window.statusBar().currentMessage()
+    assert window.workflow.session.model is None and not window.workflow.evaluation.evaluate_button.isEnabled()
+    errors = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: errors.append(text))
+    monkeypatch.setattr("studio.ui.exchange.QFileDialog.getSaveFileName", lambda *a, **k: (str(tmp_path / "m"), ""))
+    with qtbot.waitSignal(window.exporter.failed, timeout=20000):
+        window.actions_by_name["export_keras"].trigger()
+    assert errors and "The weights of run 1 are not finite" in errors[0] and "kernel" in errors[0]
+    assert not (tmp_path / "m.keras").exists()

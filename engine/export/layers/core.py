@@ -7,7 +7,7 @@ import numpy as np
 
 from engine.export.activations import apply_activation
 from engine.export.graph import GraphBuilder, Value
-from engine.export.registry import converts
+from engine.export.registry import converts, unsupported
 from engine.layers import (
     Activation,
     ActivityRegularization,
@@ -45,6 +45,9 @@ def activation(graph: GraphBuilder, layer: Activation, x: Value) -> Value:
 @converts(Embedding)
 def embedding(graph: GraphBuilder, layer: Embedding, x: Value) -> Value:
     """Rows of the table gathered by index (float indices are truncated to integers, as Keras casts them)."""
+    if layer.mask_zero:
+        raise unsupported(layer, "mask_zero=True makes a padding mask for the layers after it, and masks are not "
+                                 "carried into the ONNX graph (later layers would attend to or average over padding).")
     indices = x if x.dtype in (np.int32, np.int64) else graph.cast(x, np.int64)
     table = weight(graph, layer.embeddings, "embeddings")
     return graph.op("Gather", [table, indices], (*x.shape, layer.output_dim), layer.embeddings.value.dtype, axis=0)

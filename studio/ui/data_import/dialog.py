@@ -47,6 +47,9 @@ from studio.data import (
     summarize_table,
 )
 from studio.data.columns import looks_like_class_labels
+from studio.data.profile import column_profile
+from studio.data.proposal import ignore_reason
+from studio.ui.data_import.column_panel import ColumnPanel
 from studio.ui.data_import.preview import PreviewModel
 from studio.ui.data_import.samples import SamplesPanel
 
@@ -102,13 +105,26 @@ class ImportDialog(QDialog):
         for w in (self.delimiter_combo, self.encoding_combo):
             w.activated.connect(self._reload_with_dialect)
         self.header_check.clicked.connect(self._reload_with_dialect)
+        self.skip_spin = QSpinBox(minimum=0, maximum=1000, suffix=" lines")
+        self.skip_spin.setToolTip("Lines before the table: a title, or scikit-learn's \"150,4,setosa,…\" first line")
+        self.skip_spin.editingFinished.connect(self._reload_with_dialect)
         dialect_row = QHBoxLayout()
         dialect_row.addWidget(QLabel("Delimiter:"))
         dialect_row.addWidget(self.delimiter_combo)
         dialect_row.addWidget(QLabel("Encoding:"))
         dialect_row.addWidget(self.encoding_combo)
         dialect_row.addWidget(self.header_check)
+        dialect_row.addWidget(QLabel("Skip first:"))
+        dialect_row.addWidget(self.skip_spin)
         dialect_row.addStretch(1)
+        self.target_combo = QComboBox()
+        self.target_combo.setMinimumContentsLength(24)
+        self.target_combo.activated.connect(self._target_chosen)
+        self.target_note = QLabel()
+        target_row = QHBoxLayout()
+        target_row.addWidget(QLabel("<b>Target column</b> (what the model predicts):"))
+        target_row.addWidget(self.target_combo)
+        target_row.addWidget(self.target_note, 1)
 
         self.preview_model = PreviewModel()
         self.preview = QTableView()
@@ -119,12 +135,19 @@ class ImportDialog(QDialog):
         self.columns_table.setHorizontalHeaderLabels(["Column", "Contents", "Type", "Role", "Missing values"])
         self.columns_table.horizontalHeader().setSectionResizeMode(SUMMARY, QHeaderView.ResizeMode.Stretch)
         self.columns_table.verticalHeader().setVisible(False)
-        self.columns_table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.columns_table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.columns_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.columns_table.currentCellChanged.connect(lambda row, *_: self._show_column(row))
+        self.column_panel = ColumnPanel()
+        columns_split = QSplitter(Qt.Orientation.Horizontal)
+        columns_split.addWidget(self.columns_table)
+        columns_split.addWidget(self.column_panel)
+        columns_split.setSizes([700, 300])
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self._group("Preview (first rows)", self.preview))
-        splitter.addWidget(self._group("Columns", self.columns_table))
-        splitter.setSizes([300, 300])
+        splitter.addWidget(self._group("Columns (select one to see its values)", columns_split))
+        splitter.setSizes([170, 430])  # the columns (roles, types, summaries) matter more than the raw rows
 
         self.missing_combo = QComboBox()
         self.missing_combo.addItem("Drop rows with a missing value", MissingStrategy.DROP_ROWS)
@@ -171,6 +194,7 @@ class ImportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(file_row)
         layout.addLayout(dialect_row)
+        layout.addLayout(target_row)
         layout.addWidget(splitter, 1)
         layout.addLayout(options)
         layout.addWidget(self.samples)
@@ -203,6 +227,8 @@ class ImportDialog(QDialog):
 
     def load_file(self, path: str, dialect: CsvDialect | None = None) -> None:
         """Read `path` in the background (dialect detected unless given); `loaded` or `failed` follows."""
+        if self._initial_spec is not None and not _same_file(self._initial_spec.path, str(path)):
+            self._initial_spec = None  # another file: its columns get fresh proposals, not the old file's roles
         self.path_edit.setText(str(path))
         self._set_busy("Reading " + os.path.basename(str(path)) + "…")
         self._when_done = self._on_loaded
@@ -218,7 +244,10 @@ class ImportDialog(QDialog):
         if self.table is None:
             return
         d = replace(self.table.dialect, encoding=self.encoding_combo.currentText(),
-                    delimiter=self.delimiter_combo.currentData(), has_header=self.header_check.isChecked())
+                    delimiter=self.delimiter_combo.currentData(), has_header=self.header_check.isChecked(),
+                    skip_lines=self.skip_spin.value())
+        if d == self.table.dialect:
+            return
         self._initial_spec = None
         self.load_file(self.path_edit.text(), d)
 
@@ -255,13 +284,15 @@ class ImportDialog(QDialog):
             self.encoding_combo.addItem(d.encoding)
         self.encoding_combo.setCurrentText(d.encoding)
         self.header_check.setChecked(d.has_header)
+        self.skip_spin.setValue(d.skip_lines)
         self.preview_model.set_table(table)
-        spec = self._initial_spec if self._initial_spec is not None else \
-            DataSpec.from_table(table, self.summaries, sequence_model=self._sequence_model)
+        spec = self._initial_spec
+        if spec is None or {c.name for c in spec.columns} != set(table.names):
+            spec = DataSpec.from_table(table, self.summaries, sequence_model=self._sequence_model)
         self._show_spec(spec)
         self.message.setStyleSheet("")
-        self.message.setText(f"{table.n_rows} rows, {len(table.names)} columns. Choose a role for each column, "
-                             "then Import.")
+        self.message.setText(f"{table.n_rows} rows, {len(table.names)} columns. Check the target and each column's "
+                             "role, then Import.")
         self.ok_button.setEnabled(True)
         self.loaded.emit()
 
@@ -279,12 +310,17 @@ class ImportDialog(QDialog):
                 line = self.table.line_numbers[s.first_non_numeric[0]]
                 summary += (f"; {n_numbers} numbers and {s.non_numeric} other values (first at line {line}: "
                             f"{s.first_non_numeric[1]!r})")
+            reason = ignore_reason(s)
+            if reason and (col is None or col.role == ColumnRole.IGNORE):
+                summary += f" — ignored: {reason}"
             t.setItem(row, SUMMARY, self._item(summary))
             t.setCellWidget(row, TYPE, self._combo([(k, k.value) for k in ColumnType],
                                                    col.type if col else s.inferred_type))
             t.setCellWidget(row, ROLE, self._combo([(r, r.value) for r in ColumnRole],
                                                    col.role if col else ColumnRole.IGNORE))
             t.setCellWidget(row, MISSING, self._combo(COLUMN_MISSING, col.missing if col else None))
+            if reason:
+                self.role_combo(s.name).setToolTip(f"Proposed to ignore: {reason}")
             self.role_combo(s.name).currentIndexChanged.connect(lambda _=0, r=row: self._role_changed(r))
             for combo in (self.role_combo(s.name), self.type_combo(s.name)):
                 combo.currentIndexChanged.connect(self._columns_changed)
@@ -300,6 +336,9 @@ class ImportDialog(QDialog):
         self._target_encoding = spec.target_encoding
         self._target_scaling = spec.target_scaling
         self.samples.show_spec(spec, self.table)
+        self._sync_target_combo()
+        t.selectRow(next((i for i, s in enumerate(self.summaries) if s.name == getattr(spec.target, "name", None)),
+                         0))
 
     @staticmethod
     def _item(text: str) -> QTableWidgetItem:
@@ -330,6 +369,7 @@ class ImportDialog(QDialog):
     def _role_changed(self, row: int) -> None:
         """One target at a time: choosing a new target makes the old one a feature; class labels suggested."""
         name = self.summaries[row].name
+        self._sync_target_combo()
         if self.role_combo(name).currentData() != ColumnRole.TARGET:
             return
         for s in self.summaries:
@@ -339,6 +379,45 @@ class ImportDialog(QDialog):
         if looks_like_class_labels(self.summaries[row]):
             combo = self.type_combo(name)
             combo.setCurrentIndex(combo.findData(ColumnType.CATEGORICAL))
+
+    def _sync_target_combo(self) -> None:
+        """The target combo shows the first column whose role is target (or none)."""
+        names = [s.name for s in self.summaries]
+        targets = [n for n in names if self.role_combo(n).currentData() == ColumnRole.TARGET]
+        combo = self.target_combo
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("(none chosen)", None)
+        for n in names:
+            combo.addItem(n, n)
+        combo.setCurrentIndex(max(0, combo.findData(targets[0] if targets else None)))
+        combo.blockSignals(False)
+        self.target_note.setText(f"and {', '.join(targets[1:])}" if len(targets) > 1 else "")
+
+    def _target_chosen(self) -> None:
+        """The target combo sets that column's role to target (the old target becomes a feature)."""
+        name = self.target_combo.currentData()
+        if name is None:
+            for s in self.summaries:
+                combo = self.role_combo(s.name)
+                if combo.currentData() == ColumnRole.TARGET:
+                    combo.setCurrentIndex(combo.findData(ColumnRole.FEATURE))
+            return
+        combo = self.role_combo(name)
+        combo.setCurrentIndex(combo.findData(ColumnRole.TARGET))
+        self.columns_table.selectRow(self._row(name))
+
+    def _show_column(self, row: int) -> None:
+        """The side panel shows the selected column as the type chosen for it."""
+        if not (0 <= row < len(self.summaries)) or self.table is None:
+            self.column_panel.clear()
+            return
+        s = self.summaries[row]
+        kind = ColumnType(self.type_combo(s.name).currentData())
+        if kind not in (ColumnType.NUMERIC, ColumnType.CATEGORICAL, ColumnType.DATETIME, ColumnType.TEXT):
+            kind = ColumnType.CATEGORICAL
+        profile = column_profile(self.table.column_data(s.name), s, self.table.dialect.decimal, kind=kind)
+        self.column_panel.show_profile(s.name, profile, ignore_reason(s))
 
     def current_spec(self) -> DataSpec:
         """The DataSpec the widgets show now."""
@@ -367,6 +446,7 @@ class ImportDialog(QDialog):
         if any(c.type == ColumnType.IMAGE and c.role == ColumnRole.FEATURE for c in spec.columns):
             self.samples.image_box.setChecked(True)
         self.samples.set_columns(spec)
+        self._show_column(self.columns_table.currentRow())
 
     def _windows_toggled(self, on: bool) -> None:
         """Windows are split in time order: no shuffling, no stratifying."""
@@ -403,3 +483,7 @@ class ImportDialog(QDialog):
     def done(self, result: int) -> None:
         self._task.cancel()
         super().done(result)
+
+
+def _same_file(a: str, b: str) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)

@@ -216,16 +216,16 @@ def test_progress_is_coalesced_but_every_epoch_arrives():
     now = [0.0]
     sent = []
     progress = ProgressCoalescer(sent.append, interval=0.04, clock=lambda: now[0])
-    progress.batch({"batch": 0})  # the first report goes at once
+    progress.set("batch", 0)  # the first report goes at once
     for step in range(1, 1000):  # 1000 batches and 100 epochs in 0.1 s
         now[0] += 0.0001
-        progress.batch({"batch": step})
+        progress.set("batch", step)
         if step % 10 == 9:
-            progress.epoch(step // 10, {"loss": float(step)})
+            progress.append("epochs", step // 10)
     progress.flush()
     assert 2 <= len(sent) <= 5
-    assert [e["epoch"] for update in sent for e in update["epochs"]] == list(range(100))
-    assert sent[0]["batch"] == {"batch": 0} and sent[-1]["batch"] == {"batch": 999}
+    assert [e for update in sent for e in update.get("epochs", [])] == list(range(100))
+    assert sent[0] == {"batch": 0} and sent[-1]["batch"] == 999
     progress.flush()
     assert len(sent) <= 5  # nothing pending, nothing sent
 

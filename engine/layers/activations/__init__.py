@@ -1,0 +1,1 @@
+"""Activation functions as layers of their own: ReLU, LeakyReLU, PReLU, ELU, Softmax."""

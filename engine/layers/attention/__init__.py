@@ -1,0 +1,1 @@
+"""Attention layers: MultiHeadAttention, Attention (dot-product, Luong) and AdditiveAttention (Bahdanau)."""
