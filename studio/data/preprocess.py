@@ -57,6 +57,12 @@ class Transformed:
     rows: np.ndarray
     lines: np.ndarray
     dropped: dict[str, int] = field(default_factory=dict)  # column name -> rows dropped for a missing value
+    first_dropped: dict[str, int] = field(default_factory=dict)  # column name -> file line of its first dropped row
+    target_rows: np.ndarray | None = None  # windows: the row each sample's target is on (-1: after the file's end)
+
+    def actual_rows(self) -> np.ndarray:
+        """The table row holding each sample's target: its own row, or for a window the row `horizon` later."""
+        return self.rows if self.target_rows is None else self.target_rows
 
 
 def numeric_values(table: CsvTable, name: str) -> np.ndarray:
@@ -225,6 +231,7 @@ class Preprocessor:
             raise DataError(f"{table.path}: the target column {name!r} is not in the file.")
         keep = np.ones(table.n_rows, dtype=bool)
         dropped: dict[str, int] = {}
+        first: dict[str, int] = {}
         raw = []
         for f in self.features:
             if f.type in ("text", "image"):  # strings for the encoder; an empty text is a text of no words
@@ -240,6 +247,7 @@ class Preprocessor:
                 miss = values == -1
             if f.missing == MissingStrategy.DROP_ROWS and miss.any():
                 dropped[f.name] = int((miss & keep).sum())
+                _note_first(first, f.name, miss & keep, table)
                 keep &= ~miss
             raw.append((f, values, miss))
         y_raw = []
@@ -247,6 +255,7 @@ class Preprocessor:
             values, miss = self._target_values(table, t)
             if miss.any():
                 dropped[t.name] = int((miss & keep).sum())
+                _note_first(first, t.name, miss & keep, table)
                 keep &= ~miss
             y_raw.append(values)
         rows = np.flatnonzero(keep) if order is None else np.asarray(order, dtype=np.int64)
@@ -268,10 +277,12 @@ class Preprocessor:
         if with_target:
             ys = [self._encode_target(table, t, values, rows) for t, values in zip(self.targets, y_raw)]
             y = ys[0] if len(ys) == 1 else ys
+        target_rows = None
         if self.windows is not None:
-            x, y, rows = self.windows.windows(table, keep, x, y)
+            x, y, rows, target_rows = self.windows.windows(table, keep, x, y)
             lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
-        return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v})
+        return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v},
+                           first_dropped=first, target_rows=target_rows)
 
     def _encode_feature(self, table, f: FeatureState, values, miss, rows, out: np.ndarray) -> None:
         """Write the feature's columns of x for `rows` into `out`."""
@@ -328,6 +339,10 @@ class Preprocessor:
             probs = np.concatenate([1.0 - p, p], axis=1)
         else:
             probs = p
+        if probs.shape[1] != len(t.classes):
+            raise DataError(f"The model gives {probs.shape[1]} outputs per row, but the target {t.name!r} has "
+                            f"{len(t.classes)} classes ({_list(t.classes)}): the model's last layer does not fit "
+                            "the data.")
         labels = probs.argmax(axis=1)
         return [t.classes[j] for j in labels], probs
 
@@ -356,23 +371,75 @@ class Preprocessor:
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessor:
+        """The state saved by `to_dict`, checked: DataError naming the column whose saved state cannot be used
+        (a non-finite mean, a zero or non-finite scale, a classifier without classes, an unknown kind)."""
         try:
-            features = [FeatureState(name=str(f["name"]), type=str(f["type"]), missing=str(f["missing"]),
-                                     fill=f.get("fill"), mean=float(f.get("mean", 0.0)),
-                                     std=float(f.get("std", 1.0)), categories=[str(c) for c in f.get("categories", [])])
-                        for f in d["features"]]
+            features = [_feature_from_dict(f) for f in d["features"]]
             saved = d.get("targets") or ([d["target"]] if d.get("target") is not None else [])
-            targets = [TargetState(name=str(t["name"]), task=str(t["task"]), encoding=str(t["encoding"]),
-                                   classes=[str(c) for c in t.get("classes", [])], mean=float(t.get("mean", 0.0)),
-                                   std=float(t.get("std", 1.0))) for t in saved]
+            targets = [_target_from_dict(t) for t in saved]
+            scaling = str(d.get("scaling", "standard"))
             from studio.data.fitting import encoder_from_dict
             from studio.data.sequences import SequenceWindows
 
             windows = SequenceWindows.from_dict(d["windows"]) if d.get("windows") else None
             encoder = encoder_from_dict(d["encoder"]) if d.get("encoder") else None
-            return cls(features, targets, str(d.get("scaling", "standard")), encoder, windows)
-        except (KeyError, TypeError, ValueError) as e:
+        except DataError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"The saved preprocessing state is incomplete or damaged ({e}).") from None
+        if scaling not in set(Scaling):
+            raise DataError(f"The saved preprocessing has an unknown scaling {scaling!r}.")
+        return cls(features, targets, scaling, encoder, windows)
+
+
+def _feature_from_dict(f: dict) -> FeatureState:
+    name = str(f["name"])
+    state = FeatureState(name=name, type=str(f["type"]), missing=str(f["missing"]), fill=f.get("fill"),
+                         mean=float(f.get("mean", 0.0)), std=float(f.get("std", 1.0)),
+                         categories=[str(c) for c in f.get("categories", [])])
+    where = f"The saved preprocessing of column {name!r}"
+    if state.type not in ("numeric", "categorical", "text", "image"):
+        raise DataError(f"{where} has an unknown type {state.type!r} (expected 'numeric', 'categorical', 'text' "
+                        "or 'image').")
+    if state.missing not in set(MissingStrategy):
+        raise DataError(f"{where} has an unknown missing-value strategy {state.missing!r}.")
+    if state.type == "numeric":
+        _check_scale(where, state.mean, state.std)
+        if state.fill is not None and not (isinstance(state.fill, (int, float)) and np.isfinite(state.fill)):
+            raise DataError(f"{where} has the fill value {state.fill!r}, not a finite number.")
+    elif state.type == "categorical" and not state.categories:
+        raise DataError(f"{where} lists no categories: every value would be unknown.")
+    return state
+
+
+def _target_from_dict(t: dict) -> TargetState:
+    state = TargetState(name=str(t["name"]), task=str(t["task"]), encoding=str(t["encoding"]),
+                        classes=[str(c) for c in t.get("classes", [])], mean=float(t.get("mean", 0.0)),
+                        std=float(t.get("std", 1.0)))
+    where = f"The saved preprocessing of the target {state.name!r}"
+    if state.task not in (BINARY, MULTICLASS, REGRESSION):
+        raise DataError(f"{where} has an unknown task {state.task!r}.")
+    if state.task == REGRESSION:
+        _check_scale(where, state.mean, state.std)
+    elif len(state.classes) < 2 or (state.task == BINARY) != (len(state.classes) == 2):
+        raise DataError(f"{where} lists {len(state.classes)} classes for a {state.task} task: a classifier needs "
+                        f"{'two' if state.task == BINARY else 'three or more'}.")
+    if state.encoding not in ("integer", "one_hot", "float"):
+        raise DataError(f"{where} has an unknown encoding {state.encoding!r}.")
+    return state
+
+
+def _check_scale(where: str, mean: float, std: float) -> None:
+    if not np.isfinite(mean):
+        raise DataError(f"{where} has the mean {mean}, not a finite number.")
+    if not np.isfinite(std) or std <= 0:
+        raise DataError(f"{where} has the standard deviation {std}: it must be a finite number above 0.")
+
+
+def _note_first(first: dict[str, int], name: str, dropped: np.ndarray, table: CsvTable) -> None:
+    rows = np.flatnonzero(dropped)
+    if rows.size:
+        first[name] = int(table.line_numbers[int(rows[0])])
 
 
 def _target_dict(t: TargetState) -> dict:

@@ -11,11 +11,12 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
 
-from studio.document import GraphError, ModelAnalysis, Project, ProjectFileError, load_project, new_node, save_project
+from studio.document import GraphError, ModelAnalysis, Project, ProjectFileError, new_node, save_project
 from studio.document.clipboard import MIME_TYPE, copy_selection, paste_plan
 from studio.document.examples import starter_project
 from studio.document.graph import Wire
 from studio.document.layout import layered_positions
+from studio.project_file import open_project
 from studio.ui.appearance import apply_theme, follow_system_changes
 from studio.ui.canvas import CanvasView, GraphScene
 from studio.ui.commands import (
@@ -255,18 +256,37 @@ class MainWindow(QMainWindow):
     def load(self, path: str) -> bool:
         """Load `path`; on failure show why and keep the current project as it is."""
         try:
-            project = load_project(path)
+            project = open_project(path)
         except ProjectFileError as err:
             QMessageBox.critical(self, "Cannot open project", str(err))
             if not os.path.exists(path):
                 self.recent.remove(path)
                 self._refresh_recent_menu()
             return False
-        self.set_project(project)
+        if not self._show_opened(project):
+            return False
         self.recent.add(path)
         remember_folder(self.settings, path)
         self._refresh_recent_menu()
         self.statusBar().showMessage(f"Opened {path}. {self.workflow.notes}".strip(), 10000)
+        return True
+
+    def _show_opened(self, project: Project) -> bool:
+        """Show a project just read; report the runs it left out. Should showing it fail all the same, the
+        current project comes back (its unsaved changes still marked unsaved) and the error is shown."""
+        previous, modified = self.project, self.is_modified()
+        try:
+            self.set_project(project)
+        except Exception as err:  # a project the checks let through but the window cannot show: keep ours
+            self.set_project(previous)
+            if modified:
+                self.undo_stack.resetClean()
+                self._update_title()
+            QMessageBox.critical(self, "Cannot open project", f"{project.path}: {type(err).__name__}: {err}")
+            return False
+        if project.problems:
+            QMessageBox.warning(self, "Parts of the project were left out",
+                                "The project opened, but:\n\n" + "\n\n".join(project.problems))
         return True
 
     def save(self) -> bool:

@@ -149,6 +149,9 @@ class NodeItem(QGraphicsObject):
         elif blocked:
             painter.setPen(theme.MUTED)
             text = f"waiting for {report.blocked_by}"
+        elif report is not None and report.warning:
+            painter.setPen(theme.WARNING)
+            text = f"⚠ {report.warning.removeprefix('this layer holds ')}"
         elif report is not None:
             painter.setPen(theme.MUTED)
             text = f"{format_count(report.params)} params · {format_count(report.multiply_adds)} mult-adds"

@@ -338,12 +338,17 @@ class EvaluationView(QWidget):
 
     def _show_prediction(self, path: str, table, transformed, outputs) -> None:
         decoded = decode_outputs(self.data.preprocessor, self.feed, outputs)
-        actual = [[table.column(d.target.name)[r] for r in transformed.rows] if d.target.name in table.names
-                  else None for d in decoded]
+        actual_rows = transformed.actual_rows()  # a window's actual value is its target's, `horizon` rows after it
+        actual = [[table.column(d.target.name)[r] if r >= 0 else "" for r in actual_rows]
+                  if d.target.name in table.names else None for d in decoded]
         self._new_file = (table, transformed.rows)
         caption = f"Predictions for {os.path.basename(path)}: {len(transformed.rows)} rows"
         if transformed.dropped:
-            caption += "; skipped for missing values: " + ", ".join(f"{k} {v}" for k, v in transformed.dropped.items())
+            first = transformed.first_dropped
+            caption += "; skipped for missing values: " + ", ".join(
+                f"{k} {v}" + (f" (line {first[k]})" if v == 1 and k in first else
+                              f" (first at line {first[k]})" if k in first else "")
+                for k, v in transformed.dropped.items())
         self._shown = (decoded, actual, transformed.lines, caption, None)  # the file's own targets, where it has them
         self._show_output()
         self.message.setStyleSheet("")
