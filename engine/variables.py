@@ -26,6 +26,20 @@ def variable_budget(max_bytes: int, source: str):
         _budget.state = previous
 
 
+@contextlib.contextmanager
+def shapes_only():
+    """Within this block, new variables have their shape and dtype but hold no memory: each is a read-only view
+    of a single zero (NumPy broadcasting), and no initializer runs. Building a layer here tells its output shape,
+    weight shapes and `count_params()` at once, however large it is. Such a layer is for looking at, not for
+    training or predicting."""
+    previous = getattr(_budget, "shapes_only", False)
+    _budget.shapes_only = True
+    try:
+        yield
+    finally:
+        _budget.shapes_only = previous
+
+
 def _reserve(name: str, shape, dtype) -> None:
     state = getattr(_budget, "state", None)
     if state is None or shape is None:
@@ -52,12 +66,13 @@ class Variable(Tensor):
 
     def __init__(self, initializer, shape=None, dtype=None, trainable: bool = True, name: str = "variable"):
         dtype = dtype or backend.floatx()
-        if callable(initializer):
+        if callable(initializer) and shape is not None and getattr(_budget, "shapes_only", False):
+            value = np.broadcast_to(np.zeros((), dtype=dtype), tuple(int(d) for d in shape))  # no memory
+        elif callable(initializer):
             _reserve(name, shape, dtype)
-            value = initializer(tuple(shape), dtype=dtype)
+            value = np.array(initializer(tuple(shape), dtype=dtype), dtype=dtype)  # always our own copy
         else:
-            value = initializer
-        value = np.array(value, dtype=dtype)  # always our own copy
+            value = np.array(initializer, dtype=dtype)
         if shape is not None and value.shape != tuple(shape):
             raise ValueError(f"Variable {name!r}: initial value has shape {value.shape}, expected {tuple(shape)}")
         super().__init__(value, requires_grad=trainable)

@@ -66,8 +66,13 @@ def main(argv: list[str]) -> int:
 
 
 def _load(path: str):
-    from studio.document.project import load_project
-    return load_project(path)
+    """The project with every part checked; what it left out (a damaged run) is said on stderr."""
+    from studio.project_file import open_project
+
+    project = open_project(path)
+    for problem in project.problems:
+        print(f"layerstudio: warning: {problem}", file=sys.stderr)
+    return project
 
 
 def train(args) -> int:

@@ -144,6 +144,9 @@ def _parse_json(data: bytes, name: str, filepath: str) -> dict:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"{name} in {filepath} is not valid JSON: {err}") from err
+    except RecursionError:
+        raise ValueError(f"{name} in {filepath} nests its JSON deeper than any model config does: it is not a "
+                         "file Keras or LayerStudio writes.") from None
     if not isinstance(value, dict):
         raise ValueError(f"{name} in {filepath} should hold a JSON object, found {type(value).__name__}.")
     return value

@@ -6,8 +6,10 @@ import numpy as np
 
 from engine.backend import clear_session, set_random_seed
 from engine.utils.progbar import Progbar
+from engine.variables import shapes_only
 
-__all__ = ["FeatureSpace", "Progbar", "clear_session", "normalize", "set_random_seed", "to_categorical"]
+__all__ = ["FeatureSpace", "Progbar", "clear_session", "normalize", "set_random_seed", "shapes_only",
+           "to_categorical"]
 
 
 def __getattr__(name: str):

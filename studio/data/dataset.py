@@ -133,9 +133,11 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
         full = preprocessor.transform(table, with_target=True, order=np.concatenate(order))
         bounds = np.cumsum([0] + [len(rows) for rows in order])
         parts = [_take(full, slice(a, b)) if b > a else None for a, b in zip(bounds[:-1], bounds[1:])]
-    else:  # windows end on the usable rows, in file order
+    else:  # windows end on the usable rows, in time order (which need not be the file's)
         full = preprocessor.transform(table, with_target=True)
-        parts = [_take(full, np.searchsorted(full.rows, rows)) if len(rows) else None for rows in order]
+        position = np.full(table.n_rows, -1, dtype=np.int64)
+        position[full.rows] = np.arange(len(full.rows))
+        parts = [_take(full, position[rows]) if len(rows) else None for rows in order]
     if progress:
         progress(1.0)
     return PreparedData(spec=spec, table=table, preprocessor=preprocessor, train=parts[0], validation=parts[1],

@@ -328,6 +328,10 @@ class Preprocessor:
             probs = np.concatenate([1.0 - p, p], axis=1)
         else:
             probs = p
+        if probs.shape[1] != len(t.classes):
+            raise DataError(f"The model gives {probs.shape[1]} outputs per row, but the target {t.name!r} has "
+                            f"{len(t.classes)} classes ({_list(t.classes)}): the model's last layer does not fit "
+                            "the data.")
         labels = probs.argmax(axis=1)
         return [t.classes[j] for j in labels], probs
 
@@ -356,23 +360,69 @@ class Preprocessor:
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessor:
+        """The state saved by `to_dict`, checked: DataError naming the column whose saved state cannot be used
+        (a non-finite mean, a zero or non-finite scale, a classifier without classes, an unknown kind)."""
         try:
-            features = [FeatureState(name=str(f["name"]), type=str(f["type"]), missing=str(f["missing"]),
-                                     fill=f.get("fill"), mean=float(f.get("mean", 0.0)),
-                                     std=float(f.get("std", 1.0)), categories=[str(c) for c in f.get("categories", [])])
-                        for f in d["features"]]
+            features = [_feature_from_dict(f) for f in d["features"]]
             saved = d.get("targets") or ([d["target"]] if d.get("target") is not None else [])
-            targets = [TargetState(name=str(t["name"]), task=str(t["task"]), encoding=str(t["encoding"]),
-                                   classes=[str(c) for c in t.get("classes", [])], mean=float(t.get("mean", 0.0)),
-                                   std=float(t.get("std", 1.0))) for t in saved]
+            targets = [_target_from_dict(t) for t in saved]
+            scaling = str(d.get("scaling", "standard"))
             from studio.data.fitting import encoder_from_dict
             from studio.data.sequences import SequenceWindows
 
             windows = SequenceWindows.from_dict(d["windows"]) if d.get("windows") else None
             encoder = encoder_from_dict(d["encoder"]) if d.get("encoder") else None
-            return cls(features, targets, str(d.get("scaling", "standard")), encoder, windows)
-        except (KeyError, TypeError, ValueError) as e:
+        except DataError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"The saved preprocessing state is incomplete or damaged ({e}).") from None
+        if scaling not in set(Scaling):
+            raise DataError(f"The saved preprocessing has an unknown scaling {scaling!r}.")
+        return cls(features, targets, scaling, encoder, windows)
+
+
+def _feature_from_dict(f: dict) -> FeatureState:
+    name = str(f["name"])
+    state = FeatureState(name=name, type=str(f["type"]), missing=str(f["missing"]), fill=f.get("fill"),
+                         mean=float(f.get("mean", 0.0)), std=float(f.get("std", 1.0)),
+                         categories=[str(c) for c in f.get("categories", [])])
+    where = f"The saved preprocessing of column {name!r}"
+    if state.type not in ("numeric", "categorical", "text", "image"):
+        raise DataError(f"{where} has an unknown type {state.type!r} (expected 'numeric', 'categorical', 'text' "
+                        "or 'image').")
+    if state.missing not in set(MissingStrategy):
+        raise DataError(f"{where} has an unknown missing-value strategy {state.missing!r}.")
+    if state.type == "numeric":
+        _check_scale(where, state.mean, state.std)
+        if state.fill is not None and not (isinstance(state.fill, (int, float)) and np.isfinite(state.fill)):
+            raise DataError(f"{where} has the fill value {state.fill!r}, not a finite number.")
+    elif state.type == "categorical" and not state.categories:
+        raise DataError(f"{where} lists no categories: every value would be unknown.")
+    return state
+
+
+def _target_from_dict(t: dict) -> TargetState:
+    state = TargetState(name=str(t["name"]), task=str(t["task"]), encoding=str(t["encoding"]),
+                        classes=[str(c) for c in t.get("classes", [])], mean=float(t.get("mean", 0.0)),
+                        std=float(t.get("std", 1.0)))
+    where = f"The saved preprocessing of the target {state.name!r}"
+    if state.task not in (BINARY, MULTICLASS, REGRESSION):
+        raise DataError(f"{where} has an unknown task {state.task!r}.")
+    if state.task == REGRESSION:
+        _check_scale(where, state.mean, state.std)
+    elif len(state.classes) < 2 or (state.task == BINARY) != (len(state.classes) == 2):
+        raise DataError(f"{where} lists {len(state.classes)} classes for a {state.task} task: a classifier needs "
+                        f"{'two' if state.task == BINARY else 'three or more'}.")
+    if state.encoding not in ("integer", "one_hot", "float"):
+        raise DataError(f"{where} has an unknown encoding {state.encoding!r}.")
+    return state
+
+
+def _check_scale(where: str, mean: float, std: float) -> None:
+    if not np.isfinite(mean):
+        raise DataError(f"{where} has the mean {mean}, not a finite number.")
+    if not np.isfinite(std) or std <= 0:
+        raise DataError(f"{where} has the standard deviation {std}: it must be a finite number above 0.")
 
 
 def _target_dict(t: TargetState) -> dict:

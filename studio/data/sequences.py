@@ -45,8 +45,14 @@ def parse_times(table, column: str) -> np.ndarray:
     return times
 
 
-def time_order(times: np.ndarray, where: str, column: str, lines: list[int], allow_gaps: bool) -> np.ndarray:
-    """Row indices in time order; DataError for duplicate times, and for gaps unless `allow_gaps`."""
+def time_order(times: np.ndarray, where: str, column: str, lines: list[int], allow_gaps: bool,
+               labels: list[str] | None = None) -> np.ndarray:
+    """Row indices in time order; DataError for duplicate times, and for gaps unless `allow_gaps`. Messages show
+    the times as `labels` (the file's own text) when given."""
+
+    def _fmt(i: int) -> str:
+        return labels[i].strip() if labels is not None else _format(times[i])
+
     order = np.argsort(times, kind="stable")
     if len(order) < 2:
         return order
@@ -54,7 +60,7 @@ def time_order(times: np.ndarray, where: str, column: str, lines: list[int], all
     same = np.flatnonzero(sorted_times[1:] == sorted_times[:-1])
     if same.size:
         i, j = order[same[0]], order[same[0] + 1]
-        raise DataError(f"{where}: the time column {column!r} holds {_fmt(times[i])} twice, at lines {lines[i]} and "
+        raise DataError(f"{where}: the time column {column!r} holds {_fmt(i)} twice, at lines {lines[i]} and "
                         f"{lines[j]} ({same.size} repeated times in all). A time series needs one row per time: "
                         "remove or merge the repeats.")
     if not allow_gaps:
@@ -64,8 +70,8 @@ def time_order(times: np.ndarray, where: str, column: str, lines: list[int], all
         if gaps.size:
             g = gaps[0]
             i, j = order[g], order[g + 1]
-            raise DataError(f"{where}: the time column {column!r} jumps from {_fmt(times[i])} (line {lines[i]}) to "
-                            f"{_fmt(times[j])} (line {lines[j]}), where the series usually steps by {usual} {unit} "
+            raise DataError(f"{where}: the time column {column!r} jumps from {_fmt(i)} (line {lines[i]}) to "
+                            f"{_fmt(j)} (line {lines[j]}), where the series usually steps by {usual} {unit} "
                             f"({gaps.size} gaps in all). Add the missing rows, or allow gaps if the series skips "
                             "those times on purpose.")
     return order
@@ -84,7 +90,7 @@ def _mode(values: np.ndarray) -> int:
     return int(unique[np.argmax(counts)])
 
 
-def _fmt(t: np.datetime64) -> str:
+def _format(t: np.datetime64) -> str:
     text = str(t)
     return text[:-9] if text.endswith("T00:00:00") else text
 
@@ -151,7 +157,8 @@ class SequenceWindows:
         if self.time_column is None:
             return np.arange(table.n_rows), None
         times = parse_times(table, self.time_column)
-        order = time_order(times, table.path, self.time_column, table.line_numbers, self.allow_gaps)
+        order = time_order(times, table.path, self.time_column, table.line_numbers, self.allow_gaps,
+                           table.column(self.time_column).tolist())
         return order, times
 
     def check_length(self, table, n_rows: int, with_target: bool) -> None:

@@ -164,6 +164,10 @@ class DataSpec:
             raise DataError("Choose at least one feature column.")
         validate_kinds(self)
         for c in self.columns:
+            if c.role != ColumnRole.IGNORE and c.type == ColumnType.DATETIME:
+                raise DataError(f"Column {c.name!r} holds dates, which a model cannot take as {c.role.value}: use it "
+                                "as the time column of time-series windows, or set its role to ignore (or its type "
+                                "to categorical).")
             if c.role == ColumnRole.FEATURE and c.type == ColumnType.CATEGORICAL and \
                     self.missing_strategy(c) == MissingStrategy.FILL_MEAN:
                 raise DataError(f"Column {c.name!r} is categorical: its missing values can be filled with the "
@@ -188,20 +192,26 @@ class DataSpec:
         """The spec saved by `to_dict`; a relative CSV path is taken relative to `base_dir` (the project's folder)."""
         if not isinstance(d, dict) or "path" not in d or "columns" not in d:
             raise DataError("The project's data section is not a data spec (it needs 'path' and 'columns').")
-        if int(d.get("version", SPEC_VERSION)) > SPEC_VERSION:
+        if not isinstance(d.get("version", SPEC_VERSION), int) or d.get("version", SPEC_VERSION) > SPEC_VERSION:
             raise DataError(f"The data spec has version {d['version']}; this LayerStudio reads up to "
                             f"{SPEC_VERSION}.")
-        return cls(path=resolve_path(str(d["path"]), base_dir), columns=[ColumnSpec.from_dict(c) for c in d["columns"]],
-                   dialect=CsvDialect.from_dict(d.get("dialect") or {}),
-                   missing=_enum(MissingStrategy, d.get("missing", "drop_rows"), "missing-value strategy"),
-                   scaling=_enum(Scaling, d.get("scaling", "standard"), "scaling"),
-                   target_scaling=_enum(Scaling, d.get("target_scaling", "none"), "target scaling"),
-                   target_encoding=_enum(TargetEncoding, d.get("target_encoding", "auto"), "target encoding"),
-                   split=SplitSpec.from_dict(d.get("split") or {}),
-                   bindings=Bindings.from_dict(d.get("bindings") or {}),  # version 1 has none: the defaults
-                   sequence=SequenceSpec.from_dict(d["sequence"]) if d.get("sequence") else None,
-                   image=ImageSpec.from_dict(d["image"]) if d.get("image") else None,
-                   text=TextSpec.from_dict(d["text"]) if d.get("text") else None)
+        try:
+            return cls(path=resolve_path(str(d["path"]), base_dir),
+                       columns=[ColumnSpec.from_dict(c) for c in d["columns"]],
+                       dialect=CsvDialect.from_dict(d.get("dialect") or {}),
+                       missing=_enum(MissingStrategy, d.get("missing", "drop_rows"), "missing-value strategy"),
+                       scaling=_enum(Scaling, d.get("scaling", "standard"), "scaling"),
+                       target_scaling=_enum(Scaling, d.get("target_scaling", "none"), "target scaling"),
+                       target_encoding=_enum(TargetEncoding, d.get("target_encoding", "auto"), "target encoding"),
+                       split=SplitSpec.from_dict(d.get("split") or {}),
+                       bindings=Bindings.from_dict(d.get("bindings") or {}),  # version 1 has none: the defaults
+                       sequence=SequenceSpec.from_dict(d["sequence"]) if d.get("sequence") else None,
+                       image=ImageSpec.from_dict(d["image"]) if d.get("image") else None,
+                       text=TextSpec.from_dict(d["text"]) if d.get("text") else None)
+        except DataError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise DataError(f"The project's data section is damaged ({type(e).__name__}: {e}).") from None
 
 
 def portable_path(path: str, relative_to: str | os.PathLike | None) -> str:

@@ -1,9 +1,10 @@
 """Shape inference over the graph: per node, its output shape, parameter count, multiply-adds, or the
 reason it cannot be built.
 
-Works on shapes only: each layer is built from its config and called on symbolic tensors (the engine's
-own `compute_output_shape` and input checks). Results are cached by (type, name, config, input shapes),
-so after an edit only the nodes whose inputs or config changed are built again.
+Works on shapes only: each layer is built from its config in the engine's shapes-only mode (its weights get
+shapes but no memory, so a Dense of 10^8 units is as quick as one of 8) and called on symbolic tensors (the
+engine's own `compute_output_shape` and input checks). Results are cached by (type, name, config, input
+shapes), so after an edit only the nodes whose inputs or config changed are built again.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from engine.symbolic import KerasTensor
+from engine.utils import shapes_only
+from engine.variables import describe_size
 from studio.document.catalog import ATTENTION_PORTS, layer_types, normalize_config
 from studio.document.cost import multiply_adds
 from studio.document.graph import Graph, GraphError
 
 Shape = tuple
+LARGE_WEIGHTS = 100 * 10**6  # bytes of weights from which a layer is flagged: slow to train, heavy to save
 
 
 @dataclass(frozen=True)
@@ -30,10 +34,18 @@ class NodeReport:
     multiply_adds: int | None = None
     error: str | None = None        # this node's own problem: shown red
     blocked_by: str | None = None   # name of an upstream node whose problem stops this one
+    weight_bytes: int = 0           # memory its weights will take once built for real
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.blocked_by is None
+
+    @property
+    def warning(self) -> str | None:
+        """A size worth knowing before training: "this layer holds 1.6 GB of weights"."""
+        if self.weight_bytes < LARGE_WEIGHTS:
+            return None
+        return f"this layer holds {describe_size(self.weight_bytes).split(' (')[0]} of weights"
 
 
 @dataclass
@@ -55,6 +67,10 @@ class Analysis:
     @property
     def errors(self) -> dict[str, str]:
         return {nid: r.error for nid, r in self.reports.items() if r.error}
+
+    @property
+    def warnings(self) -> dict[str, str]:
+        return {nid: r.warning for nid, r in self.reports.items() if r.warning}
 
     @property
     def ok(self) -> bool:
@@ -125,21 +141,23 @@ class ShapeInference:
         try:
             if ltype.is_input:
                 normalize_config(ltype.name, config)  # e.g. a hand-edited file with shape [0]
-            layer = ltype.create(config, name)
-            if ltype.is_input:
-                out = tuple(layer.batch_shape)
-            else:
-                tensors = [KerasTensor(s) for s in shapes]
-                result = ltype.call(layer, tensors)
-                if not isinstance(result, KerasTensor):
-                    return NodeReport(shapes, error=f"it gives {len(result)} outputs; the canvas wires one output "
-                                                    "per layer (turn off return_state)")
-                out = tuple(result.shape)
+            with shapes_only():
+                layer = ltype.create(config, name)
+                if ltype.is_input:
+                    out = tuple(layer.batch_shape)
+                else:
+                    tensors = [KerasTensor(s) for s in shapes]
+                    result = ltype.call(layer, tensors)
+                    if not isinstance(result, KerasTensor):
+                        return NodeReport(shapes, error=f"it gives {len(result)} outputs; the canvas wires one "
+                                                        "output per layer (turn off return_state)")
+                    out = tuple(result.shape)
             params = layer.count_params()
+            weight_bytes = sum(int(w.size) * w.dtype.itemsize for w in layer.weights)
         except Exception as err:  # any engine failure is this node's problem, shown on it; never a crash
             return NodeReport(shapes, error=_tidy(str(err) or type(err).__name__, name))
         macs = multiply_adds(ltype.name, ltype.family, config, list(shapes), out)
-        return NodeReport(shapes, out, params, macs)
+        return NodeReport(shapes, out, params, macs, weight_bytes=weight_bytes)
 
 
 def _tidy(message: str, name: str) -> str:

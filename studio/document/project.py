@@ -9,6 +9,7 @@ caller's current project is untouched.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from studio.document.graph import Graph, GraphError, LayerNode, Wire
 
 FORMAT_VERSION = 1
 SUFFIX = ".lsproj"
+MAX_DEPTH = 64  # LayerStudio's own files nest about 10 levels (a wrapped layer's initializer's config)
 
 
 class ProjectFileError(Exception):
@@ -35,6 +37,7 @@ class Project:
     runs: list = field(default_factory=list)
     path: str | None = None
     extra: dict = field(default_factory=dict)  # top-level keys of newer minor versions, kept as read
+    problems: list[str] = field(default_factory=list)  # what opening the file left out, and why (not saved)
 
     def to_dict(self) -> dict:
         return {"format_version": FORMAT_VERSION, "graph": graph_to_dict(self.graph), "data": self.data,
@@ -129,9 +132,54 @@ def load_project(path: str | os.PathLike) -> Project:
     except json.JSONDecodeError as err:
         raise ProjectFileError(f"{path} is not a valid LayerStudio project: the JSON is broken at line {err.lineno}, "
                                f"column {err.colno} ({err.msg}). The file may be truncated or corrupt.") from None
+    except RecursionError:
+        raise ProjectFileError(f"{path} is not a LayerStudio project: its JSON nests deeper than {MAX_DEPTH} "
+                               "levels.") from None
+    problem = json_problem(data)
+    if problem:
+        raise ProjectFileError(f"{path.name}: {problem}")
     project = Project.from_dict(data, source=str(path.name))
     project.path = str(path)
     return project
+
+
+def json_problem(data) -> str | None:
+    """Why parsed project JSON cannot be kept and saved again: nesting deeper than MAX_DEPTH, or a non-finite
+    number (NaN, Infinity, 1e999) outside a run's history; names the part. None when it is fine."""
+    stack = [(data, ())] if isinstance(data, (dict, list, float)) else []
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, float):
+            if not math.isfinite(value) and not (len(path) > 2 and path[0] == "runs" and path[2] == "history"):
+                return f"{_json_place(data, path)} holds {value}, which is not a finite number."
+            continue
+        if len(path) >= MAX_DEPTH:
+            return f"{_json_place(data, path[:4])} nests deeper than {MAX_DEPTH} levels."
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        stack.extend((v, (*path, k)) for k, v in items if isinstance(v, (dict, list, float)))
+    return None
+
+
+def _json_place(data, path: tuple) -> str:
+    """A place in project JSON in words, naming the node, column or run it is in:
+    "graph node 2 ('dense'), config, 'rate'", "data, preprocessor, column 'age', 'mean'"."""
+    words, value = [], data
+    for key in path:
+        item = value[key]
+        if isinstance(key, int):
+            label = _NAMED_ITEMS.get(words[-1] if words else "")
+            name = item.get(label[1]) if label and isinstance(item, dict) else None
+            words[-1:] = [f"{label[0]} {key + 1}" + (f" ({name!r})" if isinstance(name, (str, int)) else "")] \
+                if label else [*words[-1:], f"item {key + 1}"]
+        else:
+            words.append(str(key))
+        value = item
+    return ", ".join(words) if words else "the top level"
+
+
+# Lists whose items the messages name: key -> (what an item is, the key holding its name).
+_NAMED_ITEMS = {"nodes": ("graph node", "name"), "features": ("column", "name"), "columns": ("column", "name"),
+                "runs": ("run", "run_id"), "wires": ("wire", None)}
 
 
 def save_project(project: Project, path: str | os.PathLike) -> None:

@@ -11,6 +11,7 @@ output's, so that code reading one loss still reads a sensible one.
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass
 
 from studio.data.preprocess import BINARY, MULTICLASS, REGRESSION
@@ -119,6 +120,43 @@ def default_settings(task: Tasks, n_rows: int = 0) -> dict:
         settings["outputs"] = {name: {"loss": DEFAULT_LOSS[t], "metrics": list(DEFAULT_METRICS[t]),
                                       "loss_weight": 1.0} for name, t in tasks.items()}
     return settings
+
+
+def check_form(settings: dict) -> None:
+    """ValueError naming the part when saved settings are not what `default_settings` and the compile dialog
+    write: known losses and metrics (for each output too), a known optimizer with finite hyperparameters it has."""
+    _check_form_of_loss(settings, "")
+    outputs = settings.get("outputs") or {}
+    if not isinstance(outputs, dict) or not all(isinstance(v, dict) for v in outputs.values()):
+        raise ValueError("'outputs' must map output names to their loss and metrics.")
+    for name, entry in outputs.items():
+        _check_form_of_loss(entry, f"output '{name}': ")
+        weight = entry.get("loss_weight", 1.0)
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 <= weight < math.inf:
+            raise ValueError(f"output '{name}': the loss weight must be a finite number of 0 or more, not {weight!r}.")
+    optimizer = settings.get("optimizer")
+    if not isinstance(optimizer, dict) or not isinstance(optimizer.get("name"), str) \
+            or not isinstance(optimizer.get("config", {}), dict):
+        raise ValueError("'optimizer' must hold a 'name' and a 'config' object.")
+    known = hyperparameters(optimizer["name"])
+    for key, value in optimizer.get("config", {}).items():
+        if key not in known:
+            raise ValueError(f"Optimizer {optimizer['name']!r} has no hyperparameter {key!r}.")
+        if not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or isinstance(value, bool) != isinstance(known[key], bool):
+            kind = "true or false" if isinstance(known[key], bool) else "a finite number"
+            raise ValueError(f"The optimizer's {key!r} must be {kind}, not {value!r}.")
+
+
+def _check_form_of_loss(entry: dict, where: str) -> None:
+    if not isinstance(entry.get("loss"), str):
+        raise ValueError(f"{where}'loss' must be the name of a loss, not {entry.get('loss')!r}.")
+    loss_choice(entry["loss"])
+    metrics = entry.get("metrics", [])
+    known_metrics = {c.name for c in METRICS}
+    if not isinstance(metrics, list) or not all(isinstance(m, str) and m in known_metrics for m in metrics):
+        raise ValueError(f"{where}'metrics' must list metric names among {', '.join(sorted(known_metrics))}, "
+                         f"not {metrics!r}.")
 
 
 def check_settings(settings: dict, task: Tasks) -> None:

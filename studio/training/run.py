@@ -15,6 +15,10 @@ RUNNING, FINISHED, STOPPED, EARLY_STOPPED, NAN, ERROR = "running", "finished", "
 STATUS_WORDS = {FINISHED: "finished", STOPPED: "stopped", EARLY_STOPPED: "stopped early",
                 NAN: "diverged (the loss was not finite)", ERROR: "failed", RUNNING: "running"}
 
+# What the training panel offers; a project file's settings outside these are refused when it is opened.
+SETTING_LIMITS = {"epochs": (1, 100_000), "batch_size": (1, 1_000_000), "patience": (0, 10_000),
+                  "min_delta": (0.0, 1e6)}
+
 
 @dataclass
 class TrainingSettings:
@@ -34,6 +38,25 @@ class TrainingSettings:
     def from_dict(cls, d: dict) -> TrainingSettings:
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in (d or {}).items() if k in known})
+
+    @classmethod
+    def checked(cls, d: dict) -> TrainingSettings:
+        """`from_dict` for settings read from a file: ValueError naming the first setting of the wrong kind or
+        outside what the training panel offers (`SETTING_LIMITS`)."""
+        settings = cls.from_dict(d)
+        for name, kind in (("shuffle", bool), ("early_stopping", bool), ("restore_best_weights", bool),
+                           ("monitor", str)):
+            if not isinstance(getattr(settings, name), kind):
+                raise ValueError(f"'{name}' must be {'true or false' if kind is bool else 'a text'}, "
+                                 f"not {getattr(settings, name)!r}.")
+        for name, (low, high) in SETTING_LIMITS.items():
+            value = getattr(settings, name)
+            whole = name != "min_delta"
+            if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) \
+                    or not low <= value <= high:
+                raise ValueError(f"'{name}' must be a {'whole ' if whole else ''}number from {low} to {high:,}, "
+                                 f"not {value!r}.")
+        return settings
 
     def validate(self) -> None:
         if int(self.epochs) < 1:
@@ -102,7 +125,14 @@ class TrainingRun:
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainingRun:
-        weights = d.get("weights")
+        """A run saved by `to_dict`; KeyError, TypeError or ValueError when a part of it is damaged."""
+        if not isinstance(d.get("run_id"), int) or isinstance(d.get("run_id"), bool):
+            raise ValueError(f"its run_id {d.get('run_id')!r} is not a whole number")
+        history, weights = d.get("history") or {}, d.get("weights")
+        if not isinstance(history, dict) or not all(isinstance(v, list) for v in history.values()):
+            raise ValueError("its history is not a list of values per metric")
+        if weights is not None and not isinstance(weights, list):
+            raise ValueError("its weights are not a list of arrays")
         return cls(run_id=int(d["run_id"]), compile_settings=dict(d.get("compile_settings") or {}),
                    settings=dict(d.get("settings") or {}),
                    history={k: [math.nan if v is None else float(v) for v in vs]
@@ -123,10 +153,14 @@ def decode_array(value) -> np.ndarray:
         dtype = np.dtype(value["dtype"])
         if dtype.kind not in "fiub":
             raise ValueError(f"Saved weights have dtype {dtype}, not a number type.")
-        data = base64.b64decode(value["base64"], validate=True)
-        shape = tuple(int(n) for n in value["shape"])
-        if len(data) != dtype.itemsize * int(np.prod(shape)):
-            raise ValueError(f"Saved weights of shape {shape} hold {len(data)} bytes, not "
-                             f"{dtype.itemsize * int(np.prod(shape))}.")
+        shape = tuple(value["shape"])
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+            raise ValueError(f"Saved weights have the shape {list(shape)}, not a list of sizes.")
+        expected = dtype.itemsize * math.prod(shape)
+        text = value["base64"]
+        size = len(text) * 3 // 4 - (len(text) - len(text.rstrip("=")))  # known before decoding anything
+        if size != expected:
+            raise ValueError(f"Saved weights of shape {shape} hold {size} bytes, not {expected}.")
+        data = base64.b64decode(text, validate=True)
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
     return np.asarray(value, dtype=np.float32)

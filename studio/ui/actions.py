@@ -69,6 +69,10 @@ def build_actions(window) -> dict[str, QAction]:
         "shortcuts": _action(window, "&Keyboard Shortcuts", lambda: show_shortcuts(window, window.actions_by_name),
                              "Ctrl+/"),
         "about": _action(window, "&About LayerStudio", lambda: show_about(window)),
+        "overview": _action(window, "Canvas &Overview", lambda: window.view.minimap.set_enabled_by_user(
+            a["overview"].isChecked()), None, None, "A small map of the whole model while it does not fit the canvas"),
+        "message_log": _action(window, "&Message Log…", window.show_message_log, None, None,
+                               "Every message of this session, in full"),
     }
     undo = window.undo_stack.createUndoAction(window, "&Undo")
     undo.setShortcut(QKeySequence.Undo)
@@ -113,6 +117,10 @@ def build_actions(window) -> dict[str, QAction]:
     view_menu.addSeparator()
     for dock in window.docks():  # show again a panel the user closed
         view_menu.addAction(dock.toggleViewAction())
+    a["overview"].setCheckable(True)
+    a["overview"].setChecked(True)
+    view_menu.addAction(a["overview"])
+    view_menu.addAction(a["message_log"])
     help_menu = menu.addMenu("&Help")
     for name in ("getting_started", "shortcuts", None, "about"):
         help_menu.addSeparator() if name is None else help_menu.addAction(a[name])

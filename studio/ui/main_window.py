@@ -11,11 +11,12 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
 
-from studio.document import GraphError, ModelAnalysis, Project, ProjectFileError, load_project, new_node, save_project
+from studio.document import GraphError, ModelAnalysis, Project, ProjectFileError, new_node, save_project
 from studio.document.clipboard import MIME_TYPE, copy_selection, paste_plan
 from studio.document.examples import starter_project
 from studio.document.graph import Wire
 from studio.document.layout import layered_positions
+from studio.project_file import open_project
 from studio.ui.appearance import apply_theme, follow_system_changes
 from studio.ui.canvas import CanvasView, GraphScene
 from studio.ui.commands import (
@@ -27,10 +28,12 @@ from studio.ui.commands import (
 )
 from studio.ui.desktop import last_folder, open_dropped, remember_folder, restore_window_state, save_window_state
 from studio.ui.exchange import install_exchange_actions
+from studio.ui.network_check import NetworkCheck
 from studio.ui.palette import Palette
 from studio.ui.preferences import Preferences, PreferencesDialog
 from studio.ui.property_editor import PropertyEditor
 from studio.ui.recent_files import RecentFiles
+from studio.ui.status_bar import MessageLog, StatusBar
 from studio.ui.summary import ModelSummary, totals_text
 from studio.ui.workflow import ModelWorkflow
 
@@ -54,15 +57,25 @@ class MainWindow(QMainWindow):
         self.palette = Palette()
         self.properties = PropertyEditor(self.undo_stack)
         self.summary = ModelSummary()
-        left = self._dock("Layers", self.palette, Qt.LeftDockWidgetArea, 210)
-        right = self._dock("Properties", self.properties, Qt.RightDockWidgetArea, 360)
-        self._dock("Model summary", self.summary, Qt.RightDockWidgetArea, 360)
-        self.resizeDocks([left, right], [230, 420], Qt.Horizontal)
+        self.network_check = NetworkCheck()
+        # The side columns run the full height (all of a layer's settings fit in the properties); the
+        # training, summary and check panels share the space under the canvas as tabs.
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        left = self._dock("Layers", self.palette, Qt.LeftDockWidgetArea, 170)
+        right = self._dock("Properties", self.properties, Qt.RightDockWidgetArea, 300)
+        self.resizeDocks([left, right], [190, 360], Qt.Horizontal)
         self.workflow = ModelWorkflow(self)
         self.training_dock = self._dock("Training and evaluation", self.workflow.tabs, Qt.BottomDockWidgetArea, 400)
-        self.resizeDocks([self.training_dock], [330], Qt.Vertical)
+        summary = self._dock("Model summary", self.summary, Qt.BottomDockWidgetArea, 300)
+        self.check_dock = self._dock("Network check", self.network_check, Qt.BottomDockWidgetArea, 300)
+        self.tabifyDockWidget(self.training_dock, summary)
+        self.tabifyDockWidget(summary, self.check_dock)
+        self.training_dock.raise_()
+        self.resizeDocks([self.training_dock], [280], Qt.Vertical)
         self.editing_locked = False
         self._shown_once = False
+        self.setStatusBar(StatusBar())
         self.data_label = QLabel("")
         self.totals_label = QLabel("")
         self.statusBar().addPermanentWidget(self.data_label)
@@ -77,6 +90,7 @@ class MainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.summary.node_clicked.connect(self.select_node)
+        self.network_check.node_clicked.connect(self.select_node)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.workflow.project_changed.connect(self._update_title)
         self.workflow.state_changed.connect(self._update_workflow_actions)
@@ -103,6 +117,11 @@ class MainWindow(QMainWindow):
         self.preferences.apply_threads()
         apply_theme(self.preferences.theme, self)
         return True
+
+    def show_message_log(self) -> None:
+        dialog = MessageLog(self.statusBar(), self)
+        dialog.exec()
+        dialog.deleteLater()
 
     def _system_theme_changed(self) -> None:
         if self.preferences.theme == "system":
@@ -158,9 +177,13 @@ class MainWindow(QMainWindow):
     def _on_analysis(self, analysis) -> None:
         layers = sum(1 for n in self.graph.nodes.values() if n.type != "Input")
         self.totals_label.setText(totals_text(analysis, layers) + "  ")
+        self.network_check.show_analysis(self.graph, analysis)
         problems = analysis.problems + [f"{self.graph.nodes[n].name}: {e}" for n, e in analysis.errors.items()]
         if problems:
-            self.statusBar().showMessage("⚠ " + problems[0], 8000)
+            more = f" (+{len(problems) - 1} more in Network check)" if len(problems) > 1 else ""
+            self.statusBar().showMessage(f"⚠ {problems[0]}{more}", 8000)
+        elif self.statusBar().currentMessage().startswith("⚠"):
+            self.statusBar().clearMessage()  # the problem it named is gone
         if self.workflow.session is not None:
             self.workflow.update_state()
 
@@ -231,18 +254,37 @@ class MainWindow(QMainWindow):
     def load(self, path: str) -> bool:
         """Load `path`; on failure show why and keep the current project as it is."""
         try:
-            project = load_project(path)
+            project = open_project(path)
         except ProjectFileError as err:
             QMessageBox.critical(self, "Cannot open project", str(err))
             if not os.path.exists(path):
                 self.recent.remove(path)
                 self._refresh_recent_menu()
             return False
-        self.set_project(project)
+        if not self._show_opened(project):
+            return False
         self.recent.add(path)
         remember_folder(self.settings, path)
         self._refresh_recent_menu()
         self.statusBar().showMessage(f"Opened {path}. {self.workflow.notes}".strip(), 10000)
+        return True
+
+    def _show_opened(self, project: Project) -> bool:
+        """Show a project just read; report the runs it left out. Should showing it fail all the same, the
+        current project comes back (its unsaved changes still marked unsaved) and the error is shown."""
+        previous, modified = self.project, self.is_modified()
+        try:
+            self.set_project(project)
+        except Exception as err:  # a project the checks let through but the window cannot show: keep ours
+            self.set_project(previous)
+            if modified:
+                self.undo_stack.resetClean()
+                self._update_title()
+            QMessageBox.critical(self, "Cannot open project", f"{project.path}: {type(err).__name__}: {err}")
+            return False
+        if project.problems:
+            QMessageBox.warning(self, "Parts of the project were left out",
+                                "The project opened, but:\n\n" + "\n\n".join(project.problems))
         return True
 
     def save(self) -> bool:
@@ -292,8 +334,8 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:  # the docks have their sizes only now: show the whole model
             self._shown_once = True
-            if not self._layout_restored:
-                self.resizeDocks([self.training_dock], [max(320, int(self.height() * 0.42))], Qt.Vertical)
+            if not self._layout_restored:  # the canvas keeps most of the height
+                self.resizeDocks([self.training_dock], [max(250, int(self.height() * 0.36))], Qt.Vertical)
             self.view.fit_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:

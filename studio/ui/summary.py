@@ -10,6 +10,7 @@ from studio.document.analysis import ModelAnalysis
 from studio.document.build import chain_order
 from studio.document.cost import format_count
 from studio.document.inference import Analysis, format_shape
+from studio.ui.canvas import theme
 
 COLUMNS = ("Layer (type)", "Output shape", "Params", "Mult-adds")
 
@@ -55,9 +56,11 @@ class ModelSummary(QWidget):
         for col, text in enumerate(texts):
             if item.text(col) != text:
                 item.setText(col, text)
-        for col in range(len(COLUMNS)):  # errors in red; otherwise the palette's text colour (light or dark)
-            item.setData(col, Qt.ForegroundRole, QBrush(QColor("#d93025")) if report.error else None)
-        item.setToolTip(0, report.error or "")
+        color = "#d93025" if report.error else theme.WARNING.name() if report.warning else None
+        for col in range(len(COLUMNS)):  # errors red, huge layers amber; else the palette's text colour
+            item.setData(col, Qt.ForegroundRole, QBrush(QColor(color)) if color else None)
+        item.setToolTip(0, report.error or (f"⚠ {report.warning}" if report.warning else ""))
+        item.setToolTip(2, item.toolTip(0))
 
     def set_document(self, analysis: ModelAnalysis) -> None:
         if self.analysis is not None:
@@ -87,4 +90,6 @@ class ModelSummary(QWidget):
                                 + ("<br>…" if len(problems) > 6 else "") + "</span>")
         else:
             kind = "Sequential" if chain_order(graph) is not None else "Functional"
-            self.status.setText(f"<span style='color:#16a34a'>✔ Builds as a {kind} model.</span>")
+            warnings = [f"⚠ {graph.nodes[n].name}: {w}" for n, w in analysis.warnings.items()]
+            self.status.setText(f"<span style='color:#16a34a'>✔ Builds as a {kind} model.</span>" + "".join(
+                f"<br><span style='color:{theme.WARNING.name()}'>{w}</span>" for w in warnings))

@@ -66,6 +66,13 @@ def main() -> None:
     print(f"  cold (every layer built)       {cold:8.1f} ms")
     print(f"  re-run, nothing changed        {unchanged:8.1f} ms")
     print(f"  after editing one layer        {one_edit:8.1f} ms")
+    huge = Graph()
+    source = huge.add_node(new_node(huge, "Input", config={"shape": [4]})).id
+    dense = huge.add_node(new_node(huge, "Dense", config={"units": 10**8})).id
+    huge.add_wire(Wire(source, dense))
+    huge_ms = timed(lambda: ShapeInference().infer(huge))
+    warning = ShapeInference().infer(huge).reports[dense].warning
+    print(f"  a Dense of 10^8 units, cold    {huge_ms:8.1f} ms  ({warning}; no weight arrays are made)")
 
 
 def gui_edit_time() -> float:

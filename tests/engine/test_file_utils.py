@@ -2,6 +2,7 @@
 
 import os
 import stat
+import time
 
 import pytest
 
@@ -31,3 +32,18 @@ def test_a_written_file_has_ordinary_permissions(tmp_path):
 def test_a_missing_folder_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"), atomic_write(tmp_path / "no" / "x.txt"):
         pass
+
+
+def test_the_next_save_removes_temporaries_of_killed_saves_and_only_those(tmp_path):
+    target = tmp_path / "model.lsproj"
+    old = time.time() - 3600
+    stale = [tmp_path / ".model.lsproj.k3x_9a2b.tmp", tmp_path / ".model.lsproj.00000000.tmp"]
+    young = tmp_path / ".model.lsproj.abcdefgh.tmp"  # another save, still writing
+    others = [tmp_path / ".other.lsproj.k3x_9a2b.tmp", tmp_path / ".model.lsproj.notes.tmp",
+              tmp_path / "model.lsproj.k3x_9a2b.tmp"]
+    for path in stale + others + [young]:
+        path.write_text("half a project")
+        os.utime(path, (old, old) if path != young else None)
+    with atomic_write(target) as file:
+        file.write("{}")
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in others + [young, target])

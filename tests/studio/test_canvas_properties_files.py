@@ -106,8 +106,10 @@ def test_save_and_reopen_gives_the_identical_document(canvas, tmp_path, monkeypa
     _, dense = _chain(canvas)
     canvas.window.properties.editors["units"].widget.setValue(12)
     canvas.window.project.data = {"csv": "iris.csv", "roles": {"species": "target"}}
-    canvas.window.project.compile = {"optimizer": "adam"}
-    canvas.window.project.runs = [{"epochs": 3, "history": {"loss": [1.0, 0.5, 0.25]}}]
+    canvas.window.project.compile = {"optimizer": {"name": "adam", "config": {"learning_rate": 0.01}},
+                                     "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+    canvas.window.project.runs = [{"run_id": 1, "compile_settings": {}, "settings": {"epochs": 3}, "status": "finished",
+                                   "history": {"loss": [1.0, 0.5, 0.25]}, "weights": None}]
     path = tmp_path / "model.lsproj"
     monkeypatch.setattr("studio.ui.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(path), ""))
     assert not canvas.window.undo_stack.isClean()

@@ -12,6 +12,10 @@ from studio.document.describe import key_settings
 from studio.document.inference import format_shape
 from studio.ui.canvas import theme
 
+COMPACT_BELOW = 0.7  # zoom under which cards show two large lines instead of the full details
+COMPACT_SCREEN_POINTS = 8.5  # how large the compact text appears on screen
+COMPACT_MAX_POINTS = 22.0  # two lines of this still fit a card
+
 
 class PortItem(QGraphicsEllipseItem):
     """An input port (`index` >= 0) on the top edge or the output port (`index` == -1) at the bottom."""
@@ -107,6 +111,10 @@ class NodeItem(QGraphicsObject):
         band.setAlpha(40 if not blocked else 20)
         painter.fillPath(header.simplified(), band)
         painter.fillRect(QRectF(1, 6, 4, theme.HEADER - 6), color)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < COMPACT_BELOW:
+            self._paint_compact(painter, lod, node, report, error, blocked)
+            return
         bold = QFont(painter.font())
         bold.setPointSizeF(9.5)
         bold.setBold(True)
@@ -139,6 +147,9 @@ class NodeItem(QGraphicsObject):
         elif blocked:
             painter.setPen(theme.MUTED)
             text = f"waiting for {report.blocked_by}"
+        elif report is not None and report.warning:
+            painter.setPen(theme.WARNING)
+            text = f"⚠ {report.warning.removeprefix('this layer holds ')}"
         elif report is not None:
             painter.setPen(theme.MUTED)
             text = f"{format_count(report.params)} params · {format_count(report.multiply_adds)} mult-adds"
@@ -152,6 +163,30 @@ class NodeItem(QGraphicsObject):
             box = QRectF(theme.WIDTH / 2 + 10, theme.HEIGHT + 4, theme.WIDTH / 2 - 10, 18)
             painter.setPen(theme.SELECTED.darker(120))
             painter.drawText(box, Qt.AlignVCenter | Qt.AlignLeft, label)
+
+    def _paint_compact(self, painter: QPainter, lod: float, node, report, error: bool, blocked: bool) -> None:
+        """Zoomed out: two lines (type, then key settings or the problem) in letters that stay readable;
+        none at all at overview sizes."""
+        if lod < 0.25:
+            return
+        size = min(COMPACT_MAX_POINTS, COMPACT_SCREEN_POINTS / max(lod, 0.05))
+        font = QFont(painter.font())
+        font.setPointSizeF(size)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(theme.ERROR if error else theme.TEXT)
+        top = QRectF(12, 2, theme.WIDTH - 20, theme.HEIGHT / 2 - 2)
+        painter.drawText(top, Qt.AlignVCenter | Qt.AlignLeft,
+                         QFontMetrics(font).elidedText(node.type, Qt.ElideRight, int(top.width())))
+        font.setBold(False)
+        font.setPointSizeF(size * 0.85)
+        painter.setFont(font)
+        text = ("⚠ " + report.error) if error else (f"waiting for {report.blocked_by}" if blocked
+                                                    else self._first_line(node, report))
+        painter.setPen(theme.ERROR if error else theme.MUTED)
+        bottom = QRectF(12, theme.HEIGHT / 2, theme.WIDTH - 20, theme.HEIGHT / 2 - 2)
+        painter.drawText(bottom, Qt.AlignVCenter | Qt.AlignLeft,
+                         QFontMetrics(font).elidedText(text, Qt.ElideRight, int(bottom.width())))
 
     @staticmethod
     def _first_line(node, report) -> str:

@@ -124,6 +124,9 @@ class GraphScene(QGraphicsScene):
                 tip += f"<br>Waiting for '{report.blocked_by}', which has a problem."
             elif report is not None and report.output_shape is not None:
                 tip += f"<br>Output {format_shape(report.output_shape)}"
+                if report.warning:
+                    tip += f"<br><span style='color:{theme.WARNING.name()}'>⚠ {report.warning[0].upper()}" \
+                           f"{report.warning[1:]}: training it is slow and needs that much memory.</span>"
             item.setToolTip(tip)
             item.update()
 
@@ -183,7 +186,8 @@ class GraphScene(QGraphicsScene):
         elif report.blocked_by:
             self.message.emit(f"{node.name} waits for '{report.blocked_by}', which has a problem.")
         else:
-            self.message.emit(f"{node.name} ({node.type}): output {format_shape(report.output_shape)}")
+            warning = f" — ⚠ {report.warning}" if report.warning else ""
+            self.message.emit(f"{node.name} ({node.type}): output {format_shape(report.output_shape)}{warning}")
 
     def selected_node_ids(self) -> list[str]:
         return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]

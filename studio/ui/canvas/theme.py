@@ -17,15 +17,15 @@ FAMILY_COLORS = {
 LIGHT = {
     "BACKGROUND": "#f6f7f9", "GRID": "#e6e8ec", "CARD": "#ffffff", "BORDER": "#a0a8b4", "SELECTED": "#2563eb",
     "TEXT": "#1f2933", "MUTED": "#6b7380", "ERROR": "#d93025", "ERROR_FILL": "#fdeeee", "BLOCKED_FILL": "#f1f2f4",
-    "WIRE": "#7b8594", "PORT_OK": "#16a34a", "PORT_REFUSED": "#d0d4da",
+    "WARNING": "#a15c00", "WIRE": "#7b8594", "PORT_OK": "#16a34a", "PORT_REFUSED": "#d0d4da",
 }
 DARK = {
     "BACKGROUND": "#1b1c1f", "GRID": "#26282c", "CARD": "#2d2f34", "BORDER": "#5b616b", "SELECTED": "#5b8cff",
     "TEXT": "#e8eaed", "MUTED": "#a0a6b0", "ERROR": "#ff6b5e", "ERROR_FILL": "#4a2624", "BLOCKED_FILL": "#26282c",
-    "WIRE": "#8d96a3", "PORT_OK": "#34c759", "PORT_REFUSED": "#4a4e55",
+    "WARNING": "#f0b050", "WIRE": "#8d96a3", "PORT_OK": "#34c759", "PORT_REFUSED": "#4a4e55",
 }
 BACKGROUND = GRID = CARD = BORDER = SELECTED = TEXT = MUTED = ERROR = ERROR_FILL = BLOCKED_FILL = QColor()
-WIRE = PORT_OK = PORT_REFUSED = QColor()
+WIRE = PORT_OK = PORT_REFUSED = WARNING = QColor()
 dark = False
 
 

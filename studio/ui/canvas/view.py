@@ -8,6 +8,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsView
 
 from studio.ui.canvas import theme
+from studio.ui.canvas.minimap import Minimap
 from studio.ui.canvas.scene import GraphScene
 
 LAYER_MIME_TYPE = "application/x-layerstudio-layer"
@@ -41,6 +42,15 @@ class CanvasView(QGraphicsView):
         self.setCacheMode(QGraphicsView.CacheBackground)
         self._pan_from: QPointF | None = None
         self._space = False
+        self.minimap = Minimap(self)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.minimap.refresh()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self.minimap.refresh()
 
     def theme_changed(self) -> None:
         """The canvas colours changed (light/dark): redraw the grid and every item."""
@@ -75,9 +85,11 @@ class CanvasView(QGraphicsView):
         current = self.transform().m11()
         factor = max(0.2 / current, min(3.0 / current, factor))
         self.scale(factor, factor)
+        self.minimap.refresh()
 
     def reset_zoom(self) -> None:
         self.resetTransform()
+        self.minimap.refresh()
 
     def fit_all(self) -> None:
         items = self.scene().itemsBoundingRect()
@@ -87,6 +99,7 @@ class CanvasView(QGraphicsView):
         if self.transform().m11() > 1.0:
             self.resetTransform()
             self.centerOn(items.center())
+        self.minimap.refresh()
 
     def wheelEvent(self, event) -> None:
         if event.modifiers() & Qt.ControlModifier:

@@ -147,7 +147,7 @@ class ImportDialog(QDialog):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self._group("Preview (first rows)", self.preview))
         splitter.addWidget(self._group("Columns (select one to see its values)", columns_split))
-        splitter.setSizes([300, 300])
+        splitter.setSizes([170, 430])  # the columns (roles, types, summaries) matter more than the raw rows
 
         self.missing_combo = QComboBox()
         self.missing_combo.addItem("Drop rows with a missing value", MissingStrategy.DROP_ROWS)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.training.diagnosis import Diagnosis
-from studio.training.run import STATUS_WORDS, TrainingSettings
+from studio.training.run import SETTING_LIMITS, STATUS_WORDS, TrainingSettings
 from studio.training.session import IDLE, PAUSED, STOPPING, TRAINING, TrainingSession
 from studio.ui.appearance import severity_color
 from studio.ui.preferences import Preferences
@@ -51,8 +51,9 @@ class TrainingPanel(QWidget):
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.epochs_spin = QSpinBox(minimum=1, maximum=100_000, value=50)
-        self.batch_spin = QSpinBox(minimum=1, maximum=1_000_000, value=32)
+        self.epochs_spin = QSpinBox(minimum=SETTING_LIMITS["epochs"][0], maximum=SETTING_LIMITS["epochs"][1], value=50)
+        self.batch_spin = QSpinBox(minimum=SETTING_LIMITS["batch_size"][0], maximum=SETTING_LIMITS["batch_size"][1],
+                                   value=32)
         self.shuffle_check = QCheckBox("Shuffle each epoch")
         self.shuffle_check.setChecked(True)
         form = QFormLayout()
@@ -66,8 +67,10 @@ class TrainingPanel(QWidget):
         self.monitor_combo = QComboBox()
         self.monitor_combo.addItems(["val_loss", "loss"])
         self.monitor_combo.setEditable(True)
-        self.patience_spin = QSpinBox(minimum=0, maximum=10_000, value=5)
-        self.min_delta_spin = QDoubleSpinBox(minimum=0.0, maximum=1e6, decimals=5, singleStep=0.001)
+        self.patience_spin = QSpinBox(minimum=SETTING_LIMITS["patience"][0], maximum=SETTING_LIMITS["patience"][1],
+                                      value=5)
+        self.min_delta_spin = QDoubleSpinBox(minimum=SETTING_LIMITS["min_delta"][0],
+                                             maximum=SETTING_LIMITS["min_delta"][1], decimals=5, singleStep=0.001)
         self.restore_check = QCheckBox("Restore the best weights")
         self.restore_check.setChecked(True)
         early_options = QWidget()  # shown only while early stopping is on: the panel stays low enough to dock

@@ -61,6 +61,11 @@ def test_penguins_target_is_species_above_the_columns_and_bad_columns_are_ignore
         assert dialog.role_combo(name).currentText() == "ignore", name
         assert f"ignored: {reason}" in contents(dialog, name), contents(dialog, name)
     assert dialog.type_combo("Date Egg").currentText() == "datetime"
+    dialog.role_combo("Date Egg").setCurrentIndex(dialog.role_combo("Date Egg").findText("feature"))
+    with qtbot.waitSignal(dialog.failed, timeout=10000) as blocker:
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert "Column 'Date Egg' holds dates" in blocker.args[0] and dialog.isVisible()
+    dialog.role_combo("Date Egg").setCurrentIndex(dialog.role_combo("Date Egg").findText("ignore"))
     assert not dialog.samples.windows_box.isChecked()  # egg dates repeat: no time series proposed
     assert dialog.shuffle_check.isChecked() and dialog.stratify_check.isChecked()
     prepared = import_now(qtbot, dialog)
