@@ -145,7 +145,7 @@ def detect_dialect(path: str | os.PathLike) -> CsvDialect:
     if encoding is None:
         raise CsvError(f"{path}: not a text file (it holds binary data, like an image, a spreadsheet or an "
                        "archive). Choose a CSV file, or save the sheet as CSV first.")
-    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.splitlines(keepends=True)
     if len(head) == SNIFF_BYTES and len(lines) > 1:
         lines = lines[:-1]  # never sniff a cut-off last line
@@ -271,19 +271,23 @@ def _as_utf8(path: str, raw: bytes, dialect: CsvDialect, strict: bool) -> bytes:
     if encoding.lower().replace("_", "-") not in WIDE_ENCODINGS and looks_binary(raw[:8192]):
         raise CsvError(f"{path}: not a text file (it holds binary data, like an image, a spreadsheet or an "
                        "archive). Choose a CSV file, or save the sheet as CSV first.")
-    try:
-        text = raw.decode(encoding, errors="strict" if strict else "replace")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise CsvError(f"{path}: line {line} cannot be decoded as {encoding}") from None
-    except LookupError:
-        raise CsvError(f"{path}: unknown text encoding {encoding!r}") from None
-    text = text.lstrip("\ufeff")
-    if "\n" not in text and "\r" in text:
-        text = text.replace("\r", "\n")  # old Mac line ends
-    if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and strict and not raw.startswith(b"\xef\xbb\xbf"):
-        return raw
-    return text.encode("utf-8")
+    wide = encoding.lower().replace("_", "-") in WIDE_ENCODINGS
+    if not wide and raw.isascii():
+        buf = raw  # ASCII reads the same in UTF-8, cp1252 and Latin-1: nothing to decode
+    else:
+        try:
+            text = raw.decode(encoding, errors="strict" if strict else "replace")
+        except UnicodeDecodeError as e:
+            line = raw[: e.start].count(b"\n") + 1
+            raise CsvError(f"{path}: line {line} cannot be decoded as {encoding}") from None
+        except LookupError:
+            raise CsvError(f"{path}: unknown text encoding {encoding!r}") from None
+        plain_utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8") and strict
+        buf = raw if plain_utf8 and not raw.startswith(b"\xef\xbb\xbf") else text.lstrip("\ufeff").encode("utf-8")
+        del text
+    if b"\n" not in buf and b"\r" in buf:
+        buf = buf.replace(b"\r", b"\n")  # old Mac line ends
+    return buf
 
 
 def _skip_lines(buf: bytes, skip: int) -> tuple[bytes, int]:

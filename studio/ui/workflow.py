@@ -27,6 +27,7 @@ from studio.ui.compile_dialog import CompileDialog
 from studio.ui.data_import import ImportDialog
 from studio.ui.evaluation import EvaluationView
 from studio.ui.training import TrainingPanel
+from studio.ui.training.runs_view import RunsView
 
 IMPORT_HINT = "No data yet: Data > Import CSV… to choose a file and its columns."
 COMPILE_HINT = "Not compiled yet: Model > Compile… to choose the loss, optimizer and metrics."
@@ -49,6 +50,7 @@ class ModelWorkflow(QObject):
         self.session: TrainingSession | None = None
         self.panel: TrainingPanel | None = None
         self.evaluation: EvaluationView | None = None
+        self.runs_view: RunsView | None = None
         self.prepared = None
         self.data_problem: str | None = None
         self._dirty = False
@@ -76,8 +78,11 @@ class ModelWorkflow(QObject):
         self.panel = TrainingPanel(self.session)
         self.evaluation = EvaluationView()
         self.evaluation.follow(self.session)
+        self.runs_view = RunsView()
         self.tabs.addTab(self.panel, "Training")
         self.tabs.addTab(self.evaluation, "Evaluation")
+        self.tabs.addTab(self.runs_view, "Runs")
+        self.runs_view.selection_changed.connect(self.panel.overlay_runs)
         self.session.run_started.connect(self._on_run_started)
         self.session.run_finished.connect(self._on_run_finished)
         self.session.state_changed.connect(lambda *_: self.update_state())
@@ -107,6 +112,7 @@ class ModelWorkflow(QObject):
         if project.training:
             self.panel.set_settings(TrainingSettings.from_dict(project.training))
         self.panel.show_restored()
+        self.runs_view.show_runs(self.session.runs)
         if self.session.model is not None:
             run = self.session.current_run
             problems.insert(0, f"Restored the trained model of run {run.run_id} ({run.epochs_done} epochs): "
@@ -157,7 +163,7 @@ class ModelWorkflow(QObject):
         self.session.wait()
         self.tabs.clear()
         self.evaluation.close()  # cancels an evaluation or prediction still running
-        for obj in (self.panel, self.evaluation, self.session):
+        for obj in (self.panel, self.evaluation, self.runs_view, self.session):
             obj.deleteLater()
         self.session = self.panel = self.evaluation = None
 
@@ -439,6 +445,9 @@ class ModelWorkflow(QObject):
             ", ".join(f"{k} {v:.4g}" for k, v in last.items())
         self.message.emit(f"Run {run.run_id} {STATUS_WORDS.get(run.status, run.status)} after {run.epochs_done} epochs"
                           f"{': ' + shown if shown else ''}.")
+        self.runs_view.show_runs(self.session.runs)
+        if self.evaluation.evaluate_button.isEnabled():  # the Evaluation tab is ready without pressing Evaluate
+            self.evaluation.evaluate()
 
     def _on_evaluated(self, metrics: dict) -> None:
         self.message.emit("Evaluated: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()

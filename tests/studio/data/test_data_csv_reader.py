@@ -185,3 +185,40 @@ def test_dates_are_a_datetime_column(tmp_path):
     days = t.column_data("day").datetimes()
     assert days.dtype == np.dtype("datetime64[s]") and str(days[1]) == "2024-03-02T00:00:00" and np.isnat(days[2])
     assert str(t.column_data("when").datetimes()[1]) == "2024-02-01T11:30:00"  # day first: 31/01 tells
+
+
+def test_fast_path_reads_as_the_csv_module_on_random_quoted_files(tmp_path):
+    from studio.data.csv_reader import _parse_with_csv_module
+
+    rng = np.random.default_rng(3)
+    pieces = ["a", "b c", " d ", "1.5", "", "x,y", 'say ""hi""', "two\nlines", "é", "NA", "  7 "]
+    for trial in range(30):
+        n_cols = int(rng.integers(1, 5))
+        lines = [",".join(f"c{j}" for j in range(n_cols))]
+        for _ in range(int(rng.integers(1, 12))):
+            cells = []
+            for _ in range(n_cols):
+                text = pieces[int(rng.integers(len(pieces)))]
+                needs_quotes = any(ch in text for ch in ',"\n') or rng.random() < 0.2
+                cell = f'"{text}"' if needs_quotes else text.replace('""', "'")
+                cells.append(f" {cell}  " if rng.random() < 0.2 else cell)
+            lines.append(",".join(cells))
+            if rng.random() < 0.1:
+                lines.append("")
+        text = "\r\n".join(lines) + ("\r\n" if rng.random() < 0.5 else "")
+        path = write(tmp_path, text, name=f"r{trial}.csv")
+        fields, names = _parse_with_csv_module(str(path), path.read_text(encoding="utf-8"), CsvDialect())
+        if fields.lines.size == 0:  # only blank rows
+            with pytest.raises(CsvError, match="no data rows"):
+                read_csv(path, CsvDialect())
+            continue
+        table = read_csv(path, CsvDialect())
+        assert table.names == names, text
+        assert table.line_numbers.tolist() == fields.lines.tolist(), text
+        expected = [[v.decode() for v in col.tolist()] for col in fields.cells]
+        assert [c.tolist() for c in table.columns] == expected, text
+
+
+def test_old_mac_line_ends(tmp_path):
+    t = read_csv(write(tmp_path, "a,b\r1,x\r2,é\r"))
+    assert t.column("b").tolist() == ["x", "é"] and t.line_numbers.tolist() == [2, 3]

@@ -82,7 +82,7 @@ def test_a_text_column_is_proposed_fitted_on_training_rows_and_empty_texts_are_c
     assert spec.text.output_sequence_length == 5
     data = prepare(spec)
     assert data.input_shape == (5,) and data.train.x.dtype == np.int32
-    assert data.dropped == {"review": 1} and "review 1" in data.summary()
+    assert data.dropped == {"review": 1} and "review 1 (first at line 7)" in data.summary()
     vocabulary = data.preprocessor.encoder.vocabulary
     training_words = {w for i in data.train.rows for w in tokens(data.table.column("review")[i])}
     assert set(vocabulary[2:]) == training_words  # fitted on the training rows only
