@@ -265,10 +265,10 @@ def test_embedding_lstm_on_a_text_column(flow, window, tmp_path):
     new = tmp_path / "new.csv"
     with open(new, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["definition"])
-        writer.writerows([["a small freshwater fish of the genus with silvery scales"],
-                          ["a woman who works as a teacher in a school"], [""],
-                          ["a tropical shrub having large yellow flowers and leaves"]])
+        writer.writerow(["definition", "source"])
+        writer.writerows([["a small freshwater fish of the genus with silvery scales", "a"],
+                          ["a woman who works as a teacher in a school", "b"], ["", "c"],
+                          ["a tropical shrub having large yellow flowers and leaves", "d"]])
     header, shown = flow.predict(new)
     assert [r[0] for r in shown] == [2, 3, 5]  # the empty text at line 4 is skipped, and said so
     assert "definition 1 (line 4)" in window.workflow.evaluation.table_caption.text()

@@ -259,3 +259,15 @@ def test_specs_with_kinds_round_trip_and_check_their_choices(tmp_path):
     spec.sequence.horizon, spec.column("month").role = 1, ColumnRole.FEATURE
     with pytest.raises(DataError, match="The time column 'month' orders the rows: set its role to ignore"):
         spec.validate()
+
+
+def test_wide_tables_of_counts_or_measurements_are_not_taken_for_pictures(tmp_path):
+    rng = np.random.default_rng(1)
+    header = "y," + ",".join(f"c{k}" for k in range(16))
+    counts = write(tmp_path / "counts.csv", header + "\n" + "\n".join(
+        f"{i % 3}," + ",".join(str(v) for v in rng.integers(0, 9, 16)) for i in range(30)) + "\n")
+    assert spec_of(counts).image is None  # 16 columns would make 4 x 4, but that is no image
+    header = "label," + ",".join(f"p{k}" for k in range(64))
+    wide = write(tmp_path / "wide.csv", header + "\n" + "\n".join(
+        f"{i % 3}," + ",".join(str(v) for v in rng.integers(-500, 500, 64)) for i in range(30)) + "\n")
+    assert spec_of(wide).image is None  # negative values: not pixels
