@@ -8,9 +8,12 @@ reports any other unknown argument with the layer's name.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import threading
 
 _CUSTOM_OBJECTS: dict[str, type] = {}
+_scope = threading.local()
 
 # Keys newer Keras versions write that change nothing when they have these values: drop them if the
 # class does not take them. Any other value means a feature the engine does not have (an error).
@@ -40,8 +43,35 @@ def get_registered_name(obj) -> str:
 
 
 def get_registered_object(name: str, custom_objects: dict | None = None):
-    """The class registered (or passed in `custom_objects`) under `name`, or None."""
-    return (custom_objects or {}).get(name) or _CUSTOM_OBJECTS.get(name)
+    """The class registered (or passed in `custom_objects`, or in an open `custom_object_scope`) under
+    `name`, or None."""
+    return (custom_objects or {}).get(name) or _scoped_objects().get(name) or _CUSTOM_OBJECTS.get(name)
+
+
+def _scoped_objects() -> dict:
+    merged: dict = {}
+    for objects in getattr(_scope, "stack", []):
+        merged.update(objects)
+    return merged
+
+
+@contextlib.contextmanager
+def custom_object_scope(*dicts):
+    """Within this block, deserializing finds the classes and functions of `dicts` by name (as Keras)."""
+    stack = getattr(_scope, "stack", [])
+    _scope.stack = [*stack, {k: v for d in dicts for k, v in (d or {}).items()}]
+    try:
+        yield
+    finally:
+        _scope.stack = stack
+
+
+CustomObjectScope = custom_object_scope
+
+
+def registered_and_scoped_objects() -> dict:
+    """Every custom object findable by name now: the registered ones, then those of open scopes."""
+    return {**_CUSTOM_OBJECTS, **_scoped_objects()}
 
 
 def get_custom_objects() -> dict:
@@ -186,7 +216,7 @@ def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
         raise ValueError(f"Cannot load {where}: Lambda layers hold Python code, and loading never executes code "
                          "from a file. Rebuild the model with built-in or registered custom layers.")
     registered = config.get("registered_name")
-    custom = {**_CUSTOM_OBJECTS, **(custom_objects or {})}
+    custom = {**_CUSTOM_OBJECTS, **_scoped_objects(), **(custom_objects or {})}
     if str(config.get("module", "")).startswith("keras.src.ops."):
         from engine.saving.keras_operations import OPERATIONS
         cls = custom.get(registered) or OPERATIONS.get(class_name)

@@ -9,13 +9,13 @@ shapes), so after an edit only the nodes whose inputs or config changed are buil
 
 from __future__ import annotations
 
+import os
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from engine.symbolic import KerasTensor
 from engine.utils import shapes_only
-from engine.variables import describe_size
 from studio.document.catalog import ATTENTION_PORTS, layer_types, normalize_config
 from studio.document.cost import multiply_adds
 from studio.document.graph import Graph, GraphError
@@ -45,7 +45,7 @@ class NodeReport:
         """A size worth knowing before training: "this layer holds 1.6 GB of weights"."""
         if self.weight_bytes < LARGE_WEIGHTS:
             return None
-        return f"this layer holds {describe_size(self.weight_bytes).split(' (')[0]} of weights"
+        return f"this layer holds {_size(self.weight_bytes)} of weights"
 
 
 @dataclass
@@ -102,6 +102,9 @@ class ShapeInference:
         for node_id in order:
             wires = sorted(incoming.get(node_id, ()), key=lambda w: w.port)
             analysis.reports[node_id] = self._infer_node(graph, node_id, wires, analysis.reports)
+        problem = memory_problem(graph, analysis)
+        if problem:
+            analysis.problems.append(problem)
         return analysis
 
     def _infer_node(self, graph: Graph, node_id: str, wires: list, done: dict[str, NodeReport]) -> NodeReport:
@@ -158,6 +161,37 @@ class ShapeInference:
             return NodeReport(shapes, error=_tidy(str(err) or type(err).__name__, name))
         macs = multiply_adds(ltype.name, ltype.family, config, list(shapes), out)
         return NodeReport(shapes, out, params, macs, weight_bytes=weight_bytes)
+
+
+TRAINING_COPIES = 4  # weights, gradients and two optimizer slots (Adam): what training holds per weight
+
+
+def physical_memory() -> int | None:
+    """Bytes of memory in this computer, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_problem(graph: Graph, analysis: Analysis) -> str | None:
+    """Why the model cannot be built here: its weights, trained, would need more memory than the computer has."""
+    total = sum(r.weight_bytes for r in analysis.reports.values())
+    memory = physical_memory()
+    if memory is None or TRAINING_COPIES * total <= memory:
+        return None
+    largest = max(analysis.reports, key=lambda nid: analysis.reports[nid].weight_bytes)
+    return (f"The model's weights take {_size(total)} ('{graph.nodes[largest].name}' holds "
+            f"{_size(analysis.reports[largest].weight_bytes)}); training needs about {_size(TRAINING_COPIES * total)}, "
+            f"more than this computer's {_size(memory)} of memory. Make the large layers smaller.")
+
+
+def _size(nbytes: int) -> str:
+    """2_000_000_000 -> '2.0 GB'."""
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes} bytes"
 
 
 def _tidy(message: str, name: str) -> str:

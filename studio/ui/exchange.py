@@ -45,6 +45,17 @@ def install_exchange_actions(window) -> None:
         action = export_menu.addAction(text)
         action.triggered.connect(lambda *_, n=name: export_model(window, n))
         window.actions_by_name[name] = action
+    diagram = QAction("Model &Diagram (PNG, SVG)…", window)
+    diagram.setStatusTip("Save a picture of the model as drawn on the canvas")
+    diagram.triggered.connect(lambda *_: export_diagram(window))
+    curves = QAction("Training &Curves (PNG, CSV)…", window)
+    curves.setStatusTip("Save the training plots as a picture, or every epoch of every run as a CSV table")
+    curves.triggered.connect(lambda *_: export_curves(window))
+    export_menu.addSeparator()
+    export_menu.addAction(diagram)
+    export_menu.addAction(curves)
+    window.actions_by_name["export_diagram"] = diagram
+    window.actions_by_name["export_curves"] = curves
     window.export_menu = export_menu
     window.exporter = Exporter(window)
     file_menu.insertAction(quit_action, import_action)
@@ -74,6 +85,10 @@ def update_export_actions(window) -> None:
         tip = f"Export the trained model: {text.replace('&', '').rstrip('…')}" if trained else NO_MODEL_TIP
         action.setStatusTip(tip)
         action.setToolTip(tip)
+    session = getattr(getattr(window, "workflow", None), "session", None)
+    has_runs = session is not None and bool(session.runs)
+    window.actions_by_name["export_curves"].setEnabled(has_runs)
+    window.actions_by_name["export_curves"].setToolTip("" if has_runs else "Train first: there are no curves yet.")
     window.export_menu.setToolTipsVisible(True)
 
 
@@ -128,6 +143,49 @@ def export_model(window, name: str, path: str | None = None) -> bool:
         if not path:
             return False
     window.exporter.start(write, path, text.replace("&", "").rstrip("…"))
+    return True
+
+
+def export_diagram(window, path: str | None = None) -> bool:
+    """Save the canvas's model as a PNG or SVG picture (asking where unless `path` is given)."""
+    from studio.ui.canvas.diagram import save_diagram
+    if path is None:
+        path, chosen = QFileDialog.getSaveFileName(window, "Export model diagram", _directory(window),
+                                                   "PNG images (*.png);;SVG drawings (*.svg)")
+        if not path:
+            return False
+        if not os.path.splitext(path)[1]:
+            path += ".svg" if "svg" in chosen.lower() else ".png"
+    try:
+        save_diagram(window.scene, path)
+    except OSError as err:
+        QMessageBox.critical(window, "Cannot export the diagram", str(err))
+        return False
+    window.statusBar().showMessage(f"Saved the model diagram to {path}", 8000)
+    return True
+
+
+def export_curves(window, path: str | None = None) -> bool:
+    """Save the training plots (.png) or the history of every run (.csv), asking where unless `path` is given."""
+    from studio.training.history_table import save_history_csv
+    flow = window.workflow
+    if path is None:
+        path, chosen = QFileDialog.getSaveFileName(window, "Export training curves", _directory(window),
+                                                   "CSV tables (*.csv);;PNG images (*.png)")
+        if not path:
+            return False
+        if not os.path.splitext(path)[1]:
+            path += ".png" if "png" in chosen.lower() else ".csv"
+    try:
+        if path.lower().endswith(".png"):
+            if not flow.panel.curves_image().save(path, "PNG"):
+                raise OSError(f"Cannot write {path}: the folder is not writable or the disk is full.")
+        else:
+            save_history_csv(flow.session.runs, path)
+    except OSError as err:
+        QMessageBox.critical(window, "Cannot export the training curves", str(err))
+        return False
+    window.statusBar().showMessage(f"Saved the training curves to {path}", 8000)
     return True
 
 

@@ -241,6 +241,27 @@ def test_a_project_argument_at_start_up_that_is_refused_opens_the_window_with_a_
     window.workflow.shutdown()
 
 
+def test_an_absurd_layer_opens_instantly_but_is_refused_for_training(edited_window, folder, monkeypatch, capsys,
+                                                                    qtbot):
+    path = write_case(folder, edit(lambda p: node(p, "hidden")["config"].update(units=10**12)))
+    before = folder_hashes(folder)
+    code = main(["train", path, "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert "The model's weights take 32.0 TB ('hidden' holds 20.0 TB)" in err and "more than this computer's" in err
+
+    shown = patch_dialogs(monkeypatch, path)
+    file_action(edited_window, "Open").trigger()
+    workflow = edited_window.workflow
+    qtbot.waitUntil(lambda: not workflow.loading, timeout=10000)
+    assert shown["critical"] == [] and edited_window.project.path == path
+    hidden = next(n.id for n in edited_window.graph.nodes.values() if n.name == "hidden")
+    assert edited_window.analysis.current.reports[hidden].warning == "this layer holds 20.0 TB of weights"
+    assert "more than this computer's" in workflow.train_blocker()
+    assert not edited_window.actions_by_name["train"].isEnabled()
+    assert folder_hashes(folder) == before
+
+
 # -- damaged runs: reported, the rest of the project opens -------------------------------------------------------
 
 def runs_case(kind: str):

@@ -100,7 +100,8 @@ def test_a_huge_layer_is_inferred_at_once_and_flagged_with_its_size():
     assert ShapeInference().infer(graph).warnings == {}
 
 
-def test_the_window_flags_a_huge_layer_on_its_card_and_in_the_summary(canvas, qtbot):
+def test_the_window_flags_a_huge_layer_on_its_card_and_in_the_summary(canvas, qtbot, monkeypatch):
+    monkeypatch.setattr("studio.document.inference.physical_memory", lambda: 2**40)  # 1 TiB: trainable here
     inp = canvas.node_id("input")
     dense = canvas.drop("Dense", 0, 250)
     canvas.wire(inp, dense)
@@ -116,3 +117,26 @@ def test_the_window_flags_a_huge_layer_on_its_card_and_in_the_summary(canvas, qt
     assert "16.0 GB" in row.toolTip(0) and row.foreground(0).color().name() == "#a15c00"
     canvas.window.undo_stack.undo()
     assert canvas.report(dense).warning is None and "GB" not in summary.status.text()
+
+
+def test_a_model_too_large_to_train_in_this_memory_is_a_problem_that_names_its_largest_layer(monkeypatch):
+    from studio.document.build import ModelBuildError, check_buildable
+
+    monkeypatch.setattr("studio.document.inference.physical_memory", lambda: 4 * 10**9)
+    graph = Graph()
+    graph.add_node(LayerNode("in", "Input", "input", {"shape": [4], "batch_size": None, "dtype": "float32"}, (0, 0)))
+    previous = "in"
+    for units in (10**8, 10):
+        node = new_node(graph, "Dense")
+        graph.add_node(node)
+        graph.add_wire(Wire(previous, node.id, 0))
+        graph.set_config(node.id, {**node.config, "units": units})
+        previous = node.id
+    analysis = ShapeInference().infer(graph)
+    assert analysis.problems == ["The model's weights take 6.0 GB ('dense_1' holds 4.0 GB); training needs about "
+                                 "24.0 GB, more than this computer's 4.0 GB of memory. Make the large layers "
+                                 "smaller."]
+    with pytest.raises(ModelBuildError, match="more than this computer's 4.0 GB"):
+        check_buildable(graph)
+    monkeypatch.setattr("studio.document.inference.physical_memory", lambda: 25 * 10**9)
+    assert ShapeInference().infer(graph).problems == []

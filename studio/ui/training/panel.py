@@ -4,6 +4,8 @@ and the diagnosis in words. It is a view of a `TrainingSession`; the session doe
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QMargins, QSettings, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.training.compile_settings import log_names
 from studio.training.diagnosis import Diagnosis
 from studio.training.run import SETTING_LIMITS, STATUS_WORDS, TrainingSettings
 from studio.training.session import IDLE, PAUSED, STOPPING, TRAINING, TrainingSession
@@ -30,11 +33,18 @@ from studio.ui.preferences import Preferences
 from studio.ui.training.curves import CurvesView
 
 
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}" if minutes >= 60 else f"{minutes}:{seconds:02d}"
+
+
 class TrainingPanel(QWidget):
     def __init__(self, session: TrainingSession, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
         self._epochs_total = 0
+        self._timing = (time.monotonic(), 0)  # when the running segment started, and its first epoch
+        self._overlaid_runs: set[int] | None = None
         self._blocker: str | None = None  # why training cannot start (no data, no compile settings...)
         self._build()
         session.configured.connect(self._on_configured)
@@ -224,6 +234,7 @@ class TrainingPanel(QWidget):
     def _on_run_started(self, run) -> None:
         segment = run.segments[-1]
         self._epochs_total = segment["epochs"]
+        self._timing = (time.monotonic(), segment["initial_epoch"])
         if segment["initial_epoch"] == 0:
             self.curves.start_run()
             self._prepare_plots(run.compile_settings)
@@ -238,12 +249,11 @@ class TrainingPanel(QWidget):
         """New model, data or compile settings: plots for its metrics, monitor choices, and (before the first
         run) training settings proposed from the size of the data."""
         self._prepare_plots(compile_settings)
-        metrics = [m for m in (compile_settings or {}).get("metrics", []) if isinstance(m, str)]
         data = self.session.data
         has_validation = data is not None and data.validation is not None
         current = self.monitor_combo.currentText()
         self.monitor_combo.clear()
-        for name in ["loss", *metrics]:
+        for name in log_names(compile_settings):
             if has_validation:
                 self.monitor_combo.addItem("val_" + name)
             self.monitor_combo.addItem(name)
@@ -255,9 +265,8 @@ class TrainingPanel(QWidget):
 
     def _prepare_plots(self, compile_settings: dict) -> None:
         """Create the plots before training: creating and first painting them is the slowest GUI work."""
-        metrics = [m for m in (compile_settings or {}).get("metrics", []) if isinstance(m, str)]
         data = self.session.data
-        self.curves.prepare(["loss", *metrics], validation=data is None or data.validation is not None)
+        self.curves.prepare(log_names(compile_settings), validation=data is None or data.validation is not None)
 
     def _on_batch(self, info: dict) -> None:
         steps = info.get("steps") or 0  # the worker sends the latest batch a few dozen times a second at most
@@ -268,7 +277,16 @@ class TrainingPanel(QWidget):
         loss = info["logs"].get("loss")
         loss_text = f" — loss {loss:.4g}" if isinstance(loss, float) else ""
         self.progress.setFormat(f"Epoch {info['epoch'] + 1}/{self._epochs_total} — batch {info['batch'] + 1}/"
-                                f"{steps or '?'}{loss_text}")
+                                f"{steps or '?'}{loss_text}{self._time_text(info, steps)}")
+
+    def _time_text(self, info: dict, steps: int) -> str:
+        """ — 0:12 elapsed, ~0:40 left (the time left from this segment's pace so far)."""
+        started, first_epoch = self._timing
+        elapsed = time.monotonic() - started
+        done = info["epoch"] - first_epoch + (info["batch"] + 1) / steps if steps else 0
+        todo = self._epochs_total - first_epoch
+        left = f", ~{_clock(elapsed * (todo - done) / done)} left" if done > 0 and todo > done else ""
+        return f" — {_clock(elapsed)} elapsed{left}"
 
     def _on_epoch(self, info: dict) -> None:
         run = self.session.current_run
@@ -297,9 +315,20 @@ class TrainingPanel(QWidget):
 
     def _show_previous(self) -> None:
         current = self.session.current_run
-        runs = [(r.run_id, r.history) for r in self.session.runs if r is not current] \
+        chosen = self._overlaid_runs
+        runs = [(r.run_id, r.history) for r in self.session.runs
+                if r is not current and (chosen is None or r.run_id in chosen)] \
             if self.previous_check.isChecked() else []
         self.curves.set_previous(runs)
+
+    def overlay_runs(self, run_ids: list[int] | None) -> None:
+        """Overlay only these earlier runs' curves (None or empty: every earlier run)."""
+        self._overlaid_runs = set(run_ids) if run_ids else None
+        self._show_previous()
+
+    def curves_image(self):
+        """The plots as they are drawn now (a QPixmap), for File > Export > Training Curves."""
+        return self.curves.grab()
 
     def _status(self, text: str, severity: str) -> None:
         self.status_label.setStyleSheet(f"color: {severity_color(severity)};")
