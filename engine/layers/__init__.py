@@ -54,6 +54,8 @@ from engine.layers.pooling.max_pooling import MaxPooling1D, MaxPooling2D
 from engine.layers.preprocessing.category_encoding import CategoryEncoding
 from engine.layers.preprocessing.discretization import Discretization
 from engine.layers.preprocessing.hashing import Hashing
+from engine.layers.preprocessing.image.random_flip import RandomFlip
+from engine.layers.preprocessing.image.resizing import Resizing
 from engine.layers.preprocessing.integer_lookup import IntegerLookup
 from engine.layers.preprocessing.rescaling import Rescaling
 from engine.layers.preprocessing.string_lookup import StringLookup
@@ -102,7 +104,8 @@ __all__ += ["CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "R
             "TextVectorization"]
 __all__ += ["Bidirectional", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell"]
 __all__ += ["AdditiveAttention", "Attention", "ELU", "EinsumDense", "GroupNormalization", "Identity", "Lambda",
-            "LeakyReLU", "MultiHeadAttention", "PReLU", "ReLU", "Softmax", "TimeDistributed", "UnitNormalization"]
+            "LeakyReLU", "MultiHeadAttention", "PReLU", "RandomFlip", "ReLU", "Resizing", "Softmax", "TimeDistributed",
+            "UnitNormalization"]
 # Keras's other names for the same classes
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose

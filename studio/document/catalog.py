@@ -52,7 +52,7 @@ STARTING_VALUES = {
     "dims": [2, 1], "n": 3, "axes": -1,
     "input_dim": 1000, "output_dim": 64, "stddev": 0.1, "num_heads": 2, "key_dim": 16, "groups": 1,
     "depth_multiplier": 1, "axis": -1, "max_value": None, "scale": 1.0, "equation": "...b,bc->...c",
-    "output_shape": 32,
+    "output_shape": 32, "height": 32, "width": 32,
 }
 
 #: Optional arguments a layer is not valid without (Discretization: its bins; CategoryEncoding: its size).
@@ -61,7 +61,9 @@ STARTING_OPTIONS = {"Discretization": {"bin_boundaries": [0.0]}, "CategoryEncodi
 #: Arguments a user does not edit on the canvas (the node's own name is edited apart).
 HIDDEN_ARGUMENTS = {"self", "name", "dtype", "trainable", "autocast", "input_shape", "input_dim_arg",
                     "batch_input_shape", "lora_rank", "lora_alpha", "quantization_config", "kwargs",
-                    "input_tensor", "sparse", "ragged", "batch_shape", "optional", "cell", "backward_layer"}
+                    "input_tensor", "sparse", "ragged", "batch_shape", "optional", "cell", "backward_layer",
+                    # Resizing options the engine refuses (it resizes without cropping, padding or antialiasing)
+                    "crop_to_aspect_ratio", "pad_to_aspect_ratio", "fill_mode", "fill_value", "antialias"}
 
 #: Fixed choices for string arguments, by argument name.
 CHOICES = {
@@ -70,6 +72,7 @@ CHOICES = {
     "interpolation": ("nearest", "bilinear"),
     "merge_mode": ("concat", "sum", "mul", "ave", None),
     "score_mode": ("dot", "concat"),
+    "mode": ("horizontal", "vertical", "horizontal_and_vertical"),
     "dtype": ("float32", "float64", "int32", "int64"),
     "output_mode": ("int", "one_hot", "multi_hot", "count"),
 }

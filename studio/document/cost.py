@@ -13,7 +13,7 @@ import re
 #: Families whose layers do no multiply-adds worth counting.
 _FREE_FAMILIES = {"input", "reshaping", "regularization", "activations", "pooling"}
 _FREE_LAYERS = {"Activation", "Embedding", "Add", "Subtract", "Maximum", "Minimum", "Average", "Concatenate",
-                "Multiply", "Identity", "Masking"}
+                "Multiply", "Identity", "Masking", "RandomFlip"}
 _GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
 
 
@@ -29,6 +29,8 @@ def multiply_adds(type_name: str, family: str, config: dict, input_shapes: list,
     """Multiply-adds for one sample through this layer, or None when unknown."""
     if type_name in _FREE_LAYERS or family in _FREE_FAMILIES:
         return 0
+    if type_name == "Resizing" and _known(output_shape):  # bilinear: two weighted reads per axis
+        return 4 * _prod(output_shape[1:]) if config.get("interpolation") == "bilinear" else 0
     if not input_shapes or not all(_known(s) for s in input_shapes) or not _known(output_shape):
         return None
     x, out = input_shapes[0], output_shape

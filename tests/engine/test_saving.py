@@ -184,6 +184,12 @@ def wrapped_and_normalized(lib):
                            L.UnitNormalization(), L.TimeDistributed(L.Dense(2))])
 
 
+def image_layers(lib):
+    L = lib.layers
+    return lib.Sequential([lib.Input((5, 7, 3)), L.RandomFlip("horizontal"), L.Resizing(4, 6),
+                           L.Resizing(3, 3, interpolation="nearest"), L.Flatten(), L.Dense(2)])
+
+
 # name -> (builder, input specs, stochastic in training); a spec is ("float", shape), ("int", shape, vocabulary)
 # (0 included) or ("masked", shape): float steps whose last two (and for the first sample, first two) are 0.
 FAMILIES = {
@@ -207,6 +213,7 @@ FAMILIES = {
     "activations": (activation_layers, [("float", (4, 3))], False),
     "attention": (attention_layers, [("float", (5, 4)), ("float", (3, 6))], False),
     "wrapped_normalized": (wrapped_and_normalized, [("float", (4, 6))], False),
+    "image": (image_layers, [("float", (5, 7, 3))], True),
 }
 
 #: Layer classes no family holds, and why (each has its own file tests).

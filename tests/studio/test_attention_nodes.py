@@ -75,3 +75,15 @@ def test_a_normalization_card_does_not_show_its_switches():
     graph = Graph()
     node = graph.add_node(new_node(graph, "LayerNormalization"))
     assert "True" not in key_settings(node)
+
+
+def test_resizing_node_shows_only_what_the_engine_does():
+    graph = Graph()
+    image = graph.add_node(new_node(graph, "Input", config={"shape": [8, 8, 3]})).id
+    resize = graph.add_node(new_node(graph, "Resizing", config={"height": 4, "width": 6})).id
+    graph.add_wire(Wire(image, resize))
+    report = ShapeInference().infer(graph).reports[resize]
+    assert report.ok and report.output_shape == (None, 4, 6, 3) and report.multiply_adds == 4 * 4 * 6 * 3
+    shown = [a.name for a in layer_type("Resizing").arguments(graph.nodes[resize].config)]
+    assert shown[:3] == ["height", "width", "interpolation"] and "antialias" not in shown
+    assert key_settings(graph.nodes[resize]) == "height 4 · width 6"
