@@ -152,7 +152,26 @@ def object_expr(entry: dict, where: str, namespace: str = "keras.activations", p
 def layer_expr(layer):
     """`layers.X(required..., non_default=..., name=...)` for a layer."""
     from engine.saving.serialization_lib import serialize_keras_object
-    return object_expr(serialize_keras_object(layer), f"layer '{layer.name}' ({type(layer).__name__})")
+    entry = serialize_keras_object(layer)
+    entry["config"] = _learned_state_as_arguments(layer, entry["config"])
+    return object_expr(entry, f"layer '{layer.name}' ({type(layer).__name__})")
+
+
+def _learned_state_as_arguments(layer, config: dict) -> dict:
+    """What `adapt` learned that a constructor must be told: Keras's `load_weights` reads no assets, so an
+    adapted lookup's vocabulary (special tokens first, so indices stay) and IDF weights become arguments; an
+    adapted Discretization keeps its boundaries and drops `num_bins` (the constructor takes only one)."""
+    config = dict(config)
+    if hasattr(layer, "get_vocabulary") and config.get("vocabulary") is None:
+        lookup = getattr(layer, "_lookup_layer", layer)
+        config["vocabulary"] = layer.get_vocabulary(include_special_tokens=True)
+        if lookup.output_mode == "tf_idf" and lookup.idf_weights is not None:
+            config["idf_weights"] = [float(w) for w in lookup.idf_weights]
+    if config.get("vocabulary") is not None:
+        config.pop("vocabulary_size", None)  # Keras counts a given vocabulary itself
+    if type(layer).__name__ == "Discretization" and config.get("bin_boundaries") is not None:
+        config.pop("num_bins", None)
+    return config
 
 
 def _shortcut(cls, module: str) -> str | None:

@@ -37,6 +37,7 @@ class PreparedData:
     validation: Split | None
     test: Split | None
     dropped: dict[str, int] = field(default_factory=dict)
+    first_dropped: dict[str, int] = field(default_factory=dict)  # column -> file line of its first dropped row
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -98,7 +99,9 @@ class PreparedData:
         else:
             text = f"{', '.join(parts)}; {p.n_features} input features; {task}"
         if self.dropped:
-            text += "; rows dropped for missing values: " + ", ".join(f"{k} {v}" for k, v in self.dropped.items())
+            text += "; rows dropped for missing values: " + ", ".join(
+                f"{k} {v}" + (f" (first at line {self.first_dropped[k]})" if k in self.first_dropped else "")
+                for k, v in self.dropped.items())
         return text
 
 
@@ -141,7 +144,7 @@ def prepare(spec: DataSpec, table: CsvTable | None = None, progress: Progress | 
     if progress:
         progress(1.0)
     return PreparedData(spec=spec, table=table, preprocessor=preprocessor, train=parts[0], validation=parts[1],
-                        test=parts[2], dropped=full.dropped)
+                        test=parts[2], dropped=full.dropped, first_dropped=full.first_dropped)
 
 
 def _take(full: Transformed, k: slice | np.ndarray) -> Split:

@@ -247,13 +247,14 @@ def _propose_pixels(spec, summaries) -> None:
     from studio.data.images import proposed_grid
 
     numeric = [s for s in summaries if s.inferred_type == ColumnType.NUMERIC and not s.all_missing]
-    if len(numeric) < 17:
+    if len(numeric) < 65:  # at least 8 x 8 pixels: a wide table of counts is not taken for a picture
         return
     labels = [s for s in numeric if s.name.strip().lower() in LABEL_NAMES] or [numeric[0]]
     label = labels[0]
     pixels = [s for s in numeric if s is not label]
     grid = proposed_grid(len(pixels))
-    if grid is None or not all(s.all_integers for s in pixels) or label.n_unique > 100:
+    in_range = all(s.value_range is None or (s.value_range[0] >= 0 and s.value_range[1] <= 255) for s in pixels)
+    if grid is None or not in_range or not all(s.all_integers for s in pixels) or label.n_unique > 100:
         return
     for c in spec.columns:
         if c.name == label.name:

@@ -57,6 +57,12 @@ class Transformed:
     rows: np.ndarray
     lines: np.ndarray
     dropped: dict[str, int] = field(default_factory=dict)  # column name -> rows dropped for a missing value
+    first_dropped: dict[str, int] = field(default_factory=dict)  # column name -> file line of its first dropped row
+    target_rows: np.ndarray | None = None  # windows: the row each sample's target is on (-1: after the file's end)
+
+    def actual_rows(self) -> np.ndarray:
+        """The table row holding each sample's target: its own row, or for a window the row `horizon` later."""
+        return self.rows if self.target_rows is None else self.target_rows
 
 
 def numeric_values(table: CsvTable, name: str) -> np.ndarray:
@@ -225,6 +231,7 @@ class Preprocessor:
             raise DataError(f"{table.path}: the target column {name!r} is not in the file.")
         keep = np.ones(table.n_rows, dtype=bool)
         dropped: dict[str, int] = {}
+        first: dict[str, int] = {}
         raw = []
         for f in self.features:
             if f.type in ("text", "image"):  # strings for the encoder; an empty text is a text of no words
@@ -240,6 +247,7 @@ class Preprocessor:
                 miss = values == -1
             if f.missing == MissingStrategy.DROP_ROWS and miss.any():
                 dropped[f.name] = int((miss & keep).sum())
+                _note_first(first, f.name, miss & keep, table)
                 keep &= ~miss
             raw.append((f, values, miss))
         y_raw = []
@@ -247,6 +255,7 @@ class Preprocessor:
             values, miss = self._target_values(table, t)
             if miss.any():
                 dropped[t.name] = int((miss & keep).sum())
+                _note_first(first, t.name, miss & keep, table)
                 keep &= ~miss
             y_raw.append(values)
         rows = np.flatnonzero(keep) if order is None else np.asarray(order, dtype=np.int64)
@@ -268,10 +277,12 @@ class Preprocessor:
         if with_target:
             ys = [self._encode_target(table, t, values, rows) for t, values in zip(self.targets, y_raw)]
             y = ys[0] if len(ys) == 1 else ys
+        target_rows = None
         if self.windows is not None:
-            x, y, rows = self.windows.windows(table, keep, x, y)
+            x, y, rows, target_rows = self.windows.windows(table, keep, x, y)
             lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
-        return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v})
+        return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v},
+                           first_dropped=first, target_rows=target_rows)
 
     def _encode_feature(self, table, f: FeatureState, values, miss, rows, out: np.ndarray) -> None:
         """Write the feature's columns of x for `rows` into `out`."""
@@ -423,6 +434,12 @@ def _check_scale(where: str, mean: float, std: float) -> None:
         raise DataError(f"{where} has the mean {mean}, not a finite number.")
     if not np.isfinite(std) or std <= 0:
         raise DataError(f"{where} has the standard deviation {std}: it must be a finite number above 0.")
+
+
+def _note_first(first: dict[str, int], name: str, dropped: np.ndarray, table: CsvTable) -> None:
+    rows = np.flatnonzero(dropped)
+    if rows.size:
+        first[name] = int(table.line_numbers[int(rows[0])])
 
 
 def _target_dict(t: TargetState) -> dict:

@@ -169,8 +169,9 @@ class SequenceWindows:
                             f"{n_rows}. Choose a shorter lookback.")
 
     def windows(self, table, keep: np.ndarray, x_rows: np.ndarray, y_rows: np.ndarray | None
-                ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        """(x windows, targets or None, the table row of each window's last row).
+                ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+        """(x windows, targets or None, the table row of each window's last row, the table row of each window's
+        target or -1 where it lies after the file's last row).
 
         `keep` marks the usable rows of the table, `x_rows` / `y_rows` hold their features / targets in table order.
         """
@@ -189,7 +190,10 @@ class SequenceWindows:
         if y_rows is not None:  # one target's array, or a list of them (several outputs)
             pick = position[order[ends + self.horizon]]
             y = [t[pick] for t in y_rows] if isinstance(y_rows, list) else y_rows[pick]
-        return x.astype(np.float32), y, order[ends]
+        later = ends + self.horizon
+        inside = later < len(order)
+        target_rows = np.where(inside, order[np.minimum(later, len(order) - 1)], -1)
+        return x.astype(np.float32), y, order[ends], target_rows
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "time_column": self.time_column, "lookback": self.lookback,

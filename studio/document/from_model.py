@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from studio.document.build import ModelBuildError, build_model
-from studio.document.catalog import CatalogError, layer_types, normalize_config
+from studio.document.catalog import NOT_ON_CANVAS, CatalogError, layer_types, normalize_config
 from studio.document.graph import Graph, GraphError, LayerNode, Wire
 from studio.document.layout import layered_positions
 
@@ -146,8 +146,9 @@ def _check_layer(layer) -> None:
         raise ModelImportError(f"Layer '{layer.name}' is itself a model ({type(layer).__name__}); the canvas shows one "
                                "level of layers. Flatten the nested model in Keras before importing.")
     if _type_of(layer) not in layer_types():
+        reason = NOT_ON_CANVAS.get(_type_of(layer), "layers holding code, like Lambda, or custom classes")
         raise ModelImportError(f"Layer '{layer.name}' is a {type(layer).__name__}, which the canvas does not offer "
-                               "(layers holding code, like Lambda, or custom classes).")
+                               f"({reason}).")
 
 
 def _type_of(layer) -> str:

@@ -96,3 +96,39 @@ def test_real_keras_predicts_with_an_engine_written_file(engine_model, tmp_path)
     x = {k: tf.constant(v) for k, v in raw_columns().items()}
     np.testing.assert_allclose(np.asarray(model.predict(x, verbose=0)), engine_model.predict(raw_columns(), verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+HARNESS = """
+import runpy, sys
+import numpy as np
+if sys.argv[1] == "engine":
+    import engine
+    sys.modules["keras"] = engine
+sys.path.insert(0, sys.argv[3])
+from mixed_preprocessing_model import raw_columns
+model = runpy.run_path(sys.argv[2])["model"]
+x = raw_columns()
+if sys.argv[1] != "engine":
+    import tensorflow as tf
+    x = {k: tf.constant(v) for k, v in x.items()}
+np.save(sys.argv[4], np.asarray(model.predict(x, verbose=0)))
+"""
+
+
+@pytest.mark.parametrize("runner", ["engine", "keras"])
+def test_python_script_states_adapted_vocabularies(engine_model, runner, tmp_path):
+    """Keras's load_weights reads no assets: the script gives adapted vocabularies and bins as arguments."""
+    import subprocess
+
+    from engine.export import export_python_script
+    if runner == "keras":
+        pytest.importorskip("tensorflow")
+    engine_model.save(tmp_path / "mixed.keras")
+    export_python_script(engine_model, tmp_path / "mixed.py", weights_path="mixed.keras")
+    (tmp_path / "harness.py").write_text(HARNESS)
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow" if runner == "keras" else os.environ.get("KERAS_BACKEND", "")}
+    result = subprocess.run([sys.executable, str(tmp_path / "harness.py"), runner, str(tmp_path / "mixed.py"), DATA,
+                             str(tmp_path / "out.npy")], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), engine_model.predict(raw_columns(), verbose=0),
+                               rtol=1e-5, atol=1e-6)

@@ -235,6 +235,8 @@ def test_lstm_on_windows_of_a_time_series(flow, window, tmp_path):
     recent.write_text("\n".join([lines[0]] + lines[-24:]) + "\n")  # the last two years: 13 windows
     header, shown = flow.predict(recent)
     assert len(shown) == 13 and [r[0] for r in shown] == list(range(13, 26))  # each window's last line
+    next_month = [line.split(",")[1] for line in lines[-24:]][12:] + [""]  # the last window's month is to come
+    assert header[:3] == ["line", "actual", "predicted"] and [r[1] for r in shown] == next_month
     assert all(17 < r[header.index("predicted")] < 30 for r in shown), [r[header.index("predicted")] for r in shown]
     flow.save_and_reopen("elnino")
     assert flow.predict(recent) == (header, shown)
@@ -263,13 +265,13 @@ def test_embedding_lstm_on_a_text_column(flow, window, tmp_path):
     new = tmp_path / "new.csv"
     with open(new, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["definition"])
-        writer.writerows([["a small freshwater fish of the genus with silvery scales"],
-                          ["a woman who works as a teacher in a school"], [""],
-                          ["a tropical shrub having large yellow flowers and leaves"]])
+        writer.writerow(["definition", "source"])
+        writer.writerows([["a small freshwater fish of the genus with silvery scales", "a"],
+                          ["a woman who works as a teacher in a school", "b"], ["", "c"],
+                          ["a tropical shrub having large yellow flowers and leaves", "d"]])
     header, shown = flow.predict(new)
     assert [r[0] for r in shown] == [2, 3, 5]  # the empty text at line 4 is skipped, and said so
-    assert "definition 1" in window.workflow.evaluation.table_caption.text()
+    assert "definition 1 (line 4)" in window.workflow.evaluation.table_caption.text()
     flow.save_and_reopen("definitions")
     assert flow.predict(new) == (header, shown)
     saved = window.project.data["preprocessor"]["encoder"]

@@ -117,3 +117,9 @@ def test_file_export_menu_writes_the_inference_model(window, trained_iris, tmp_p
     assert errors == [] and target.exists()
     model = engine.saving.load_model(target)
     assert sorted(model._outputs_struct) == sorted(exchange.fitted_preprocessor(project).class_names)
+
+
+def test_importing_a_keras_model_with_string_lookups_says_why_the_canvas_cannot_show_it():
+    path = os.path.join(os.path.dirname(__file__), "..", "engine", "data", "keras_mixed_preprocessing.keras")
+    with pytest.raises(exchange.ExchangeError, match="'color_lookup' is a StringLookup.*raw text or ids"):
+        exchange.import_keras(path)

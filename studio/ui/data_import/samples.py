@@ -173,6 +173,7 @@ class SamplesPanel(QWidget):
     def refresh_previews(self) -> None:
         for label in self.preview_labels:
             label.clear()
+            label.setVisible(self.image_box.isChecked())  # no empty frames when the data are not images
         self.image_note.setText("")
         spec, table = getattr(self, "_spec", None), self._table
         if table is None or spec is None or not self.image_box.isChecked():

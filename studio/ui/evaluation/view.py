@@ -298,13 +298,21 @@ class EvaluationView(QWidget):
     def _show_prediction(self, path: str, table, transformed, outputs: np.ndarray) -> None:
         p = self.data.preprocessor
         target = p.target.name if p.target is not None else None
-        actual = [table.column(target)[r] for r in transformed.rows] if target in table.names else None
+        if target in table.names:  # a window's actual value is its target's, `horizon` rows after it ends
+            values = table.column(target)
+            actual = [values[r] if r >= 0 else "" for r in transformed.actual_rows()]
+        else:
+            actual = None
         self.header, self.rows = prediction_rows(p, outputs, transformed.lines, actual)
         self._new_file = (table, transformed.rows)
         self._labels = None
         caption = f"Predictions for {os.path.basename(path)}: {len(self.rows)} rows"
         if transformed.dropped:
-            caption += "; skipped for missing values: " + ", ".join(f"{k} {v}" for k, v in transformed.dropped.items())
+            first = transformed.first_dropped
+            caption += "; skipped for missing values: " + ", ".join(
+                f"{k} {v}" + (f" (line {first[k]})" if v == 1 and k in first else
+                              f" (first at line {first[k]})" if k in first else "")
+                for k, v in transformed.dropped.items())
         self._fill_table(self.rows, caption)
         self.message.setStyleSheet("")
         self.message.setText("Save the predictions to write them next to the file's own columns.")

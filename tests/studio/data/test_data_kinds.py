@@ -82,7 +82,7 @@ def test_a_text_column_is_proposed_fitted_on_training_rows_and_empty_texts_are_c
     assert spec.text.output_sequence_length == 5
     data = prepare(spec)
     assert data.input_shape == (5,) and data.train.x.dtype == np.int32
-    assert data.dropped == {"review": 1} and "review 1" in data.summary()
+    assert data.dropped == {"review": 1} and "review 1 (first at line 7)" in data.summary()
     vocabulary = data.preprocessor.encoder.vocabulary
     training_words = {w for i in data.train.rows for w in tokens(data.table.column("review")[i])}
     assert set(vocabulary[2:]) == training_words  # fitted on the training rows only
@@ -259,3 +259,15 @@ def test_specs_with_kinds_round_trip_and_check_their_choices(tmp_path):
     spec.sequence.horizon, spec.column("month").role = 1, ColumnRole.FEATURE
     with pytest.raises(DataError, match="The time column 'month' orders the rows: set its role to ignore"):
         spec.validate()
+
+
+def test_wide_tables_of_counts_or_measurements_are_not_taken_for_pictures(tmp_path):
+    rng = np.random.default_rng(1)
+    header = "y," + ",".join(f"c{k}" for k in range(16))
+    counts = write(tmp_path / "counts.csv", header + "\n" + "\n".join(
+        f"{i % 3}," + ",".join(str(v) for v in rng.integers(0, 9, 16)) for i in range(30)) + "\n")
+    assert spec_of(counts).image is None  # 16 columns would make 4 x 4, but that is no image
+    header = "label," + ",".join(f"p{k}" for k in range(64))
+    wide = write(tmp_path / "wide.csv", header + "\n" + "\n".join(
+        f"{i % 3}," + ",".join(str(v) for v in rng.integers(-500, 500, 64)) for i in range(30)) + "\n")
+    assert spec_of(wide).image is None  # negative values: not pixels
