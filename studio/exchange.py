@@ -90,12 +90,11 @@ def model_feed(project: Project, spec, preprocessor):
     """How the project's data reaches its model (`ModelFeed`): the columns of each Input, the target of each
     output; ExchangeError naming the node and column when the bindings do not fit the graph."""
     from studio.data.feed import BindingError, resolve_feed
-    from studio.document.inference import ShapeInference
     from studio.document.model_io import input_slots, output_heads
 
     graph = project.graph
     try:
-        return resolve_feed(spec, preprocessor, input_slots(graph), output_heads(graph, ShapeInference().infer(graph)))
+        return resolve_feed(spec, preprocessor, input_slots(graph), output_heads(graph))
     except BindingError as err:
         raise ExchangeError(f"The data does not fit the model: {err}") from None
 
@@ -199,6 +198,8 @@ def _takes_whole_table(feed) -> bool:
     """One Input fed every prepared column in order (one-hot blocks as they are) and one output."""
     if len(feed.inputs) != 1 or len(feed.outputs) != 1:
         return False
+    if feed.inputs[0].whole:
+        return True
     position = 0
     for start, width, as_codes in feed.inputs[0].pieces:
         if as_codes or start != position:

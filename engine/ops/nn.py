@@ -186,13 +186,15 @@ _FUSED = {
 }
 
 
-def can_fuse(activation_name: str) -> bool:
-    return activation_name in _FUSED
+def can_fuse(activation_name) -> bool:
+    return isinstance(activation_name, str) and activation_name in _FUSED
 
 
 def dense(x, kernel, bias=None, activation: str = "linear") -> Tensor:
     """activation(x @ kernel + bias) as one recorded op (x of any rank >= 2)."""
     xv, kv = _arr(x), _arr(kernel)
+    if xv.dtype.kind in "iub" and kv.dtype.kind == "f":
+        xv = xv.astype(kv.dtype)  # Keras promotes int x float32 to float32 (NumPy would give float64)
     z = xv @ kv
     if bias is not None:
         z += _arr(bias)

@@ -52,17 +52,21 @@ class OutputHead:
 
 @dataclass
 class InputFeed:
-    """One Input's columns: `pieces` are (start, width, as_codes) blocks of the prepared feature matrix."""
+    """One Input's columns: `pieces` are (start, width, as_codes) blocks of the prepared feature matrix; `whole`
+    when it takes every feature column as prepared (also windows, images and token sequences)."""
 
     name: str
     columns: list[str]
     pieces: list[tuple[int, int, bool]]
+    whole: bool = False
 
     @property
     def width(self) -> int:
         return sum(1 if codes else width for _, width, codes in self.pieces)
 
     def take(self, x: np.ndarray) -> np.ndarray:
+        if self.whole:
+            return x
         blocks = [np.argmax(x[..., s:s + w], axis=-1)[..., None].astype(np.float32) if codes else x[..., s:s + w]
                   for s, w, codes in self.pieces]
         return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=-1)
@@ -81,12 +85,12 @@ class ModelFeed:
     def is_plain(self) -> bool:
         """One Input taking the whole feature matrix and one output: the arrays go to the model as they are."""
         return (len(self.inputs) == 1 and len(self.outputs) == 1 and len(self.target_names) == 1 and
-                self.inputs[0].pieces == [(0, self.n_features, False)])
+                self.inputs[0].whole)
 
     def input_shape(self, name: str, sample_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The shape of one sample for Input `name`, given the shape of one prepared sample (all features)."""
         feed = next(i for i in self.inputs if i.name == name)
-        return (*tuple(sample_shape)[:-1], feed.width)
+        return tuple(sample_shape) if feed.whole else (*tuple(sample_shape)[:-1], feed.width)
 
     def x(self, x: np.ndarray):
         """The model's input: one array, or a list of one per Input."""
@@ -162,8 +166,9 @@ def _input_feeds(spec, preprocessor, inputs, problems) -> list[InputFeed]:
         problems.append(("", "The model has no Input layer: add one from the palette."))
     for slot in inputs:
         columns = bound.get(slot.name)
-        if columns is None and len(inputs) == 1 and not bound:
-            columns = [f.name for f in preprocessor.features]
+        if columns is None and len(inputs) == 1 and not bound:  # the one Input takes the samples as prepared
+            feeds.append(InputFeed(slot.name, [f.name for f in preprocessor.features], [], whole=True))
+            continue
         if not columns:
             problems.append((slot.name, f"Input '{slot.name}' has no columns: select it and tick its columns in "
                                         "the property editor."))
@@ -185,8 +190,23 @@ def _input_feeds(spec, preprocessor, inputs, problems) -> list[InputFeed]:
                                             f"but column '{column}' is numeric: bind it to another Input."))
                 continue
             pieces.append((s, width, slot.codes and kind == "categorical"))
-        feeds.append(InputFeed(slot.name, list(columns), pieces))
+        whole = list(columns) == [f.name for f in preprocessor.features] and not any(c for _, _, c in pieces)
+        kind = sample_kind(preprocessor)
+        if kind and not whole:
+            problems.append((slot.name, f"The data gives {kind}, which go to one Input whole: bind every feature "
+                                        f"column to Input '{slot.name}' (or import the data as plain rows)."))
+            continue
+        feeds.append(InputFeed(slot.name, list(columns), pieces, whole))
     return feeds
+
+
+def sample_kind(preprocessor: Preprocessor) -> str | None:
+    """What samples the preprocessor makes when they are not rows of values: "windows", "images", "token
+    sequences" (these cannot be split among Inputs), else None."""
+    encoder = getattr(preprocessor, "encoder", None)
+    if encoder is not None:
+        return {"text": "token sequences"}.get(getattr(encoder, "kind", ""), "images")
+    return "windows" if getattr(preprocessor, "windows", None) is not None else None
 
 
 def _not_a_feature(spec: DataSpec, column: str) -> str:
@@ -339,3 +359,43 @@ def _propose_outputs(targets, outputs: list[OutputHead], kept: dict[str, str]) -
     for head, column in zip(heads, free):
         out[head.name] = column.name
     return out
+
+
+# -- words for the canvas ----------------------------------------------------------------------------------------
+
+def input_width(preprocessor: Preprocessor, columns: list[str], codes: bool = False) -> int:
+    """How many values the columns give an Input per sample (a categorical column one-hot, or one code)."""
+    widths = {f.name: 1 if codes and f.type == "categorical" else len(f.output_names) for f in preprocessor.features}
+    return sum(widths.get(c, 0) for c in columns)
+
+
+def bound_columns(spec: DataSpec, inputs: list[InputSlot], outputs: list[OutputHead]) -> tuple[dict, dict]:
+    """(Input name -> its columns, output name -> its target) as training would use them: the bindings, or the
+    defaults of a one-Input, one-output model."""
+    bound_inputs = dict(spec.bindings.inputs)
+    if len(inputs) == 1 and not bound_inputs:
+        bound_inputs = {inputs[0].name: [c.name for c in spec.features]}
+    bound_outputs = dict(spec.bindings.outputs)
+    if len(outputs) == 1 and len(spec.targets) == 1 and not bound_outputs:
+        bound_outputs = {outputs[0].name: spec.targets[0].name}
+    return bound_inputs, bound_outputs
+
+
+def binding_captions(spec: DataSpec, preprocessor: Preprocessor, inputs: list[InputSlot],
+                     outputs: list[OutputHead]) -> dict[str, str]:
+    """Node name -> what it is bound to, for its card: "← sepal_length, sepal_width (2 cols)", "→ species
+    (3 classes)", "→ petal_width (value)"."""
+    bound_inputs, bound_outputs = bound_columns(spec, inputs, outputs)
+    captions = {}
+    for slot in inputs:
+        columns = bound_inputs.get(slot.name) or []
+        if columns:
+            codes = " as codes" if slot.codes else ""
+            captions[slot.name] = f"← {', '.join(columns)} ({len(columns)} col{'s' if len(columns) > 1 else ''}{codes})"
+    targets = {t.name: t for t in preprocessor.targets}
+    for head in outputs:
+        target = targets.get(bound_outputs.get(head.name))
+        if target is not None:
+            kind = "value" if target.task == REGRESSION else f"{len(target.classes)} classes"
+            captions[head.name] = f"→ {target.name} ({kind})"
+    return captions

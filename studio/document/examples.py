@@ -8,7 +8,8 @@ project file), fitted preprocessing, compile and training settings, so that they
 - cnn: the UCI 8x8 optical digits, 64 pixel columns as 8 x 8 x 1 images (-> 10 digits);
 - lstm: El Niño (Niño 1+2) monthly sea surface temperature, 12-month windows -> next month;
 - text: WordNet noun definitions as token sequences -> animal / food / person / plant.
-The two-branch model has two inputs and the data gives one feature vector: it comes without data.
+- two_branch: Wine, its 13 columns in two groups: 9 chemical measurements into one Input, the 4 colour and
+  proline columns into the other (-> 3 cultivars).
 """
 
 from __future__ import annotations
@@ -47,15 +48,19 @@ class _Builder:
 
 
 def with_data(project: Project, dataset: str, learning_rate: float, epochs: int, batch_size: int,
-              early_stopping: bool = False) -> Project:
-    """`project` with the example `dataset` as its data, compiled with the task's usual loss and metrics and
-    Adam at `learning_rate`; the data path is stored relative to the examples folder."""
+              early_stopping: bool = False, bindings=None) -> Project:
+    """`project` with the example `dataset` as its data (its columns bound to the Inputs by `bindings`, when the
+    model has several), compiled with the task's usual loss and metrics and Adam at `learning_rate`; the data
+    path is stored relative to the examples folder."""
     from studio.data import prepare
     from studio.data.examples import example_spec
     from studio.training.compile_settings import default_settings
     from studio.training.run import TrainingSettings
 
-    prepared = prepare(example_spec(dataset))
+    spec = example_spec(dataset)
+    if bindings is not None:
+        spec.bindings = bindings
+    prepared = prepare(spec)
     project.data = {**prepared.spec.to_dict(relative_to=EXAMPLES_DIR),
                     "preprocessor": prepared.preprocessor.to_dict()}
     project.compile = default_settings(prepared.preprocessor.task)
@@ -105,16 +110,24 @@ def text() -> Project:
     return with_data(b.project(), "definitions", learning_rate=0.01, epochs=30, batch_size=32)
 
 
+WINE_CHEMISTRY = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
+                  "nonflavanoid_phenols", "proanthocyanins"]
+WINE_COLOUR = ["color_intensity", "hue", "od280_od315_of_diluted_wines", "proline"]
+
+
 def two_branch() -> Project:
+    from studio.data.bindings import Bindings
+
     b = _Builder()
-    b.add("Input", "numbers", shape=[8])
-    b.add("Input", "flags", shape=[4])
-    b.add("Dense", "deep", ["numbers"], units=16, activation="relu")
-    b.add("Dense", "wide", ["flags"], units=8, activation="relu")
+    b.add("Input", "chemistry", shape=[len(WINE_CHEMISTRY)])
+    b.add("Input", "colour", shape=[len(WINE_COLOUR)])
+    b.add("Dense", "deep", ["chemistry"], units=16, activation="relu")
+    b.add("Dense", "wide", ["colour"], units=8, activation="relu")
     b.add("Concatenate", "joined", ["deep", "wide"])
     b.add("Dense", "mix", ["joined"], units=16, activation="relu")
-    b.add("Dense", "probability", ["mix"], units=1, activation="sigmoid")
-    return b.project()
+    b.add("Dense", "cultivar", ["mix"], units=3, activation="softmax")
+    bindings = Bindings({"chemistry": WINE_CHEMISTRY, "colour": WINE_COLOUR}, {"cultivar": "cultivar"})
+    return with_data(b.project(), "wine", learning_rate=0.01, epochs=15, batch_size=16, bindings=bindings)
 
 
 def residual() -> Project:
@@ -135,7 +148,7 @@ EXAMPLES: dict[str, tuple[str, Callable[[], Project]]] = {
     "cnn": ("Small CNN (8×8 digit images)", cnn),
     "lstm": ("LSTM forecaster (El Niño monthly series)", lstm),
     "text": ("Text classifier (Embedding, WordNet definitions)", text),
-    "two_branch": ("Two-branch model (Concatenate)", two_branch),
+    "two_branch": ("Two-branch model (Wine, two column groups)", two_branch),
     "residual": ("Residual block (Breast Cancer data)", residual),
 }
 

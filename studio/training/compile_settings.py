@@ -201,6 +201,18 @@ def _check_optimizer(settings: dict) -> None:
                          f"{', '.join(unknown)}.")
 
 
+def log_names(settings: dict | None) -> list[str]:
+    """The quantities `fit` logs for these settings, as Keras names them: "loss" and the metrics, and with several
+    outputs also each output's loss and metrics prefixed by its name ("species_loss", "species_accuracy")."""
+    settings = settings or {}
+    per_output = settings.get("outputs") or {}
+    if len(per_output) > 1:
+        names = ["loss"] + [f"{name}_loss" for name in per_output]
+        return names + [f"{name}_{m}" for name, o in per_output.items() for m in o.get("metrics", [])
+                        if isinstance(m, str)]
+    return ["loss"] + [m for m in settings.get("metrics", []) if isinstance(m, str)]
+
+
 def build_compile_args(settings: dict) -> dict:
     """`{"optimizer", "loss", "metrics"}` (and `loss_weights` for several outputs) for `model.compile(**args)`:
     a fresh optimizer object each call."""

@@ -68,6 +68,12 @@ class TrainingSession(QObject):
         self.feed = feed
         self.configured.emit(compile_settings)
 
+    def set_feed(self, feed) -> None:
+        """New bindings of the same data and model (the next run takes them; nothing else changes)."""
+        if self.is_running:
+            raise RuntimeError("Cannot change the data's bindings while training runs; stop it first.")
+        self.feed = feed
+
     @property
     def training_data(self):
         """The data with targets encoded for the compiled losses (one-hot for categorical cross-entropy...) and

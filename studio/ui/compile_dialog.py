@@ -1,10 +1,13 @@
 """The compile dialog: a loss that fits the target, an optimizer with its hyperparameters, metrics as checkboxes.
 
 `CompileDialog(task, n_classes, settings)`; after `exec()`, `settings()` is the JSON-able compile settings dict
-(see `studio.training.compile_settings`) and `compile_args()` the arguments of `model.compile`.
+(see `studio.training.compile_settings`) and `compile_args()` the arguments of `model.compile`. For a model with
+several outputs, `outputs` lists them (`OutputTask`): each gets its loss, metrics and loss weight.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -13,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -24,30 +28,115 @@ from studio.training import compile_settings as cs
 TASK_WORDS = {"binary": "two classes", "multiclass": "{n} classes", "regression": "a number (regression)"}
 
 
-class CompileDialog(QDialog):
-    def __init__(self, task: str, n_classes: int = 0, settings: dict | None = None, parent: QWidget | None = None):
+@dataclass(frozen=True)
+class OutputTask:
+    """One model output as the compile dialog shows it: its name, its target's task and classes, the target."""
+
+    name: str
+    task: str
+    n_classes: int = 0
+    target: str = ""
+
+    def words(self) -> str:
+        return TASK_WORDS[self.task].format(n=self.n_classes)
+
+
+class OutputSettings(QWidget):
+    """Loss, metrics (and, among several outputs, the loss weight) of one output."""
+
+    def __init__(self, output: OutputTask, initial: dict, weighted: bool, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("Compile the model")
-        self.task = task
-        self.n_classes = n_classes
-        self._hyper_edits: dict[str, QWidget] = {}
-        self._metric_checks: dict[str, QCheckBox] = {}
-        initial = settings if settings is not None else cs.default_settings(task)
-        self._build(initial)
-
-    def _build(self, initial: dict) -> None:
-        words = TASK_WORDS[self.task].format(n=self.n_classes)
-        intro = QLabel(f"The target holds {words}. Proposed: "
-                       f"{cs.loss_choice(cs.DEFAULT_LOSS[self.task]).label.lower()} with "
-                       f"{', '.join(cs.DEFAULT_METRICS[self.task])}.")
-        intro.setWordWrap(True)
-
+        self.output = output
         self.loss_combo = QComboBox()
-        for choice in cs.losses_for(self.task):
+        for choice in cs.losses_for(output.task):
             self.loss_combo.addItem(choice.label, choice.name)
         self.loss_combo.setCurrentIndex(max(0, self.loss_combo.findData(initial.get("loss"))))
-        self.output_hint = QLabel()
+        self.hint = QLabel()
         self.loss_combo.currentIndexChanged.connect(self._update_hint)
+        self.weight_edit = QLineEdit(f"{float(initial.get('loss_weight', 1.0)):g}") if weighted else None
+        self.metric_checks: dict[str, QCheckBox] = {}
+        self.metrics_box = QGroupBox("Metrics")
+        metrics_layout = QHBoxLayout(self.metrics_box) if weighted else QVBoxLayout(self.metrics_box)
+        for choice in cs.metrics_for(output.task, output.n_classes):
+            check = QCheckBox(choice.label)
+            check.setChecked(choice.name in initial.get("metrics", []))
+            self.metric_checks[choice.name] = check
+            metrics_layout.addWidget(check)
+        if weighted:
+            metrics_layout.addStretch(1)
+        self.form = QFormLayout()
+        self.form.addRow("Loss:", self.loss_combo)
+        self.form.addRow("", self.hint)
+        if self.weight_edit is not None:
+            self.weight_edit.setToolTip("How much this output's loss counts in the total loss that training lowers.")
+            self.form.addRow("Loss weight:", self.weight_edit)
+        self._update_hint()
+
+    def _update_hint(self) -> None:
+        units, activation = self.output_layer()
+        name = f"'{self.output.name}' " if self.weight_edit is not None else "last layer "
+        self.hint.setText(f"The {name}should be Dense({units}, activation='{activation}').")
+
+    def output_layer(self) -> tuple[int, str]:
+        return cs.output_layer_for(self.output.task, self.output.n_classes, self.loss_combo.currentData())
+
+    def settings(self) -> dict:
+        out = {"loss": self.loss_combo.currentData(),
+               "metrics": [name for name, check in self.metric_checks.items() if check.isChecked()]}
+        if self.weight_edit is not None:
+            try:
+                weight = float(self.weight_edit.text())
+            except ValueError:
+                raise ValueError(f"Output '{self.output.name}': the loss weight must be a number, not "
+                                 f"{self.weight_edit.text()!r}.") from None
+            if weight < 0:
+                raise ValueError(f"Output '{self.output.name}': the loss weight must be 0 or more, not {weight:g}.")
+            out["loss_weight"] = weight
+        return out
+
+
+class CompileDialog(QDialog):
+    """One loss and set of metrics per output (`outputs`, for a model with several), one optimizer."""
+
+    def __init__(self, task: str, n_classes: int = 0, settings: dict | None = None, parent: QWidget | None = None,
+                 outputs: list[OutputTask] | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Compile the model")
+        self.outputs = list(outputs) if outputs and len(outputs) > 1 else [OutputTask("", task, n_classes)]
+        self.task = self.outputs[0].task
+        self.n_classes = self.outputs[0].n_classes
+        self._hyper_edits: dict[str, QWidget] = {}
+        tasks = {o.name: o.task for o in self.outputs} if self.several else task
+        initial = settings if settings is not None and self._fits(settings, tasks) else cs.default_settings(tasks)
+        self._build(initial)
+
+    @property
+    def several(self) -> bool:
+        return len(self.outputs) > 1
+
+    @staticmethod
+    def _fits(settings: dict, tasks) -> bool:
+        try:
+            cs.check_settings(settings, tasks)
+        except (KeyError, TypeError, ValueError):
+            return False
+        return True
+
+    def _build(self, initial: dict) -> None:
+        if self.several:
+            intro = QLabel(f"The model has {len(self.outputs)} outputs: " + "; ".join(
+                f"'{o.name}' learns {o.target} ({o.words()})" for o in self.outputs) +
+                ". Each has its own loss and metrics; training lowers the weighted sum of the losses.")
+            per_output = initial.get("outputs") or {}
+            self.output_settings = [OutputSettings(o, per_output.get(o.name, {}), True) for o in self.outputs]
+        else:
+            intro = QLabel(f"The target holds {self.outputs[0].words()}. Proposed: "
+                           f"{cs.loss_choice(cs.DEFAULT_LOSS[self.task]).label.lower()} with "
+                           f"{', '.join(cs.DEFAULT_METRICS[self.task])}.")
+            self.output_settings = [OutputSettings(self.outputs[0], initial, False)]
+        intro.setWordWrap(True)
+        first = self.output_settings[0]
+        self.loss_combo, self.output_hint, self._metric_checks = first.loss_combo, first.hint, first.metric_checks
 
         self.optimizer_combo = QComboBox()
         for name, label in cs.OPTIMIZERS.items():
@@ -59,14 +148,6 @@ class CompileDialog(QDialog):
         self.hyper_box.setLayout(self.hyper_form)
         self.optimizer_combo.currentIndexChanged.connect(lambda _: self._show_hyperparameters({}))
 
-        metrics_box = QGroupBox("Metrics")
-        metrics_layout = QVBoxLayout(metrics_box)
-        for choice in cs.metrics_for(self.task, self.n_classes):
-            check = QCheckBox(choice.label)
-            check.setChecked(choice.name in initial.get("metrics", []))
-            self._metric_checks[choice.name] = check
-            metrics_layout.addWidget(check)
-
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: #b00020;")
         self.error_label.setWordWrap(True)
@@ -75,23 +156,28 @@ class CompileDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
 
-        form = QFormLayout()
-        form.addRow("Loss:", self.loss_combo)
-        form.addRow("", self.output_hint)
-        form.addRow("Optimizer:", self.optimizer_combo)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.hyper_box)
-        layout.addWidget(metrics_box)
+        if self.several:
+            form = QFormLayout()
+            form.addRow("Optimizer:", self.optimizer_combo)
+            layout.addLayout(form)
+            layout.addWidget(self.hyper_box)
+            for panel in self.output_settings:
+                box = QGroupBox(f"Output '{panel.output.name}' → {panel.output.target} ({panel.output.words()})")
+                box_layout = QVBoxLayout(box)
+                box_layout.addLayout(panel.form)
+                box_layout.addWidget(panel.metrics_box)
+                layout.addWidget(box)
+        else:
+            form = first.form
+            form.addRow("Optimizer:", self.optimizer_combo)
+            layout.addLayout(form)
+            layout.addWidget(self.hyper_box)
+            layout.addWidget(first.metrics_box)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
         self._show_hyperparameters(optimizer.get("config", {}))
-        self._update_hint()
-
-    def _update_hint(self) -> None:
-        units, activation = self.output_layer()
-        self.output_hint.setText(f"The last layer should be Dense({units}, activation='{activation}').")
 
     def _show_hyperparameters(self, values: dict) -> None:
         while self.hyper_form.rowCount():
@@ -111,8 +197,15 @@ class CompileDialog(QDialog):
     def hyperparameter_edit(self, name: str) -> QWidget:
         return self._hyper_edits[name]
 
-    def metric_check(self, name: str) -> QCheckBox:
-        return self._metric_checks[name]
+    def metric_check(self, name: str, output: str | None = None) -> QCheckBox:
+        """The checkbox of metric `name` (of output `output` when there are several)."""
+        return self.output_panel(output).metric_checks[name]
+
+    def output_panel(self, output: str | None = None) -> OutputSettings:
+        """The loss and metrics widgets of output `output` (the first when None)."""
+        if output is None:
+            return self.output_settings[0]
+        return next(p for p in self.output_settings if p.output.name == output)
 
     def settings(self) -> dict:
         """The compile settings the widgets show; ValueError naming a hyperparameter that is not a number."""
@@ -129,21 +222,29 @@ class CompileDialog(QDialog):
             if name == "learning_rate" and value <= 0:
                 raise ValueError(f"Learning rate must be above 0, not {edit.text()}.")
             config[name] = value
-        return {"optimizer": {"name": self.optimizer_combo.currentData(), "config": config},
-                "loss": self.loss_combo.currentData(),
-                "metrics": [name for name, check in self._metric_checks.items() if check.isChecked()]}
+        per_output = {p.output.name: p.settings() for p in self.output_settings}
+        first = per_output[self.outputs[0].name]
+        settings = {"optimizer": {"name": self.optimizer_combo.currentData(), "config": config},
+                    "loss": first["loss"], "metrics": first["metrics"]}
+        if self.several:
+            settings["outputs"] = per_output
+        return settings
 
     def compile_args(self) -> dict:
         """`optimizer`, `loss` and `metrics` for `model.compile(**args)`."""
         return cs.build_compile_args(self.settings())
 
     def output_layer(self) -> tuple[int, str]:
-        return cs.output_layer_for(self.task, self.n_classes, self.loss_combo.currentData())
+        return self.output_settings[0].output_layer()
+
+    def output_layers(self) -> dict[str, tuple[int, str]]:
+        """Output name -> (units, activation) its last Dense layer should have for its loss."""
+        return {p.output.name: p.output_layer() for p in self.output_settings}
 
     def accept(self) -> None:
         try:
             settings = self.settings()
-            cs.check_settings(settings, self.task)
+            cs.check_settings(settings, {o.name: o.task for o in self.outputs} if self.several else self.task)
         except ValueError as e:
             self.error_label.setText(str(e))
             return

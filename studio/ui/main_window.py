@@ -67,6 +67,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([left, right], [190, 360], Qt.Horizontal)
         self.workflow = ModelWorkflow(self)
         self.training_dock = self._dock("Training and evaluation", self.workflow.tabs, Qt.BottomDockWidgetArea, 400)
+        self.scene.set_bindings(self.workflow.bindings)
+        self.properties.set_bindings(self.workflow.bindings)
         summary = self._dock("Model summary", self.summary, Qt.BottomDockWidgetArea, 300)
         self.check_dock = self._dock("Network check", self.network_check, Qt.BottomDockWidgetArea, 300)
         self.tabifyDockWidget(self.training_dock, summary)

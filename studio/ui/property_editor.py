@@ -15,6 +15,7 @@ from studio.document.catalog import CatalogError, layer_types, normalize_config
 from studio.document.cost import format_count
 from studio.document.graph import Graph, LayerNode
 from studio.document.inference import format_shape
+from studio.ui.binding_editor import BindingEditor
 from studio.ui.commands import RenameCommand, SetConfigCommand
 from studio.ui.editors import ArgumentEditor, make_editor
 
@@ -62,6 +63,8 @@ class PropertyEditor(QWidget):
         name_form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         name_form.addRow("name", self.name_edit)
         layout.addWidget(self.name_row)
+        self.binding_editor = BindingEditor()
+        layout.addWidget(self.binding_editor)
         layout.addWidget(scroll, 1)
         self._rebuild()
 
@@ -76,11 +79,16 @@ class PropertyEditor(QWidget):
         analysis.updated.connect(self._on_analysis)
         self.show_node(None)
 
+    def set_bindings(self, bindings) -> None:
+        """The project's `DataBindings`: an Input's columns and an output's target are edited here too."""
+        self.binding_editor.set_model(bindings)
+
     # -- showing --------------------------------------------------------------------------------
     def show_node(self, node_id: str | None) -> None:
         self.node_id = node_id if self.graph is not None and node_id in self.graph.nodes else None
         self.error.hide()
         self._rebuild()
+        self.binding_editor.show_node(self.node)
 
     @property
     def node(self) -> LayerNode | None:

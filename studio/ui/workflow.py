@@ -23,7 +23,8 @@ from studio.training.compile_settings import check_settings
 from studio.training.run import TrainingSettings
 from studio.training.session import IDLE, TrainingSession
 from studio.ui.commands import SetConfigCommand
-from studio.ui.compile_dialog import CompileDialog
+from studio.ui.compile_dialog import CompileDialog, OutputTask
+from studio.ui.data_binding import DataBindings
 from studio.ui.data_import import ImportDialog
 from studio.ui.evaluation import EvaluationView
 from studio.ui.training import TrainingPanel
@@ -60,6 +61,8 @@ class ModelWorkflow(QObject):
         self._loader = BackgroundTask(self)
         self._loader.done.connect(self._on_data_loaded)
         self._loader.failed.connect(self._on_data_failed)
+        self.bindings = DataBindings(window.undo_stack, self)  # columns -> Inputs, targets -> outputs
+        self.bindings.changed.connect(self._on_bindings_changed)
 
     @property
     def project(self) -> Project:
@@ -74,6 +77,7 @@ class ModelWorkflow(QObject):
         """A fresh session, panel and evaluation view for `project`, with its data, settings and runs restored
         (problems are reported, never raised: the project opens anyway)."""
         self._detach()
+        self.bindings.attach(project, self.window.analysis)
         self.session = TrainingSession(self)
         self.panel = TrainingPanel(self.session)
         self.evaluation = EvaluationView()
@@ -131,6 +135,8 @@ class ModelWorkflow(QObject):
 
     def _on_data_loaded(self, prepared) -> None:
         self.loading, self.prepared = False, prepared
+        self.bindings.set_prepared(prepared)
+        self._complete_bindings()
         saved = self.panel.settings().to_dict() == self._saved_training
         self._configure()
         if saved:  # configuring proposes settings for the data: keep the project's, and count neither as a change
@@ -139,7 +145,7 @@ class ModelWorkflow(QObject):
             self._saved_training = self.panel.settings().to_dict()
             self.project_changed.emit()
         if self.session.model is not None:
-            self.evaluation.set_model(self.session.model, self.session.training_data)
+            self.evaluation.set_model(self.session.model, self.session.training_data, self.session.feed)
         self.update_state()
 
     def _on_data_failed(self, error: str, report: bool = True) -> None:
@@ -183,10 +189,10 @@ class ModelWorkflow(QObject):
         return {**data, "path": portable_path(absolute, os.path.dirname(os.path.abspath(path)))}
 
     def _configure(self) -> None:
-        if self.prepared is None or not self.project.compile:
+        if self.prepared is None or not self.project.compile or self.session is None or self.is_training:
             return
         graph = self.project.graph
-        self.session.configure(lambda: build_model(graph), self.prepared, self.project.compile)
+        self.session.configure(lambda: build_model(graph), self.prepared, self.project.compile, self.bindings.feed())
         if self.session.model is None and self.project.runs:  # e.g. an imported model, compiled only now
             problem = self.session.restore_runs(self.project.runs)
             if problem:
@@ -226,17 +232,51 @@ class ModelWorkflow(QObject):
         problems = list(analysis.problems) + [f"{graph.nodes[n].name}: {e}" for n, e in analysis.errors.items()]
         if problems:
             return f"The model has a problem to fix first — {problems[0]}"
-        inputs = graph.input_nodes()
-        shape = tuple(self.prepared.input_shape)
-        if len(inputs) != 1:
-            return (f"The model has {len(inputs)} inputs, but the data gives one feature vector of shape "
-                    f"{shape}: keep a single Input layer to train on it.")
-        node_shape = tuple(inputs[0].config.get("shape") or ())
-        if node_shape != shape:
-            data = f"the data has {shape[0]} features" if len(shape) == 1 else f"the data's samples have shape {shape}"
-            return (f"The Input '{inputs[0].name}' takes shape {node_shape}, but {data}: "
-                    "import the data again (Data > Import CSV…) or change the Input's shape.")
+        problems = self.bindings.problems()
+        if problems:
+            node, problem = next(iter(problems.items()))
+            return f"The data does not fit the model — {problem}"
+        for node in graph.input_nodes():
+            shape = self.bindings.expected_shape(node.name)
+            node_shape = tuple(node.config.get("shape") or ())
+            if shape is not None and node_shape != shape:
+                return (f"The Input '{node.name}' takes shape {node_shape}, but its data gives samples of shape "
+                        f"{shape}: change the Input's shape, or its columns (select it: Data in the properties).")
+        tasks = self._output_tasks()
+        if self.project.compile and tasks:
+            try:
+                check_settings(self.project.compile, {t.name: t.task for t in tasks} if len(tasks) > 1
+                               else tasks[0].task)
+            except (KeyError, TypeError, ValueError) as err:
+                return f"The compile settings do not fit the model's outputs ({err}): Model > Compile…"
         return None
+
+    def _output_tasks(self) -> list[OutputTask]:
+        """The model's outputs that are bound to a target, with its task, in model order (for compile settings;
+        whether each head fits its target is the feed's question)."""
+        p = self.prepared.preprocessor
+        targets = {t.name: t for t in p.targets}
+        out = []
+        for node_id in self.project.graph.model_outputs():
+            name = self.project.graph.nodes[node_id].name
+            t = targets.get(self.bindings.target_of(name))
+            if t is not None:
+                out.append(OutputTask(name, t.task, len(t.classes), t.name))
+        return out
+
+    def _complete_bindings(self) -> None:
+        """Propose bindings for the nodes that have none (a second Input, a new output...), without an undo step:
+        they are what training would ask for, and the user changes them in the properties."""
+        proposed = self.bindings.proposed()
+        if proposed != self.bindings.bindings():
+            self.bindings.set_bindings(proposed)
+
+    def _on_bindings_changed(self) -> None:
+        if self.session is None:
+            return
+        if not self.is_training and self.session.data is not None:
+            self.session.set_feed(self.bindings.feed())
+        self.update_state()
 
     def compile_blocker(self) -> str | None:
         if self.is_training:
@@ -245,6 +285,12 @@ class ModelWorkflow(QObject):
             return "Reading the data file…"
         if self.prepared is None:
             return "Import data first (Data > Import CSV…): the loss and metrics depend on the target."
+        bound = {t.name for t in self._output_tasks()}
+        graph = self.project.graph
+        unbound = [graph.nodes[n].name for n in graph.model_outputs() if graph.nodes[n].name not in bound]
+        if unbound:
+            return (f"Output '{unbound[0]}' has no target: select it and choose the column it learns (Data in the "
+                    "properties) before compiling.")
         return None
 
     def update_state(self) -> None:
@@ -300,13 +346,17 @@ class ModelWorkflow(QObject):
         self.project.data = {**spec.to_dict(relative_to=self.project_dir()),
                              "preprocessor": prepared.preprocessor.to_dict()}
         self.prepared, self.data_problem = prepared, None
-        self._fit_input(prepared.input_shape)
+        self.bindings.set_prepared(prepared)
+        self._complete_bindings()
+        self._fit_inputs()
         self._fit_embeddings(prepared.preprocessor)
         note = ""
         if self.project.compile:
             try:
-                check_settings(self.project.compile, prepared.preprocessor.task)
-            except ValueError as e:
+                tasks = self._output_tasks()
+                check_settings(self.project.compile, {t.name: t.task for t in tasks} if len(tasks) > 1
+                               else tasks[0].task if tasks else prepared.preprocessor.task)
+            except (KeyError, TypeError, ValueError) as e:
                 self.project.compile = None
                 note = f" The compile settings no longer fit ({e}) — compile again (Model > Compile…)."
         self._configure()
@@ -315,17 +365,10 @@ class ModelWorkflow(QObject):
         self.message.emit(f"Data: {prepared.summary()}.{note}")
         return True
 
-    def _fit_input(self, shape: tuple[int, ...]) -> None:
-        """Give the model's single Input node the data's sample shape (one undoable step)."""
-        inputs = self.project.graph.input_nodes()
-        if len(inputs) != 1:
-            self.message.emit(f"The model has {len(inputs)} inputs; the data gives one feature vector of shape "
-                              f"{tuple(shape)}. Connect it by hand.")
-            return
-        node = inputs[0]
-        if tuple(node.config.get("shape") or ()) != tuple(shape):
-            config = {**node.config, "shape": list(shape)}
-            self.window.undo_stack.push(SetConfigCommand(self.project.graph, node.id, config, what="shape"))
+    def _fit_inputs(self) -> None:
+        """Give each Input node the shape of the columns bound to it (undoable steps)."""
+        for node in self.project.graph.input_nodes():
+            self.bindings.fit_input_shape(node.name)
 
     def _fit_embeddings(self, preprocessor) -> None:
         """Text data: an Embedding fed by the Input takes every token index of the fitted vocabulary
@@ -347,20 +390,48 @@ class ModelWorkflow(QObject):
             self.message.emit(blocker)
             return False
         p = self.prepared.preprocessor
-        dialog = CompileDialog(p.task, len(p.class_names), settings=self.project.compile, parent=self.window)
+        outputs = self._output_tasks()
+        dialog = CompileDialog(p.task, len(p.class_names), settings=self.project.compile, parent=self.window,
+                               outputs=outputs)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return False
-            settings, (units, activation) = dialog.settings(), dialog.output_layer()
+            settings, layers, (units, activation) = dialog.settings(), dialog.output_layers(), dialog.output_layer()
         finally:
             dialog.deleteLater()
         self.project.compile = settings
         self._configure()
         self._changed()
-        self._offer_output_layer(units, activation, settings["loss"])
+        if len(outputs) > 1:
+            self._offer_output_layers(layers, settings)
+        else:
+            self._offer_output_layer(units, activation, settings["loss"])
         self.message.emit(f"Compiled: {settings['loss']}, {settings['optimizer']['name']}, metrics "
                           f"{', '.join(settings['metrics']) or 'none'}.")
         return True
+
+    def _offer_output_layers(self, layers: dict[str, tuple[int, str]], settings: dict) -> None:
+        """Several outputs: one question listing every Dense output layer that does not fit its loss."""
+        graph = self.project.graph
+        changes = []
+        for node in graph.nodes.values():
+            if node.name in layers and node.type == "Dense":
+                units, activation = layers[node.name]
+                if (node.config.get("units"), node.config.get("activation")) != (units, activation):
+                    changes.append((node, units, activation))
+        if not changes:
+            return
+        lines = "\n".join(f"• '{n.name}' ({settings['outputs'][n.name]['loss']}): Dense({u}, '{a}') instead of "
+                          f"Dense({n.config.get('units')}, '{n.config.get('activation')}')" for n, u, a in changes)
+        answer = QMessageBox.question(
+            self.window, "Output layers", f"The losses expect other output layers:\n{lines}\n\nChange them to fit?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.window.undo_stack.beginMacro("Fit the output layers to their losses")
+            for node, units, activation in changes:
+                config = {**node.config, "units": units, "activation": activation}
+                self.window.undo_stack.push(SetConfigCommand(graph, node.id, config, what="output"))
+            self.window.undo_stack.endMacro()
 
     def _offer_output_layer(self, units: int, activation: str, loss: str) -> None:
         graph = self.project.graph

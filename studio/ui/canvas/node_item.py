@@ -80,8 +80,8 @@ class NodeItem(QGraphicsObject):
         return self.output_port.scenePos()
 
     # -- geometry and painting ----------------------------------------------------------------
-    def boundingRect(self) -> QRectF:
-        return QRectF(-3, -3, theme.WIDTH + 6, theme.HEIGHT + 30)
+    def boundingRect(self) -> QRectF:  # room for the data caption above an Input and below an output
+        return QRectF(-3, -24, theme.WIDTH + 6, theme.HEIGHT + 70)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -93,9 +93,11 @@ class NodeItem(QGraphicsObject):
         if view is None:
             return
         node, ltype_family, report, is_output = view
+        caption, data_problem = self.scene().binding_view(node.name)
         painter.setRenderHint(QPainter.Antialiasing)
         rect = QRectF(0, 0, theme.WIDTH, theme.HEIGHT)
-        error = report is not None and report.error is not None
+        shape_error = report is not None and report.error is not None
+        error = shape_error or data_problem is not None
         blocked = report is not None and report.blocked_by is not None
         fill = theme.ERROR_FILL if error else theme.BLOCKED_FILL if blocked else theme.CARD
         border = theme.SELECTED if self.isSelected() else theme.ERROR if error else theme.BORDER
@@ -143,7 +145,7 @@ class NodeItem(QGraphicsObject):
         line2 = QRectF(12, theme.HEADER + 26, theme.WIDTH - 24, 20)
         if error:
             painter.setPen(theme.ERROR)
-            text = "⚠ " + report.error
+            text = "⚠ " + (report.error if shape_error else data_problem)
         elif blocked:
             painter.setPen(theme.MUTED)
             text = f"waiting for {report.blocked_by}"
@@ -163,6 +165,20 @@ class NodeItem(QGraphicsObject):
             box = QRectF(theme.WIDTH / 2 + 10, theme.HEIGHT + 4, theme.WIDTH / 2 - 10, 18)
             painter.setPen(theme.SELECTED.darker(120))
             painter.drawText(box, Qt.AlignVCenter | Qt.AlignLeft, label)
+        if caption:
+            self._paint_caption(painter, caption, node.type == "Input")
+
+    @staticmethod
+    def _paint_caption(painter: QPainter, caption: str, above: bool) -> None:
+        """What the node is bound to in the data: above an Input card, below an output card."""
+        font = QFont(painter.font())
+        font.setPointSizeF(8.5)
+        font.setBold(False)
+        painter.setFont(font)
+        painter.setPen(theme.DATA_CAPTION)
+        box = QRectF(2, -21, theme.WIDTH - 4, 18) if above else QRectF(2, theme.HEIGHT + 22, theme.WIDTH - 4, 18)
+        painter.drawText(box, Qt.AlignVCenter | Qt.AlignLeft,
+                         QFontMetrics(font).elidedText(caption, Qt.ElideMiddle, int(box.width())))
 
     def _paint_compact(self, painter: QPainter, lod: float, node, report, error: bool, blocked: bool) -> None:
         """Zoomed out: two lines (type, then key settings or the problem) in letters that stay readable;

@@ -36,6 +36,7 @@ class GraphScene(QGraphicsScene):
         self._drag: WireDrag | None = None
         self._press_positions: dict[str, tuple[float, float]] | None = None
         self._drawn: dict[str, tuple] = {}  # what each card last showed, to skip unchanged ones
+        self.bindings = None  # DataBindings: captions and binding problems on Input and output cards
         self.setSceneRect(-2000, -1500, 4000, 3000)
 
     # -- following the document -------------------------------------------------------------
@@ -61,6 +62,20 @@ class GraphScene(QGraphicsScene):
                  (graph.outputs_changed, self._refresh_nodes), (analysis.updated, self._on_analysis)]
         for event, callback in pairs:
             (event.connect if on else event.disconnect)(callback)
+
+    def set_bindings(self, bindings) -> None:
+        """Show the data bindings (`DataBindings`) on the cards and follow their changes."""
+        if self.bindings is not None:
+            self.bindings.changed.disconnect(self._refresh_nodes)
+        self.bindings = bindings
+        bindings.changed.connect(self._refresh_nodes)
+        self._refresh_nodes()
+
+    def binding_view(self, node_name: str) -> tuple[str, str | None]:
+        """(caption, problem) of the node's data binding; ("", None) for other nodes or without data."""
+        if self.bindings is None or self.bindings.project is None or self.bindings.project.graph is not self.graph:
+            return "", None
+        return self.bindings.caption(node_name), self.bindings.problem(node_name)
 
     def _on_node_added(self, node: LayerNode) -> None:
         item = NodeItem(node.id)
@@ -108,18 +123,24 @@ class GraphScene(QGraphicsScene):
     def _refresh_nodes(self) -> None:
         """Redraw the cards whose report, name, settings or output role changed (reports of unchanged
         nodes are the very same cached objects, so most cards are skipped on a 200-node graph)."""
+        if self.graph is None:
+            return
         outputs = set(self.graph.model_outputs())
         for node_id, item in self.node_items.items():
             report = self.report(node_id)
             node = self.graph.nodes[node_id]
-            drawn = (id(report), node.name, node.config_key, node_id in outputs)
+            binding = self.binding_view(node.name)
+            drawn = (id(report), node.name, node.config_key, node_id in outputs, binding)
             if self._drawn.get(node_id) == drawn:
                 continue
             self._drawn[node_id] = drawn
             ltype = layer_types().get(self.graph.nodes[node_id].type)
             tip = (f"<b>{self.graph.nodes[node_id].type}</b>: {ltype.summary if ltype else ''}")
-            if report is not None and report.error:
-                tip += f"<br><span style='color:#d93025'>⚠ {report.error}</span>"
+            problem = report.error if report is not None and report.error else binding[1]
+            if binding[0]:
+                tip += f"<br>Data: {binding[0]}"
+            if problem:
+                tip += f"<br><span style='color:#d93025'>⚠ {problem}</span>"
             elif report is not None and report.blocked_by:
                 tip += f"<br>Waiting for '{report.blocked_by}', which has a problem."
             elif report is not None and report.output_shape is not None:
@@ -181,8 +202,9 @@ class GraphScene(QGraphicsScene):
         report, node = self.report(node_id), self.graph.nodes.get(node_id)
         if node is None or report is None:
             return
-        if report.error:
-            self.message.emit(f"{node.name}: {report.error}")
+        data_problem = self.binding_view(node.name)[1]
+        if report.error or data_problem:
+            self.message.emit(f"{node.name}: {report.error or data_problem}")
         elif report.blocked_by:
             self.message.emit(f"{node.name} waits for '{report.blocked_by}', which has a problem.")
         else:

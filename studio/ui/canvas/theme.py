@@ -18,14 +18,16 @@ LIGHT = {
     "BACKGROUND": "#f6f7f9", "GRID": "#e6e8ec", "CARD": "#ffffff", "BORDER": "#a0a8b4", "SELECTED": "#2563eb",
     "TEXT": "#1f2933", "MUTED": "#6b7380", "ERROR": "#d93025", "ERROR_FILL": "#fdeeee", "BLOCKED_FILL": "#f1f2f4",
     "WARNING": "#a15c00", "WIRE": "#7b8594", "PORT_OK": "#16a34a", "PORT_REFUSED": "#d0d4da",
+    "DATA_CAPTION": "#1d6f42",
 }
 DARK = {
     "BACKGROUND": "#1b1c1f", "GRID": "#26282c", "CARD": "#2d2f34", "BORDER": "#5b616b", "SELECTED": "#5b8cff",
     "TEXT": "#e8eaed", "MUTED": "#a0a6b0", "ERROR": "#ff6b5e", "ERROR_FILL": "#4a2624", "BLOCKED_FILL": "#26282c",
     "WARNING": "#f0b050", "WIRE": "#8d96a3", "PORT_OK": "#34c759", "PORT_REFUSED": "#4a4e55",
+    "DATA_CAPTION": "#6fcf97",
 }
 BACKGROUND = GRID = CARD = BORDER = SELECTED = TEXT = MUTED = ERROR = ERROR_FILL = BLOCKED_FILL = QColor()
-WIRE = PORT_OK = PORT_REFUSED = WARNING = QColor()
+WIRE = PORT_OK = PORT_REFUSED = WARNING = DATA_CAPTION = QColor()  # DATA_CAPTION: what an Input or output is bound to
 dark = False
 
 

@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from studio.background import BackgroundTask
-from studio.data import REGRESSION
 from studio.data.dataset import read_new_csv
+from studio.data.errors import DataError
+from studio.data.predictions import decode_outputs
 from studio.training.class_report import class_scores, row_shares
 from studio.ui.appearance import plot_colors
 from studio.ui.canvas import theme
@@ -55,7 +56,9 @@ class EvaluationView(QWidget):
         super().__init__(parent)
         self.model = None
         self.data = None
+        self.feed = None  # ModelFeed: which target each output learns, the columns of each Input
         self.header: list[str] = []
+        self._shown = None  # (decoded outputs, actual values per output, file lines, caption, encoded targets)
         self.rows: list[list] = []
         self._labels = None  # (true, predicted) class indices of the evaluated part
         self._new_file = None  # (table, rows used) of the last predicted CSV
@@ -74,10 +77,15 @@ class EvaluationView(QWidget):
         self.predict_button.clicked.connect(self.browse_predict)
         self.save_button = QPushButton("Save predictions…")
         self.save_button.clicked.connect(self.browse_save)
+        self.output_combo = QComboBox()  # a model with several outputs: whose matrix, plot and table are shown
+        self.output_combo.currentIndexChanged.connect(lambda _: self._show_output())
+        self.output_label = QLabel("Output:")
         top = QHBoxLayout()
         top.addWidget(QLabel("Data:"))
         top.addWidget(self.part_combo)
         top.addWidget(self.evaluate_button)
+        top.addWidget(self.output_label)
+        top.addWidget(self.output_combo)
         top.addStretch(1)
         top.addWidget(self.predict_button)
         top.addWidget(self.save_button)
@@ -131,13 +139,24 @@ class EvaluationView(QWidget):
         self._update_enabled()
 
     # -- inputs --------------------------------------------------------------------------------
-    def set_model(self, model, data) -> None:
-        """The trained (compiled) model and the `PreparedData` it was trained on."""
-        self.model, self.data = model, data
+    def set_model(self, model, data, feed=None) -> None:
+        """The trained (compiled) model, the `PreparedData` it was trained on (cut for its inputs and outputs)
+        and the `ModelFeed` that cut it (None: one input and one output, as prepared)."""
+        self.model, self.data, self.feed = model, data, feed
         self.part_combo.clear()
         for name in ("validation", "test", "train"):
             if data is not None and data.part(name) is not None:
                 self.part_combo.addItem(f"{name} ({len(data.part(name))} rows)", name)
+        self.output_combo.blockSignals(True)
+        self.output_combo.clear()
+        p = data.preprocessor if data is not None else None
+        for name, k in (feed.outputs if feed is not None and p is not None else []):
+            t = p.targets[k]
+            self.output_combo.addItem(f"{name} → {t.name}", name)
+        self.output_combo.blockSignals(False)
+        several = self.output_combo.count() > 1
+        self.output_label.setVisible(several)
+        self.output_combo.setVisible(several)
         self._update_enabled()
 
     def follow(self, session) -> None:
@@ -145,9 +164,9 @@ class EvaluationView(QWidget):
         then shown the model and data of the run that ended."""
         self._session = session
         session.run_started.connect(lambda run: self._update_enabled())
-        session.run_finished.connect(lambda run: self.set_model(session.model, session.training_data))
+        session.run_finished.connect(lambda run: self.set_model(session.model, session.training_data, session.feed))
         if session.model is not None and not session.is_running:
-            self.set_model(session.model, session.training_data)
+            self.set_model(session.model, session.training_data, session.feed)
 
     def _update_enabled(self) -> None:
         training = self._session is not None and self._session.is_running
@@ -165,7 +184,7 @@ class EvaluationView(QWidget):
 
         def work(progress):
             metrics = model.evaluate(part.x, part.y, return_dict=True, verbose=0)
-            return metrics, np.asarray(model.predict(part.x, verbose=0))
+            return metrics, model.predict(part.x, verbose=0)
 
         self._run(work, lambda result: self._show_evaluation(name, part, *result), "Evaluating…")
 
@@ -187,24 +206,42 @@ class EvaluationView(QWidget):
             self._error(message)
             self.failed.emit(message)
 
-    def _show_evaluation(self, name: str, part, metrics: dict, outputs: np.ndarray) -> None:
+    def _show_evaluation(self, name: str, part, metrics: dict, outputs) -> None:
         p = self.data.preprocessor
         self.metrics_label.setText(f"<b>{name}</b>: " + ", ".join(
             f"{k} = {v:.4g}" for k, v in metrics.items() if isinstance(v, float)))
-        actual = actual_values(p, part.y)
-        self.header, self.rows = prediction_rows(p, outputs, part.lines, actual)
+        decoded = decode_outputs(p, self.feed, outputs)
+        ys = part.y if isinstance(part.y, list) else [part.y]
+        actual = [actual_values(p, y, d.index) for y, d in zip(ys, decoded)]
         self._new_file = None
-        if p.task == REGRESSION:
-            self._labels = None
-            self._show_scatter(np.asarray(actual, dtype=float), np.asarray([r[2] for r in self.rows], dtype=float))
-        else:
-            self._labels = (p.labels_of(part.y), np.asarray(p.decode(outputs)[1]).argmax(axis=1))
-            self._show_matrix(p.class_names, *self._labels)
-        self._fill_table(self.rows, f"Predictions on the {name} rows")
+        self._shown = (decoded, actual, part.lines, f"Predictions on the {name} rows", ys)
+        self._show_output()
         self.message.clear()
         self.evaluated.emit(dict(metrics))
 
-    def _show_matrix(self, classes: list[str], true: np.ndarray, pred: np.ndarray) -> None:
+    @property
+    def output_index(self) -> int:
+        return max(0, self.output_combo.currentIndex())
+
+    def _show_output(self) -> None:
+        """The chosen output's confusion matrix (classes) or predicted-vs-actual plot (values), and its table."""
+        if self._shown is None:
+            return
+        decoded, actual, lines, caption, ys = self._shown
+        k = min(self.output_index, len(decoded) - 1)
+        d = decoded[k]
+        self.header, self.rows = prediction_rows(d, lines, actual[k])
+        self._labels = None
+        if ys is not None:  # an evaluated part: its targets are known
+            if d.is_regression:
+                self._show_scatter(np.asarray(actual[k], dtype=float), np.asarray(d.labels, dtype=float), d.name)
+            else:
+                self._labels = (self.data.preprocessor.labels_of(ys[k]), np.asarray(d.probs).argmax(axis=1))
+                self._show_matrix(d.target.classes, *self._labels, d.name)
+        several = f" — output '{d.name}' ({d.target.name})" if len(decoded) > 1 else ""
+        self._fill_table(self.rows, caption + several)
+
+    def _show_matrix(self, classes: list[str], true: np.ndarray, pred: np.ndarray, output: str = "") -> None:
         """The confusion matrix shaded by share of each actual class (counts on hover), then each class's
         precision, recall, F1 and number of rows."""
         k = len(classes)
@@ -243,18 +280,21 @@ class EvaluationView(QWidget):
             m.horizontalHeaderItem(j).setToolTip(f"predicted {classes[j]!r}")
         m.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         accuracy = np.trace(counts) / max(1, counts.sum())
-        self.plot_caption.setText(f"Confusion matrix (rows: actual, columns: predicted; share of each actual class, "
-                                  f"counts on hover) — {accuracy:.1%} correct. Click a cell to list its rows.")
+        of = f" of '{output}'" if self.output_combo.count() > 1 else ""
+        self.plot_caption.setText(f"Confusion matrix{of} (rows: actual, columns: predicted; share of each actual "
+                                  f"class, counts on hover) — {accuracy:.1%} correct. Click a cell to list its rows.")
         self.plot_stack.setCurrentWidget(self.matrix)
 
-    def _show_scatter(self, actual: np.ndarray, predicted: np.ndarray) -> None:
+    def _show_scatter(self, actual: np.ndarray, predicted: np.ndarray, output: str = "") -> None:
         self.scatter.clear()
         self.scatter.plot(actual, predicted, pen=None, symbol="o", symbolSize=6,
                           symbolBrush=(31, 119, 180, 160), symbolPen=None)
         lo, hi = float(min(actual.min(), predicted.min())), float(max(actual.max(), predicted.max()))
         self.scatter.plot([lo, hi], [lo, hi], pen=pg.mkPen((120, 120, 120), style=Qt.PenStyle.DashLine))
         rmse = float(np.sqrt(np.mean((actual - predicted) ** 2)))
-        self.plot_caption.setText(f"Predicted vs actual — on the dashed line a prediction is exact. RMSE {rmse:.4g}.")
+        of = f" of '{output}'" if self.output_combo.count() > 1 else ""
+        self.plot_caption.setText(f"Predicted vs actual{of} — on the dashed line a prediction is exact. "
+                                  f"RMSE {rmse:.4g}.")
         self.plot_stack.setCurrentWidget(self.scatter)
 
     def show_cell(self, i: int, j: int) -> list[int]:
@@ -264,7 +304,7 @@ class EvaluationView(QWidget):
         true, pred = self._labels
         picked = np.flatnonzero((true == i) & (pred == j))
         rows = [self.rows[k] for k in picked]
-        classes = self.data.preprocessor.class_names
+        classes = self._shown[0][min(self.output_index, len(self._shown[0]) - 1)].target.classes
         self._fill_table(rows, f"{len(rows)} rows with actual {classes[i]!r} predicted as {classes[j]!r} "
                                "(click another cell, or Evaluate to list all)")
         return [r[0] for r in rows]
@@ -276,7 +316,8 @@ class EvaluationView(QWidget):
         t.setHorizontalHeaderLabels(self.header)
         shown = rows[:MAX_TABLE_ROWS]
         t.setRowCount(len(shown))
-        compare = "actual" in self.header and self.data is not None and self.data.preprocessor.task != REGRESSION
+        output = self._shown[0][min(self.output_index, len(self._shown[0]) - 1)] if self._shown else None
+        compare = "actual" in self.header and output is not None and not output.is_regression
         wrong_brush = QBrush(QColor(96, 40, 40) if theme.dark else QColor(255, 228, 228))
         for r, row in enumerate(shown):
             wrong = compare and row[self.header.index("actual")] != row[self.header.index("predicted")]
@@ -304,37 +345,33 @@ class EvaluationView(QWidget):
         """Read `path`, apply the fitted preprocessing and predict, on a worker thread; `predicted(path)` or
         `failed(message)` (a missing column, an unseen category... named with its line)."""
         p = self.data.preprocessor
-        model = self.model
+        model, feed = self.model, self.feed
 
         def work(progress):
             table = read_new_csv(path, p, progress=progress)
             # Rows are predicted whether or not the file has the target; a row with no target is predicted too.
             transformed = p.transform(table, with_target=False)
-            outputs = np.asarray(model.predict(transformed.x, verbose=0)) if len(transformed.x) else \
-                np.zeros((0, 1))
-            return table, transformed, outputs
+            if not len(transformed.rows):
+                raise DataError(f"{path}: no row can be predicted (every row misses a value).")
+            return table, transformed, model.predict(feed.x(transformed.x) if feed else transformed.x, verbose=0)
 
         self._run(work, lambda result: self._show_prediction(path, *result), f"Predicting {os.path.basename(path)}…")
 
-    def _show_prediction(self, path: str, table, transformed, outputs: np.ndarray) -> None:
-        p = self.data.preprocessor
-        target = p.target.name if p.target is not None else None
-        if target in table.names:  # a window's actual value is its target's, `horizon` rows after it ends
-            values = table.column(target)
-            actual = [values[r] if r >= 0 else "" for r in transformed.actual_rows()]
-        else:
-            actual = None
-        self.header, self.rows = prediction_rows(p, outputs, transformed.lines, actual)
+    def _show_prediction(self, path: str, table, transformed, outputs) -> None:
+        decoded = decode_outputs(self.data.preprocessor, self.feed, outputs)
+        actual_rows = transformed.actual_rows()  # a window's actual value is its target's, `horizon` rows after it
+        actual = [[table.column(d.target.name)[r] if r >= 0 else "" for r in actual_rows]
+                  if d.target.name in table.names else None for d in decoded]
         self._new_file = (table, transformed.rows)
-        self._labels = None
-        caption = f"Predictions for {os.path.basename(path)}: {len(self.rows)} rows"
+        caption = f"Predictions for {os.path.basename(path)}: {len(transformed.rows)} rows"
         if transformed.dropped:
             first = transformed.first_dropped
             caption += "; skipped for missing values: " + ", ".join(
                 f"{k} {v}" + (f" (line {first[k]})" if v == 1 and k in first else
                               f" (first at line {first[k]})" if k in first else "")
                 for k, v in transformed.dropped.items())
-        self._fill_table(self.rows, caption)
+        self._shown = (decoded, actual, transformed.lines, caption, None)  # the file's own targets, where it has them
+        self._show_output()
         self.message.setStyleSheet("")
         self.message.setText("Save the predictions to write them next to the file's own columns.")
         self.predicted.emit(path)
@@ -352,7 +389,7 @@ class EvaluationView(QWidget):
             else:
                 part = self.data.part(self.part_combo.currentData())
                 table, used = self.data.table, part.rows
-            save_predictions(path, table, used, self.header, self.rows)
+            save_predictions(path, table, used, self._shown[0])
         except OSError as e:
             self._error(f"Could not write {path}: {e.strerror or e}")
             return False

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.training.compile_settings import log_names
 from studio.training.diagnosis import Diagnosis
 from studio.training.run import SETTING_LIMITS, STATUS_WORDS, TrainingSettings
 from studio.training.session import IDLE, PAUSED, STOPPING, TRAINING, TrainingSession
@@ -252,12 +253,11 @@ class TrainingPanel(QWidget):
         """New model, data or compile settings: plots for its metrics, monitor choices, and (before the first
         run) training settings proposed from the size of the data."""
         self._prepare_plots(compile_settings)
-        metrics = [m for m in (compile_settings or {}).get("metrics", []) if isinstance(m, str)]
         data = self.session.data
         has_validation = data is not None and data.validation is not None
         current = self.monitor_combo.currentText()
         self.monitor_combo.clear()
-        for name in ["loss", *metrics]:
+        for name in log_names(compile_settings):
             if has_validation:
                 self.monitor_combo.addItem("val_" + name)
             self.monitor_combo.addItem(name)
@@ -269,9 +269,8 @@ class TrainingPanel(QWidget):
 
     def _prepare_plots(self, compile_settings: dict) -> None:
         """Create the plots before training: creating and first painting them is the slowest GUI work."""
-        metrics = [m for m in (compile_settings or {}).get("metrics", []) if isinstance(m, str)]
         data = self.session.data
-        self.curves.prepare(["loss", *metrics], validation=data is None or data.validation is not None)
+        self.curves.prepare(log_names(compile_settings), validation=data is None or data.validation is not None)
 
     def _on_batch(self, info: dict) -> None:
         steps = info.get("steps") or 0  # the worker sends the latest batch a few dozen times a second at most
