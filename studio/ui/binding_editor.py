@@ -70,6 +70,7 @@ class BindingEditor(QGroupBox):
             self._input_body()
         else:
             self._output_body()
+        self.body.show()
 
     def _input_body(self) -> None:
         self.setTitle("Data: the columns this Input takes")
