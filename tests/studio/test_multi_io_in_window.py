@@ -140,7 +140,7 @@ def test_two_inputs_bound_to_two_column_groups(window, canvas, qtbot, monkeypatc
 
     # In the property editor: 'colour' also takes 'alcohol', which 'chemistry' has: red on the node, no training.
     steps.canvas.select(steps.node("colour"))
-    assert steps.editor.isVisible() and steps.editor.column_check("alcohol").text() == "alcohol  (in chemistry)"
+    assert steps.editor.isVisible() and steps.editor.column_check("alcohol").text() == "alcohol  — in chemistry"
     steps.tick("alcohol")
     problem = "Column 'alcohol' is bound to two Inputs, 'chemistry' and 'colour'"
     assert problem in caption_and_problem(window, "colour")[1]
