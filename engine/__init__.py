@@ -16,6 +16,7 @@ from engine import (
     models,
     ops,
     optimizers,
+    random,
     regularizers,
     saving,
     utils,
@@ -35,5 +36,5 @@ __all__ = [
     "GradientTape", "Input", "InputSpec", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Sequential",
     "Variable", "activations", "backend", "callbacks", "config", "constraints", "grad", "initializers", "layers",
     "losses",
-    "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils",
+    "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "utils",
 ]

@@ -98,7 +98,8 @@ REGISTRY.update({"swish": silu, "hard_swish": hard_silu})
 
 
 def get(identifier):
-    """An activation function from its name, None (linear) or a callable."""
+    """An activation function from its name (built-in, registered or in a `custom_object_scope`), a
+    Keras function config, None (linear) or a callable."""
     if identifier is None:
         return linear
     if isinstance(identifier, dict):
@@ -106,6 +107,9 @@ def get(identifier):
     if isinstance(identifier, str):
         fn = REGISTRY.get(identifier)
         if fn is None:
+            from engine.saving.serialization_lib import registered_and_scoped_objects
+            fn = registered_and_scoped_objects().get(identifier)
+        if fn is None or not callable(fn):
             raise unknown_identifier(identifier, REGISTRY, "activation function")
         return fn
     if callable(identifier):
@@ -113,12 +117,14 @@ def get(identifier):
     raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
 
 
-def serialize(activation) -> str:
-    """The Keras name of an activation (custom functions by their `__name__`)."""
+def serialize(activation):
+    """The Keras name of a built-in activation; another function as Keras writes it (a function config
+    holding its registered name, or its `__name__`)."""
     for name, fn in REGISTRY.items():
         if fn is activation:
             return name
-    return getattr(activation, "__name__", str(activation))
+    registered = getattr(activation, "_registered_name", None) or getattr(activation, "__name__", str(activation))
+    return {"module": "builtins", "class_name": "function", "config": registered, "registered_name": "function"}
 
 
 def deserialize(config):

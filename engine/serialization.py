@@ -19,6 +19,10 @@ def serialize_object(obj, module: str):
     if obj is None:
         return None
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
+        registered = getattr(obj, "_registered_name", None)  # `@register_keras_serializable()` functions
+        if registered is not None:
+            return {"module": "builtins", "class_name": "function", "config": registered,
+                    "registered_name": "function"}
         return {"module": "builtins", "class_name": "function", "config": obj.__name__,
                 "registered_name": "function"}
     cls = type(obj)
@@ -42,8 +46,10 @@ def unknown_identifier(name, table: dict, kind: str) -> ValueError:
 
 
 def deserialize_object(config, table: dict, kind: str, custom_objects: dict | None = None):
-    """The object (class instance or function) a name or config dict describes."""
-    custom = dict(custom_objects or {})
+    """The object (class instance or function) a name or config dict describes; names are looked up in
+    `custom_objects`, an open `custom_object_scope`, the registered objects, then `table`."""
+    from engine.saving.serialization_lib import registered_and_scoped_objects
+    custom = {**registered_and_scoped_objects(), **(custom_objects or {})}
     if isinstance(config, str):
         found = custom.get(config, table.get(config))
         if found is None:

@@ -7,6 +7,7 @@ from engine.callbacks.early_stopping import EarlyStopping
 from engine.callbacks.history import History
 from engine.callbacks.lambda_callback import LambdaCallback
 from engine.callbacks.learning_rate_scheduler import LearningRateScheduler
+from engine.callbacks.model_checkpoint import ModelCheckpoint
 from engine.callbacks.progbar_logger import ProgbarLogger
 from engine.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from engine.callbacks.terminate_on_nan import TerminateOnNaN
@@ -19,6 +20,7 @@ __all__ = [
     "History",
     "LambdaCallback",
     "LearningRateScheduler",
+    "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "TerminateOnNaN",

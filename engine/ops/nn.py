@@ -186,8 +186,8 @@ _FUSED = {
 }
 
 
-def can_fuse(activation_name: str) -> bool:
-    return activation_name in _FUSED
+def can_fuse(activation_name) -> bool:
+    return isinstance(activation_name, str) and activation_name in _FUSED
 
 
 def dense(x, kernel, bias=None, activation: str = "linear") -> Tensor:

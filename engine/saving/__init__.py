@@ -2,6 +2,8 @@
 
 from engine.saving.saving_lib import load_model, load_weights, save_model, save_weights
 from engine.saving.serialization_lib import (
+    CustomObjectScope,
+    custom_object_scope,
     deserialize_keras_object,
     get_custom_objects,
     get_registered_name,
@@ -11,6 +13,7 @@ from engine.saving.serialization_lib import (
 )
 
 __all__ = [
+    "CustomObjectScope", "custom_object_scope",
     "deserialize_keras_object", "get_custom_objects", "get_registered_name", "get_registered_object",
     "load_model", "load_weights", "register_keras_serializable", "save_model", "save_weights",
     "serialize_keras_object",

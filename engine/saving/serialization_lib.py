@@ -1,16 +1,20 @@
-"""Objects to and from Keras 3's config dicts. Only registered classes are built: nothing executes code.
+"""Objects to and from Keras 3's config dicts. Only registered classes are built: nothing executes code
+(except a `Lambda` layer's lambda when the caller turns safe mode off, see `safe_mode.py`).
 
 A layer or model is written as `{"module", "class_name", "config", "registered_name", "build_config"}`
-(models also get `compile_config`). Reading looks the class up by name, rejects Python code (`Lambda`
-layers, `__lambda__` functions), drops the few keys newer Keras versions add with a no-op value, and
-reports any other unknown argument with the layer's name.
+(models also get `compile_config`). Reading looks the class up by name, rejects Python code (`__lambda__`
+functions), drops the few keys newer Keras versions add with a no-op value, and reports any other unknown
+argument with the layer's name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import threading
 
 _CUSTOM_OBJECTS: dict[str, type] = {}
+_scope = threading.local()
 
 # Keys newer Keras versions write that change nothing when they have these values: drop them if the
 # class does not take them. Any other value means a feature the engine does not have (an error).
@@ -40,8 +44,35 @@ def get_registered_name(obj) -> str:
 
 
 def get_registered_object(name: str, custom_objects: dict | None = None):
-    """The class registered (or passed in `custom_objects`) under `name`, or None."""
-    return (custom_objects or {}).get(name) or _CUSTOM_OBJECTS.get(name)
+    """The class registered (or passed in `custom_objects`, or in an open `custom_object_scope`) under
+    `name`, or None."""
+    return (custom_objects or {}).get(name) or _scoped_objects().get(name) or _CUSTOM_OBJECTS.get(name)
+
+
+def _scoped_objects() -> dict:
+    merged: dict = {}
+    for objects in getattr(_scope, "stack", []):
+        merged.update(objects)
+    return merged
+
+
+@contextlib.contextmanager
+def custom_object_scope(*dicts):
+    """Within this block, deserializing finds the classes and functions of `dicts` by name (as Keras)."""
+    stack = getattr(_scope, "stack", [])
+    _scope.stack = [*stack, {k: v for d in dicts for k, v in (d or {}).items()}]
+    try:
+        yield
+    finally:
+        _scope.stack = stack
+
+
+CustomObjectScope = custom_object_scope
+
+
+def registered_and_scoped_objects() -> dict:
+    """Every custom object findable by name now: the registered ones, then those of open scopes."""
+    return {**_CUSTOM_OBJECTS, **_scoped_objects()}
 
 
 def get_custom_objects() -> dict:
@@ -182,11 +213,8 @@ def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
         raise ValueError(f"Not a Keras object config (expected a dict with 'class_name'): {config!r:.200}")
     class_name = config["class_name"]
     where = _describe(config)
-    if class_name == "Lambda":
-        raise ValueError(f"Cannot load {where}: Lambda layers hold Python code, and loading never executes code "
-                         "from a file. Rebuild the model with built-in or registered custom layers.")
     registered = config.get("registered_name")
-    custom = {**_CUSTOM_OBJECTS, **(custom_objects or {})}
+    custom = {**_CUSTOM_OBJECTS, **_scoped_objects(), **(custom_objects or {})}
     if str(config.get("module", "")).startswith("keras.src.ops."):
         from engine.saving.keras_operations import OPERATIONS
         cls = custom.get(registered) or OPERATIONS.get(class_name)
@@ -200,7 +228,7 @@ def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
         raise ValueError(
             f"Unknown layer class '{class_name}' ({where}). If it is a custom layer, pass it in `custom_objects` "
             "or decorate it with `@engine.saving.register_keras_serializable()`.")
-    if not issubclass(cls, Model):
+    if not issubclass(cls, Model) and class_name != "Lambda":  # Lambda refuses lambdas itself, in safe mode
         _reject_code(config.get("config"), where)
     inner, unnamed = _checked_layer_config(cls, config)
     if isinstance(inner.get("layers"), list):

@@ -19,6 +19,8 @@ def check_units(units) -> None:
 def activation_argument(function):
     """The activation as the fused ops take it: its Keras name when registered, else the callable."""
     name = activations.serialize(function)
+    if not isinstance(name, str):  # a registered custom function
+        return function
     try:
         return name if activations.get(name) is function else function
     except ValueError:
