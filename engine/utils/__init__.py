@@ -10,8 +10,8 @@ from engine.utils.progbar import Progbar
 from engine.utils.py_dataset import PyDataset
 from engine.variables import shapes_only
 
-__all__ = ["FeatureSpace", "Progbar", "clear_session", "normalize", "set_random_seed", "shapes_only",
-           "to_categorical"]
+__all__ = ["FeatureSpace", "Progbar", "PyDataset", "clear_session", "normalize", "pack_x_y_sample_weight",
+           "pad_sequences", "set_random_seed", "shapes_only", "to_categorical", "unpack_x_y_sample_weight"]
 
 
 def __getattr__(name: str):
