@@ -11,7 +11,7 @@ import sys
 
 SUBCOMMANDS = ("train", "evaluate", "predict", "export")
 FORMATS = {"keras": "export_keras", "keras-inference": "export_inference_keras", "onnx": "export_onnx",
-           "py": "export_python"}
+           "onnx-raw": "export_raw_onnx", "py": "export_python"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the trained model as .keras, ONNX or a Keras Python script")
     export.add_argument("project", help="a .lsproj project file")
     export.add_argument("--format", required=True, choices=list(FORMATS),
-                        help="keras, keras-inference (raw CSV columns in, class probabilities out), onnx or py")
+                        help="keras, keras-inference (raw CSV columns in, class probabilities out), onnx, onnx-raw "
+                        "(raw numeric rows in, the standardization inside the graph) or py")
     export.add_argument("-o", "--output", required=True, help="the file to write")
     return parser
 

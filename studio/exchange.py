@@ -208,22 +208,44 @@ def _takes_whole_table(feed) -> bool:
     return position == feed.n_features
 
 
-def export_onnx(project: Project, path: str | os.PathLike) -> str:
-    """Write the trained model as ONNX (opset 17); ExchangeError naming a layer ONNX cannot express."""
+def export_onnx(project: Project, path: str | os.PathLike, raw: bool = False) -> str:
+    """Write the trained model as ONNX (opset 17), with class names and input columns in its metadata
+    (`studio.exchange_onnx`); `raw`: the standardization inside the graph, so it takes raw numeric rows.
+    ExchangeError naming a layer ONNX cannot express."""
     path = _target(path, ONNX_SUFFIX)
     model = trained_model(project, compiled=False)
     try:
         from engine.export import ONNXExportError
-        from engine.export import export_onnx as write_onnx
+        from studio.exchange_onnx import RawOnnxError, metadata, raw_numeric_model, write_onnx
     except ImportError as err:
         raise ExchangeError(f"ONNX export needs the 'onnx' package ({err}); install it with pip install onnx.") \
             from None
     try:
-        write_onnx(model, path)
+        preprocessor = fitted_preprocessor(project) if project.data or raw else None
+        whole = preprocessor is not None and _takes_whole_table(model_feed(project, data_spec(project), preprocessor))
+    except ExchangeError:
+        if raw:
+            raise
+        preprocessor, whole = None, False  # the model alone still exports, without the data's metadata
+    if raw:
+        if preprocessor is None:
+            raise ExchangeError("The project's data has no fitted preprocessing saved (train the model once), so the "
+                                "ONNX model cannot take raw rows.")
+        try:
+            model = raw_numeric_model(preprocessor, model)
+        except RawOnnxError as err:
+            raise ExchangeError(f"Cannot export an ONNX model on raw rows: {err}") from None
+    try:
+        write_onnx(model, path, metadata(preprocessor, raw, whole))
     except (ONNXExportError, OSError, ValueError) as err:
         raise ExchangeError(f"Cannot export {path} to ONNX: {err}") from None
     _readable(path)
     return path
+
+
+def export_raw_onnx(project: Project, path: str | os.PathLike) -> str:
+    """Write the trained model as ONNX taking raw numeric CSV rows (the standardization inside the graph)."""
+    return export_onnx(project, path, raw=True)
 
 
 def export_python(project: Project, path: str | os.PathLike) -> list[str]:

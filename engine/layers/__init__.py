@@ -18,6 +18,7 @@ from engine.layers.core.einsum_dense import EinsumDense
 from engine.layers.core.embedding import Embedding
 from engine.layers.core.identity import Identity
 from engine.layers.core.input_layer import Input, InputLayer
+from engine.layers.core.lambda_layer import Lambda
 from engine.layers.core.masking import Masking
 from engine.layers.input_spec import InputSpec
 from engine.layers.layer import Layer
@@ -38,8 +39,10 @@ from engine.layers.merging.elementwise import (
     subtract,
 )
 from engine.layers.normalization.batch_normalization import BatchNormalization
+from engine.layers.normalization.group_normalization import GroupNormalization
 from engine.layers.normalization.layer_normalization import LayerNormalization
 from engine.layers.normalization.normalization import Normalization
+from engine.layers.normalization.unit_normalization import UnitNormalization
 from engine.layers.pooling.average_pooling import AveragePooling1D, AveragePooling2D
 from engine.layers.pooling.global_pooling import (
     GlobalAveragePooling1D,
@@ -71,6 +74,7 @@ from engine.layers.rnn.gru import GRU, GRUCell
 from engine.layers.rnn.lstm import LSTM, LSTMCell
 from engine.layers.rnn.rnn import RNN
 from engine.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
+from engine.layers.rnn.time_distributed import TimeDistributed
 
 __all__ = [
     "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec", "Layer", "Masking", "Reshape",
@@ -97,8 +101,8 @@ __all__ += [
 __all__ += ["CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "Rescaling", "StringLookup",
             "TextVectorization"]
 __all__ += ["Bidirectional", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell"]
-__all__ += ["AdditiveAttention", "Attention", "ELU", "EinsumDense", "Identity", "LeakyReLU", "MultiHeadAttention",
-            "PReLU", "ReLU", "Softmax"]
+__all__ += ["AdditiveAttention", "Attention", "ELU", "EinsumDense", "GroupNormalization", "Identity", "Lambda",
+            "LeakyReLU", "MultiHeadAttention", "PReLU", "ReLU", "Softmax", "TimeDistributed", "UnitNormalization"]
 # Keras's other names for the same classes
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose

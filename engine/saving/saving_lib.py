@@ -17,6 +17,7 @@ import zipfile
 from engine.saving import limits, object_state
 from engine.saving.assets import asset_member_names, collect_assets, restore_assets
 from engine.saving.h5_store import H5Store, WeightsFileError, memory_file
+from engine.saving.safe_mode import SafeModeScope
 from engine.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from engine.utils.file_utils import atomic_path
 
@@ -155,7 +156,8 @@ def _parse_json(data: bytes, name: str, filepath: str) -> dict:
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
     """A model from a `.keras` file written by the engine or by Keras 3.
 
-    `safe_mode` is accepted for Keras compatibility; loading is always safe (lambdas are refused).
+    With `safe_mode` (the default) a `Lambda` layer's Python lambda is refused with Keras's message; with
+    `safe_mode=False` it is loaded, which runs code from the file: only for files you trust.
     """
     filepath = os.fspath(filepath)
     if not filepath.endswith(".keras"):
@@ -173,7 +175,8 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
             config = {**config, "compile_config": None}
         try:
             with limits.variable_budget(limits.MAX_MODEL_WEIGHT_BYTES, f"{filepath} ({CONFIG_FILENAME})"):
-                model = deserialize_keras_object(config, custom_objects=custom_objects)
+                with SafeModeScope(safe_mode):
+                    model = deserialize_keras_object(config, custom_objects=custom_objects)
         except (ValueError, TypeError) as err:
             writer = metadata.get("saved_by") or (f"Keras {metadata['keras_version']}"
                                                     if "keras_version" in metadata else None)

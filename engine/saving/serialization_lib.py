@@ -1,9 +1,10 @@
-"""Objects to and from Keras 3's config dicts. Only registered classes are built: nothing executes code.
+"""Objects to and from Keras 3's config dicts. Only registered classes are built: nothing executes code
+(except a `Lambda` layer's lambda when the caller turns safe mode off, see `safe_mode.py`).
 
 A layer or model is written as `{"module", "class_name", "config", "registered_name", "build_config"}`
-(models also get `compile_config`). Reading looks the class up by name, rejects Python code (`Lambda`
-layers, `__lambda__` functions), drops the few keys newer Keras versions add with a no-op value, and
-reports any other unknown argument with the layer's name.
+(models also get `compile_config`). Reading looks the class up by name, rejects Python code (`__lambda__`
+functions), drops the few keys newer Keras versions add with a no-op value, and reports any other unknown
+argument with the layer's name.
 """
 
 from __future__ import annotations
@@ -273,9 +274,6 @@ def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
         raise ValueError(f"Not a Keras object config (expected a dict with 'class_name'): {config!r:.200}")
     class_name = config["class_name"]
     where = _describe(config)
-    if class_name == "Lambda":
-        raise ValueError(f"Cannot load {where}: Lambda layers hold Python code, and loading never executes code "
-                         "from a file. Rebuild the model with built-in or registered custom layers.")
     registered = config.get("registered_name")
     custom = {**_CUSTOM_OBJECTS, **_scoped_objects(), **(custom_objects or {})}
     if str(config.get("module", "")).startswith("keras.src.ops."):
@@ -295,7 +293,7 @@ def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
         raise ValueError(
             f"Unknown layer class '{class_name}' ({where}). If it is a custom layer, pass it in `custom_objects` "
             "or decorate it with `@engine.saving.register_keras_serializable()`.")
-    if not issubclass(cls, Model):
+    if not issubclass(cls, Model) and class_name != "Lambda":  # Lambda refuses lambdas itself, in safe mode
         _reject_code(config.get("config"), where)
     inner, unnamed = _checked_layer_config(cls, config)
     if isinstance(inner.get("layers"), list):

@@ -93,6 +93,9 @@ def split_fields(buf: bytes, rows: Rows, n_columns: int, delimiter: str, quotech
             ends[r] = delims[first[r] + n_columns - 1]
         else:
             raise RaggedRow(int(lines[r]), int(counts[r]) + 1)
+    if n_columns == 1:  # no delimiters: a blank line holds nothing but spaces ("" is an empty value, kept)
+        s, e = _strip(arr, starts, ends)
+        keep &= s < e
     if not keep.all():
         starts, ends, lines, first = starts[keep], ends[keep], lines[keep], first[keep]
     cells = []
@@ -103,9 +106,6 @@ def split_fields(buf: bytes, rows: Rows, n_columns: int, delimiter: str, quotech
         if column is None:
             return None
         cells.append(column)
-    if n_columns == 1:  # a row of one empty cell (blank, or "") is a blank line, as for the csv module
-        filled = cells[0] != b""
-        cells, lines = [cells[0][filled]], lines[filled]
     return Fields(cells, lines)
 
 

@@ -23,8 +23,20 @@ FAMILIES = {
     "reshaping": "Reshape", "regularization": "Regularization", "attention": "Attention", "other": "Other",
 }
 
-#: Exported names that are not layers a user places: bases, code-running layers, the Input machinery.
-_EXCLUDED = {"Layer", "InputLayer", "InputSpec", "Lambda", "RNN", "Wrapper", "Merge", "TFSMLayer"}
+#: Exported layers that are not placed from the palette, and why: bases, code-running layers, the Input
+#: machinery, pieces of other layers.
+NOT_IN_PALETTE = {
+    "Layer": "the base class every layer derives from: custom layers are written in code",
+    "InputLayer": "placed as the Input node",
+    "Lambda": "it runs a Python function, which is written in code (a project file never holds code)",
+    "RNN": "it runs a cell object written in code; the palette offers SimpleRNN, LSTM and GRU",
+    "SimpleRNNCell": "a cell is one step inside a recurrent layer; the palette offers SimpleRNN",
+    "LSTMCell": "a cell is one step inside a recurrent layer; the palette offers LSTM",
+    "GRUCell": "a cell is one step inside a recurrent layer; the palette offers GRU",
+    "TimeDistributed": "it wraps any other layer, and the canvas edits only a recurrent wrapped layer "
+                       "(Bidirectional) so far; use it in code",
+}
+_EXCLUDED = {*NOT_IN_PALETTE, "InputSpec", "Wrapper", "Merge", "TFSMLayer"}
 
 #: Layers the canvas does not offer, and why (they stay in the engine for code and for exported models).
 NOT_ON_CANVAS = {

@@ -24,6 +24,8 @@ def _ints(value) -> str:
 
 
 def _one(name: str, value, config: dict) -> str | None:
+    if isinstance(value, bool) and name in ("scale", "center"):
+        return None  # a normalization's switches, not Rescaling's factor
     if name in _DEFAULTS_HIDDEN and value == _DEFAULTS_HIDDEN[name]:
         return None
     if name == "strides" and (value == config.get("pool_size") or value == 1

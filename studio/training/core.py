@@ -22,6 +22,8 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from studio.training.diagnosis import Diagnosis, diagnose
 from studio.training.run import EARLY_STOPPED, ERROR, FINISHED, NAN, RUNNING, STOPPED, TrainingRun, TrainingSettings
 from studio.training.weights import StateSnapshot, all_finite
@@ -227,11 +229,16 @@ class Trainer:
     def restore_last_good(self) -> None:
         """Put back the state a divergence falls back to (see the module's docstring)."""
         snapshot = self._start if self.continuation else self._good if not self._good.empty else self._before
-        if not snapshot.empty:
-            try:
-                snapshot.restore()
-            except Exception:  # the model itself is broken; nothing better to put back
-                pass
+        if snapshot.empty:
+            return
+        try:
+            snapshot.restore()
+            # Optimizer slots built after the snapshot was taken start afresh rather than carry NaN on.
+            for variable in getattr(getattr(self.model, "optimizer", None), "variables", []):
+                if variable.value.dtype.kind == "f" and not np.isfinite(variable.value).all():
+                    variable.assign(np.zeros_like(variable.value))
+        except Exception:  # the model itself is broken; nothing better to put back
+            pass
 
     def _final_weights(self) -> list | None:
         try:

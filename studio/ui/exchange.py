@@ -26,6 +26,8 @@ EXPORTS = {  # action name: (menu text, dialog title, file filter, exchange func
                                "Export Keras inference model (raw columns in, class probabilities out)",
                                KERAS_FILTER, exchange.export_inference_keras),
     "export_onnx": ("&ONNX…", "Export ONNX model", "ONNX models (*.onnx);;All files (*)", exchange.export_onnx),
+    "export_raw_onnx": ("ONNX on &raw numeric rows…", "Export ONNX model (raw numeric rows in, standardization inside)",
+                        "ONNX models (*.onnx);;All files (*)", exchange.export_raw_onnx),
     "export_python": ("&Python script…", "Export Keras Python script", "Python scripts (*.py);;All files (*)",
                       exchange.export_python),
 }

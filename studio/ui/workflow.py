@@ -20,7 +20,7 @@ from studio.data.spec import DataSpec, portable_path, resolve_path
 from studio.document.build import build_model
 from studio.document.project import Project
 from studio.training.compile_settings import check_settings
-from studio.training.run import TrainingSettings
+from studio.training.run import STATUS_WORDS, TrainingSettings
 from studio.training.session import IDLE, TrainingSession
 from studio.ui.commands import SetConfigCommand
 from studio.ui.compile_dialog import CompileDialog, OutputTask
@@ -514,7 +514,7 @@ class ModelWorkflow(QObject):
         last = {k: v[-1] for k, v in run.history.items() if v}
         shown = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k.startswith("val_")) or \
             ", ".join(f"{k} {v:.4g}" for k, v in last.items())
-        self.message.emit(f"Run {run.run_id} {run.status.replace('_', ' ')} after {run.epochs_done} epochs"
+        self.message.emit(f"Run {run.run_id} {STATUS_WORDS.get(run.status, run.status)} after {run.epochs_done} epochs"
                           f"{': ' + shown if shown else ''}.")
         self.runs_view.show_runs(self.session.runs)
         if self.evaluation.evaluate_button.isEnabled():  # the Evaluation tab is ready without pressing Evaluate

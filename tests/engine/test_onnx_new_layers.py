@@ -89,3 +89,19 @@ def test_a_causal_mask_needs_known_lengths(tmp_path):
     model = engine.Model(x, layers.MultiHeadAttention(2, 3, name="mha")(x, x, use_causal_mask=True))
     with pytest.raises(ONNXExportError, match="'mha'.*known sequence lengths"):
         export_onnx(model, tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("layer", [
+    layers.GroupNormalization(groups=2, gamma_initializer="glorot_uniform", beta_initializer="glorot_uniform"),
+    layers.GroupNormalization(groups=-1, axis=1), layers.UnitNormalization(), layers.UnitNormalization(axis=[1, 2]),
+    layers.TimeDistributed(layers.Dense(3, activation="relu")),
+], ids=lambda layer: type(layer).__name__)
+def test_normalization_and_wrappers(layer, tmp_path):
+    check_export(sequential((3, 4), layers.Dense(4), layer), normal((5, 3, 4), scale=2.0), tmp_path)
+
+
+def test_lambda_is_named_as_not_exportable(tmp_path):
+    model = sequential((3,), layers.Lambda(lambda x: x * 2, name="doubler"))
+    with pytest.raises(ONNXExportError, match="'doubler' \\(Lambda: it runs a Python function"):
+        export_onnx(model, tmp_path / "m.onnx")
+    assert not list(tmp_path.iterdir())

@@ -122,3 +122,11 @@ def test_hashing_of_long_strings_covers_every_farmhash_branch():
         data = text.encode("utf-8")
         assert fingerprint64(data) % big == fast, len(data)
         assert siphash64(data, (133, 137)) % big == strong, len(data)
+
+
+def test_integer_outputs_feed_dense_in_float32_as_keras():
+    """Discretization and lookups give integers; a Dense after them computes in float32 (NumPy alone: float64)."""
+    bins = layers.Discretization(bin_boundaries=[0.0, 1.0])
+    out = layers.Dense(2)(bins(np.array([[-1.0, 0.5, 2.0]], dtype="float32")))
+    assert out.dtype == np.float32
+    assert layers.Dense(2)(np.array([[1, 2]], dtype="int64")).dtype == np.float32

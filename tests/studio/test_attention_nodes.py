@@ -69,3 +69,9 @@ def test_attention_layer_takes_a_list():
     report = ShapeInference().infer(graph).reports[att]
     assert report.ok and report.output_shape == (None, 5, 4)
     assert report.multiply_adds == 5 * 6 * (4 + 4)
+
+
+def test_a_normalization_card_does_not_show_its_switches():
+    graph = Graph()
+    node = graph.add_node(new_node(graph, "LayerNormalization"))
+    assert "True" not in key_settings(node)

@@ -60,8 +60,8 @@ def test_train_evaluate_predict_export(project_file, tmp_path, capsys):
     assert rows[0][-4:] == ["predicted", "p(setosa)", "p(versicolor)", "p(virginica)"] and len(rows) == 151
     assert rows[1][5] in ("setosa", "versicolor", "virginica")
 
-    for fmt, name in (("keras", "m.keras"), ("onnx", "m.onnx"), ("py", "m.py")):
-        if fmt == "onnx":
+    for fmt, name in (("keras", "m.keras"), ("onnx", "m.onnx"), ("onnx-raw", "raw.onnx"), ("py", "m.py")):
+        if fmt.startswith("onnx"):
             pytest.importorskip("onnx")
         code, out, err = run(["export", project_file, "--format", fmt, "-o", str(tmp_path / name)], capsys)
         assert code == 0, err

@@ -21,7 +21,7 @@ from studio.document import (
     normalize_config,
     save_project,
 )
-from studio.document.catalog import NOT_ON_CANVAS, CatalogError, LayerType
+from studio.document.catalog import NOT_IN_PALETTE, NOT_ON_CANVAS, CatalogError, LayerType
 from studio.document.clipboard import copy_selection, paste_plan
 from studio.document.cost import format_count, multiply_adds
 from studio.document.describe import key_settings
@@ -44,7 +44,7 @@ def chain(*specs):
 # -- catalog -------------------------------------------------------------------------------------
 def test_catalog_offers_every_exported_layer_by_family():
     types = layer_types()
-    skipped = {"Layer", "InputLayer", "InputSpec", "Lambda", "RNN", "Wrapper", "Merge", *NOT_ON_CANVAS}
+    skipped = {"InputSpec", "Wrapper", "Merge", *NOT_IN_PALETTE, *NOT_ON_CANVAS}
     for name in engine.layers.__all__:
         cls = getattr(engine.layers, name)
         if (inspect.isclass(cls) and issubclass(cls, engine.layers.Layer) and name == cls.__name__

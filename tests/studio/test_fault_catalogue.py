@@ -391,8 +391,10 @@ REFUSED_KERAS = {
     "config_not_json": (lambda m: zipped({**m, "config.json": b"{not json"}), ["config.json", "not valid JSON"]),
     "config_200k_deep": (lambda m: zipped({**m, "config.json": nested(200_000).encode()}),
                          ["config.json", "nests its JSON deeper"]),
-    "lambda_layer": (config_edit(lambda layers: layers[1].update(class_name="Lambda")),
-                     ["layer 'dense' (Lambda)", "Lambda layers hold Python code"]),
+    "lambda_layer": (config_edit(lambda layers: layers[1].update(
+        class_name="Lambda", config={"name": "dense", "function": {"class_name": "__lambda__", "config": {
+            "code": "4wEAAAAAAAAA", "defaults": None, "closure": None}}})),
+                     ["layer 'dense' (Lambda)", "Requested the deserialization of a `Lambda`", "safe_mode=False"]),
     "unknown_layer": (config_edit(lambda layers: layers[1].update(class_name="Teleporter")),
                       ["Unknown layer class 'Teleporter'"]),
     "weights_not_hdf5": (lambda m: zipped({**m, "model.weights.h5": b"\x89HDF\r\n\x1a\n" + bytes(500)}),

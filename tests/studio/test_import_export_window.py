@@ -100,6 +100,11 @@ def test_import_and_export_errors_are_shown_in_dialogs(window, keras_file, tmp_p
         file_action(window, "ONNX").trigger()
     title, text = calls["critical"][-1]
     assert title == "Cannot export: ONNX" and "no_folder" in text and "does not exist" in text
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "r.onnx"), "")))
+    with qtbot.waitSignal(window.exporter.failed, timeout=20000):
+        file_action(window, "ONNX on raw numeric rows").trigger()
+    title, text = calls["critical"][-1]
+    assert "raw" in title and "no data yet" in text and not (tmp_path / "r.onnx").exists()
 
 
 def test_an_imported_model_continues_from_its_weights_once_data_and_compile_are_set(window, tmp_path):

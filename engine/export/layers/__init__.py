@@ -12,4 +12,5 @@ from engine.export.layers import (  # noqa: F401
     preprocessing,
     recurrent,
     reshaping,
+    wrappers,
 )

@@ -7,7 +7,7 @@ import numpy as np
 
 from engine.export.activations import apply_activation
 from engine.export.graph import GraphBuilder, Value
-from engine.export.registry import converts, unsupported
+from engine.export.registry import converts, refuses, unsupported
 from engine.layers import (
     Activation,
     ActivityRegularization,
@@ -16,6 +16,8 @@ from engine.layers import (
     Embedding,
     GaussianDropout,
     GaussianNoise,
+    Lambda,
+    Masking,
     SpatialDropout1D,
     SpatialDropout2D,
 )
@@ -56,3 +58,8 @@ def embedding(graph: GraphBuilder, layer: Embedding, x: Value) -> Value:
 @converts(Dropout, SpatialDropout1D, SpatialDropout2D, GaussianNoise, GaussianDropout, ActivityRegularization)
 def identity_at_inference(graph: GraphBuilder, layer, x: Value, **kwargs) -> Value:
     return x
+
+
+refuses(Lambda, "it runs a Python function, whose computation is unknown until it runs; write it with layers "
+                "that have converters")
+refuses(Masking, "it makes a padding mask for the layers after it, and masks are not carried into the ONNX graph")

@@ -1,6 +1,7 @@
 """Converters of the normalization layers: BatchNormalization (inference: the moving statistics folded
 into one scale and one shift), LayerNormalization (ONNX's LayerNormalization over trailing axes, else
-the same arithmetic as reductions) and Normalization (the adapted or given mean and variance)."""
+the same arithmetic as reductions), Normalization (the adapted or given mean and variance),
+GroupNormalization and UnitNormalization (reductions)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import numpy as np
 
 from engine import backend
 from engine.export.graph import GraphBuilder, Value
-from engine.export.registry import converts
-from engine.layers import BatchNormalization, LayerNormalization, Normalization
+from engine.export.registry import converts, unsupported
+from engine.layers import BatchNormalization, GroupNormalization, LayerNormalization, Normalization, UnitNormalization
 
 
 def _along(array: np.ndarray, axes: list[int], rank: int) -> np.ndarray:
@@ -72,3 +73,38 @@ def normalization(graph: GraphBuilder, layer: Normalization, x: Value) -> Value:
     if layer.invert:
         return graph.binary("Add", graph.binary("Mul", x, graph.const(scale, "scale")), graph.const(mean, "mean"))
     return graph.binary("Div", graph.binary("Sub", x, graph.const(mean, "mean")), graph.const(scale, "scale"))
+
+
+@converts(GroupNormalization)
+def group_normalization(graph: GraphBuilder, layer: GroupNormalization, x: Value) -> Value:
+    """Channels split into groups (a reshape), each normalized over its channels and positions, then gamma and
+    beta per channel."""
+    axis = x.axis(layer.axis)
+    dim, groups = x.shape[axis], layer.groups
+    if any(d is None for d in x.shape[1:]):
+        raise unsupported(layer, "the input needs known sizes (but the batch) to be exported.")
+    grouped_shape = (*x.shape[:axis], groups, dim // groups, *x.shape[axis + 1:])
+    grouped = graph.reshape(x, [-1, *grouped_shape[1:]], grouped_shape)
+    reduce = [i for i in range(1, x.rank + 1) if i != axis]
+    mean = graph.reduce("ReduceMean", grouped, reduce, keepdims=True)
+    centered = graph.binary("Sub", grouped, mean)
+    variance = graph.reduce("ReduceMean", graph.binary("Mul", centered, centered), reduce, keepdims=True)
+    y = graph.binary("Div", centered, graph.unary("Sqrt", graph.binary("Add", variance,
+                                                                       graph.scalar(layer.epsilon, x.dtype))))
+    y = graph.reshape(y, [-1, *x.shape[1:]], x.shape)
+    if layer.gamma is not None:
+        y = graph.binary("Mul", y, graph.const(_along(layer.gamma.value.astype(x.dtype), [axis], x.rank), "gamma"))
+    if layer.beta is not None:
+        y = graph.binary("Add", y, graph.const(_along(layer.beta.value.astype(x.dtype), [axis], x.rank), "beta"))
+    return y
+
+
+@converts(UnitNormalization)
+def unit_normalization(graph: GraphBuilder, layer: UnitNormalization, x: Value) -> Value:
+    """`x * min(1 / sqrt(sum(x^2)), 1e12)` over the axes, as `keras.ops.normalize`."""
+    axes = layer.axis if isinstance(layer.axis, list) else [layer.axis]
+    square_sum = graph.reduce("ReduceSum", graph.binary("Mul", x, x), axes, keepdims=True)
+    inverse = graph.binary("Div", Value(graph.scalar(1.0, x.dtype), (), x.dtype), graph.unary("Sqrt", square_sum),
+                           shape=square_sum.shape)
+    inverse = graph.binary("Min", inverse, graph.scalar(1e12, x.dtype))
+    return graph.binary("Mul", x, inverse)

@@ -16,7 +16,7 @@ import numpy as np
 from engine.export.activations import recurrent_activation
 from engine.export.graph import GraphBuilder, Value
 from engine.export.layers.core import weight
-from engine.export.registry import converts, unsupported
+from engine.export.registry import converts, refuses, unsupported
 from engine.layers import GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 
 
@@ -161,3 +161,7 @@ def _convert_sublayer(graph, wrapper, sublayer, sequences, initial_state, mask, 
         return recurrent(graph, sublayer, sequences, initial_state, mask, flip=flip)
     except ValueError as err:
         raise unsupported(wrapper, str(err)) from err
+
+
+for _cell in (SimpleRNNCell, LSTMCell, GRUCell):
+    refuses(_cell, "a cell is exported as part of its recurrent layer (RNN, LSTM, GRU...), not called on its own")

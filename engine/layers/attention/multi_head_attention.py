@@ -24,8 +24,11 @@ from engine.symbolic import KerasTensor
 
 
 class MultiHeadAttention(Layer):
-    """Multi-head attention as in "Attention is all you need"; `layer(query, value)` (self-attention:
-    `layer(x, x)`), optionally with `key`, `attention_mask`, `use_causal_mask`, `return_attention_scores`."""
+    """Multi-head attention ("Attention is all you need"): each query step attends over the value's steps.
+
+    Called as `layer(query, value)` (self-attention: `layer(x, x)`), optionally with `key`, `attention_mask`,
+    `use_causal_mask` and `return_attention_scores`.
+    """
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
                  attention_axes=None, sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",
