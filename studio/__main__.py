@@ -19,6 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--install-desktop", action="store_true",
                         help="add LayerStudio to the desktop's application menu and open .lsproj files with it "
                              "(Linux; installs into ~/.local/share), then exit")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="a check for packagers: open the main window (on PROJECT if given), process its "
+                             "events, print the seconds from start to a shown window and exit 0")
     return parser
 
 
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             print(path)
         return 0
     from studio.app import run
-    return run(args.project)
+    return run(args.project, smoke_test=args.smoke_test)
 
 
 if __name__ == "__main__":

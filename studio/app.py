@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
@@ -30,12 +31,24 @@ def app_icon() -> QIcon:
     return icon
 
 
-def run(project_path: str | None = None) -> int:
-    """Open the main window (on `project_path`, or on the example MLP) and run the event loop."""
+def run(project_path: str | None = None, smoke_test: bool = False) -> int:
+    """Open the main window (on `project_path`, or on the example MLP) and run the event loop.
+
+    With `smoke_test`, a check for packaged builds: show the window, process its pending events, print the
+    seconds since start-up and return 0 instead of entering the event loop."""
+    started = time.perf_counter()
     app = create_application()
     from studio.ui.main_window import MainWindow
     window = MainWindow()
     if project_path:
         window.load(project_path)
     window.show()
+    if smoke_test:
+        app.processEvents()
+        shown = window.isVisible()
+        print(f"LayerStudio window shown: {shown}, {time.perf_counter() - started:.2f} s after start; "
+              f"title {window.windowTitle().replace('[*]', '')!r}")
+        window.close()
+        app.processEvents()
+        return 0 if shown else 1
     return app.exec()

@@ -337,7 +337,7 @@ class MainWindow(QMainWindow):
         if not self._shown_once:  # the docks have their sizes only now: show the whole model
             self._shown_once = True
             if not self._layout_restored:  # the canvas keeps most of the height
-                self.resizeDocks([self.training_dock], [max(250, int(self.height() * 0.36))], Qt.Vertical)
+                self.resizeDocks([self.training_dock], [max(250, int(self.height() * 0.4))], Qt.Vertical)
             self.view.fit_all()
 
     def closeEvent(self, event: QCloseEvent) -> None:

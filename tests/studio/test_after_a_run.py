@@ -76,3 +76,32 @@ def test_a_diagram_in_another_format_is_refused_with_a_message(iris, tmp_path, m
     monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda _p, _t, text: shown.append(text)))
     assert not export_diagram(iris, str(tmp_path / "model.jpg"))
     assert ".png or .svg" in shown[0] and not (tmp_path / "model.jpg").exists()
+
+
+def test_class_scores_from_a_confusion_matrix():
+    import numpy as np
+
+    from studio.training.class_report import class_scores, row_shares
+    counts = np.array([[9, 1, 0], [0, 10, 0], [2, 0, 8]])
+    a, b, c = class_scores(counts)
+    assert (a.precision, a.recall, a.support) == (pytest.approx(9 / 11), 0.9, 10)
+    assert a.f1 == pytest.approx(2 * (9 / 11) * 0.9 / (9 / 11 + 0.9))
+    assert (b.precision, b.recall) == (pytest.approx(10 / 11), 1.0) and c.precision == 1.0 and c.recall == 0.8
+    empty = class_scores(np.array([[0, 0], [3, 1]]))[0]
+    assert (empty.precision, empty.recall, empty.f1, empty.support) == (0.0, 0.0, 0.0, 0)
+    np.testing.assert_allclose(row_shares(counts)[2], [0.2, 0, 0.8])
+
+
+def test_the_confusion_matrix_shows_shares_counts_on_hover_and_scores(iris, qtbot):
+    run, metrics = train(qtbot, iris)
+    view = iris.workflow.evaluation
+    counts = view.confusion
+    k = len(counts)
+    headers = [view.matrix.horizontalHeaderItem(j).text() for j in range(view.matrix.columnCount())]
+    assert headers[k:] == ["prec.", "recall", "F1", "rows"]
+    cell = view.matrix.item(0, 0)
+    assert cell.text() == f"{counts[0, 0] / counts[0].sum():.0%}"
+    assert cell.toolTip().startswith(f"{counts[0, 0]} of {counts[0].sum()} rows")
+    recall = float(view.matrix.item(0, k + 1).text())
+    assert recall == pytest.approx(counts[0, 0] / counts[0].sum(), abs=0.005)
+    assert view.show_cell(0, k) == []  # a score column lists nothing

@@ -61,6 +61,8 @@ def test_network_check_lists_every_problem_and_leads_to_the_layer(qtbot):
 
 def test_the_overview_shows_when_the_model_does_not_fit_and_moves_the_canvas(laptop, qtbot):
     minimap = laptop.view.minimap
+    qtbot.wait(50)  # the docks settle their sizes
+    laptop.view.fit_all()
     assert not minimap.isVisible()  # fitted: nothing to show
     laptop.view.reset_zoom()
     laptop.view.centerOn(0, 0)

@@ -29,11 +29,17 @@ from studio.background import BackgroundTask
 from studio.data.dataset import read_new_csv
 from studio.data.errors import DataError
 from studio.data.predictions import decode_outputs
+from studio.training.class_report import class_scores, row_shares
 from studio.ui.appearance import plot_colors
 from studio.ui.canvas import theme
 from studio.ui.evaluation.predictions import actual_values, prediction_rows, save_predictions
 
 MAX_TABLE_ROWS = 5000
+SCORE_COLUMNS = ("prec.", "recall", "F1", "rows")
+SCORE_TIPS = ("Of the rows predicted {name!r}, the share that are {name!r}.",
+              "Of the rows that are {name!r}, the share predicted {name!r}.",
+              "The harmonic mean of precision and recall for {name!r}.",
+              "Rows whose actual class is {name!r}.")
 
 
 class EvaluationView(QWidget):
@@ -121,7 +127,7 @@ class EvaluationView(QWidget):
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setSizes([420, 520])
+        splitter.setSizes([520, 420])
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -236,32 +242,47 @@ class EvaluationView(QWidget):
         self._fill_table(self.rows, caption + several)
 
     def _show_matrix(self, classes: list[str], true: np.ndarray, pred: np.ndarray, output: str = "") -> None:
+        """The confusion matrix shaded by share of each actual class (counts on hover), then each class's
+        precision, recall, F1 and number of rows."""
         k = len(classes)
         counts = np.zeros((k, k), dtype=np.int64)
         np.add.at(counts, (true, pred), 1)
         self.confusion = counts
+        shares = row_shares(counts)
         m = self.matrix
+        m.clear()
         m.setRowCount(k)
-        m.setColumnCount(k)
-        m.setHorizontalHeaderLabels([f"→ {c}" for c in classes])
+        m.setColumnCount(k + len(SCORE_COLUMNS))
+        m.setHorizontalHeaderLabels([f"→ {c}" for c in classes] + list(SCORE_COLUMNS))
         m.setVerticalHeaderLabels(classes)
-        peak = max(1, counts.max())
         for i in range(k):
             for j in range(k):
-                item = QTableWidgetItem(str(counts[i, j]))
+                share = shares[i, j]
+                item = QTableWidgetItem(f"{share:.0%}")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                share = counts[i, j] / peak
                 base = (46, 125, 50) if i == j else (198, 40, 40)
                 color = QColor(*[int(255 - (255 - c) * share * 0.85) for c in base])
                 item.setBackground(QBrush(color))
                 item.setForeground(QBrush(QColor("white" if share > 0.55 else "black")))
+                item.setToolTip(f"{counts[i, j]} of {counts[i].sum()} rows of actual {classes[i]!r} predicted as "
+                                f"{classes[j]!r}. Click to list them.")
                 m.setItem(i, j, item)
-        m.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            scores = class_scores(counts)[i]
+            for c, value in enumerate((f"{scores.precision:.2f}", f"{scores.recall:.2f}", f"{scores.f1:.2f}",
+                                       str(scores.support))):
+                item = QTableWidgetItem(value)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                item.setToolTip(SCORE_TIPS[c].format(name=classes[i]))
+                m.setItem(i, k + c, item)
+        header = m.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # "100%" and class names whole
+        for j in range(k):
+            m.horizontalHeaderItem(j).setToolTip(f"predicted {classes[j]!r}")
         m.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         accuracy = np.trace(counts) / max(1, counts.sum())
         of = f" of '{output}'" if self.output_combo.count() > 1 else ""
-        self.plot_caption.setText(f"Confusion matrix{of} (rows: actual, columns: predicted) — {accuracy:.1%} "
-                                  "correct. Click a cell to list its rows.")
+        self.plot_caption.setText(f"Confusion matrix{of} (rows: actual, columns: predicted; share of each actual "
+                                  f"class, counts on hover) — {accuracy:.1%} correct. Click a cell to list its rows.")
         self.plot_stack.setCurrentWidget(self.matrix)
 
     def _show_scatter(self, actual: np.ndarray, predicted: np.ndarray, output: str = "") -> None:
@@ -278,7 +299,7 @@ class EvaluationView(QWidget):
 
     def show_cell(self, i: int, j: int) -> list[int]:
         """List the rows whose actual class is `i` and predicted class `j`; returns their file lines."""
-        if self._labels is None:
+        if self._labels is None or j >= len(self.confusion):  # a score column, not a cell of the matrix
             return []
         true, pred = self._labels
         picked = np.flatnonzero((true == i) & (pred == j))
@@ -297,7 +318,7 @@ class EvaluationView(QWidget):
         t.setRowCount(len(shown))
         output = self._shown[0][min(self.output_index, len(self._shown[0]) - 1)] if self._shown else None
         compare = "actual" in self.header and output is not None and not output.is_regression
-        wrong_brush = QBrush(QColor(255, 228, 228))
+        wrong_brush = QBrush(QColor(96, 40, 40) if theme.dark else QColor(255, 228, 228))
         for r, row in enumerate(shown):
             wrong = compare and row[self.header.index("actual")] != row[self.header.index("predicted")]
             for c, value in enumerate(row):

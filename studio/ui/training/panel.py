@@ -157,20 +157,24 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)  # a bar with no value shows no text at all
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
-        self.status_label.setFixedHeight(2 * self.fontMetrics().lineSpacing() + 4)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.curves = CurvesView()
         self.diagnosis_label = QLabel()
         self.diagnosis_label.setWordWrap(True)
         self.diagnosis_label.setTextFormat(Qt.TextFormat.RichText)
-        # A fixed height: text that changes every epoch must not re-lay out (and repaint) the plots.
-        self.diagnosis_label.setFixedHeight(4 * self.fontMetrics().lineSpacing())
+        # A fixed height: text that changes every epoch must not re-lay out (and repaint) the plots. The status
+        # and the diagnosis sit side by side, so that the plots keep the height of a panel docked under the canvas.
+        self.diagnosis_label.setFixedHeight(3 * self.fontMetrics().lineSpacing() + 4)
         self.diagnosis_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.status_label.setFixedHeight(3 * self.fontMetrics().lineSpacing() + 4)
+        self.status_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        words = QHBoxLayout()
+        words.addWidget(self.status_label, 1)
+        words.addWidget(self.diagnosis_label, 1)
         right = QVBoxLayout()
         right.addWidget(self.progress)
         right.addWidget(self.curves, 1)
-        right.addWidget(self.diagnosis_label)
-        right.addWidget(self.status_label)
+        right.addLayout(words)
 
         layout = QHBoxLayout(self)
         layout.addWidget(controls_area)
