@@ -246,7 +246,8 @@ def test_python_script_runs_in_keras_on_the_projects_csv(tmp_path):
     assert "import studio" not in text and "from studio" not in text and "epochs=3" in text
     (tmp_path / "driver.py").write_text(DRIVER)
     result = subprocess.run([sys.executable, str(tmp_path / "driver.py"), str(tmp_path / "iris_model.py"),
-                             str(tmp_path / "out.npz"), exchange.data_spec(project).path], capture_output=True, text=True, timeout=120,
+                             str(tmp_path / "out.npz"), exchange.data_spec(project).path], capture_output=True,
+                            text=True, timeout=120,
                             env={**os.environ, "KERAS_BACKEND": "torch"})
     assert result.returncode == 0, result.stderr[-2000:]
     out = np.load(tmp_path / "out.npz")
