@@ -270,6 +270,11 @@ def export_python(project: Project, path: str | os.PathLike) -> list[str]:
                 "_", " ")
             raise ExchangeError(f"The Python script reads plain feature tables, but this project's data are {kind}: "
                                 "export the model as .keras or ONNX instead.")
+        feed = model_feed(project, spec, preprocessor)
+        if not feed.is_plain:
+            raise ExchangeError(f"The Python script prepares one feature table for one Input and one target, but this "
+                                f"model has {len(feed.inputs)} input(s) bound to column groups and "
+                                f"{len(feed.outputs)} output(s): export the model as .keras or ONNX instead.")
         run = last_trained_run(project)
         settings = compile_settings(project, run) or {}
         data = data_code(spec, preprocessor, settings.get("loss"), *held_out_rows(spec),
