@@ -9,6 +9,7 @@ from engine import (
     callbacks,
     config,
     constraints,
+    datasets,
     initializers,
     layers,
     losses,
@@ -34,7 +35,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GradientTape", "Input", "InputSpec", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Sequential",
-    "Variable", "activations", "backend", "callbacks", "config", "constraints", "grad", "initializers", "layers",
-    "losses",
-    "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "utils",
+    "Variable", "activations", "backend", "callbacks", "config", "constraints", "datasets", "grad", "initializers",
+    "layers", "losses", "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "utils",
 ]

@@ -252,7 +252,7 @@ def export_python(project: Project, path: str | os.PathLike) -> list[str]:
     """Write a Keras 3 script and the trained model as `<script name>.keras` beside it. The script reads the
     project's CSV with the project's fitted preprocessing and can continue training. Returns both paths."""
     from engine.export import PythonExportError, export_python_script
-    from studio.script_data import data_code, fit_code
+    from studio.script_data import csv_beside, data_code, fit_code
 
     path = _target(path, PYTHON_SUFFIX)
     model = trained_model(project)
@@ -270,9 +270,15 @@ def export_python(project: Project, path: str | os.PathLike) -> list[str]:
                 "_", " ")
             raise ExchangeError(f"The Python script reads plain feature tables, but this project's data are {kind}: "
                                 "export the model as .keras or ONNX instead.")
+        feed = model_feed(project, spec, preprocessor)
+        if not feed.is_plain:
+            raise ExchangeError(f"The Python script prepares one feature table for one Input and one target, but this "
+                                f"model has {len(feed.inputs)} input(s) bound to column groups and "
+                                f"{len(feed.outputs)} output(s): export the model as .keras or ONNX instead.")
         run = last_trained_run(project)
         settings = compile_settings(project, run) or {}
-        data = data_code(spec, preprocessor, settings.get("loss"), *held_out_rows(spec))
+        data = data_code(spec, preprocessor, settings.get("loss"), *held_out_rows(spec),
+                         csv_relative=csv_beside(spec.path, os.path.dirname(os.path.abspath(path))))
         fit = fit_code(project.training or run.settings, validation=True)
     try:
         from engine.export.python_script import python_script

@@ -7,6 +7,7 @@ validation, by their index among the file's data rows) and `prepare(header, rows
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 from engine.export.python_source import flat, literal, statement
@@ -89,6 +90,8 @@ def prepare(header, rows, with_target=True):
     return x, y, used
 
 
+if not CSV_PATH.is_file():
+    sys.exit(f"{CSV_PATH}: no such CSV file; give its path: python {Path(__file__).name} data.csv")
 header, rows = read_csv(CSV_PATH)
 x_all, y_all, used = prepare(header, rows)
 validation = np.isin(used, VALIDATION_ROWS)
@@ -103,9 +106,23 @@ def _exact(value, where: str):
     return literal(value, where, lambda v: repr(v) if isinstance(v, float) else None)
 
 
-def data_code(spec, preprocessor, loss: str | None, validation_rows: list[int], test_rows: list[int] = ()) -> str:
+def csv_beside(csv_path: str, script_folder: str) -> str:
+    """The CSV's path relative to the script's folder, with '/', when the CSV is in that folder or below it;
+    else its file name alone (the CSV is then expected next to the script): no path of this machine leaks."""
+    try:
+        relative = os.path.relpath(os.path.abspath(csv_path), os.path.abspath(script_folder))
+    except ValueError:  # another Windows drive
+        relative = os.pardir
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        relative = os.path.basename(csv_path)
+    return relative.replace(os.sep, "/")
+
+
+def data_code(spec, preprocessor, loss: str | None, validation_rows: list[int], test_rows: list[int] = (),
+              csv_relative: str | None = None) -> str:
     """The `# -- Data` section: the CSV's layout, the fitted preprocessing as literals, and the code using them.
-    The target is encoded as `loss` expects (one-hot rows for the categorical losses)."""
+    The target is encoded as `loss` expects (one-hot rows for the categorical losses). The script reads the
+    CSV named on its command line, else `csv_relative` (default: the CSV's file name) from its own folder."""
     d = spec.dialect
     features = []
     for f in preprocessor.features:
@@ -124,9 +141,11 @@ def data_code(spec, preprocessor, loss: str | None, validation_rows: list[int], 
             encoding = "one_hot" if target_encoding_for_loss(loss) == TargetEncoding.ONE_HOT else "integer"
         target = {"column": t.name, "classes": list(t.classes), "encoding": encoding}
     lines = [
-        "import csv", "", "import numpy as np", "",
-        "# The CSV file the model was trained on, and how LayerStudio read it",
-        statement("CSV_PATH", literal(str(spec.path), "CSV path")),
+        "import csv", "import sys", "from pathlib import Path", "", "import numpy as np", "",
+        "# The CSV file: the first command-line argument, else the file the model was trained on (its path",
+        "# relative to this script's folder); and how LayerStudio read it",
+        "CSV_PATH = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "
+        + literal(csv_relative or os.path.basename(str(spec.path)), "CSV path"),
         statement("ENCODING", literal(d.encoding, "encoding")),
         statement("DELIMITER", literal(d.delimiter, "delimiter")),
         statement("QUOTECHAR", literal(d.quotechar, "quote character")),

@@ -81,6 +81,13 @@ class Model(Trainer, Layer):
             raise ValueError(f"Invalid keyword arguments: {kwargs}")
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
+    def to_json(self, **kwargs) -> str:
+        """The model's architecture (its Keras config) as a JSON string; `models.model_from_json` reads it."""
+        import json
+
+        from engine.saving.serialization_lib import serialize_keras_object
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
     def get_compile_config(self) -> dict:
         """The `compile()` arguments in Keras's `compile_config` form ({} if not compiled)."""
         if not self.compiled:

@@ -104,8 +104,11 @@ def _module_and_registered_name(obj) -> tuple[str, str | None]:
 
 def serialize_keras_object(obj) -> dict:
     """`{"module", "class_name", "config", "registered_name", "build_config"[, "compile_config"]}` as Keras."""
+    if not _is_layer_or_model(obj):
+        from engine.serialization import serialize_object
+        return serialize_object(obj, _NON_LAYER_MODULES.get(_kind_of(obj), "keras"))
     module, registered = _module_and_registered_name(obj)
-    config = {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(),
+    config = {"module": module, "class_name": type(obj).__name__, "config": _serialize_nested(obj.get_config()),
               "registered_name": registered}
     build_config = obj.get_build_config() if hasattr(obj, "get_build_config") else None
     if build_config is not None:
@@ -114,6 +117,64 @@ def serialize_keras_object(obj) -> dict:
     if compile_config is not None:
         config["compile_config"] = compile_config
     return config
+
+
+_NON_LAYER_MODULES = {"optimizer": "keras.optimizers", "loss": "keras.losses", "metric": "keras.metrics",
+                      "initializer": "keras.initializers", "regularizer": "keras.regularizers",
+                      "constraint": "keras.constraints"}
+
+
+def _is_layer_or_model(obj) -> bool:
+    from engine.layers.layer import Layer
+    return isinstance(obj, Layer)
+
+
+def _kind_of(obj) -> str | None:
+    from engine import constraints, initializers, losses, metrics, optimizers, regularizers
+    for kind, base in (("optimizer", optimizers.Optimizer), ("loss", losses.Loss), ("metric", metrics.Metric),
+                       ("initializer", initializers.Initializer), ("regularizer", regularizers.Regularizer),
+                       ("constraint", constraints.Constraint)):
+        if isinstance(obj, base):
+            return kind
+    return None
+
+
+def _serialize_nested(value):
+    """A layer's config with the objects it holds (a wrapped layer, a function...) written as configs, as
+    Keras's `serialize_dict` does, so a custom layer may return its inner layers from `get_config`."""
+    if isinstance(value, dict):
+        return {k: _serialize_nested(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [_serialize_nested(v) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if _is_layer_or_model(value) or _kind_of(value) is not None or inspect.isfunction(value):
+        return serialize_keras_object(value)
+    return value
+
+
+def _deserialize_non_layer(config: dict, custom_objects: dict | None):
+    """An optimizer, loss, metric, initializer, regularizer, constraint or function from its config, found
+    by the config's module (`keras.optimizers`...) or, failing that, by trying each kind."""
+    from engine import activations, constraints, initializers, losses, metrics, optimizers, regularizers
+    from engine.serialization import deserialize_object
+    readers = {
+        "optimizers": lambda c: optimizers.deserialize(c, custom_objects),
+        "losses": lambda c: losses.deserialize(c, custom_objects),
+        "metrics": lambda c: metrics.deserialize_function(c, custom_objects),
+        "initializers": lambda c: deserialize_object(c, initializers.REGISTRY, "initializer", custom_objects),
+        "regularizers": lambda c: deserialize_object(c, regularizers.REGISTRY, "regularizer",
+                                                     custom_objects),
+        "constraints": lambda c: deserialize_object(c, constraints.REGISTRY, "constraint", custom_objects),
+        "activations": lambda c: deserialize_object(c, activations.REGISTRY, "activation function", custom_objects),
+    }
+    module = str(config.get("module", ""))
+    named = [kind for kind in readers if module.endswith(kind) or f".{kind}." in module]
+    for kind in named + [k for k in readers if k not in named]:
+        try:
+            return readers[kind](config)
+        except (ValueError, TypeError, KeyError):
+            continue
+    return None
 
 
 def builtin_classes() -> dict[str, type]:
@@ -224,6 +285,10 @@ def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
                              f"masks: {', '.join(sorted(OPERATIONS))}.")
     else:
         cls = custom.get(registered) or custom.get(class_name) or builtin_classes().get(class_name)
+    if cls is None and class_name != "Lambda":
+        found = _deserialize_non_layer(config, {**_scoped_objects(), **(custom_objects or {})})
+        if found is not None:
+            return found
     if cls is None:
         raise ValueError(
             f"Unknown layer class '{class_name}' ({where}). If it is a custom layer, pass it in `custom_objects` "

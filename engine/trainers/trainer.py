@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from engine import metrics as metrics_module
 from engine import optimizers as optimizers_module
 from engine.autodiff import gradients, no_grad
 from engine.symbolic import flatten, pack_like
-from engine.trainers import compile_utils, data_adapter
+from engine.trainers import compile_utils, data_adapter, generator_adapter
 
 
 def _quiet_numpy(step):
@@ -39,7 +40,17 @@ class Trainer:
     # -- compile --------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True) -> None:
-        """Choose the optimizer, the loss and the metrics (strings, objects or functions, as in Keras)."""
+        """Choose the optimizer, the loss and the metrics (strings, objects or functions, as in Keras).
+
+        `run_eagerly`, `auto_scale_loss` change nothing here (the engine always runs eagerly, in float32);
+        `jit_compile=True` and `steps_per_execution > 1` are not available and are reported with a warning."""
+        if jit_compile is True:
+            warnings.warn("compile(jit_compile=True) is not supported by the engine (it runs NumPy eagerly); "
+                          "the model is compiled without XLA/JIT.", stacklevel=2)
+        if steps_per_execution != 1:
+            warnings.warn(f"compile(steps_per_execution={steps_per_execution}) is not supported by the engine; "
+                          "each batch runs one step (steps_per_execution=1), with callbacks after every batch.",
+                          stacklevel=2)
         output_names = self._output_names()
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
@@ -154,16 +165,26 @@ class Trainer:
         """Train for `epochs` epochs; returns a `History` whose `.history` holds per-epoch values."""
         from engine.callbacks import CallbackList
         self._require_compiled("fit")
-        x, y, sample_weight = self._prepare(x, y, sample_weight, "fit")
-        if validation_data is None and validation_split:
-            (x, y, sample_weight), validation_data = data_adapter.split_validation(x, y, sample_weight,
-                                                                                 validation_split)
-        if class_weight is not None:
-            if len(self._output_names()) > 1:
-                raise ValueError("`class_weight` is only supported for models with a single output.")
-            sample_weight = data_adapter.class_weights_to_sample_weights(y, class_weight)
-        val = self._unpack_validation(validation_data)
-        batches = data_adapter.ArrayBatches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        if generator_adapter.is_batch_source(x):
+            if validation_split:
+                raise ValueError("`validation_split` is only supported for arrays, not for a PyDataset or a "
+                                 "generator; pass `validation_data` instead.")
+            if y is not None or sample_weight is not None:
+                raise ValueError("With a PyDataset or a generator, `y` and `sample_weight` come from its batches; "
+                                 "do not pass them to `fit()`.")
+            batches = generator_adapter.GeneratorBatches(x, steps_per_epoch, "fit")
+        else:
+            x, y, sample_weight = self._prepare(x, y, sample_weight, "fit")
+            if validation_data is None and validation_split:
+                (x, y, sample_weight), validation_data = data_adapter.split_validation(x, y, sample_weight,
+                                                                                     validation_split)
+            if class_weight is not None:
+                if len(self._output_names()) > 1:
+                    raise ValueError("`class_weight` is only supported for models with a single output.")
+                sample_weight = data_adapter.class_weights_to_sample_weights(y, class_weight)
+            batches = data_adapter.ArrayBatches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        val = validation_data if generator_adapter.is_batch_source(validation_data) else \
+            self._unpack_validation(validation_data)
         verbose = 1 if verbose == "auto" else verbose
         callback_list = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=epochs,
@@ -183,7 +204,8 @@ class Trainer:
                     break
             epoch_logs = dict(self._metrics_result_or_logs(logs))
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
+                val_x, val_y, val_w = (val, None, None) if generator_adapter.is_batch_source(val) else val
+                val_logs = self.evaluate(val_x, val_y, sample_weight=val_w,
                                          batch_size=validation_batch_size or batches.batch_size,
                                          steps=validation_steps, callbacks=callback_list, return_dict=True,
                                          verbose=0, _checked=True)
@@ -200,9 +222,12 @@ class Trainer:
         """Loss and metrics on the data: `[loss, *metrics]`, a scalar with no metrics, or a dict."""
         from engine.callbacks import CallbackList
         self._require_compiled("evaluate")
-        if not _checked:
-            x, y, sample_weight = self._prepare(x, y, sample_weight, "evaluate")
-        batches = data_adapter.ArrayBatches(x, y, sample_weight, batch_size, False, steps)
+        if generator_adapter.is_batch_source(x):
+            batches = generator_adapter.GeneratorBatches(x, steps, "evaluate")
+        else:
+            if not _checked:
+                x, y, sample_weight = self._prepare(x, y, sample_weight, "evaluate")
+            batches = data_adapter.ArrayBatches(x, y, sample_weight, batch_size, False, steps)
         verbose = 1 if verbose == "auto" else verbose
         callback_list = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.num_batches)
@@ -220,9 +245,12 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None) -> np.ndarray:
         """Model outputs for `x`, computed batch by batch without recording gradients."""
         from engine.callbacks import CallbackList
-        x = data_adapter.to_arrays(x)
-        data_adapter.num_samples(x)
-        batches = data_adapter.ArrayBatches(x, None, None, batch_size, False, steps)
+        if generator_adapter.is_batch_source(x):
+            batches = generator_adapter.GeneratorBatches(x, steps, "predict")
+        else:
+            x = data_adapter.to_arrays(x)
+            data_adapter.num_samples(x)
+            batches = data_adapter.ArrayBatches(x, None, None, batch_size, False, steps)
         verbose = 1 if verbose == "auto" else verbose
         callback_list = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.num_batches)
@@ -235,6 +263,8 @@ class Trainer:
             pieces.append(leaves)
             callback_list.on_predict_batch_end(step, {"outputs": out})
         callback_list.on_predict_end()
+        if not pieces and generator_adapter.is_batch_source(x):
+            raise ValueError("`predict()`: the PyDataset or generator produced no batches.")
         if not pieces:  # 0 rows: one row of zeros tells the outputs' shapes, then none of it is kept
             one_row = pack_like(x, [np.zeros((1,) + leaf.shape[1:], leaf.dtype) for leaf in flatten(x)]) \
                 if isinstance(x, (list, tuple, dict)) else np.zeros((1,) + x.shape[1:], x.dtype)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from engine.backend import clear_session, set_random_seed
+from engine.trainers.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from engine.utils.progbar import Progbar
+from engine.utils.py_dataset import PyDataset
 from engine.variables import shapes_only
 
-__all__ = ["FeatureSpace", "Progbar", "clear_session", "normalize", "set_random_seed", "shapes_only",
-           "to_categorical"]
+__all__ = ["FeatureSpace", "Progbar", "PyDataset", "clear_session", "normalize", "pack_x_y_sample_weight",
+           "pad_sequences", "set_random_seed", "shapes_only", "to_categorical", "unpack_x_y_sample_weight"]
 
 
 def __getattr__(name: str):
@@ -36,3 +38,36 @@ def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
     x = np.asarray(x)
     norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
     return x / np.where(norm == 0, 1, norm)
+
+
+def pad_sequences(sequences, maxlen: int | None = None, dtype="int32", padding: str = "pre",
+                  truncating: str = "pre", value=0.0) -> np.ndarray:
+    """Lists of varying length to one array `(len(sequences), maxlen)`: cut to `maxlen` and filled with
+    `value`, at the start ("pre", Keras's default) or the end ("post")."""
+    if padding not in ("pre", "post"):
+        raise ValueError(f'Padding type "{padding}" not understood')
+    if truncating not in ("pre", "post"):
+        raise ValueError(f'Truncating type "{truncating}" not understood')
+    rows = []
+    for i, sequence in enumerate(sequences):
+        try:
+            rows.append(np.asarray(list(sequence) if not isinstance(sequence, np.ndarray) else sequence))
+        except TypeError:
+            raise ValueError(f"`sequences` must be a list of iterables. Found non-iterable: {sequence!r} "
+                             f"(sequence {i})") from None
+    lengths = [len(r) for r in rows]
+    maxlen = max(lengths, default=0) if maxlen is None else int(maxlen)
+    sample_shape = next((r.shape[1:] for r in rows if len(r)), ())
+    out = np.full((len(rows), maxlen) + sample_shape, value, dtype=dtype)
+    for i, row in enumerate(rows):
+        if not len(row) or maxlen == 0:
+            continue
+        kept = row[-maxlen:] if truncating == "pre" else row[:maxlen]
+        if kept.shape[1:] != sample_shape:
+            raise ValueError(f"Shape of sample {kept.shape[1:]} of sequence at position {i} is different from "
+                             f"expected shape {sample_shape}")
+        if padding == "post":
+            out[i, :len(kept)] = kept
+        else:
+            out[i, -len(kept):] = kept
+    return out

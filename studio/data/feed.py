@@ -39,6 +39,7 @@ class InputSlot:
     name: str
     size: int | None = None
     codes: bool = False
+    code_limit: tuple[str, int] | None = None  # (Embedding name, its input_dim): codes must stay below it
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,12 @@ def _input_feeds(spec, preprocessor, inputs, problems) -> list[InputFeed]:
             if slot.codes and kind == "numeric":
                 problems.append((slot.name, f"Input '{slot.name}' feeds an Embedding, which takes category codes, "
                                             f"but column '{column}' is numeric: bind it to another Input."))
+                continue
+            if slot.codes and kind == "categorical" and slot.code_limit and width > slot.code_limit[1]:
+                layer, limit = slot.code_limit
+                problems.append((slot.name, f"Column '{column}' has {width} categories, but Embedding '{layer}' "
+                                            f"after Input '{slot.name}' takes codes below {limit}: set its "
+                                            f"input_dim to {width} or more."))
                 continue
             pieces.append((s, width, slot.codes and kind == "categorical"))
         whole = list(columns) == [f.name for f in preprocessor.features] and not any(c for _, _, c in pieces)

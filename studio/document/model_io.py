@@ -14,8 +14,10 @@ def input_slots(graph: Graph) -> list[InputSlot]:
     for node in graph.input_nodes():
         shape = node.config.get("shape") or []
         size = shape[-1] if shape and isinstance(shape[-1], int) else None
-        codes = any(graph.nodes[w.target].type == "Embedding" for w in graph.consumers(node.id))
-        slots.append(InputSlot(node.name, size, codes))
+        embeddings = [graph.nodes[w.target] for w in graph.consumers(node.id)
+                      if graph.nodes[w.target].type == "Embedding"]
+        limits = [(e.name, e.config["input_dim"]) for e in embeddings if isinstance(e.config.get("input_dim"), int)]
+        slots.append(InputSlot(node.name, size, bool(embeddings), min(limits, key=lambda x: x[1], default=None)))
     return slots
 
 

@@ -3,7 +3,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.document.graph import LayerNode
 from studio.ui.data_binding import DataBindings
@@ -70,21 +79,32 @@ class BindingEditor(QGroupBox):
             self._input_body()
         else:
             self._output_body()
+        self.body.show()
 
     def _input_body(self) -> None:
         self.setTitle("Data: the columns this Input takes")
-        grid = QGridLayout(self.body)
-        grid.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self.body)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()  # a wide table stays a short list: the layer's settings remain in view
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setMaximumHeight(190)
+        host = QWidget()
+        column_list = QVBoxLayout(host)
+        column_list.setContentsMargins(0, 0, 0, 0)
+        column_list.setSpacing(2)
         chosen = set(self.model.columns_of(self.node.name))
         owners = self.model.owners()
-        for k, (name, kind) in enumerate(self.model.feature_columns()):
+        for name, kind in self.model.feature_columns():
             others = [o for o in owners.get(name, []) if o != self.node.name]
-            check = QCheckBox(name + (f"  (in {', '.join(others)})" if others else ""))
+            check = QCheckBox(name + (f"  — in {', '.join(others)}" if others else ""))
             check.setToolTip(f"{name}: {kind}" + (f"; also bound to {', '.join(others)}" if others else ""))
             check.setChecked(name in chosen)
             check.toggled.connect(lambda _=False, column=name: self._toggled(column))
             self.column_checks[name] = check
-            grid.addWidget(check, k // 2, k % 2)
+            column_list.addWidget(check)
+        scroll.setWidget(host)
+        outer.addWidget(scroll)
 
     def _output_body(self) -> None:
         self.setTitle("Data: the target this output learns")

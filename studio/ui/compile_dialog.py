@@ -74,7 +74,7 @@ class OutputSettings(QWidget):
 
     def _update_hint(self) -> None:
         units, activation = self.output_layer()
-        name = f"'{self.output.name}' " if self.weight_edit is not None else "last layer "
+        name = f"layer '{self.output.name}' " if self.weight_edit is not None else "last layer "
         self.hint.setText(f"The {name}should be Dense({units}, activation='{activation}').")
 
     def output_layer(self) -> tuple[int, str]:

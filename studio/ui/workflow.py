@@ -331,7 +331,8 @@ class ModelWorkflow(QObject):
             spec = None
         recurrent = {"LSTM", "GRU", "SimpleRNN", "Bidirectional", "ConvLSTM1D"}
         sequence_model = any(n.type in recurrent for n in self.project.graph.nodes.values())
-        dialog = ImportDialog(self.window, spec=None if path else spec, sequence_model=sequence_model)
+        dialog = ImportDialog(self.window, spec=None if path else spec, sequence_model=sequence_model,
+                              outputs=len(self.project.graph.model_outputs()))
         if path:
             dialog.load_file(path)
         try:

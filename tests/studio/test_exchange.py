@@ -188,7 +188,7 @@ def test_onnx_export_matches_onnxruntime(tmp_path):
     np.testing.assert_allclose(ours, exchange.trained_model(project).predict(x, verbose=0), rtol=1e-5, atol=1e-5)
 
 
-def test_script_data_section_prepares_the_csv_exactly_as_the_studio(tmp_path):
+def test_script_data_section_prepares_the_csv_exactly_as_the_studio(tmp_path, monkeypatch):
     """Categorical features, filled missing values, a scaled regression target: the generated code (run here
     with NumPy only) gives the studio's arrays and split."""
     csv_path = tmp_path / "houses.csv"
@@ -206,7 +206,8 @@ def test_script_data_section_prepares_the_csv_exactly_as_the_studio(tmp_path):
     spec.column("city").type = "categorical"
     prepared = prepare(spec)
     code = data_code(spec, prepared.preprocessor, "mean_squared_error", [int(r) for r in prepared.validation.rows])
-    namespace = {}
+    monkeypatch.setattr(sys, "argv", ["model.py"])  # no argument: the CSV by its name beside the script
+    namespace = {"__file__": str(tmp_path / "model.py")}
     exec(compile(code, "data_code", "exec"), namespace)
     order = np.argsort(prepared.train.rows)
     np.testing.assert_array_equal(namespace["x"], prepared.train.x[order])
@@ -221,15 +222,17 @@ DRIVER = textwrap.dedent("""
     import keras
     import numpy as np
 
+    script, out = sys.argv[1], sys.argv[2]
+    sys.argv = [script, *sys.argv[3:]]  # the script's own command line
     original_fit = keras.Model.fit
 
     def fit(self, x, y, *args, **kwargs):  # record what the script prepared and predicts, then train 1 epoch
-        np.savez(sys.argv[2], x=x, y=y, p=self.predict(x, verbose=0), x_val=kwargs["validation_data"][0])
+        np.savez(out, x=x, y=y, p=self.predict(x, verbose=0), x_val=kwargs["validation_data"][0])
         kwargs["epochs"] = 1
         return original_fit(self, x, y, *args, **kwargs)
 
     keras.Model.fit = fit
-    runpy.run_path(sys.argv[1], run_name="__main__")
+    runpy.run_path(script, run_name="__main__")
 """)
 
 
@@ -243,7 +246,8 @@ def test_python_script_runs_in_keras_on_the_projects_csv(tmp_path):
     assert "import studio" not in text and "from studio" not in text and "epochs=3" in text
     (tmp_path / "driver.py").write_text(DRIVER)
     result = subprocess.run([sys.executable, str(tmp_path / "driver.py"), str(tmp_path / "iris_model.py"),
-                             str(tmp_path / "out.npz")], capture_output=True, text=True, timeout=120,
+                             str(tmp_path / "out.npz"), exchange.data_spec(project).path], capture_output=True,
+                            text=True, timeout=120,
                             env={**os.environ, "KERAS_BACKEND": "torch"})
     assert result.returncode == 0, result.stderr[-2000:]
     out = np.load(tmp_path / "out.npz")
@@ -292,3 +296,36 @@ def test_imported_two_branch_model_exports_to_onnx(writer, tmp_path):
     assert [i.name for i in session.get_inputs()] == ["a", "b"]
     for ours, theirs in zip(session.run(None, feeds), original.predict([feeds["a"], feeds["b"]], verbose=0)):
         np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-5, atol=1e-5)
+
+
+def test_python_script_moved_with_its_csv_reads_the_csv_from_the_command_line(tmp_path):
+    """No path of the exporting machine in the script: copied elsewhere (with its .keras and the CSV),
+    `python model.py data.csv` trains on that CSV; without an argument it reads the CSV relative to itself."""
+    pytest.importorskip("keras")
+    project = iris_project(tmp_path)
+    (tmp_path / "data").mkdir()
+    csv_path = tmp_path / "data" / "iris.csv"
+    csv_path.write_bytes(open(project.data["path"], "rb").read())
+    project.data["path"] = "data/iris.csv"  # relative to the project file, as a saved project keeps it
+    project.training = {"epochs": 1, "batch_size": 32}
+    headless.train(project, epochs=1)
+    script, weights = exchange.export_python(project, tmp_path / "model.py")
+    text = open(script).read()
+    assert str(tmp_path) not in text and 'Path(__file__).parent / "data/iris.csv"' in text
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for name in (script, weights):
+        (elsewhere / os.path.basename(name)).write_bytes(open(name, "rb").read())
+    (elsewhere / "data.csv").write_bytes(csv_path.read_bytes())
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    run = subprocess.run([sys.executable, "model.py", "data.csv"], cwd=elsewhere, capture_output=True, text=True,
+                         timeout=180, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "val_loss" in run.stdout  # trained on data.csv, held-out rows included
+    missing = subprocess.run([sys.executable, str(elsewhere / "model.py")], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=180, env=env)  # no argument: elsewhere/data/iris.csv is absent
+    assert missing.returncode == 1 and f"{elsewhere / 'data' / 'iris.csv'}: no such CSV file" in missing.stderr
+    outside = tmp_path / "exports"
+    outside.mkdir()
+    text = open(exchange.export_python(project, outside / "model.py")[0]).read()
+    assert 'Path(__file__).parent / "iris.csv"' in text and ".." not in text  # CSV not below: by its name alone

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from engine import activations, constraints, initializers, ops, regularizers
 from engine.layers.input_spec import InputSpec
 from engine.layers.layer import Layer
@@ -18,6 +20,12 @@ class Dense(Layer):
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive integer. "
                              f"Received: units={units!r}")
+        if lora_rank:
+            warnings.warn(f"Dense '{self.name}': lora_rank={lora_rank} is not supported by the engine and is "
+                          "ignored; the full kernel is trained.", stacklevel=2)
+        if quantization_config is not None:
+            warnings.warn(f"Dense '{self.name}': quantization_config is not supported by the engine and is "
+                          "ignored; weights stay in float.", stacklevel=2)
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias

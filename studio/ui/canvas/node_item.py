@@ -115,7 +115,11 @@ class NodeItem(QGraphicsObject):
         painter.fillRect(QRectF(1, 6, 4, theme.HEADER - 6), color)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < COMPACT_BELOW:
-            self._paint_compact(painter, lod, node, report, error, blocked)
+            problem = (report.error if shape_error else data_problem) if error else None
+            self._paint_compact(painter, lod, node, report, problem, blocked)
+            if caption and lod >= 0.25:
+                size = min(COMPACT_MAX_POINTS, COMPACT_SCREEN_POINTS / max(lod, 0.05)) * 0.8
+                self._paint_caption(painter, caption, node.type == "Input", size)
             return
         bold = QFont(painter.font())
         bold.setPointSizeF(9.5)
@@ -169,10 +173,10 @@ class NodeItem(QGraphicsObject):
             self._paint_caption(painter, caption, node.type == "Input")
 
     @staticmethod
-    def _paint_caption(painter: QPainter, caption: str, above: bool) -> None:
+    def _paint_caption(painter: QPainter, caption: str, above: bool, size: float = 8.5) -> None:
         """What the node is bound to in the data: above an Input card, below an output card."""
         font = QFont(painter.font())
-        font.setPointSizeF(8.5)
+        font.setPointSizeF(size)
         font.setBold(False)
         painter.setFont(font)
         painter.setPen(theme.DATA_CAPTION)
@@ -180,7 +184,7 @@ class NodeItem(QGraphicsObject):
         painter.drawText(box, Qt.AlignVCenter | Qt.AlignLeft,
                          QFontMetrics(font).elidedText(caption, Qt.ElideMiddle, int(box.width())))
 
-    def _paint_compact(self, painter: QPainter, lod: float, node, report, error: bool, blocked: bool) -> None:
+    def _paint_compact(self, painter: QPainter, lod: float, node, report, error: str | None, blocked: bool) -> None:
         """Zoomed out: two lines (type, then key settings or the problem) in letters that stay readable;
         none at all at overview sizes."""
         if lod < 0.25:
@@ -197,7 +201,7 @@ class NodeItem(QGraphicsObject):
         font.setBold(False)
         font.setPointSizeF(size * 0.85)
         painter.setFont(font)
-        text = ("⚠ " + report.error) if error else (f"waiting for {report.blocked_by}" if blocked
+        text = ("⚠ " + error) if error else (f"waiting for {report.blocked_by}" if blocked
                                                     else self._first_line(node, report))
         painter.setPen(theme.ERROR if error else theme.MUTED)
         bottom = QRectF(12, theme.HEIGHT / 2, theme.WIDTH - 20, theme.HEIGHT / 2 - 2)

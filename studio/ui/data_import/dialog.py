@@ -66,11 +66,13 @@ class ImportDialog(QDialog):
     loaded = Signal()
     failed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, spec: DataSpec | None = None, sequence_model: bool = False):
+    def __init__(self, parent: QWidget | None = None, spec: DataSpec | None = None, sequence_model: bool = False,
+                 outputs: int = 1):
         super().__init__(parent)
         self.setWindowTitle("Import CSV data")
         self.resize(1080, 800)
         self._sequence_model = sequence_model  # the canvas holds a recurrent model: windows are proposed
+        self._outputs = outputs  # the model's outputs: with several, each role set to target adds a target
         self.table = None
         self.summaries = []
         self.spec: DataSpec | None = None
@@ -367,12 +369,13 @@ class ImportDialog(QDialog):
         return self.columns_table.cellWidget(self._row(name), MISSING)
 
     def _role_changed(self, row: int) -> None:
-        """One target at a time: choosing a new target makes the old one a feature; class labels suggested."""
+        """One target at a time (for a model with one output): choosing a new target makes the old one a feature;
+        class labels suggested."""
         name = self.summaries[row].name
         self._sync_target_combo()
         if self.role_combo(name).currentData() != ColumnRole.TARGET:
             return
-        for s in self.summaries:
+        for s in self.summaries if self._outputs <= 1 else []:
             combo = self.role_combo(s.name)
             if s.name != name and combo.currentData() == ColumnRole.TARGET:
                 combo.setCurrentIndex(combo.findData(ColumnRole.FEATURE))

@@ -93,6 +93,10 @@ def test_an_embedding_input_takes_a_categorical_column_as_codes(tmp_path):
     assert x[0].shape == (len(data.train), 1) and x[1].shape == (len(data.train), 1)
     categories = data.preprocessor.features[1].categories
     assert [categories[int(c)] for c in x[1][:5, 0]] == [colors[r] for r in data.train.rows[:5]]
+    small = [slots[0], InputSlot("color_code", 1, codes=True, code_limit=("color_embedding", 2))]
+    with pytest.raises(BindingError, match="Column 'color' has 3 categories, but Embedding 'color_embedding' after "
+                                           "Input 'color_code' takes codes below 2: set its input_dim to 3"):
+        resolve_feed(spec, data.preprocessor, small, [OutputHead("price", 1, "linear")])
     spec.bindings = Bindings({"color_code": ["size"], "numbers": ["color"]})
     with pytest.raises(BindingError, match="Input 'color_code' feeds an Embedding, which takes category codes, but "
                                            "column 'size' is numeric"):
@@ -169,6 +173,10 @@ def test_cli_trains_evaluates_and_predicts_two_inputs_and_two_outputs(two_io_pro
     assert reopened.data["bindings"]["inputs"]["petals"] == PETALS
     for fmt in ("keras", "onnx"):
         assert main(["export", two_io_project, "--format", fmt, "-o", str(tmp_path / f"m.{fmt}")]) == 0
+    capsys.readouterr()
+    assert main(["export", two_io_project, "--format", "py", "-o", str(tmp_path / "m.py")]) == 1
+    assert "this model has 2 input(s) bound to column groups and 2 output(s)" in capsys.readouterr().err
+    assert not (tmp_path / "m.py").exists()
 
 
 def test_cli_names_the_input_without_columns(two_io_project, capsys):
