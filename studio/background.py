@@ -18,9 +18,11 @@ from studio.training.progress import ProgressCoalescer
 
 # Seconds a thread waiting for the GIL waits before it asks the running one to drop it (Python's default: 5 ms).
 # Painting a plot calls back into Python dozens of times; behind a worker running Python (training at batch size 1)
-# each call waited up to 5 ms, so a 9 ms paint took 70-90 ms; at 0.5 ms, 30-50 ms. It costs nothing while the GUI
-# thread is idle: only a waiting thread asks.
-GIL_SWITCH_INTERVAL = 0.0005
+# each call waited up to 5 ms, so a 9 ms paint took 70-90 ms. On a quiet machine the plots' hundreds of callbacks
+# per paint still starved the window at 0.5 ms (ticks 0.5-1.6 s apart at batch size 1); at 0.1 ms the longest gap
+# is 50-90 ms (training 2.0 s instead of 1.4 s, the GUI drawing meanwhile). It costs nothing while the GUI thread is
+# idle: only a waiting thread asks.
+GIL_SWITCH_INTERVAL = 0.0001
 
 _started: list[QThread] = []
 

@@ -56,6 +56,7 @@ class ModelWorkflow(QObject):
         self.data_problem: str | None = None
         self._dirty = False
         self._saved_training: dict | None = None
+        self._quiet_evaluation = False  # the evaluation after a run reports in its tab, not the status bar
         self.notes = ""  # what opening the project found (restored runs, unreadable data), for the status bar
         self.loading = False  # the project's data is being read
         self._loader = BackgroundTask(self)
@@ -483,6 +484,7 @@ class ModelWorkflow(QObject):
             self.message.emit("Nothing to evaluate yet: train the model first." if not self.is_training
                               else "Evaluation waits until training ends.")
             return False
+        self._quiet_evaluation = False
         self.evaluation.evaluate()
         return True
 
@@ -519,9 +521,13 @@ class ModelWorkflow(QObject):
                           f"{': ' + shown if shown else ''}.")
         self.runs_view.show_runs(self.session.runs)
         if self.evaluation.evaluate_button.isEnabled():  # the Evaluation tab is ready without pressing Evaluate
+            self._quiet_evaluation = True  # the run's own message stays in the status bar
             self.evaluation.evaluate()
 
     def _on_evaluated(self, metrics: dict) -> None:
+        if self._quiet_evaluation:
+            self._quiet_evaluation = False
+            return
         self.message.emit("Evaluated: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()
                                                     if isinstance(v, (int, float))))
 
