@@ -24,7 +24,9 @@ from studio.training.progress import ProgressCoalescer
 # idle: only a waiting thread asks.
 GIL_SWITCH_INTERVAL = 0.0001
 
-_started: list[QThread] = []
+# Every thread started here with its worker, kept until the thread has ended: a worker freed while its `run`
+# executes (its owner garbage-collected mid-task, such as a dialog closed while it reads a file) crashes Python.
+_started: list[tuple[QThread, QObject]] = []
 
 
 def start_in_thread(worker: QObject, run: Callable, *last_signals) -> QThread:
@@ -43,16 +45,16 @@ def start_in_thread(worker: QObject, run: Callable, *last_signals) -> QThread:
     for signal in last_signals:
         # Direct: `quit` is thread-safe, and a queued call could wait for a GUI event loop blocked in `wait`.
         signal.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    _started.append(thread)
+    _started[:] = [(t, w) for t, w in _started if not t.isFinished()]  # ended threads and workers are freed
+    _started.append((thread, worker))
     thread.start()
     return thread
 
 
 def running_threads() -> list[QThread]:
     """Threads started here that still run (tests assert that none is left)."""
-    alive = [t for t in _started if t.isRunning()]
-    _started[:] = alive
-    return alive
+    _started[:] = [(t, w) for t, w in _started if not t.isFinished()]
+    return [t for t, _ in _started if t.isRunning()]
 
 
 class Cancelled(Exception):
