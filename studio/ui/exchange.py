@@ -151,43 +151,44 @@ def export_model(window, name: str, path: str | None = None) -> bool:
 def export_diagram(window, path: str | None = None) -> bool:
     """Save the canvas's model as a PNG or SVG picture (asking where unless `path` is given)."""
     from studio.ui.canvas.diagram import save_diagram
-    if path is None:
-        path, chosen = QFileDialog.getSaveFileName(window, "Export model diagram", _directory(window),
-                                                   "PNG images (*.png);;SVG drawings (*.svg)")
-        if not path:
-            return False
-        if not os.path.splitext(path)[1]:
-            path += ".svg" if "svg" in chosen.lower() else ".png"
-    try:
-        save_diagram(window.scene, path)
-    except OSError as err:
-        QMessageBox.critical(window, "Cannot export the diagram", str(err))
-        return False
-    window.statusBar().showMessage(f"Saved the model diagram to {path}", 8000)
-    return True
+    path = path or _ask_picture_path(window, "Export model diagram", {"PNG images": ".png", "SVG drawings": ".svg"})
+    return bool(path) and _save(window, path, "the model diagram", lambda: save_diagram(window.scene, path))
 
 
 def export_curves(window, path: str | None = None) -> bool:
     """Save the training plots (.png) or the history of every run (.csv), asking where unless `path` is given."""
     from studio.training.history_table import save_history_csv
     flow = window.workflow
-    if path is None:
-        path, chosen = QFileDialog.getSaveFileName(window, "Export training curves", _directory(window),
-                                                   "CSV tables (*.csv);;PNG images (*.png)")
-        if not path:
-            return False
-        if not os.path.splitext(path)[1]:
-            path += ".png" if "png" in chosen.lower() else ".csv"
-    try:
+
+    def write() -> None:
         if path.lower().endswith(".png"):
             if not flow.panel.curves_image().save(path, "PNG"):
                 raise OSError(f"Cannot write {path}: the folder is not writable or the disk is full.")
         else:
             save_history_csv(flow.session.runs, path)
+
+    path = path or _ask_picture_path(window, "Export training curves", {"CSV tables": ".csv", "PNG images": ".png"})
+    return bool(path) and _save(window, path, "the training curves", write)
+
+
+def _ask_picture_path(window, title: str, kinds: dict[str, str]) -> str:
+    """A file name from a save dialog offering `kinds` (filter name: ending); the chosen filter's ending is added
+    when the name has none. "" when cancelled."""
+    filters = ";;".join(f"{name} (*{ending})" for name, ending in kinds.items())
+    path, chosen = QFileDialog.getSaveFileName(window, title, _directory(window), filters)
+    if path and not os.path.splitext(path)[1]:
+        path += next((ending for name, ending in kinds.items() if chosen.startswith(name)), next(iter(kinds.values())))
+    return path
+
+
+def _save(window, path: str, what: str, write) -> bool:
+    """Run `write()`; a failure is shown in a dialog naming `what`, a success in the status bar."""
+    try:
+        write()
     except OSError as err:
-        QMessageBox.critical(window, "Cannot export the training curves", str(err))
+        QMessageBox.critical(window, f"Cannot export {what}", str(err))
         return False
-    window.statusBar().showMessage(f"Saved the training curves to {path}", 8000)
+    window.statusBar().showMessage(f"Saved {what} to {path}", 8000)
     return True
 
 

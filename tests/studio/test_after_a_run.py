@@ -105,3 +105,12 @@ def test_the_confusion_matrix_shows_shares_counts_on_hover_and_scores(iris, qtbo
     recall = float(view.matrix.item(0, k + 1).text())
     assert recall == pytest.approx(counts[0, 0] / counts[0].sum(), abs=0.005)
     assert view.show_cell(0, k) == []  # a score column lists nothing
+
+
+def test_the_export_dialog_adds_the_chosen_kind_s_ending(iris, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+    answers = [(str(tmp_path / "picture"), "SVG drawings (*.svg)"), ("", "")]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: answers.pop(0)))
+    assert export_diagram(iris)
+    assert (tmp_path / "picture.svg").is_file()
+    assert not export_diagram(iris)  # cancelled: nothing written, no message
