@@ -146,3 +146,21 @@ def window(qtbot):
 @pytest.fixture
 def canvas(window, qtbot) -> CanvasDriver:
     return CanvasDriver(window, qtbot)
+
+
+@pytest.fixture(scope="session")
+def trained_iris(tmp_path_factory):
+    """The Iris example trained 3 epochs without the window, saved in a folder of its own: (project, folder).
+    Shared by the export tests, which each write files of their own names there."""
+    from studio import headless
+    from studio.data.examples import example_spec
+    from studio.document.examples import mlp
+    folder = tmp_path_factory.mktemp("trained_iris")
+    project = mlp()
+    project.data = example_spec("iris").to_dict()
+    project.compile = {"optimizer": {"name": "adam", "config": {"learning_rate": 0.01}},
+                       "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+    project.training = {"epochs": 3, "batch_size": 16}
+    project.path = str(folder / "iris.lsproj")
+    headless.train(project, epochs=3)
+    return project, folder

@@ -12,28 +12,10 @@ import pytest
 import engine
 from studio import exchange, headless
 from studio.data import read_csv
-from studio.data.examples import example_spec
 from studio.data.preprocess import Preprocessor
 from studio.inference_model import InferenceModelError, inference_model, raw_columns
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
-
-COMPILE = {"optimizer": {"name": "adam", "config": {"learning_rate": 0.01}}, "loss": "sparse_categorical_crossentropy",
-           "metrics": ["accuracy"]}
-
-
-@pytest.fixture(scope="module")
-def trained_iris(tmp_path_factory):
-    from studio.document.examples import mlp
-    folder = tmp_path_factory.mktemp("iris")
-    project = mlp()
-    project.data = example_spec("iris").to_dict()
-    project.compile = dict(COMPILE)
-    project.training = {"epochs": 3, "batch_size": 16}
-    project.path = str(folder / "iris.lsproj")
-    headless.train(project, epochs=3)
-    return project, folder
-
 
 def studio_predictions(project, folder) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(class names, probabilities, rows) from the studio's Predict on the raw Iris CSV."""

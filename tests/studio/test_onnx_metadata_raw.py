@@ -11,28 +11,10 @@ import pytest
 
 import engine
 from studio import exchange, headless
-from studio.data.examples import example_spec
 from studio.data.preprocess import FeatureState, Preprocessor, TargetState
 from studio.exchange_onnx import PREPARED, RAW, RawOnnxError, raw_numeric_model
 
 onnx = pytest.importorskip("onnx")
-
-COMPILE = {"optimizer": {"name": "adam", "config": {"learning_rate": 0.01}}, "loss": "sparse_categorical_crossentropy",
-           "metrics": ["accuracy"]}
-
-
-@pytest.fixture(scope="module")
-def trained_iris(tmp_path_factory):
-    from studio.document.examples import mlp
-    folder = tmp_path_factory.mktemp("iris_onnx")
-    project = mlp()
-    project.data = example_spec("iris").to_dict()
-    project.compile = dict(COMPILE)
-    project.training = {"epochs": 2, "batch_size": 16}
-    project.path = str(folder / "iris.lsproj")
-    headless.train(project, epochs=2)
-    return project, folder
-
 
 def props(path) -> dict[str, str]:
     return {p.key: p.value for p in onnx.load(str(path)).metadata_props}
