@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from engine.export.graph import GraphBuilder, Value, value_info
+from engine.export.graph import GraphBuilder, Value, tensor_type, value_info
 from engine.export.layers.models import (
     check_convertible,
     model_inputs,
@@ -48,13 +48,19 @@ def to_onnx_model(model, opset: int = 17) -> onnx.ModelProto:
         graph.node("Identity", [value], [name])
         declared.append(Value(name, shape, value.dtype))
     nodes, initializers = _prune(graph, output_names)
+    made = {name for node in nodes for name in node.output}
+    typed = [helper.make_tensor_value_info(v.name, tensor_type(v.dtype), None) for v in graph.declared
+             if v.name in made]
     onnx_graph = helper.make_graph(nodes, model.name, [value_info(v) for v in inputs],
-                                   [value_info(v) for v in declared], initializer=initializers)
+                                   [value_info(v) for v in declared], initializer=initializers, value_info=typed)
     opsets = [helper.make_opsetid("", opset)]
     if any(node.domain == "ai.onnx.ml" for node in nodes):  # LabelEncoder (string and integer lookups)
         opsets.append(helper.make_opsetid("ai.onnx.ml", 3))
+    if any(node.domain == "com.microsoft" for node in nodes):  # onnxruntime's Tokenizer (text vectorization)
+        opsets.append(helper.make_opsetid("com.microsoft", 1))
     proto = helper.make_model(onnx_graph, opset_imports=opsets, producer_name="LayerStudio",
-                              ir_version=helper.find_min_ir_version_for(opsets))
+                              ir_version=helper.find_min_ir_version_for(
+                                  [o for o in opsets if o.domain != "com.microsoft"]))
     proto.doc_string = f"{type(model).__name__} model '{model.name}' exported by LayerStudio's engine."
     if proto.ByteSize() > _PROTOBUF_LIMIT:
         raise ONNXExportError(f"Cannot export model '{model.name}': its weights exceed the 2 GB limit of a single "
