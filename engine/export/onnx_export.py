@@ -30,8 +30,20 @@ SUPPORTED_OPSETS = range(17, 22)
 _PROTOBUF_LIMIT = 2 ** 31 - 1
 
 
-def to_onnx_model(model, opset: int = 17) -> onnx.ModelProto:
-    """The checked ONNX model of `model` (nothing is written)."""
+class GraphAdapter:
+    """Steps an exporter adds around the model in the graph: `inputs` turns the graph's inputs into what the model
+    is fed, `outputs` the model's outputs into the graph's (both build with the `GraphBuilder`). The default
+    adds nothing; the studio's export on raw CSV rows fills missing values and marks the rows it refuses."""
+
+    def inputs(self, graph: GraphBuilder, inputs: list[Value]) -> list[Value]:
+        return inputs
+
+    def outputs(self, graph: GraphBuilder, outputs: list[Value]) -> list[Value]:
+        return outputs
+
+
+def to_onnx_model(model, opset: int = 17, adapter: GraphAdapter | None = None) -> onnx.ModelProto:
+    """The checked ONNX model of `model` (nothing is written), with `adapter`'s steps around it."""
     if opset not in SUPPORTED_OPSETS:
         raise ValueError(f"ONNX export supports opsets {SUPPORTED_OPSETS.start} to {SUPPORTED_OPSETS.stop - 1}; "
                          f"received opset={opset}.")
@@ -41,8 +53,10 @@ def to_onnx_model(model, opset: int = 17) -> onnx.ModelProto:
     for name, shape, dtype in model_inputs(model):
         inputs.append(Value(graph.reserve(name), shape, np.dtype(object if dtype == "string" else dtype)))
     output_names = [graph.reserve(name) for name in model_output_names(model)]
-    outputs = run_model(graph, model, inputs)
+    adapter = adapter or GraphAdapter()
+    outputs = run_model(graph, model, adapter.inputs(graph, inputs))
     shapes = model_output_shapes(model, outputs)
+    outputs = adapter.outputs(graph, outputs)
     declared = []
     for name, value, shape in zip(output_names, outputs, shapes):
         graph.node("Identity", [value], [name])
