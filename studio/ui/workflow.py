@@ -480,7 +480,7 @@ class ModelWorkflow(QObject):
 
     def evaluate(self) -> bool:
         self.tabs.setCurrentWidget(self.evaluation)
-        if not self.evaluation.evaluate_button.isEnabled():
+        if not self.evaluation.can_evaluate():
             self.message.emit("Nothing to evaluate yet: train the model first." if not self.is_training
                               else "Evaluation waits until training ends.")
             return False
@@ -520,7 +520,7 @@ class ModelWorkflow(QObject):
         self.message.emit(f"Run {run.run_id} {STATUS_WORDS.get(run.status, run.status)} after {run.epochs_done} epochs"
                           f"{': ' + shown if shown else ''}.")
         self.runs_view.show_runs(self.session.runs)
-        if self.evaluation.evaluate_button.isEnabled():  # the Evaluation tab is ready without pressing Evaluate
+        if self.evaluation.can_evaluate():  # the Evaluation tab is ready without pressing Evaluate
             self._quiet_evaluation = True  # the run's own message stays in the status bar
             self.evaluation.evaluate()
 

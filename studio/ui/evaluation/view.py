@@ -175,6 +175,10 @@ class EvaluationView(QWidget):
         self.predict_button.setEnabled(ready)
         self.save_button.setEnabled(bool(self.rows))
 
+    def can_evaluate(self) -> bool:
+        """True when a trained model and its data are here and nothing is running: Evaluate would act."""
+        return self.evaluate_button.isEnabled()
+
     # -- evaluation ----------------------------------------------------------------------------
     def evaluate(self) -> None:
         """Evaluate and predict the chosen part on a worker thread; `evaluated(metrics)` or `failed(message)`."""
