@@ -7,8 +7,9 @@ project's words: missing values are filled as the project says (the training mea
 numbers standardized (`Normalization`), categories one-hot encoded (`StringLookup`), text vectorized
 (`TextVectorization`: Keras's lower-casing, punctuation stripping, whitespace split and vocabulary, through
 onnxruntime's Tokenizer). The output `probabilities` holds one column per class name (in `class_names` order),
-or for regression an output named as the target, in the file's units. A row the studio's Predict refuses (a missing value in a
-column whose rule is to drop the row, a category not seen in training, an infinite number) comes out as NaN.
+or for regression an output named as the target, in the file's units. A row the studio's Predict refuses (a
+missing value in a column whose rule is to drop the row, a category not seen in training, an infinite number)
+comes out as NaN.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ LAYOUT = ("raw CSV rows: one input per column of input_columns, named as the col
           "float32 with NaN where the cell is missing, categories and text as strings (the cell's text without "
           "surrounding spaces). Missing values are filled, numbers standardized, categories one-hot encoded and "
           "text vectorized inside the graph as the project does; output 'probabilities' has one column per class "
-          "in class_names order (regression: one output named as the target, in the file's units). A row the studio's Predict refuses "
-          "(a missing value in a column whose rows are dropped, a category not seen in training, an infinite "
-          "number) gives NaN.")
+          "in class_names order (regression: one output named as the target, in the file's units). A row the "
+          "studio's Predict refuses (a missing value in a column whose rows are dropped, a category not seen in "
+          "training, an infinite number) gives NaN.")
 
 
 class RawOnnxError(ValueError):
