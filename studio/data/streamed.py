@@ -201,14 +201,20 @@ def _concat(ys: list):
     return np.concatenate(ys)
 
 
-def prepare_file(spec: DataSpec, progress: Progress | None = None, threshold: int | None = None) -> PreparedData:
-    """The spec's data: read in chunks (`StreamedData`) when its file is larger than `threshold` bytes (default
-    `chunks.STREAM_THRESHOLD`) and its samples are plain rows, else read whole (`prepare`)."""
+def will_stream(spec: DataSpec, threshold: int | None = None) -> bool:
+    """True when `prepare_file` reads the spec's file in chunks: larger than `threshold` bytes (default
+    `chunks.STREAM_THRESHOLD`), samples that are plain rows, and a text encoding that can be cut at newlines."""
     from studio.data.chunks import should_stream, stream_problem
-    from studio.data.dataset import prepare
     from studio.data.stream_fit import spec_problem
 
-    if should_stream(spec.path, threshold) and not spec_problem(spec) and \
-            not (spec.dialect and stream_problem(spec.dialect)):
+    return should_stream(spec.path, threshold) and not spec_problem(spec) and \
+        not (spec.dialect and stream_problem(spec.dialect))
+
+
+def prepare_file(spec: DataSpec, progress: Progress | None = None, threshold: int | None = None) -> PreparedData:
+    """The spec's data: read in chunks (`StreamedData`) when `will_stream`, else read whole (`prepare`)."""
+    from studio.data.dataset import prepare
+
+    if will_stream(spec, threshold):
         return prepare_streamed(spec, progress)
     return prepare(spec, progress=progress)

@@ -55,7 +55,12 @@ def test_the_training_core_on_chunks_trains_the_model_of_the_whole_file(tmp_path
 
 @pytest.fixture
 def big_iris_project(tmp_path):
-    """The Iris example project on 1,500 noisy Iris rows (about 40 KB), split and trained in file order."""
+    return write_big_iris_projects(tmp_path)
+
+
+def write_big_iris_projects(tmp_path, epochs: int = 2) -> list[str]:
+    """Two copies of the Iris example project on 1,500 noisy Iris rows (about 40 KB), split and trained in file
+    order."""
     source = example_path("mlp").parent.parent / "data" / "iris.csv"
     header, *rows = source.read_text().strip().split("\n")
     rng = np.random.default_rng(1)
@@ -69,7 +74,7 @@ def big_iris_project(tmp_path):
     project = load_project(example_path("mlp"))
     project.data = {**project.data, "path": resolve_path(str(tmp_path / "iris_big.csv"), None),
                     "split": {**project.data["split"], "shuffle": False}}
-    project.training = {**project.training, "epochs": 2, "batch_size": 16, "shuffle": False}
+    project.training = {**project.training, "epochs": epochs, "batch_size": 16, "shuffle": False}
     paths = []
     for name in ("whole", "chunks"):
         paths.append(str(tmp_path / f"{name}.lsproj"))
@@ -77,7 +82,7 @@ def big_iris_project(tmp_path):
     return paths
 
 
-def _stream_above(monkeypatch, threshold: int, chunk: int = 2000):
+def stream_above(monkeypatch, threshold: int, chunk: int = 2000):
     monkeypatch.setattr(chunks_module, "STREAM_THRESHOLD", threshold)
     monkeypatch.setattr(chunks_module, "CHUNK_BYTES", chunk)
 
@@ -98,7 +103,7 @@ def test_layerstudio_train_evaluate_predict_on_chunks_as_on_the_whole_file(big_i
     assert main(["predict", whole, str(tmp_path / "iris_big.csv"), "-o", str(tmp_path / "whole.csv")]) == 0
     capsys.readouterr()
 
-    _stream_above(monkeypatch, 1000)  # the 40 KB file is now "large": read in chunks of 2 KB
+    stream_above(monkeypatch, 1000)  # the 40 KB file is now "large": read in chunks of 2 KB
     seen = []
     original = chunks_module.CsvChunks.tables
     monkeypatch.setattr(chunks_module.CsvChunks, "tables",
