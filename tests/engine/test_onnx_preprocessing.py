@@ -1,7 +1,7 @@
 """ONNX export of the preprocessing layers, run in onnxruntime and compared with the engine's predict.
 
-String lookups go through ONNX-ML's LabelEncoder, text vectorization through onnxruntime's Tokenizer; hashing is
-refused with the reason.
+String lookups go through ONNX-ML's LabelEncoder, text vectorization through onnxruntime's Tokenizer, hashing of
+integers through FarmHash64 in uint64 arithmetic; hashing strings is refused with the reason.
 """
 
 from __future__ import annotations
@@ -118,14 +118,36 @@ def test_text_vectorization_of_empty_texts_and_a_batch_of_one(tmp_path):
     run_both(engine.Model(x, ints(x)), {"text": np.array([["b A c"]])}, tmp_path, opset=20)
 
 
+INTEGERS = np.concatenate([[0, 1, -1, 9, 10, 99, 100, 9999, 12345, -12345, 1234567, 12345678, 10**15, 10**16 - 1,
+                            10**16, -10**15, 10**18, 2**63 - 1, -2**63, -2**63 + 1],
+                           np.random.default_rng(0).integers(-2**63, 2**63 - 1, 100, dtype=np.int64),
+                           np.random.default_rng(1).integers(-10**5, 10**5, 100)]).reshape(-1, 1)
+
+
+@pytest.mark.parametrize("kwargs", [{"num_bins": 7}, {"num_bins": 1000003}, {"num_bins": 5, "mask_value": 0},
+                                    {"num_bins": 4, "output_mode": "one_hot"},
+                                    {"num_bins": 3, "output_mode": "multi_hot"}])
+def test_hashing_integers_gives_keras_farmhash_buckets(kwargs, tmp_path):
+    """Every text length FarmHash distinguishes (1 to 20 bytes, signs, int64's ends) lands in the engine's bucket."""
+    x = engine.Input(shape=(1,), dtype="int64", name="v")
+    run_both(engine.Model(x, layers.Hashing(**kwargs)(x)), {"v": INTEGERS}, tmp_path, opset=18)
+
+
+def test_hashing_floats_truncates_them_first(tmp_path):
+    x = engine.Input(shape=(2,), name="v")
+    values = np.array([[3.7, -2.5], [0.2, 1e6], [-0.9, 123456.75]], dtype="float32")
+    run_both(engine.Model(x, layers.Hashing(num_bins=11)(x)), {"v": values}, tmp_path, opset=18)
+
+
 @pytest.mark.parametrize("layer, opset, reason", [
-    (layers.Hashing(num_bins=3), 17, "FarmHash64"),
+    (layers.Hashing(num_bins=3), 18, "reads a string's bytes"),
+    (layers.Hashing(num_bins=3, salt=7), 18, "SipHash64"),
     (layers.TextVectorization(vocabulary=["a"]), 17, "opset=20"),
     (layers.TextVectorization(vocabulary=["a"], ngrams=2), 20, "ngrams=2"),
     (layers.StringLookup(vocabulary=["a"], num_oov_indices=2), 17, "num_oov_indices=2"),
 ])
 def test_layers_onnx_cannot_express_are_refused_with_the_reason(layer, opset, reason, tmp_path):
-    x = engine.Input(shape=(1,), dtype="string")
+    x = engine.Input(shape=(1,), dtype="int64" if getattr(layer, "salt", None) else "string")
     model = engine.Model(x, layer(x))
     with pytest.raises(ONNXExportError, match=reason):
         export_onnx(model, tmp_path / "m.onnx", opset=opset)
