@@ -106,7 +106,7 @@ def train(args) -> int:
         return 1
     ending = f" ({run.message})" if run.message else ""
     trainer = run.segments[-1].get("backend") if run.segments else None
-    by = f" by {backend_words(trainer)}" if trainer else ""
+    by = f", trained by {backend_words(trainer)}" if trainer else ""
     print(f"Run {run.run_id} {words}{ending} after {run.epochs_done} epochs{by}; saved into {args.project}")
     for finding in diagnose_run(run):
         if finding.severity != "info":

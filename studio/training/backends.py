@@ -92,9 +92,9 @@ def backend_for(name: str, compile_settings: dict, keras_backend: str | None = N
 
 
 def backend_words(description: dict | None) -> str:
-    """How a segment's backend reads: "the engine" or "Keras 3.15.1 on torch (cpu)"."""
+    """How a segment's backend reads: "the engine" or "Keras 3.15.1 (torch on cpu)"."""
     if not description or description.get("name", ENGINE) == ENGINE:
         return "the engine"
     devices = ", ".join(description.get("devices") or [])
-    return (f"Keras {description.get('version', '')} on {description.get('keras_backend', '?')}"
-            + (f" ({devices})" if devices else "")).replace("Keras  on", "Keras on")
+    return (f"Keras {description.get('version', '3')} ({description.get('keras_backend', '?')}"
+            + (f" on {devices})" if devices else ")"))
