@@ -36,6 +36,9 @@ class TrainingBackend(Protocol):
 
     def snapshot(self, variables) -> StateSnapshot: ...
 
+    def batches(self, source):
+        """An engine `PyDataset` (data streamed from its file), or None, as the backend's `fit` takes it."""
+
     def to_numpy(self, value) -> np.ndarray: ...
 
     def finish(self, model, weights: list) -> None:
@@ -68,6 +71,9 @@ class EngineBackend:
 
     def to_numpy(self, value) -> np.ndarray:
         return np.asarray(value)
+
+    def batches(self, source):
+        return source
 
     def finish(self, model, weights: list) -> None:
         pass  # the engine trained the model itself

@@ -128,6 +128,9 @@ class KerasBackend:
     def to_numpy(self, value) -> np.ndarray:
         return self.keras.ops.convert_to_numpy(value)
 
+    def batches(self, source):
+        return None if source is None else keras_batches(self.keras, source)
+
     def finish(self, model, weights: list) -> None:
         model.set_weights(in_order(weights, [v.path for v in self.model.weights], [v.path for v in model.weights]))
 
@@ -135,6 +138,25 @@ class KerasBackend:
         keras = self.keras
         return {"name": KERAS, "version": getattr(keras, "__version__", "?"), "keras_backend": keras.config.backend(),
                 "devices": devices(self.model)}
+
+
+def keras_batches(keras, source):
+    """An engine `PyDataset` (a CSV streamed in chunks) as a Keras `PyDataset`: the same batches, in this thread."""
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+
+        def __len__(self) -> int:
+            return len(source)
+
+        def __getitem__(self, index: int):
+            return source[index]
+
+        def on_epoch_end(self) -> None:
+            source.on_epoch_end()
+
+    return Batches()
 
 
 def keras_compile_args(settings: dict, keras) -> dict:

@@ -13,5 +13,6 @@ from engine.export.layers import (  # noqa: F401
     preprocessing,
     recurrent,
     reshaping,
+    text,
     wrappers,
 )

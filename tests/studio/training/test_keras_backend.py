@@ -164,3 +164,33 @@ def test_a_layer_keras_cannot_run_here_is_named():
     assert outcome.status == "error"
     assert outcome.message.startswith(f"Keras on {keras.config.backend()} cannot run layer 'species_lookup' "
                                       "(StringLookup): Layer StringLookup requires TensorFlow.")
+
+
+def test_keras_trains_on_a_csv_read_in_chunks_as_the_engine_does_on_the_whole_file(tmp_path):
+    pytest.importorskip("keras")
+    from dataclasses import replace
+
+    from studio.data import DataSpec, prepare, read_csv
+    from studio.data.streamed import prepare_streamed
+    from studio.training.compile_settings import build_compile_args
+    from tests.studio.data.test_streamed_data import CHUNK, write_mixed_csv
+
+    path = write_mixed_csv(tmp_path / "mixed.csv")
+    spec = DataSpec.from_table(read_csv(path))
+    spec = replace(spec, split=replace(spec.split, shuffle=False))
+    whole = prepare(spec).for_loss(ADAM["loss"])
+    streamed = prepare_streamed(spec, chunk_bytes=CHUNK).for_loss(ADAM["loss"])
+    n_features = whole.preprocessor.n_features
+    settings = TrainingSettings(epochs=2, batch_size=37, shuffle=False)
+    models = []
+    for _ in range(2):
+        engine.utils.set_random_seed(3)
+        model = engine.Sequential([engine.Input((n_features,)), engine.layers.Dense(8, activation="relu"),
+                                   engine.layers.Dense(3, activation="softmax")])
+        model.compile(**build_compile_args(ADAM))
+        models.append(model)
+    ours = Trainer(models[0], whole, settings, 0, 2).fit()
+    theirs = Trainer(models[1], streamed, settings, 0, 2, backend=backend_for("keras", ADAM)).fit()
+    assert ours.status == theirs.status == FINISHED, theirs.message
+    for a, b in zip(ours.weights, theirs.weights, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
