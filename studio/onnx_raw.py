@@ -1,14 +1,15 @@
 """The ONNX model on raw CSV rows: the project's fitted preprocessing inside the graph, in front of the model.
 
 One graph input per feature column, named as the column, shape (batch, 1): numbers as float32 with NaN for a
-missing cell; categories and text as strings, the cell's text (without surrounding spaces, as LabelStudio reads
+missing cell; categories and text as strings, the cell's text (without surrounding spaces, as LayerStudio reads
 it; any spelling of NA, N/A, NaN, null, none, ?, missing or an empty cell is missing). Inside the graph, in the
 project's words: missing values are filled as the project says (the training mean or most frequent value),
 numbers standardized (`Normalization`), categories one-hot encoded (`StringLookup`), text vectorized
 (`TextVectorization`: Keras's lower-casing, punctuation stripping, whitespace split and vocabulary, through
 onnxruntime's Tokenizer). The output `probabilities` holds one column per class name (in `class_names` order),
-or for regression the target in the file's units. A row the studio's Predict refuses (a missing value in a
-column whose rule is to drop the row, a category not seen in training, an infinite number) comes out as NaN.
+or for regression an output named as the target, in the file's units. A row the studio's Predict refuses (a
+missing value in a column whose rule is to drop the row, a category not seen in training, an infinite number)
+comes out as NaN.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ LAYOUT = ("raw CSV rows: one input per column of input_columns, named as the col
           "float32 with NaN where the cell is missing, categories and text as strings (the cell's text without "
           "surrounding spaces). Missing values are filled, numbers standardized, categories one-hot encoded and "
           "text vectorized inside the graph as the project does; output 'probabilities' has one column per class "
-          "in class_names order (regression: the target in the file's units). A row the studio's Predict refuses "
-          "(a missing value in a column whose rows are dropped, a category not seen in training, an infinite "
-          "number) gives NaN.")
+          "in class_names order (regression: one output named as the target, in the file's units). A row the "
+          "studio's Predict refuses (a missing value in a column whose rows are dropped, a category not seen in "
+          "training, an infinite number) gives NaN.")
 
 
 class RawOnnxError(ValueError):

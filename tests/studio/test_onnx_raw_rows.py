@@ -15,7 +15,7 @@ from studio import exchange, headless
 from studio.data import DataSpec, read_csv
 from studio.data.column_data import MISSING_TOKENS
 from studio.data.columns import ColumnRole
-from studio.data.spec import MissingStrategy
+from studio.data.spec import MissingStrategy, Scaling
 from studio.document.examples import _Builder
 from studio.onnx_raw import LAYOUT
 from tests.studio.penguins_like import write_penguins
@@ -61,10 +61,10 @@ def studio_predict(project, csv_path, folder) -> tuple[list[dict[str, str]], np.
     return rows, np.array([[float(r[f"p({c})"]) for c in classes] for r in rows])
 
 
-def trained(project, spec, folder, epochs: int = 2):
+def trained(project, spec, folder, epochs: int = 2, loss: str = "sparse_categorical_crossentropy"):
     project.data = spec.to_dict()
-    project.compile = {"optimizer": {"name": "adam", "config": {"learning_rate": 0.01}},
-                       "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+    project.compile = {"optimizer": {"name": "adam", "config": {"learning_rate": 0.01}}, "loss": loss,
+                       "metrics": [] if loss == "mean_squared_error" else ["accuracy"]}
     project.training = {"epochs": epochs, "batch_size": 32}
     project.path = str(folder / "project.lsproj")
     headless.train(project, epochs=epochs)
@@ -171,6 +171,46 @@ def test_text_raw_rows_match_the_studios_predict(tmp_path):
     assert json.loads(meta["input_columns"]) == ["definition"]
     np.testing.assert_allclose(got, expected, atol=1e-5)
     assert got.argmax(axis=1).tolist() == expected.argmax(axis=1).tolist()
+
+
+def test_binary_sigmoid_model_gives_both_class_probabilities(tmp_path):
+    """The Breast Cancer example's one sigmoid unit becomes p(first class), p(second class), as the studio shows."""
+    from studio.data.examples import example_spec
+    from studio.document.examples import residual
+
+    spec = example_spec("breast_cancer")
+    project = trained(residual(), spec, tmp_path, epochs=1, loss="binary_crossentropy")
+    rows = read_rows(spec.path)
+    got, classes, _ = onnx_predict(exchange.export_raw_onnx(project, tmp_path / "cancer.onnx"), rows)
+    _, expected = studio_predict(project, spec.path, tmp_path)
+    assert len(classes) == 2 and got.shape == (len(rows), 2)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_regression_gives_the_target_in_the_files_units(penguins, tmp_path):
+    """Body mass learned from standardized targets comes back in grams (the missing values filled in the graph)."""
+    _, csv_path, _ = penguins
+    spec = DataSpec.from_table(read_csv(csv_path))
+    spec.column("year").role = ColumnRole.IGNORE
+    spec.column("species").role = ColumnRole.FEATURE
+    spec.column("body_mass_g").role = ColumnRole.TARGET
+    spec.missing, spec.target_scaling = MissingStrategy.FILL, Scaling.STANDARD
+    b = _Builder()
+    b.add("Input", "features", shape=[11])  # 3 species, 3 islands, 3 numbers, 2 sexes
+    b.add("Dense", "grams", ["features"], units=1)
+    project = trained(b.project(), spec, tmp_path, loss="mean_squared_error")
+    rows = read_rows(csv_path)
+    path = exchange.export_raw_onnx(project, tmp_path / "mass.onnx")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feeds = {i.name: (np.array([[number(r[i.name])] for r in rows], dtype=np.float32) if i.type == "tensor(float)"
+                      else np.array([[r[i.name]] for r in rows], dtype=object)) for i in session.get_inputs()}
+    assert [o.name for o in session.get_outputs()] == ["body_mass_g"]
+    (got,) = session.run(None, feeds)
+    out = tmp_path / "mass.csv"
+    headless.predict_csv(project, str(csv_path), str(out))
+    expected = np.array([float(r["predicted"]) for r in read_rows(out)])
+    np.testing.assert_allclose(got[:, 0], expected, rtol=1e-5)
+    assert expected.mean() > 1000  # grams, not standardized units
 
 
 def test_file_export_writes_the_raw_rows_onnx_of_the_open_project(window, penguins, tmp_path, monkeypatch, qtbot):

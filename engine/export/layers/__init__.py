@@ -5,6 +5,7 @@ from engine.export.layers import (  # noqa: F401
     attention,
     convolution,
     core,
+    hashing,
     image,
     merging,
     models,

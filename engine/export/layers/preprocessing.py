@@ -1,11 +1,10 @@
 """Converters of the preprocessing layers: Rescaling, CategoryEncoding, Discretization in standard ONNX, and
 StringLookup / IntegerLookup through ONNX-ML's `LabelEncoder` (which onnxruntime runs); TextVectorization
-is in `text.py`.
+is in `text.py`, Hashing (integers) in `hashing.py`.
 
 Category vectors are built as `Equal(indices[..., None], range(depth))`, so out-of-range indices give
 zero rows exactly as the engine and Keras do. What ONNX cannot express is refused with the reason:
-Hashing (Keras's FarmHash64/SipHash64 of the value's text has no ONNX operator), string lookups with several
-OOV buckets (spread by FarmHash64), and `invert=True`.
+string lookups with several OOV buckets (spread by FarmHash64 of the string's bytes), and `invert=True`.
 """
 
 from __future__ import annotations
@@ -14,11 +13,10 @@ import numpy as np
 
 from engine import backend
 from engine.export.graph import INT64_MIN, GraphBuilder, Value
-from engine.export.registry import converts, refuses, unsupported
+from engine.export.registry import converts, unsupported
 from engine.layers import (
     CategoryEncoding,
     Discretization,
-    Hashing,
     IntegerLookup,
     Rescaling,
     StringLookup,
@@ -26,9 +24,6 @@ from engine.layers import (
 
 ML_DOMAIN = "ai.onnx.ml"
 
-refuses(Hashing, "Keras hashes strings, and integers as their decimal text, with FarmHash64 (SipHash64 with a "
-                 "salt); ONNX has no operator for either, so the buckets could not match. Hash the column before the "
-                 "model, or use a StringLookup / IntegerLookup with a vocabulary instead.")
 
 
 @converts(Rescaling)
@@ -68,14 +63,15 @@ def category_encoding(graph: GraphBuilder, layer: CategoryEncoding, x: Value, co
 
 @converts(Discretization)
 def discretization(graph: GraphBuilder, layer: Discretization, x: Value) -> Value:
-    """The bucket index is the number of boundaries at or below x (NumPy's `digitize`)."""
+    """The bucket index is the number of boundaries x is not below (NumPy's `digitize`, TensorFlow's `Bucketize`:
+    NaN is below none, so it lands in the last bucket)."""
     boundaries = np.asarray(layer.bin_boundaries, dtype=np.float64)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     x = graph.cast(x, dtype)
-    at_or_below = graph.op("GreaterOrEqual", [graph.unsqueeze(x, [-1]), graph.const(boundaries.astype(dtype),
-                                                                                    "bin_boundaries")],
-                           (*x.shape, len(boundaries)), np.bool_)
-    indices = graph.reduce("ReduceSum", graph.cast(at_or_below, np.int64), [-1])
+    shape = (*x.shape, len(boundaries))
+    below = graph.op("Less", [graph.unsqueeze(x, [-1]), graph.const(boundaries.astype(dtype), "bin_boundaries")],
+                     shape, np.bool_)
+    indices = graph.reduce("ReduceSum", graph.cast(graph.op("Not", [below], shape), np.int64), [-1])
     dtype = "int32" if layer.output_mode == "int" else layer.dtype
     return encode(graph, indices, layer.output_mode, len(boundaries) + 1, dtype)
 
