@@ -94,7 +94,8 @@ def test_a_lookup_without_oov_index_gives_zeros_for_unknown_tokens(tmp_path):
 
 
 TEXTS = np.array([["Hello, World! don't"], [""], ["  a - b  "], ["Éclair CAFÉ\tx\ny"], ["hello hello?? WORLD"],
-                  ["..."], ["a\u00a0b c\x0bd\x0c\re"], ["NA"], ["x" * 300 + " tail"], ["[UNK] 'quoted' `ticks`"]])
+                  ["..."], ["a\u00a0b c\x0bd\x0c\re"], ["NA"], ["x" * 300 + " tail"], ["[UNK] 'quoted' `ticks`"],
+                  ["emoji \U0001F98A\U0001F98A \u03a9mega \u4e2d\u6587"]])
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"output_sequence_length": 6}, {"standardize": None,
