@@ -177,9 +177,10 @@ def evaluate(project: Project) -> dict[str, dict[str, float]]:
     return out
 
 
-def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
+def predict_csv(project: Project, csv_path: str, out_path: str, notes: list[str] | None = None) -> int:
     """Predict every usable row of `csv_path` and write the file's columns plus the predictions to `out_path`
-    (atomically); returns the number of rows predicted."""
+    (atomically); returns the number of rows predicted. `notes` receives what happened to rows that did not go
+    in as they were (skipped for a missing value, a category not seen in training)."""
     from studio.data import DataError
     from studio.data.dataset import read_new_csv
     from studio.data.predictions import decode_outputs, prediction_table
@@ -194,6 +195,8 @@ def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
         transformed = preprocessor.transform(table, with_target=False)
     except DataError as err:
         raise ExchangeError(str(err)) from None
+    if notes is not None:
+        notes.extend(transformed.notes())
     if not len(transformed.rows):
         raise ExchangeError(f"{csv_path}: no row can be predicted (every row misses a value).")
     outputs = model.predict(feed.x(transformed.x), verbose=0)
