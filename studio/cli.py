@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("project", help="a .lsproj project file")
     export.add_argument("--format", required=True, choices=list(FORMATS),
                         help="keras, keras-inference (raw CSV columns in, class probabilities out), onnx, onnx-raw "
-                        "(raw numeric rows in, the standardization inside the graph) or py")
+                        "(raw CSV columns in, one ONNX input each; the preprocessing inside the graph) or py")
     export.add_argument("-o", "--output", required=True, help="the file to write")
     return parser
 

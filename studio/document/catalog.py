@@ -52,7 +52,7 @@ STARTING_VALUES = {
     "dims": [2, 1], "n": 3, "axes": -1,
     "input_dim": 1000, "output_dim": 64, "stddev": 0.1, "num_heads": 2, "key_dim": 16, "groups": 1,
     "depth_multiplier": 1, "axis": -1, "max_value": None, "scale": 1.0, "equation": "...b,bc->...c",
-    "output_shape": 32, "height": 32, "width": 32,
+    "output_shape": 32, "height": 32, "width": 32, "factor": 0.1, "height_factor": 0.1, "width_factor": 0.1,
 }
 
 #: Optional arguments a layer is not valid without (Discretization: its bins; CategoryEncoding: its size).
@@ -61,15 +61,20 @@ STARTING_OPTIONS = {"Discretization": {"bin_boundaries": [0.0]}, "CategoryEncodi
 #: Arguments a user does not edit on the canvas (the node's own name is edited apart).
 HIDDEN_ARGUMENTS = {"self", "name", "dtype", "trainable", "autocast", "input_shape", "input_dim_arg",
                     "batch_input_shape", "lora_rank", "lora_alpha", "quantization_config", "kwargs",
-                    "input_tensor", "sparse", "ragged", "batch_shape", "optional", "cell", "backward_layer",
-                    # Resizing options the engine refuses (it resizes without cropping, padding or antialiasing)
-                    "crop_to_aspect_ratio", "pad_to_aspect_ratio", "fill_mode", "fill_value", "antialias"}
+                    "input_tensor", "sparse", "ragged", "batch_shape", "optional", "cell", "backward_layer"}
+
+#: Arguments hidden for one layer type only, by type name.
+HIDDEN_FOR = {
+    # Resizing options the engine refuses (it resizes without cropping, padding or antialiasing)
+    "Resizing": {"crop_to_aspect_ratio", "pad_to_aspect_ratio", "fill_mode", "fill_value", "antialias"},
+}
 
 #: Fixed choices for string arguments, by argument name.
 CHOICES = {
     "padding": ("valid", "same"),
     "data_format": ("channels_last", "channels_first"),
     "interpolation": ("nearest", "bilinear"),
+    "fill_mode": ("reflect", "wrap", "constant", "nearest"),
     "merge_mode": ("concat", "sum", "mul", "ave", None),
     "score_mode": ("dot", "concat"),
     "mode": ("horizontal", "vertical", "horizontal_and_vertical"),
@@ -169,7 +174,8 @@ class LayerType:
                     Argument("dtype", "choice", "float32", CHOICES["dtype"])]
         out = []
         for p in inspect.signature(self.cls.__init__).parameters.values():
-            if p.name in HIDDEN_ARGUMENTS or p.name not in config or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+            if (p.name in HIDDEN_ARGUMENTS or p.name in HIDDEN_FOR.get(self.name, ()) or p.name not in config
+                    or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)):
                 continue
             default = None if p.default is inspect.Parameter.empty else p.default
             out.append(_argument(self.name, p.name, default, config[p.name]))
@@ -202,7 +208,7 @@ def _argument(type_name: str, name: str, default, value) -> Argument:
         return Argument(name, "int", default)
     if isinstance(value, float):
         return Argument(name, "float", default)
-    if isinstance(value, list) and all(isinstance(v, int) or v is None for v in value):
+    if isinstance(value, list) and all(isinstance(v, int) or v is None for v in value) and name != "value_range":
         return Argument(name, "ints", default)
     if isinstance(value, str) or (value is None and name in _OPTIONAL_TEXT):
         return Argument(name, "text" if isinstance(value, str) and name not in _OPTIONAL_TEXT else "optional_text",

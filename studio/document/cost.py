@@ -15,6 +15,9 @@ _FREE_FAMILIES = {"input", "reshaping", "regularization", "activations", "poolin
 _FREE_LAYERS = {"Activation", "Embedding", "Add", "Subtract", "Maximum", "Minimum", "Average", "Concatenate",
                 "Multiply", "Identity", "Masking", "RandomFlip"}
 _GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
+#: Random image augmentations that compute in training: a weighted read of 4 pixels per value (bilinear) or one
+#: scale-and-shift per value (contrast).
+_AUGMENTATIONS = {"RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast"}
 
 
 def _prod(values) -> int:
@@ -30,6 +33,10 @@ def multiply_adds(type_name: str, family: str, config: dict, input_shapes: list,
     if type_name in _FREE_LAYERS or family in _FREE_FAMILIES:
         return 0
     if type_name == "Resizing" and _known(output_shape):  # bilinear: two weighted reads per axis
+        return 4 * _prod(output_shape[1:]) if config.get("interpolation") == "bilinear" else 0
+    if type_name in _AUGMENTATIONS and _known(output_shape):  # counted in training; at inference they pass through
+        if type_name == "RandomContrast":
+            return _prod(output_shape[1:])
         return 4 * _prod(output_shape[1:]) if config.get("interpolation") == "bilinear" else 0
     if not input_shapes or not all(_known(s) for s in input_shapes) or not _known(output_shape):
         return None

@@ -188,15 +188,21 @@ class Trainer:
         self._cached: list | None = None
 
     def fit(self) -> Outcome:
-        validation = self.data.validation
-        validation = (validation.x, validation.y) if validation is not None else None
+        streamed = getattr(self.data, "fit_source", None)  # data read from its file in chunks (StreamedData)
+        if streamed is not None:
+            x, validation = streamed(int(self.settings.batch_size), bool(self.settings.shuffle))
+            arrays = {}
+        else:
+            validation = self.data.validation
+            validation = (validation.x, validation.y) if validation is not None else None
+            x, arrays = self.data.train.x, {"y": self.data.train.y, "batch_size": int(self.settings.batch_size),
+                                            "shuffle": bool(self.settings.shuffle)}
         callbacks = [_Guard(self), *early_stopping(self.settings, validation is not None), *self.callbacks]
         status, message, trace = FINISHED, "", ""
         self._start.take()
         try:
-            self.model.fit(self.data.train.x, self.data.train.y, validation_data=validation, epochs=self.epochs,
-                           batch_size=int(self.settings.batch_size), shuffle=bool(self.settings.shuffle),
-                           initial_epoch=self.initial_epoch, callbacks=callbacks, verbose=0)
+            self.model.fit(x, validation_data=validation, epochs=self.epochs, initial_epoch=self.initial_epoch,
+                           callbacks=callbacks, verbose=0, **arrays)
             if self.nan_at is not None:
                 status, message = NAN, (f"The loss became {self.nan_at['value']} at epoch {self.nan_at['epoch'] + 1}"
                                         f", batch {self.nan_at['batch'] + 1}; training stopped and {self._kept}.")

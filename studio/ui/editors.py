@@ -254,6 +254,8 @@ def parse_value(text: str, kind: str, name: str = "value"):
     candidate = re.sub(r"\bTrue\b", "true", candidate)
     candidate = re.sub(r"\bFalse\b", "false", candidate).replace("(", "[").replace(")", "]")
     candidate = re.sub(r",\s*]", "]", candidate)
+    if "," in candidate and not candidate.startswith(("[", "{")):
+        candidate = f"[{candidate}]"  # "0, 1" is the list [0, 1]
     try:
         return json.loads(candidate)
     except json.JSONDecodeError:

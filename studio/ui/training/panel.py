@@ -265,7 +265,7 @@ class TrainingPanel(QWidget):
                                           else self.monitor_combo.itemText(0))
         if not self.session.runs and data is not None:
             preferred = Preferences.load(QSettings())
-            self.set_settings(TrainingSettings.proposed(len(data.train.x), preferred.epochs, preferred.batch_size))
+            self.set_settings(TrainingSettings.proposed(len(data.train), preferred.epochs, preferred.batch_size))
 
     def _prepare_plots(self, compile_settings: dict) -> None:
         """Create the plots before training: creating and first painting them is the slowest GUI work."""
