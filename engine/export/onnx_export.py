@@ -31,9 +31,13 @@ _PROTOBUF_LIMIT = 2 ** 31 - 1
 
 
 class GraphAdapter:
-    """Steps an exporter adds around the model in the graph: `inputs` turns the graph's inputs into what the model
-    is fed, `outputs` the model's outputs into the graph's (both build with the `GraphBuilder`). The default
-    adds nothing; the studio's export on raw CSV rows fills missing values and marks the rows it refuses."""
+    """Steps an exporter adds around the model in the graph: `input_name` names the graph's input for a model
+    input, `inputs` turns the graph's inputs into what the model is fed, `outputs` the model's outputs into the
+    graph's (both build with the `GraphBuilder`). The default adds nothing; the studio's export on raw CSV rows
+    reads missing cells as the studio does and marks the rows it refuses."""
+
+    def input_name(self, name: str) -> str:
+        return name
 
     def inputs(self, graph: GraphBuilder, inputs: list[Value]) -> list[Value]:
         return inputs
@@ -49,11 +53,12 @@ def to_onnx_model(model, opset: int = 17, adapter: GraphAdapter | None = None) -
                          f"received opset={opset}.")
     check_convertible(model)
     graph = GraphBuilder(opset)
+    adapter = adapter or GraphAdapter()
     inputs = []
     for name, shape, dtype in model_inputs(model):
-        inputs.append(Value(graph.reserve(name), shape, np.dtype(object if dtype == "string" else dtype)))
+        inputs.append(Value(graph.reserve(adapter.input_name(name)), shape,
+                            np.dtype(object if dtype == "string" else dtype)))
     output_names = [graph.reserve(name) for name in model_output_names(model)]
-    adapter = adapter or GraphAdapter()
     outputs = run_model(graph, model, adapter.inputs(graph, inputs))
     shapes = model_output_shapes(model, outputs)
     outputs = adapter.outputs(graph, outputs)

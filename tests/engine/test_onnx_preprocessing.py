@@ -94,7 +94,8 @@ def test_a_lookup_without_oov_index_gives_zeros_for_unknown_tokens(tmp_path):
 
 
 TEXTS = np.array([["Hello, World! don't"], [""], ["  a - b  "], ["Éclair CAFÉ\tx\ny"], ["hello hello?? WORLD"],
-                  ["..."], ["a\u00a0b c\x0bd\x0c\re"], ["NA"], ["x" * 300 + " tail"], ["[UNK] 'quoted' `ticks`"]])
+                  ["..."], ["a\u00a0b c\x0bd\x0c\re"], ["NA"], ["x" * 300 + " tail"], ["[UNK] 'quoted' `ticks`"],
+                  ["emoji \U0001F98A\U0001F98A \u03a9mega \u4e2d\u6587"]])
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"output_sequence_length": 6}, {"standardize": None,
@@ -152,3 +153,24 @@ def test_layers_onnx_cannot_express_are_refused_with_the_reason(layer, opset, re
     with pytest.raises(ONNXExportError, match=reason):
         export_onnx(model, tmp_path / "m.onnx", opset=opset)
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_discretization_puts_nan_in_the_last_bucket(tmp_path):
+    """As NumPy's digitize and TensorFlow's Bucketize: NaN is below no boundary (a drop-rows flag relies on it)."""
+    x = engine.Input(shape=(1,), name="x")
+    model = engine.Model(x, layers.Discretization(bin_boundaries=[0.0, 3.4e38], output_mode="one_hot")(x))
+    got = run_both(model, {"x": np.array([[np.nan], [-1.0], [1.0], [np.inf]], dtype="float32")}, tmp_path)
+    np.testing.assert_array_equal(got[0], [0.0, 0.0, 1.0])
+
+
+def test_masked_global_average_leaves_masked_steps_out(tmp_path):
+    x = engine.Input(shape=(3, 2), name="x")
+    mask = engine.Input(shape=(3,), name="mask")
+    model = engine.Model({"x": x, "mask": mask}, layers.GlobalAveragePooling1D()(x, mask=mask))
+    values = np.arange(12, dtype="float32").reshape(2, 3, 2)
+    keep = np.array([[1, 0, 1], [0, 1, 0]], dtype="float32")
+    got = run_both(model, {"x": values, "mask": keep}, tmp_path)
+    np.testing.assert_allclose(got, [[2.0, 3.0], [8.0, 9.0]])
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    values[0, 1] = values[1, 2] = np.nan  # a NaN in a masked step is left out, not multiplied by 0
+    np.testing.assert_allclose(session.run(None, {"x": values, "mask": keep})[0], got)

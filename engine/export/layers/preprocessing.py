@@ -63,14 +63,15 @@ def category_encoding(graph: GraphBuilder, layer: CategoryEncoding, x: Value, co
 
 @converts(Discretization)
 def discretization(graph: GraphBuilder, layer: Discretization, x: Value) -> Value:
-    """The bucket index is the number of boundaries at or below x (NumPy's `digitize`)."""
+    """The bucket index is the number of boundaries x is not below (NumPy's `digitize`, TensorFlow's `Bucketize`:
+    NaN is below none, so it lands in the last bucket)."""
     boundaries = np.asarray(layer.bin_boundaries, dtype=np.float64)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     x = graph.cast(x, dtype)
-    at_or_below = graph.op("GreaterOrEqual", [graph.unsqueeze(x, [-1]), graph.const(boundaries.astype(dtype),
-                                                                                    "bin_boundaries")],
-                           (*x.shape, len(boundaries)), np.bool_)
-    indices = graph.reduce("ReduceSum", graph.cast(at_or_below, np.int64), [-1])
+    shape = (*x.shape, len(boundaries))
+    below = graph.op("Less", [graph.unsqueeze(x, [-1]), graph.const(boundaries.astype(dtype), "bin_boundaries")],
+                     shape, np.bool_)
+    indices = graph.reduce("ReduceSum", graph.cast(graph.op("Not", [below], shape), np.int64), [-1])
     dtype = "int32" if layer.output_mode == "int" else layer.dtype
     return encode(graph, indices, layer.output_mode, len(boundaries) + 1, dtype)
 
