@@ -72,7 +72,8 @@ def train(project: Project, epochs: int | None = None, continue_last: bool = Fal
     try:  # before reading any data: a missing library is said at once
         backend_for(chosen, {}, keras_backend)
     except BackendError as err:
-        raise ExchangeError(str(err)) from None
+        chosen_by = "" if backend else f" (the project's training setting says {chosen}; --backend engine trains here)"
+        raise ExchangeError(f"{err}{chosen_by}") from None
     data = prepared_data(project)
     feed = model_feed(project, data.spec, data.preprocessor)
     settings_dict = compile_settings_for(project, data, feed)
