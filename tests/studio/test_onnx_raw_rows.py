@@ -154,6 +154,10 @@ def test_penguins_unseen_category_is_unknown_as_in_the_studio_and_an_infinite_nu
     write_rows(tmp_path / "infinite.csv", rows)
     with pytest.raises(exchange.ExchangeError, match="not a finite number"):  # the studio refuses it too
         headless.predict_csv(project, str(tmp_path / "infinite.csv"), str(tmp_path / "out.csv"))
+    notes = []  # the studio's Predict names the unseen category it took as unknown
+    headless.predict_csv(project, str(tmp_path / "unseen.csv"), str(tmp_path / "out.csv"), notes)
+    assert notes == ["column 'island': 1 row holds a category not seen in training (first 'Atlantis', line 2), "
+                     "taken as unknown (no category)"]
 
 
 def test_text_raw_rows_match_the_studios_predict(tmp_path):
