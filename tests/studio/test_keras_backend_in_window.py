@@ -125,7 +125,7 @@ def test_without_keras_the_choice_is_greyed_out_with_what_to_install(iris_projec
     assert "pip install keras torch" in combo.itemData(1, Qt.ItemDataRole.ToolTipRole)
     assert combo.currentData() == "engine" and panel.settings().backend == "engine"
     note = panel.status_label.text()
-    assert note.startswith("Keras is not installed: pip install keras torch") and "the engine trains" in note
+    assert note.startswith("Keras is not installed: pip install keras torch") and "The engine trains" in note
     combo.setFocus()
     qtbot.keyClick(combo, Qt.Key.Key_Down)  # the greyed-out choice cannot be picked
     assert combo.currentData() == "engine"
