@@ -21,12 +21,8 @@ import pytest
 
 import engine
 from studio import exchange, headless
-from studio.data import DataSpec, read_csv
 from studio.data.column_data import MISSING_TOKENS
-from studio.data.columns import ColumnRole
-from studio.data.spec import MissingStrategy
-from studio.document.examples import _Builder
-from tests.studio.penguins_like import write_penguins
+from tests.studio.penguins_like import penguins_project, trained
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -102,34 +98,6 @@ def keras_on_tensorflow(path, columns: dict[str, np.ndarray], folder) -> dict[st
                             env={**os.environ, "KERAS_BACKEND": "tensorflow"})
     assert result.returncode == 0, result.stderr[-3000:]
     return {k: np.array(v).reshape(-1, 1) for k, v in json.loads((folder / "out.json").read_text()).items()}
-
-
-def trained(project, spec, folder, epochs: int = 2):
-    project.data = spec.to_dict()
-    project.compile = {"optimizer": {"name": "adam", "config": {"learning_rate": 0.01}},
-                       "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
-    project.training = {"epochs": epochs, "batch_size": 32}
-    project.path = str(folder / "project.lsproj")
-    headless.train(project, epochs=epochs)
-    return project
-
-
-def penguins_project(folder, numbers_only: bool = False):
-    """A model trained on a penguins-like table: `sex` (categorical) and `body_mass_g` have their missing values
-    filled, rows missing `bill_length_mm` are dropped; `numbers_only` keeps the four measurements alone."""
-    csv_path = folder / "penguins.csv"
-    write_penguins(csv_path)
-    spec = DataSpec.from_table(read_csv(csv_path))
-    for name, strategy in (("sex", "fill"), ("body_mass_g", "fill"), ("bill_length_mm", "drop_rows")):
-        spec.column(name).missing = MissingStrategy(strategy)
-    spec.column("year").role = ColumnRole.IGNORE
-    if numbers_only:
-        spec.column("island").role = spec.column("sex").role = ColumnRole.IGNORE
-    b = _Builder()
-    b.add("Input", "features", shape=[4 if numbers_only else 9])  # 3 islands, 4 numbers, 2 sexes
-    b.add("Dense", "hidden", ["features"], units=8, activation="relu")
-    b.add("Dense", "species", ["hidden"], units=3, activation="softmax")
-    return trained(b.project(), spec, folder), csv_path
 
 
 @pytest.fixture(scope="module")
