@@ -33,11 +33,12 @@ EpochReport = Callable[[int, int, dict], None]  # (epoch counted from 1, last ep
 
 def prepared_data(project: Project):
     """The project's CSV read, split and preprocessed as for training (`PreparedData`)."""
-    from studio.data import DataError, prepare
+    from studio.data import DataError
+    from studio.data.streamed import prepare_file
 
     spec = data_spec(project)
     try:
-        return prepare(spec)
+        return prepare_file(spec)  # a file above the streaming threshold is read in chunks
     except (DataError, OSError) as err:
         raise ExchangeError(f"Cannot prepare the project's data: {err}") from None
 
@@ -57,12 +58,21 @@ def compile_settings_for(project: Project, data, feed) -> dict:
 
 
 def train(project: Project, epochs: int | None = None, continue_last: bool = False,
-          report: EpochReport | None = None) -> TrainingRun:
+          report: EpochReport | None = None, backend: str | None = None,
+          keras_backend: str | None = None) -> TrainingRun:
     """Train the project's model (a new run, or more epochs of the last run with `continue_last`) with the
     training core's rules, and record the run in `project.runs`; the caller saves the project. A run that
-    diverges is recorded with its last finite weights; a failure raises ExchangeError and records nothing."""
+    diverges is recorded with its last finite weights; a failure raises ExchangeError and records nothing.
+    `backend` ("engine" or "keras", default: the project's training setting) says who trains; `keras_backend`
+    which backend Keras runs on (default: KERAS_BACKEND)."""
+    from studio.training.backends import BackendError, backend_for
     from studio.training.compile_settings import build_compile_args
 
+    chosen = backend or TrainingSettings.from_dict(project.training or {}).backend
+    try:  # before reading any data: a missing library is said at once
+        backend_for(chosen, {}, keras_backend)
+    except BackendError as err:
+        raise ExchangeError(str(err)) from None
     data = prepared_data(project)
     feed = model_feed(project, data.spec, data.preprocessor)
     settings_dict = compile_settings_for(project, data, feed)
@@ -70,6 +80,7 @@ def train(project: Project, epochs: int | None = None, continue_last: bool = Fal
         TrainingSettings.proposed(len(data.train))
     if epochs is not None:
         settings.epochs = int(epochs)
+    settings.backend = chosen
     try:
         settings.validate()
     except ValueError as err:
@@ -98,7 +109,9 @@ def train(project: Project, epochs: int | None = None, continue_last: bool = Fal
         if report:
             report(epoch + 1, last_epoch, dict(logs))
 
-    outcome = Trainer(model, fit_data, settings, initial, last_epoch, listener=Listener(epoch=on_epoch)).fit()
+    trainer_backend = backend_for(chosen, settings_dict, keras_backend)
+    outcome = Trainer(model, fit_data, settings, initial, last_epoch, listener=Listener(epoch=on_epoch),
+                      backend=trainer_backend).fit()
     if outcome.status == ERROR:
         raise ExchangeError(outcome.message)
     end_segment(run, outcome)
@@ -112,7 +125,8 @@ def train(project: Project, epochs: int | None = None, continue_last: bool = Fal
 def _check_input(model, data) -> None:
     """ExchangeError naming the Input whose shape does not fit the columns bound to it."""
     shapes = model.input_shape if isinstance(model.input_shape, list) else [model.input_shape]
-    arrays = data.train.x if isinstance(data.train.x, list) else [data.train.x]
+    x = data.train.sample_x() if hasattr(data.train, "sample_x") else data.train.x
+    arrays = x if isinstance(x, list) else [x]
     names = getattr(model, "input_names", None) or [getattr(model.layers[0], "name", "input")] * len(shapes)
     for name, shape, x in zip(names, shapes, arrays):
         if tuple(shape[1:]) != tuple(x.shape[1:]):
@@ -138,7 +152,11 @@ def evaluation_data(project: Project, encode: bool = True):
     saved = fitted_preprocessor(project)
     run = last_trained_run(project)
     settings = (run.compile_settings if run else None) or project.compile or None
-    if saved is not None:  # transform with the saved fit: the model learned on those statistics
+    if saved is not None and data.table is None:  # read in chunks: each chunk is transformed with the saved fit
+        from dataclasses import replace
+
+        data = replace(data, preprocessor=saved)
+    elif saved is not None:  # transform with the saved fit: the model learned on those statistics
         from dataclasses import replace
 
         try:
@@ -172,16 +190,17 @@ def evaluate(project: Project) -> dict[str, dict[str, float]]:
     for name in ("train", "validation", "test"):
         part = data.part(name)
         if part is not None and len(part):
-            values = model.evaluate(part.x, part.y, verbose=0, return_dict=True)
+            y = None if hasattr(part, "batches") else part.y  # batches read in chunks carry their targets
+            values = model.evaluate(part.x, y, verbose=0, return_dict=True)
             out[name] = {k: float(v) for k, v in values.items()}
     return out
 
 
 def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
     """Predict every usable row of `csv_path` and write the file's columns plus the predictions to `out_path`
-    (atomically); returns the number of rows predicted."""
+    (atomically); returns the number of rows predicted. A file above the streaming threshold is read, predicted
+    and written a chunk at a time."""
     from studio.data import DataError
-    from studio.data.dataset import read_new_csv
     from studio.data.predictions import decode_outputs, prediction_table
 
     model = trained_model(project, compiled=False)
@@ -189,24 +208,43 @@ def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
     if preprocessor is None:
         preprocessor = prepared_data(project).preprocessor
     feed = model_feed(project, data_spec(project), preprocessor)
-    try:
-        table = read_new_csv(csv_path, preprocessor)
-        transformed = preprocessor.transform(table, with_target=False)
-    except DataError as err:
-        raise ExchangeError(str(err)) from None
-    if not len(transformed.rows):
-        raise ExchangeError(f"{csv_path}: no row can be predicted (every row misses a value).")
-    outputs = model.predict(feed.x(transformed.x), verbose=0)
-    extra, values = prediction_table(decode_outputs(preprocessor, feed, outputs))
     folder = os.path.dirname(os.path.abspath(out_path))
     if not os.path.isdir(folder):
         raise ExchangeError(f"Cannot write {out_path}: the folder {folder} does not exist.")
-    with atomic_write(out_path, newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(list(table.names) + extra)
-        for k, r in enumerate(transformed.rows):
-            writer.writerow([col[r] for col in table.columns] + [_text(v) for v in values[k]])
-    return len(transformed.rows)
+    count = 0
+    try:
+        with atomic_write(out_path, newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            for table in _new_tables(csv_path, preprocessor):
+                transformed = preprocessor.transform(table, with_target=False)
+                if not len(transformed.rows):
+                    continue
+                outputs = model.predict(feed.x(transformed.x), verbose=0)
+                extra, values = prediction_table(decode_outputs(preprocessor, feed, outputs))
+                if count == 0:
+                    writer.writerow(list(table.names) + extra)
+                columns = table.columns
+                for k, r in enumerate(transformed.rows):
+                    writer.writerow([col[r] for col in columns] + [_text(v) for v in values[k]])
+                count += len(transformed.rows)
+            if count == 0:
+                raise ExchangeError(f"{csv_path}: no row can be predicted (every row misses a value).")
+    except DataError as err:
+        raise ExchangeError(str(err)) from None
+    return count
+
+
+def _new_tables(csv_path: str, preprocessor):
+    """The new CSV file as one table, or a chunk at a time when it is above the streaming threshold."""
+    from studio.data.chunks import CsvChunks, should_stream, stream_problem
+    from studio.data.dataset import new_csv_dialect, read_new_csv
+
+    if should_stream(csv_path):
+        dialect = new_csv_dialect(csv_path, preprocessor)
+        if not stream_problem(dialect):
+            yield from CsvChunks(csv_path, dialect)
+            return
+    yield read_new_csv(csv_path, preprocessor)
 
 
 def _text(value) -> str:

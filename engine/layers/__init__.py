@@ -54,7 +54,11 @@ from engine.layers.pooling.max_pooling import MaxPooling1D, MaxPooling2D
 from engine.layers.preprocessing.category_encoding import CategoryEncoding
 from engine.layers.preprocessing.discretization import Discretization
 from engine.layers.preprocessing.hashing import Hashing
+from engine.layers.preprocessing.image.random_contrast import RandomContrast
 from engine.layers.preprocessing.image.random_flip import RandomFlip
+from engine.layers.preprocessing.image.random_rotation import RandomRotation
+from engine.layers.preprocessing.image.random_translation import RandomTranslation
+from engine.layers.preprocessing.image.random_zoom import RandomZoom
 from engine.layers.preprocessing.image.resizing import Resizing
 from engine.layers.preprocessing.integer_lookup import IntegerLookup
 from engine.layers.preprocessing.rescaling import Rescaling
@@ -106,6 +110,7 @@ __all__ += ["Bidirectional", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", 
 __all__ += ["AdditiveAttention", "Attention", "ELU", "EinsumDense", "GroupNormalization", "Identity", "Lambda",
             "LeakyReLU", "MultiHeadAttention", "PReLU", "RandomFlip", "ReLU", "Resizing", "Softmax", "TimeDistributed",
             "UnitNormalization"]
+__all__ += ["RandomContrast", "RandomRotation", "RandomTranslation", "RandomZoom"]
 # Keras's other names for the same classes
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose

@@ -1,5 +1,6 @@
 """`engine.ops`: the differentiable operations, named as in `keras.ops`."""
 
+from engine.ops import image  # noqa: F401  (keras.ops.image: affine_transform)
 from engine.ops.array import *  # noqa: F401,F403
 from engine.ops.attention import *  # noqa: F401,F403
 from engine.ops.conv import *  # noqa: F401,F403

@@ -233,23 +233,32 @@ def read_csv(path: str | os.PathLike, dialect: CsvDialect | None = None, progres
     dialect = dialect or detect_dialect(path)
     report = progress or (lambda fraction: None)
     raw, complete = _read_bytes(path, report, max_rows, dialect.skip_lines)
-    buf = _as_utf8(path, raw, dialect, strict=complete)
+    buf = as_utf8(path, raw, dialect, strict=complete)
     del raw
     if not buf.strip():
         raise CsvError(f"{path}: the file is empty")
     buf, first_line = _skip_lines(buf, dialect.skip_lines)
     report(0.35)
-    fields, names = _split(path, buf, dialect, max_rows, complete)
+    table = parse_table(path, buf, dialect, first_line, max_rows, complete,
+                        lambda fraction: report(0.35 + 0.65 * fraction))
+    report(1.0)
+    return table
+
+
+def parse_table(path: str, buf: bytes, dialect: CsvDialect, first_line: int = 1, max_rows: int | None = None,
+                complete: bool = True, progress: Progress | None = None) -> CsvTable:
+    """The table in `buf` (UTF-8 bytes from the header or first row on, which is file line `first_line`):
+    the whole file's after its skipped lines, or one chunk of it (studio/data/chunks.py)."""
+    report = progress or (lambda fraction: None)
+    fields, names = _split(path, buf, dialect, max_rows, complete, first_line)
     del buf
-    report(0.6)
+    report(0.4)
     data = []
     for j, cells in enumerate(fields.cells):
         data.append(ColumnData.from_cells(cells))
         fields.cells[j] = None  # free each column's cells once it is encoded
-        report(0.6 + 0.4 * (j + 1) / len(names))
-    report(1.0)
-    return CsvTable(path=path, dialect=dialect, names=names, data=data,
-                    line_numbers=fields.lines + (first_line - 1))
+        report(0.4 + 0.6 * (j + 1) / len(names))
+    return CsvTable(path=path, dialect=dialect, names=names, data=data, line_numbers=fields.lines)
 
 
 def _read_bytes(path: str, report: Progress, max_rows: int | None, skip: int) -> tuple[bytes, bool]:
@@ -265,7 +274,7 @@ def _read_bytes(path: str, report: Progress, max_rows: int | None, skip: int) ->
     return bytes(raw), True
 
 
-def _as_utf8(path: str, raw: bytes, dialect: CsvDialect, strict: bool) -> bytes:
+def as_utf8(path: str, raw: bytes, dialect: CsvDialect, strict: bool) -> bytes:
     """`raw` decoded as the dialect's encoding and given back as UTF-8 bytes (without a byte-order mark)."""
     encoding = dialect.encoding
     if encoding.lower().replace("_", "-") not in WIDE_ENCODINGS and looks_binary(raw[:8192]):
@@ -302,13 +311,13 @@ def _skip_lines(buf: bytes, skip: int) -> tuple[bytes, int]:
 
 
 def _split(path: str, buf: bytes, dialect: CsvDialect, max_rows: int | None,
-           complete: bool) -> tuple[Fields, list[str]]:
+           complete: bool, first_line: int = 1) -> tuple[Fields, list[str]]:
     """The data rows' cells and the column names, by the NumPy path or, when it cannot, the csv module."""
     arr = np.frombuffer(buf, dtype=np.uint8)
     quotes = positions(arr, ord(dialect.quotechar)) if dialect.quotechar.encode() in buf else np.zeros(0, np.int32)
     fields = None
     if quotes.size % 2 == 0:
-        rows = find_rows(arr, quotes)
+        rows = find_rows(arr, quotes, first_line)
         first = 0
         while first < rows.starts.size and is_blank(buf, rows.starts[first], rows.ends[first]):
             first += 1
@@ -327,7 +336,7 @@ def _split(path: str, buf: bytes, dialect: CsvDialect, max_rows: int | None,
             raise _ragged(path, e.line, e.n_fields, names, dialect) from None
     if fields is None:
         text = buf.decode("utf-8", errors="replace")
-        fields, names = _parse_with_csv_module(path, text, dialect)
+        fields, names = _parse_with_csv_module(path, text, dialect, first_line)
     if max_rows is not None and fields.lines.size > max_rows:
         fields = Fields([c[:max_rows] for c in fields.cells], fields.lines[:max_rows])
     if fields.lines.size == 0:
@@ -346,16 +355,17 @@ def _ragged(path: str, line: int, n_fields: int, names: list[str], dialect: CsvD
                     f"(delimiter {dialect.delimiter!r})")
 
 
-def _parse_with_csv_module(path: str, text: str, dialect: CsvDialect) -> tuple[Fields, list[str]]:
+def _parse_with_csv_module(path: str, text: str, dialect: CsvDialect,
+                           first_line: int = 1) -> tuple[Fields, list[str]]:
     """The exact reading of Python's csv module (quotes inside unquoted cells, text after closing quotes)."""
     reader = csv.reader(io.StringIO(text, newline=""), _csv_dialect(dialect))
     names: list[str] | None = None
     columns: list[list[bytes]] = []
     lines: list[int] = []
-    end_of_last_row = 0
+    end_of_last_row = first_line - 1
     try:
         for row in reader:
-            start_line, end_of_last_row = end_of_last_row + 1, reader.line_num
+            start_line, end_of_last_row = end_of_last_row + 1, reader.line_num + first_line - 1
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
             if names is None:
@@ -372,7 +382,7 @@ def _parse_with_csv_module(path: str, text: str, dialect: CsvDialect) -> tuple[F
                 col.append(value.strip().encode("utf-8"))
             lines.append(start_line)
     except csv.Error as e:
-        raise CsvError(f"{path}: line {reader.line_num}: {e}") from None
+        raise CsvError(f"{path}: line {reader.line_num + first_line - 1}: {e}") from None
     if names is None:
         raise CsvError(f"{path}: the file is empty")
     return Fields([cells_array(col) for col in columns], np.asarray(lines, dtype=np.int64)), names

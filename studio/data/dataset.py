@@ -48,21 +48,12 @@ class PreparedData:
         """This data with its targets encoded as `loss` expects (one-hot rows or labels); self if they already are.
         `loss` is one loss for every target, or a list of one per target column."""
         from studio.data.preprocess import encode_labels
-        from studio.data.spec import TargetEncoding, target_encoding_for_loss
 
-        p = self.preprocessor
-        losses = [loss] * len(p.targets) if isinstance(loss, str) else list(loss)
-        targets = list(p.targets)
-        for k, (t, name) in enumerate(zip(p.targets, losses)):
-            if t.task != REGRESSION:
-                wanted = "one_hot" if target_encoding_for_loss(name) == TargetEncoding.ONE_HOT else "integer"
-                if wanted != t.encoding:
-                    targets[k] = replace(t, encoding=wanted)
-        if all(new is old for new, old in zip(targets, p.targets)):
+        recoded = self.encoded_for(loss)
+        if recoded is None:
             return self
-        preprocessor = p.with_targets(targets)
-        spec = replace(self.spec, target_encoding=TargetEncoding(targets[0].encoding)) \
-            if targets[0].task != REGRESSION else self.spec
+        p, (preprocessor, spec) = self.preprocessor, recoded
+        targets = preprocessor.targets
 
         def recode(split: Split | None) -> Split | None:
             if split is None:
@@ -74,6 +65,24 @@ class PreparedData:
 
         return replace(self, spec=spec, preprocessor=preprocessor, train=recode(self.train),
                        validation=recode(self.validation), test=recode(self.test))
+
+    def encoded_for(self, loss: str | list[str]) -> tuple[Preprocessor, DataSpec] | None:
+        """(the preprocessor and spec with targets encoded as `loss` expects), or None when they already are."""
+        from studio.data.spec import TargetEncoding, target_encoding_for_loss
+
+        p = self.preprocessor
+        losses = [loss] * len(p.targets) if isinstance(loss, str) else list(loss)
+        targets = list(p.targets)
+        for k, (t, name) in enumerate(zip(p.targets, losses)):
+            if t.task != REGRESSION:
+                wanted = "one_hot" if target_encoding_for_loss(name) == TargetEncoding.ONE_HOT else "integer"
+                if wanted != t.encoding:
+                    targets[k] = replace(t, encoding=wanted)
+        if all(new is old for new, old in zip(targets, p.targets)):
+            return None
+        spec = replace(self.spec, target_encoding=TargetEncoding(targets[0].encoding)) \
+            if targets[0].task != REGRESSION else self.spec
+        return p.with_targets(targets), spec
 
     def part(self, name: str) -> Split | None:
         return {"train": self.train, "validation": self.validation, "test": self.test}[name]
@@ -155,6 +164,11 @@ def _take(full: Transformed, k: slice | np.ndarray) -> Split:
 def read_new_csv(path: str, preprocessor: Preprocessor, progress: Progress | None = None) -> CsvTable:
     """A new CSV file to predict: read as `read_csv` does, except that a first row holding the columns the model
     needs is taken as the header even where the file alone does not tell (one text column, say)."""
+    return read_csv(path, new_csv_dialect(path, preprocessor), progress=progress)
+
+
+def new_csv_dialect(path: str, preprocessor: Preprocessor):
+    """The layout of a new CSV file to predict (see `read_new_csv`)."""
     from studio.data.csv_reader import detect_dialect
 
     dialect = detect_dialect(path)
@@ -163,4 +177,4 @@ def read_new_csv(path: str, preprocessor: Preprocessor, progress: Progress | Non
         first = read_csv(path, replace(dialect, has_header=False), max_rows=1)
         if needed and needed <= {str(first.column(n)[0]).strip() for n in first.names}:
             dialect = replace(dialect, has_header=True)
-    return read_csv(path, dialect, progress=progress)
+    return dialect

@@ -119,6 +119,8 @@ class ModelFeed:
         """`PreparedData` with every part cut for the model (and targets encoded for `settings`' losses)."""
         if settings:
             data = data.for_loss(self.target_losses(settings))
+        if hasattr(data, "with_feed"):  # read from the file in chunks: each batch is cut as it is read
+            return data.with_feed(self)
         if self.is_plain:
             return data
 

@@ -33,8 +33,6 @@ NOT_IN_PALETTE = {
     "SimpleRNNCell": "a cell is one step inside a recurrent layer; the palette offers SimpleRNN",
     "LSTMCell": "a cell is one step inside a recurrent layer; the palette offers LSTM",
     "GRUCell": "a cell is one step inside a recurrent layer; the palette offers GRU",
-    "TimeDistributed": "it wraps any other layer, and the canvas edits only a recurrent wrapped layer "
-                       "(Bidirectional) so far; use it in code",
 }
 _EXCLUDED = {*NOT_IN_PALETTE, "InputSpec", "Wrapper", "Merge", "TFSMLayer"}
 
@@ -52,7 +50,7 @@ STARTING_VALUES = {
     "dims": [2, 1], "n": 3, "axes": -1,
     "input_dim": 1000, "output_dim": 64, "stddev": 0.1, "num_heads": 2, "key_dim": 16, "groups": 1,
     "depth_multiplier": 1, "axis": -1, "max_value": None, "scale": 1.0, "equation": "...b,bc->...c",
-    "output_shape": 32, "height": 32, "width": 32,
+    "output_shape": 32, "height": 32, "width": 32, "factor": 0.1, "height_factor": 0.1, "width_factor": 0.1,
 }
 
 #: Optional arguments a layer is not valid without (Discretization: its bins; CategoryEncoding: its size).
@@ -61,15 +59,20 @@ STARTING_OPTIONS = {"Discretization": {"bin_boundaries": [0.0]}, "CategoryEncodi
 #: Arguments a user does not edit on the canvas (the node's own name is edited apart).
 HIDDEN_ARGUMENTS = {"self", "name", "dtype", "trainable", "autocast", "input_shape", "input_dim_arg",
                     "batch_input_shape", "lora_rank", "lora_alpha", "quantization_config", "kwargs",
-                    "input_tensor", "sparse", "ragged", "batch_shape", "optional", "cell", "backward_layer",
-                    # Resizing options the engine refuses (it resizes without cropping, padding or antialiasing)
-                    "crop_to_aspect_ratio", "pad_to_aspect_ratio", "fill_mode", "fill_value", "antialias"}
+                    "input_tensor", "sparse", "ragged", "batch_shape", "optional", "cell", "backward_layer"}
+
+#: Arguments hidden for one layer type only, by type name.
+HIDDEN_FOR = {
+    # Resizing options the engine refuses (it resizes without cropping, padding or antialiasing)
+    "Resizing": {"crop_to_aspect_ratio", "pad_to_aspect_ratio", "fill_mode", "fill_value", "antialias"},
+}
 
 #: Fixed choices for string arguments, by argument name.
 CHOICES = {
     "padding": ("valid", "same"),
     "data_format": ("channels_last", "channels_first"),
     "interpolation": ("nearest", "bilinear"),
+    "fill_mode": ("reflect", "wrap", "constant", "nearest"),
     "merge_mode": ("concat", "sum", "mul", "ave", None),
     "score_mode": ("dot", "concat"),
     "mode": ("horizontal", "vertical", "horizontal_and_vertical"),
@@ -159,7 +162,7 @@ class LayerType:
                 and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
         args.update(STARTING_OPTIONS.get(self.name, {}))
         if "layer" in args:
-            args["layer"] = engine_layers.LSTM(32) if hasattr(engine_layers, "LSTM") else engine_layers.Dense(32)
+            args["layer"] = engine_layers.Dense(32) if self.name == "TimeDistributed" else engine_layers.LSTM(32)
         return _plain(_config_of(self.cls(**args)))
 
     def arguments(self, config: dict) -> list[Argument]:
@@ -169,7 +172,8 @@ class LayerType:
                     Argument("dtype", "choice", "float32", CHOICES["dtype"])]
         out = []
         for p in inspect.signature(self.cls.__init__).parameters.values():
-            if p.name in HIDDEN_ARGUMENTS or p.name not in config or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+            if (p.name in HIDDEN_ARGUMENTS or p.name in HIDDEN_FOR.get(self.name, ()) or p.name not in config
+                    or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)):
                 continue
             default = None if p.default is inspect.Parameter.empty else p.default
             out.append(_argument(self.name, p.name, default, config[p.name]))
@@ -190,7 +194,7 @@ def _argument(type_name: str, name: str, default, value) -> Argument:
         if name.endswith("_" + suffix):
             return Argument(name, suffix, default)
     if name == "layer" and isinstance(value, dict):
-        return Argument(name, "layer", default)
+        return Argument(name, "layer", default, wrappable_layers(type_name))
     if name in CHOICES and (isinstance(value, str) or value is None):
         choices = CHOICES[name]
         if name == "padding" and "1D" in type_name and "Conv" in type_name:
@@ -202,7 +206,7 @@ def _argument(type_name: str, name: str, default, value) -> Argument:
         return Argument(name, "int", default)
     if isinstance(value, float):
         return Argument(name, "float", default)
-    if isinstance(value, list) and all(isinstance(v, int) or v is None for v in value):
+    if isinstance(value, list) and all(isinstance(v, int) or v is None for v in value) and name != "value_range":
         return Argument(name, "ints", default)
     if isinstance(value, str) or (value is None and name in _OPTIONAL_TEXT):
         return Argument(name, "text" if isinstance(value, str) and name not in _OPTIONAL_TEXT else "optional_text",
@@ -268,6 +272,30 @@ def layer_types() -> dict[str, LayerType]:
         found[name] = ltype
     order = list(FAMILIES)
     return dict(sorted(found.items(), key=lambda kv: (order.index(kv[1].family), kv[0])))
+
+
+#: Wrappers, which the palette does not offer inside a wrapper.
+_WRAPPERS = {"Bidirectional", "TimeDistributed"}
+
+
+def wrappable_layers(wrapper: str) -> tuple[str, ...]:
+    """The layer types a wrapper can hold, in palette order: Bidirectional a recurrent layer, TimeDistributed
+    any layer called on one tensor (applied to every step)."""
+    types = layer_types()
+    if wrapper == "Bidirectional":
+        return tuple(n for n, t in types.items() if t.family == "rnn" and n not in _WRAPPERS)
+    return tuple(n for n, t in types.items() if t.takes_one_tensor and n not in _WRAPPERS)
+
+
+def inner_arguments(type_name: str, config: dict) -> list[Argument]:
+    """The arguments of a wrapped layer edited beside its type: the required ones (units, filters, rate...),
+    a pooling size and the activation."""
+    ltype = layer_type(type_name)
+    signature = inspect.signature(ltype.cls.__init__).parameters
+    wanted = [n for n, p in signature.items() if p.default is inspect.Parameter.empty and n != "self"
+              and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    wanted += [n for n in ("pool_size", "activation") if n in signature]
+    return [a for a in ltype.arguments(config) if a.name in wanted]
 
 
 def layer_type(name: str) -> LayerType:

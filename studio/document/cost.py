@@ -10,11 +10,16 @@ from __future__ import annotations
 import math
 import re
 
+from studio.document.catalog import layer_types
+
 #: Families whose layers do no multiply-adds worth counting.
 _FREE_FAMILIES = {"input", "reshaping", "regularization", "activations", "pooling"}
 _FREE_LAYERS = {"Activation", "Embedding", "Add", "Subtract", "Maximum", "Minimum", "Average", "Concatenate",
                 "Multiply", "Identity", "Masking", "RandomFlip"}
 _GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
+#: Random image augmentations that compute in training: a weighted read of 4 pixels per value (bilinear) or one
+#: scale-and-shift per value (contrast).
+_AUGMENTATIONS = {"RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast"}
 
 
 def _prod(values) -> int:
@@ -30,6 +35,10 @@ def multiply_adds(type_name: str, family: str, config: dict, input_shapes: list,
     if type_name in _FREE_LAYERS or family in _FREE_FAMILIES:
         return 0
     if type_name == "Resizing" and _known(output_shape):  # bilinear: two weighted reads per axis
+        return 4 * _prod(output_shape[1:]) if config.get("interpolation") == "bilinear" else 0
+    if type_name in _AUGMENTATIONS and _known(output_shape):  # counted in training; at inference they pass through
+        if type_name == "RandomContrast":
+            return _prod(output_shape[1:])
         return 4 * _prod(output_shape[1:]) if config.get("interpolation") == "bilinear" else 0
     if not input_shapes or not all(_known(s) for s in input_shapes) or not _known(output_shape):
         return None
@@ -69,7 +78,9 @@ def multiply_adds(type_name: str, family: str, config: dict, input_shapes: list,
     if type_name == "TimeDistributed":
         inner = config.get("layer") or {}
         steps = int(x[1])
-        inner_cost = multiply_adds(inner.get("class_name", ""), "", inner.get("config") or {},
+        inner_type = layer_types().get(inner.get("class_name", ""))
+        inner_cost = multiply_adds(inner.get("class_name", ""), inner_type.family if inner_type else "",
+                                   inner.get("config") or {},
                                    [(x[0], *x[2:])], (out[0], *out[2:]))
         return None if inner_cost is None else steps * inner_cost
     return None

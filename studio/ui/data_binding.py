@@ -24,6 +24,7 @@ from studio.data.feed import (
     propose_bindings,
     resolve_feed,
 )
+from studio.data.input_steps import InputStep, input_steps
 from studio.data.preprocess import REGRESSION
 from studio.document.graph import LayerNode
 from studio.document.model_io import input_slots, output_heads
@@ -158,6 +159,13 @@ class DataBindings(QObject):
         graph = self.project.graph
         bound, _ = bound_columns(self.spec(), input_slots(graph), output_heads(graph))
         return list(bound.get(input_name, []))
+
+    def input_steps(self, input_name: str) -> list[InputStep]:
+        """What each column of Input `input_name` goes through before it (empty without data or columns)."""
+        if self.prepared is None or self.project is None:
+            return []
+        codes = any(s.codes for s in input_slots(self.project.graph) if s.name == input_name)
+        return input_steps(self.prepared.preprocessor, self.columns_of(input_name), codes)
 
     def target_of(self, output_name: str) -> str | None:
         graph = self.project.graph

@@ -1,8 +1,8 @@
 """File > Import Keras model… and File > Export (.keras, ONNX, Python script) in the main window.
 
-The work is `studio.exchange`; this module asks for file names, runs exports on a worker thread behind a busy
-progress dialog, shows what went wrong in a dialog and keeps the export actions enabled only while the project
-has a trained model.
+The work is `studio.exchange`; this module asks for file names, runs imports and exports on a worker thread
+behind a busy progress dialog, shows what went wrong in a dialog and keeps the export actions enabled only while
+the project has a trained model.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 
 from studio import exchange
 from studio.background import BackgroundTask
@@ -26,7 +26,8 @@ EXPORTS = {  # action name: (menu text, dialog title, file filter, exchange func
                                "Export Keras inference model (raw columns in, class probabilities out)",
                                KERAS_FILTER, exchange.export_inference_keras),
     "export_onnx": ("&ONNX…", "Export ONNX model", "ONNX models (*.onnx);;All files (*)", exchange.export_onnx),
-    "export_raw_onnx": ("ONNX on &raw numeric rows…", "Export ONNX model (raw numeric rows in, standardization inside)",
+    "export_raw_onnx": ("ONNX on &raw CSV rows…",
+                        "Export ONNX model (raw CSV columns in; missing values, scaling, categories and text inside)",
                         "ONNX models (*.onnx);;All files (*)", exchange.export_raw_onnx),
     "export_python": ("&Python script…", "Export Keras Python script", "Python scripts (*.py);;All files (*)",
                       exchange.export_python),
@@ -111,14 +112,11 @@ def import_keras_model(window, path: str | None = None) -> bool:
         path, _ = QFileDialog.getOpenFileName(window, "Import Keras model", _directory(window), KERAS_FILTER)
         if not path:
             return False
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        imported = exchange.import_keras(path)
-    except exchange.ExchangeError as err:
-        QMessageBox.critical(window, "Cannot import Keras model", str(err))
+    imported, error = run_busy(window, "Import Keras model", f"Reading {os.path.basename(path)}…",
+                               lambda progress: _exchange(exchange.import_keras, path))
+    if error is not None:
+        QMessageBox.critical(window, "Cannot import Keras model", error)
         return False
-    finally:
-        QApplication.restoreOverrideCursor()
     window.set_project(exchange.imported_project(imported, path))
     update_export_actions(window)
     layers = sum(1 for n in imported.graph.nodes.values() if n.type != "Input")
@@ -126,6 +124,48 @@ def import_keras_model(window, path: str | None = None) -> bool:
                                    f"{sum(int(w.size) for w in imported.weights):,} weights (kept as run 1). "
                                    "Save it as a project to keep it.", 10000)
     return True
+
+
+def _exchange(function, *args):
+    """`function(*args)` on a worker thread; its ExchangeError, which names the part at fault, is shown as it is."""
+    try:
+        return function(*args)
+    except exchange.ExchangeError as err:
+        raise ValueError(str(err)) from None
+
+
+def busy_dialog(window, title: str, text: str) -> QProgressDialog:
+    """A window-modal busy bar without a Cancel button, shown only when the work takes over 300 ms."""
+    dialog = QProgressDialog(text, "", 0, 0, window)
+    dialog.setCancelButton(None)  # the work cannot stop halfway (a file is read or written whole or not at all)
+    dialog.setWindowTitle(title)
+    dialog.setMinimumWidth(360)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(300)  # quick work shows no dialog at all
+    dialog.setValue(0)  # starts the 300 ms count (a busy bar gets no other value)
+    dialog.setAutoClose(False)
+    return dialog
+
+
+def close_dialog(dialog: QProgressDialog) -> None:
+    dialog.reset()  # also stops its count to showing up
+    dialog.hide()
+    dialog.deleteLater()
+
+
+def run_busy(window, title: str, text: str, work) -> tuple[object, str | None]:
+    """Run `work(progress)` on a worker thread behind a busy dialog while the window keeps painting; returns
+    (result, None) or (None, the error message) once it has ended."""
+    task, loop, outcome = BackgroundTask(window), QEventLoop(), {}
+    task.done.connect(lambda result: (outcome.update(result=result), loop.quit()))
+    task.failed.connect(lambda message: (outcome.update(error=message or "Cancelled."), loop.quit()))
+    dialog = busy_dialog(window, title, text)
+    task.start(work)
+    if task.running:
+        loop.exec()
+    close_dialog(dialog)
+    task.deleteLater()
+    return outcome.get("result"), outcome.get("error")
 
 
 # -- export ---------------------------------------------------------------------------------------------------
@@ -220,20 +260,10 @@ class Exporter(QObject):
         snapshot = replace(project, graph=graph_from_dict(graph_to_dict(project.graph)), runs=list(project.runs))
 
         def work(progress):
-            try:
-                return write(snapshot, path)
-            except exchange.ExchangeError as err:  # its message names the part at fault: shown as it is
-                raise ValueError(str(err)) from None
+            return _exchange(write, snapshot, path)
 
         self._what = what
-        dialog = QProgressDialog(f"Exporting {os.path.basename(path)}…", "", 0, 0, self.window)
-        dialog.setCancelButton(None)  # an export cannot stop halfway (its file is written whole or not at all)
-        dialog.setWindowTitle(f"Export: {what}")
-        dialog.setMinimumWidth(360)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(300)  # a quick export shows no dialog at all
-        dialog.setValue(0)  # starts the 300 ms count (a busy bar gets no other value)
-        dialog.setAutoClose(False)
+        dialog = busy_dialog(self.window, f"Export: {what}", f"Exporting {os.path.basename(path)}…")
         self._dialog = dialog
         self.window.statusBar().showMessage(f"Exporting {path}…")
         self._task.start(work)
@@ -244,9 +274,7 @@ class Exporter(QObject):
 
     def _close_dialog(self) -> None:
         if self._dialog is not None:
-            self._dialog.reset()  # also stops its count to showing up
-            self._dialog.hide()
-            self._dialog.deleteLater()
+            close_dialog(self._dialog)
             self._dialog = None
 
     def _on_done(self, written) -> None:

@@ -26,6 +26,7 @@ from studio.ui.commands import (
     RemoveItemsCommand,
     SetOutputsCommand,
 )
+from studio.ui.data_progress import DataProgress
 from studio.ui.desktop import last_folder, open_dropped, remember_folder, restore_window_state, save_window_state
 from studio.ui.exchange import install_exchange_actions
 from studio.ui.network_check import NetworkCheck
@@ -80,6 +81,8 @@ class MainWindow(QMainWindow):
         self.setStatusBar(StatusBar())
         self.data_label = QLabel("")
         self.totals_label = QLabel("")
+        self.data_progress = DataProgress()
+        self.statusBar().addPermanentWidget(self.data_progress)
         self.statusBar().addPermanentWidget(self.data_label)
         self.statusBar().addPermanentWidget(self.totals_label)
         self.project: Project | None = None
@@ -97,6 +100,7 @@ class MainWindow(QMainWindow):
         self.workflow.project_changed.connect(self._update_title)
         self.workflow.state_changed.connect(self._update_workflow_actions)
         self.workflow.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.workflow.reading.connect(self.data_progress.show_reading)
         self.set_project(project or starter_project())
         self.resize(1400, 860)
         self.setAcceptDrops(True)

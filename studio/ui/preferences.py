@@ -1,5 +1,6 @@
 """Edit > Preferences: the appearance (system, light or dark), the epochs and batch size proposed for a new
-project's data, and how many CPU threads the engine may use. Kept in QSettings, applied at once."""
+project's data, how many CPU threads the engine may use, and the size above which a project's CSV file is read in
+chunks rather than whole. Kept in QSettings, applied at once."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class Preferences:
     epochs: int = AUTOMATIC
     batch_size: int = AUTOMATIC
     threads: int = 0  # 0: the engine's own choice (one per core)
+    stream_mb: int = 0  # CSV files larger than this many MB are read in chunks; 0: chunks.STREAM_THRESHOLD
 
     @classmethod
     def load(cls, settings: QSettings) -> Preferences:
@@ -34,7 +36,15 @@ class Preferences:
         theme = settings.value("preferences/theme", "system")
         return cls(theme=theme if theme in THEMES else "system", epochs=number("epochs", 1, 100_000),
                    batch_size=number("batch_size", 1, 1_000_000),
-                   threads=number("threads", 1, engine.config.MAX_THREADS))
+                   threads=number("threads", 1, engine.config.MAX_THREADS),
+                   stream_mb=number("stream_mb", 1, 10_000_000))
+
+    @property
+    def stream_threshold(self) -> int:
+        """Bytes above which a project's CSV file is read in chunks."""
+        from studio.data import chunks
+
+        return self.stream_mb << 20 if self.stream_mb else chunks.STREAM_THRESHOLD
 
     def save(self, settings: QSettings) -> None:
         for key, value in self.__dict__.items():
@@ -63,6 +73,13 @@ class PreferencesDialog(QDialog):
         form.addRow("Epochs for new data:", self.epochs)
         form.addRow("Batch size for new data:", self.batch_size)
         form.addRow("CPU threads for training:", self.threads)
+        from studio.data.chunks import STREAM_THRESHOLD
+
+        self.stream_mb = _spin(0, 10_000_000, preferences.stream_mb, f"{STREAM_THRESHOLD >> 20} MB")
+        self.stream_mb.setSuffix(" MB")
+        self.stream_mb.setToolTip("A project's CSV file larger than this is read a chunk at a time for training, "
+                                  "evaluation and prediction, never held whole in memory.")
+        form.addRow("Read CSV files in chunks above:", self.stream_mb)
         note = QLabel("Epochs and batch size are proposed when a project gets new data; each project keeps its own.")
         note.setWordWrap(True)
         form.addRow(note)
@@ -73,7 +90,8 @@ class PreferencesDialog(QDialog):
 
     def preferences(self) -> Preferences:
         return Preferences(theme=self.theme.currentData(), epochs=self.epochs.value(),
-                           batch_size=self.batch_size.value(), threads=self.threads.value())
+                           batch_size=self.batch_size.value(), threads=self.threads.value(),
+                           stream_mb=self.stream_mb.value())
 
 
 def _spin(low: int, high: int, value: int, automatic: str) -> QSpinBox:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import time
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QSettings, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QTabWidget
 
 from studio.background import BackgroundTask
-from studio.data import prepare
 from studio.data.errors import DataError
 from studio.data.spec import DataSpec, portable_path, resolve_path
+from studio.data.streamed import prepare_file, will_stream
 from studio.document.build import build_model
 from studio.document.project import Project
 from studio.training.compile_settings import check_settings
@@ -27,6 +27,7 @@ from studio.ui.compile_dialog import CompileDialog, OutputTask
 from studio.ui.data_binding import DataBindings
 from studio.ui.data_import import ImportDialog
 from studio.ui.evaluation import EvaluationView
+from studio.ui.preferences import Preferences
 from studio.ui.training import TrainingPanel
 from studio.ui.training.runs_view import RunsView
 
@@ -42,6 +43,7 @@ class ModelWorkflow(QObject):
     state_changed = Signal()
     project_changed = Signal()
     message = Signal(str)
+    reading = Signal(str, float)  # (what is being read from the data file, fraction done); a fraction < 0: done
 
     def __init__(self, window):
         super().__init__(window)
@@ -62,6 +64,8 @@ class ModelWorkflow(QObject):
         self._loader = BackgroundTask(self)
         self._loader.done.connect(self._on_data_loaded)
         self._loader.failed.connect(self._on_data_failed)
+        self._loader.progress.connect(self._on_data_progress)
+        self._reading_file: tuple[str, bool] = ("", False)  # (the data file's name, read in chunks)
         self.bindings = DataBindings(window.undo_stack, self)  # columns -> Inputs, targets -> outputs
         self.bindings.changed.connect(self._on_bindings_changed)
 
@@ -92,6 +96,7 @@ class ModelWorkflow(QObject):
         self.session.run_finished.connect(self._on_run_finished)
         self.session.state_changed.connect(lambda *_: self.update_state())
         self.evaluation.evaluated.connect(self._on_evaluated)
+        self.evaluation.failed.connect(lambda *_: self.reading.emit("", -1.0))
         self.prepared, self.data_problem, self.loading = None, None, False
         problems = []
         if project.data:  # read on a thread: a large file must not freeze the window
@@ -102,7 +107,9 @@ class ModelWorkflow(QObject):
                 problems.append(self.data_problem)
             else:
                 self.loading = True
-                self._loader.start(lambda progress: prepare(spec, progress=progress))
+                threshold = Preferences.load(QSettings()).stream_threshold
+                self._reading_file = (os.path.basename(spec.path), will_stream(spec, threshold))
+                self._loader.start(lambda progress: prepare_file(spec, progress=progress, threshold=threshold))
         if project.compile:  # the model factory, so that the saved weights can be restored before the data
             graph = project.graph
             self.session.configure(lambda: build_model(graph), None, project.compile)
@@ -134,7 +141,24 @@ class ModelWorkflow(QObject):
         if problems:
             self.message.emit(self.notes)
 
+    def _on_data_progress(self, fraction: float) -> None:
+        name, chunks = self._reading_file
+        if not chunks:
+            text = f"Reading {name}"
+        elif fraction < 0.5:
+            text = f"Reading {name} in chunks, pass 1 of 2 (rows, categories, split)"
+        else:
+            text = f"Reading {name} in chunks, pass 2 of 2 (means, deviations)"
+        self.reading.emit(text, fraction)
+
+    def _on_epoch_reading(self, part: str, fraction: float) -> None:
+        """Called in the training (or evaluation) thread as it reads the file a chunk at a time."""
+        self.reading.emit(f"Reading {self._reading_file[0]}, {part} rows", fraction)
+
     def _on_data_loaded(self, prepared) -> None:
+        self.reading.emit("", -1.0)
+        if hasattr(prepared, "reading"):  # read in chunks: every epoch reads the file again, shown in the bar
+            prepared.reading = self._on_epoch_reading
         self.loading, self.prepared = False, prepared
         self.bindings.set_prepared(prepared)
         self._complete_bindings()
@@ -150,6 +174,7 @@ class ModelWorkflow(QObject):
         self.update_state()
 
     def _on_data_failed(self, error: str, report: bool = True) -> None:
+        self.reading.emit("", -1.0)
         if not error:  # cancelled: another project replaced this one
             return
         self.loading = False
@@ -480,7 +505,7 @@ class ModelWorkflow(QObject):
 
     def evaluate(self) -> bool:
         self.tabs.setCurrentWidget(self.evaluation)
-        if not self.evaluation.evaluate_button.isEnabled():
+        if not self.evaluation.can_evaluate():
             self.message.emit("Nothing to evaluate yet: train the model first." if not self.is_training
                               else "Evaluation waits until training ends.")
             return False
@@ -511,6 +536,7 @@ class ModelWorkflow(QObject):
         self.state_changed.emit()
 
     def _on_run_finished(self, run) -> None:
+        self.reading.emit("", -1.0)
         self.project.runs = self.session.runs_to_dicts()
         self.store_training_settings()
         self._changed()
@@ -520,11 +546,12 @@ class ModelWorkflow(QObject):
         self.message.emit(f"Run {run.run_id} {STATUS_WORDS.get(run.status, run.status)} after {run.epochs_done} epochs"
                           f"{': ' + shown if shown else ''}.")
         self.runs_view.show_runs(self.session.runs)
-        if self.evaluation.evaluate_button.isEnabled():  # the Evaluation tab is ready without pressing Evaluate
+        if self.evaluation.can_evaluate():  # the Evaluation tab is ready without pressing Evaluate
             self._quiet_evaluation = True  # the run's own message stays in the status bar
             self.evaluation.evaluate()
 
     def _on_evaluated(self, metrics: dict) -> None:
+        self.reading.emit("", -1.0)
         if self._quiet_evaluation:
             self._quiet_evaluation = False
             return

@@ -57,6 +57,25 @@ def test_a_py_dataset_trains_exactly_as_the_same_arrays():
                                rtol=1e-6)
 
 
+def test_fit_on_a_generator_and_on_a_py_dataset_ends_with_the_weights_of_fit_on_arrays():
+    x, y = _data(45)  # the last batch of each epoch is shorter
+    reference = _model()
+    start = reference.get_weights()
+    reference.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+
+    def batches():
+        for _ in range(3):
+            for k in range(0, len(x), 8):
+                yield x[k:k + 8], y[k:k + 8]
+
+    for source, steps in ((Batches(x, y, 8), None), (batches(), 6)):
+        model = _model()
+        model.set_weights(start)
+        model.fit(source, epochs=3, steps_per_epoch=steps, verbose=0)
+        for a, b in zip(reference.get_weights(), model.get_weights(), strict=True):
+            np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+
 def test_a_generator_with_steps_per_epoch_feeds_fit():
     x, y = _data()
 

@@ -186,7 +186,10 @@ def wrapped_and_normalized(lib):
 
 def image_layers(lib):
     L = lib.layers
-    return lib.Sequential([lib.Input((5, 7, 3)), L.RandomFlip("horizontal"), L.Resizing(4, 6),
+    return lib.Sequential([lib.Input((5, 7, 3)), L.RandomFlip("horizontal"),
+                           L.RandomRotation(0.1, fill_mode="constant"),
+                           L.RandomZoom(0.2, (-0.1, 0.3)), L.RandomTranslation(0.1, 0.2, interpolation="nearest"),
+                           L.RandomContrast(0.3, value_range=(-3, 3)), L.Resizing(4, 6),
                            L.Resizing(3, 3, interpolation="nearest"), L.Flatten(), L.Dense(2)])
 
 

@@ -102,7 +102,7 @@ def test_import_and_export_errors_are_shown_in_dialogs(window, keras_file, tmp_p
     assert title == "Cannot export: ONNX" and "no_folder" in text and "does not exist" in text
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "r.onnx"), "")))
     with qtbot.waitSignal(window.exporter.failed, timeout=20000):
-        file_action(window, "ONNX on raw numeric rows").trigger()
+        file_action(window, "ONNX on raw CSV rows").trigger()
     title, text = calls["critical"][-1]
     assert "raw" in title and "no data yet" in text and not (tmp_path / "r.onnx").exists()
 
@@ -173,3 +173,39 @@ def test_a_slow_export_runs_off_the_gui_thread_behind_a_busy_dialog(window, kera
     assert len(ticks) >= 10 and any(shown)  # timers ran during the export, and the busy dialog was up
     assert not any(d.isVisible() for d in window.findChildren(QProgressDialog))
     assert calls["critical"] == [] and "Exported" in window.statusBar().currentMessage()
+
+
+def test_a_slow_import_reads_off_the_gui_thread_behind_a_busy_dialog(window, keras_file, monkeypatch):
+    """Import Keras Model reads the file on a worker thread: the window's timers keep running and a busy dialog
+    shows; the model lands on the canvas once it has been read."""
+    import threading
+    import time
+
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QProgressDialog
+
+    from studio import exchange
+
+    path, _ = keras_file
+    calls = patch_dialogs(monkeypatch, open_path=path)
+    read, threads = exchange.import_keras, []
+
+    def slow_read(target):  # as a large model's file would be
+        threads.append(threading.current_thread())
+        time.sleep(0.8)
+        return read(target)
+
+    monkeypatch.setattr(exchange, "import_keras", slow_read)
+    ticks, shown = [], []
+    clock = QElapsedTimer()
+    clock.start()
+    timer = QTimer()
+    timer.timeout.connect(lambda: (ticks.append(clock.elapsed()), shown.append(any(
+        d.isVisible() for d in window.findChildren(QProgressDialog)))))
+    timer.start(20)
+    file_action(window, "Import Keras Model").trigger()
+    timer.stop()
+    assert threads and threads[0] is not threading.main_thread()
+    assert len(ticks) >= 10 and any(shown)  # timers ran while the file was read, and the busy dialog was up
+    assert not any(d.isVisible() for d in window.findChildren(QProgressDialog))
+    assert calls["critical"] == [] and {n.name for n in window.project.graph.nodes.values()} >= {"join", "scores"}

@@ -1,11 +1,12 @@
-"""Converters of the image layers: Resizing (two MatMuls with the layer's interpolation matrices) and RandomFlip
-(the identity at inference, as in Keras)."""
+"""Converters of the image layers: Resizing (two MatMuls with the layer's interpolation matrices) and the random
+augmentation layers (RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast), which an exported
+model runs at inference, where Keras makes them the identity: they are written as no node at all."""
 
 from __future__ import annotations
 
 from engine.export.graph import GraphBuilder, Value
 from engine.export.registry import converts, unsupported
-from engine.layers import RandomFlip, Resizing
+from engine.layers import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Resizing
 from engine.layers.preprocessing.image.resizing import interpolation_matrix
 
 
@@ -24,6 +25,7 @@ def resizing(graph: GraphBuilder, layer: Resizing, x: Value) -> Value:
     return graph.transpose(wide, back)
 
 
-@converts(RandomFlip)
-def random_flip(graph: GraphBuilder, layer: RandomFlip, x: Value, training=None) -> Value:
+@converts(RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast)
+def random_augmentation(graph: GraphBuilder, layer, x: Value, training=None) -> Value:
+    """Augmentation happens in training only; inference passes the images through."""
     return x

@@ -11,6 +11,7 @@ from studio.document.cost import format_count
 from studio.document.describe import key_settings
 from studio.document.inference import format_shape
 from studio.ui.canvas import theme
+from studio.ui.canvas.inputs_block import InputsBlock
 
 COMPACT_BELOW = 0.7  # zoom under which cards show two large lines instead of the full details
 COMPACT_SCREEN_POINTS = 8.5  # how large the compact text appears on screen
@@ -58,6 +59,11 @@ class NodeItem(QGraphicsObject):
         self.input_ports: list[PortItem] = []
         self.output_port = PortItem(node_id, -1, self)
         self.output_port.setPos(theme.WIDTH / 2, theme.HEIGHT)
+        self.inputs_block = InputsBlock(self)  # shown above an Input card once the project has data
+
+    def set_input_steps(self, steps: list) -> None:
+        """Show what the Input's columns go through (`InputStep`s) in the block above the card; [] hides it."""
+        self.inputs_block.set_steps(steps)
 
     # -- ports ------------------------------------------------------------------------------
     def set_port_count(self, count: int) -> None:
@@ -117,7 +123,7 @@ class NodeItem(QGraphicsObject):
         if lod < COMPACT_BELOW:
             problem = (report.error if shape_error else data_problem) if error else None
             self._paint_compact(painter, lod, node, report, problem, blocked)
-            if caption and lod >= 0.25:
+            if caption and lod >= 0.25 and not self._block_shown(node):
                 size = min(COMPACT_MAX_POINTS, COMPACT_SCREEN_POINTS / max(lod, 0.05)) * 0.8
                 self._paint_caption(painter, caption, node.type == "Input", size)
             return
@@ -169,8 +175,12 @@ class NodeItem(QGraphicsObject):
             box = QRectF(theme.WIDTH / 2 + 10, theme.HEIGHT + 4, theme.WIDTH / 2 - 10, 18)
             painter.setPen(theme.SELECTED.darker(120))
             painter.drawText(box, Qt.AlignVCenter | Qt.AlignLeft, label)
-        if caption:
+        if caption and not self._block_shown(node):
             self._paint_caption(painter, caption, node.type == "Input")
+
+    def _block_shown(self, node) -> bool:
+        """The Inputs block says what the caption above an Input would."""
+        return node.type == "Input" and self.inputs_block.isVisible()
 
     @staticmethod
     def _paint_caption(painter: QPainter, caption: str, above: bool, size: float = 8.5) -> None:

@@ -77,6 +77,12 @@ class GraphScene(QGraphicsScene):
             return "", None
         return self.bindings.caption(node_name), self.bindings.problem(node_name)
 
+    def input_steps(self, node_name: str) -> list:
+        """The preprocessing of an Input node's columns (`InputStep`s), empty for other nodes or without data."""
+        if self.bindings is None or self.bindings.project is None or self.bindings.project.graph is not self.graph:
+            return []
+        return self.bindings.input_steps(node_name)
+
     def _on_node_added(self, node: LayerNode) -> None:
         item = NodeItem(node.id)
         self.node_items[node.id] = item
@@ -130,10 +136,12 @@ class GraphScene(QGraphicsScene):
             report = self.report(node_id)
             node = self.graph.nodes[node_id]
             binding = self.binding_view(node.name)
-            drawn = (id(report), node.name, node.config_key, node_id in outputs, binding)
+            steps = self.input_steps(node.name) if node.type == "Input" else []
+            drawn = (id(report), node.name, node.config_key, node_id in outputs, binding, tuple(steps))
             if self._drawn.get(node_id) == drawn:
                 continue
             self._drawn[node_id] = drawn
+            item.set_input_steps(steps)
             ltype = layer_types().get(self.graph.nodes[node_id].type)
             tip = (f"<b>{self.graph.nodes[node_id].type}</b>: {ltype.summary if ltype else ''}")
             problem = report.error if report is not None and report.error else binding[1]

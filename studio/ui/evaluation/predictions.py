@@ -41,5 +41,16 @@ def save_predictions(path: str, table: CsvTable, rows_used: np.ndarray, decoded:
             writer.writerow(values + [_fmt(v) for v in row])
 
 
+def save_predictions_by_line(path: str, lines: np.ndarray, decoded: list[DecodedOutput]) -> None:
+    """Every output's prediction columns after the file line of each predicted row (data read in chunks, whose
+    table is not in memory); atomically."""
+    header, rows = prediction_table(decoded)
+    with atomic_write(path, newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["line", *header])
+        for line, row in zip(lines.tolist(), rows):
+            writer.writerow([line] + [_fmt(v) for v in row])
+
+
 def _fmt(value):
     return f"{value:.6g}" if isinstance(value, float) else value

@@ -32,7 +32,12 @@ from studio.data.predictions import decode_outputs
 from studio.training.class_report import class_scores, row_shares
 from studio.ui.appearance import plot_colors
 from studio.ui.canvas import theme
-from studio.ui.evaluation.predictions import actual_values, prediction_rows, save_predictions
+from studio.ui.evaluation.predictions import (
+    actual_values,
+    prediction_rows,
+    save_predictions,
+    save_predictions_by_line,
+)
 
 MAX_TABLE_ROWS = 5000
 SCORE_COLUMNS = ("prec.", "recall", "F1", "rows")
@@ -174,6 +179,10 @@ class EvaluationView(QWidget):
         self.evaluate_button.setEnabled(ready and self.part_combo.count() > 0)
         self.predict_button.setEnabled(ready)
         self.save_button.setEnabled(bool(self.rows))
+
+    def can_evaluate(self) -> bool:
+        """True when a trained model and its data are here and nothing is running: Evaluate would act."""
+        return self.evaluate_button.isEnabled()
 
     # -- evaluation ----------------------------------------------------------------------------
     def evaluate(self) -> None:
@@ -386,10 +395,12 @@ class EvaluationView(QWidget):
         try:
             if self._new_file is not None:
                 table, used = self._new_file
+                save_predictions(path, table, used, self._shown[0])
+            elif self.data.table is None:  # read in chunks: rows named by their file line
+                save_predictions_by_line(path, self._shown[2], self._shown[0])
             else:
                 part = self.data.part(self.part_combo.currentData())
-                table, used = self.data.table, part.rows
-            save_predictions(path, table, used, self._shown[0])
+                save_predictions(path, self.data.table, part.rows, self._shown[0])
         except OSError as e:
             self._error(f"Could not write {path}: {e.strerror or e}")
             return False

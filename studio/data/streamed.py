@@ -1,0 +1,220 @@
+"""Training data read from the file a chunk at a time: `prepare_streamed(spec)` gives `StreamedData`, which the
+training core, evaluation and the command line use where they use `PreparedData`, without the table in memory.
+
+Each part (training, validation, test) is a `StreamedPart`; its batches come from `PartBatches`, a `PyDataset`
+that reads the chunks, transforms the part's rows with the fitted preprocessor and cuts batches of the batch size
+across chunk ends, so the batches are those of the whole file's arrays in file order. With shuffling, each epoch
+visits the chunks in a random order and the rows of each chunk in a random order (a file larger than memory
+cannot be shuffled whole).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from engine.utils.py_dataset import PyDataset
+from studio.data.chunks import CsvChunks
+from studio.data.dataset import PreparedData
+from studio.data.spec import DataSpec
+from studio.data.stream_fit import TEST, TRAIN, VALIDATION, Progress, StreamPlan, fit_streamed
+
+EVALUATION_BATCH = 256
+
+
+def prepare_streamed(spec: DataSpec, progress: Progress | None = None, chunk_bytes: int | None = None
+                     ) -> StreamedData:
+    """The spec's data fitted in two passes over its file in chunks (studio/data/stream_fit.py)."""
+    chunks = CsvChunks(spec.path, spec.dialect, chunk_bytes)
+    preprocessor, plan = fit_streamed(spec, chunks, progress)
+    return StreamedData(spec=spec, table=None, preprocessor=preprocessor, train=None, validation=None, test=None,
+                        dropped=plan.dropped, first_dropped=plan.first_dropped, plan=plan)
+
+
+@dataclass
+class StreamedData(PreparedData):
+    """`PreparedData` whose parts are read from the file when they are used (`table` is None). `feed` (a
+    `ModelFeed`) cuts each batch for a model with several inputs or outputs."""
+
+    plan: StreamPlan | None = None
+    feed: object = None
+    reading: object = None  # called with (pass name, fraction) while an epoch reads the file (the window's bar)
+
+    def __post_init__(self):
+        counts = [self.plan.count(which) for which in (TRAIN, VALIDATION, TEST)]
+        self.train, self.validation, self.test = (StreamedPart(self, which) if n or which == TRAIN else None
+                                                  for which, n in enumerate(counts))
+
+    @property
+    def path(self) -> str:
+        return self.plan.chunks.path
+
+    def for_loss(self, loss: str | list[str]) -> StreamedData:
+        recoded = self.encoded_for(loss)
+        if recoded is None:
+            return self
+        preprocessor, spec = recoded
+        return replace(self, spec=spec, preprocessor=preprocessor)
+
+    def with_feed(self, feed) -> StreamedData:
+        return replace(self, feed=None if feed is None or feed.is_plain else feed)
+
+    def fit_source(self, batch_size: int, shuffle: bool) -> tuple[PartBatches, PartBatches | None]:
+        """(training batches, validation batches or None) for `fit`."""
+        train = self.train.batches(batch_size, shuffle)
+        return train, self.validation.batches(batch_size) if self.validation is not None else None
+
+    def summary(self) -> str:
+        return super().summary() + f"; read from the file in {len(self.plan.chunks.chunks)} chunks"
+
+
+class StreamedPart:
+    """One part of streamed data: `len()` rows; `batches()` to train on. `x` (batches of inputs and targets),
+    `y` and `lines` (collected in one pass when first asked) let evaluation treat it like a `Split`."""
+
+    def __init__(self, data: StreamedData, which: int):
+        self.data, self.which = data, which
+        self._collected: tuple | None = None
+
+    def __len__(self) -> int:
+        return self.data.plan.count(self.which)
+
+    def batches(self, batch_size: int = EVALUATION_BATCH, shuffle: bool = False) -> PartBatches:
+        return PartBatches(self, int(batch_size), shuffle)
+
+    @property
+    def x(self) -> PartBatches:
+        return self.batches()
+
+    @property
+    def y(self):
+        return self._collect()[0]
+
+    @property
+    def lines(self) -> np.ndarray:
+        return self._collect()[1]
+
+    def _collect(self) -> tuple:
+        if self._collected is None:
+            ys, lines = [], []
+            for _, y, line in self.pieces():
+                ys.append(y)
+                lines.append(line)
+            self._collected = (_concat(ys), np.concatenate(lines))
+        return self._collected
+
+    def sample_x(self):
+        """The model's input for the part's first rows (to check shapes)."""
+        for x, _, _ in self.pieces():
+            return self._feed_x(x[:1])
+        return None
+
+    def pieces(self, rng: np.random.Generator | None = None) -> Iterator[tuple]:
+        """(x, y, lines) of the part's rows chunk by chunk: in file order, or shuffled by `rng`."""
+        data, plan = self.data, self.data.plan
+        if not plan.chunks.chunks:
+            list(plan.chunks.tables())  # a plan made elsewhere: record the chunks
+        order = range(len(plan.chunks.chunks)) if rng is None else rng.permutation(len(plan.chunks.chunks))
+        total = len(plan.chunks.chunks)
+        for step, k in enumerate(order):
+            table = plan.chunks.read(plan.chunks.chunks[int(k)])
+            if data.reading:
+                data.reading(_PART_NAMES[self.which], (step + 1) / total)
+            if table is None:
+                continue
+            rows = plan.rows_of(int(k), table, data.spec, self.which)
+            if rows.size == 0:
+                continue
+            if rng is not None:
+                rows = rng.permutation(rows)
+            t = data.preprocessor.transform(table, with_target=True, order=rows)
+            yield t.x, t.y, t.lines
+
+    def _feed_x(self, x):
+        return x if self.data.feed is None else self.data.feed.x(x)
+
+    def _feed_y(self, y):
+        return y if self.data.feed is None else self.data.feed.y(y)
+
+
+_PART_NAMES = {TRAIN: "training", VALIDATION: "validation", TEST: "test"}
+
+
+class PartBatches(PyDataset):
+    """Batches of one streamed part for `fit`, `evaluate` and `predict`: (inputs, targets), `batch_size` rows each
+    (the last may be shorter). Read in order: asking for batch 0 (or out of order) starts a new pass."""
+
+    def __init__(self, part: StreamedPart, batch_size: int, shuffle: bool = False):
+        super().__init__()
+        self.part, self.batch_size, self.shuffle = part, batch_size, shuffle
+        self._epoch = 0
+        self._iterator: Iterator | None = None
+        self._next = 0
+
+    def __len__(self) -> int:
+        return max(1, math.ceil(len(self.part) / self.batch_size))
+
+    def __getitem__(self, index: int):
+        if self._iterator is None or index != self._next:
+            self._iterator = self._batches()
+            self._next = 0
+            for _ in range(index):  # out of order: read up to it
+                next(self._iterator)
+                self._next += 1
+        self._next += 1
+        return next(self._iterator)
+
+    def on_epoch_begin(self) -> None:
+        self._iterator = None
+
+    def on_epoch_end(self) -> None:
+        self._epoch += 1
+        self._iterator = None
+
+    def _batches(self) -> Iterator[tuple]:
+        rng = None
+        if self.shuffle:
+            rng = np.random.default_rng((self.part.data.spec.split.seed, self._epoch))
+        size, part = self.batch_size, self.part
+        held_x, held_y = None, None
+        for x, y, _ in part.pieces(rng):
+            if held_x is not None:
+                x, y = np.concatenate([held_x, x]), _concat([held_y, y])
+            whole = (len(x) // size) * size
+            for start in range(0, whole, size):
+                yield part._feed_x(x[start:start + size]), part._feed_y(_rows(y, slice(start, start + size)))
+            held_x, held_y = (x[whole:], _rows(y, slice(whole, None))) if whole < len(x) else (None, None)
+        if held_x is not None:
+            yield part._feed_x(held_x), part._feed_y(held_y)
+
+
+def _rows(y, k):
+    return [v[k] for v in y] if isinstance(y, list) else y[k]
+
+
+def _concat(ys: list):
+    if isinstance(ys[0], list):
+        return [np.concatenate([y[j] for y in ys]) for j in range(len(ys[0]))]
+    return np.concatenate(ys)
+
+
+def will_stream(spec: DataSpec, threshold: int | None = None) -> bool:
+    """True when `prepare_file` reads the spec's file in chunks: larger than `threshold` bytes (default
+    `chunks.STREAM_THRESHOLD`), samples that are plain rows, and a text encoding that can be cut at newlines."""
+    from studio.data.chunks import should_stream, stream_problem
+    from studio.data.stream_fit import spec_problem
+
+    return should_stream(spec.path, threshold) and not spec_problem(spec) and \
+        not (spec.dialect and stream_problem(spec.dialect))
+
+
+def prepare_file(spec: DataSpec, progress: Progress | None = None, threshold: int | None = None) -> PreparedData:
+    """The spec's data: read in chunks (`StreamedData`) when `will_stream`, else read whole (`prepare`)."""
+    from studio.data.dataset import prepare
+
+    if will_stream(spec, threshold):
+        return prepare_streamed(spec, progress)
+    return prepare(spec, progress=progress)
