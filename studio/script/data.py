@@ -1,5 +1,6 @@
 """The script's `# -- Data` section: the CSV's layout, the project's fitted preprocessing as Keras layers (written
-from the engine layers' configs, `studio.script.preprocessing`), and the code that reads the CSV in batches.
+from the configs of the layers the studio itself runs, `studio.data.preprocessing_layers`), and the code that
+reads the CSV in batches.
 
 The generated code defines `csv_file` (a `CsvFile`: one pass over the CSV keeps only where each batch of
 each part starts), `encode(csv_file, lines, rows)` (the model's inputs and targets for CSV rows, through the
@@ -16,8 +17,8 @@ import textwrap
 from engine.export.python_script import layer_expr
 from engine.export.python_source import Seq, literal, statement
 from studio.data.columns import MISSING_TOKENS
+from studio.data.preprocessing_layers import layer_name
 from studio.data.spec import TargetEncoding, target_encoding_for_loss
-from studio.script.preprocessing import feature_layer, target_layer
 
 _CODE = '''
 
@@ -173,24 +174,18 @@ def as_numpy(tensor):
 
 def encode(csv_file, lines, rows):
     """(inputs, targets) for CSV rows: missing cells filled, then each column through
-    its Keras preprocessing layer."""
+    its Keras preprocessing layer (an Embedding's input takes a category's position)."""
     blocks, codes = {}, {}
     for f in FEATURES:
         values = [csv_file.cell(row, f["column"]) for row in rows]
         values = [f["fill"] if is_missing(v) else v for v in values]
-        if (
-            "vocabulary" in f
-        ):  # the StringLookup's vocabulary: each value's index, then one-hot
-            index = {value: k for k, value in enumerate(f["vocabulary"])}
-            for line, value in zip(lines, values, strict=True):
-                if value not in index:
-                    raise CsvError(
-                        f"{csv_file.path}, line {line}, column {f['column']!r}: "
-                        f"{value!r} is not "
-                        f"a category seen in training ({', '.join(f['vocabulary'])})"
-                    )
-            codes[f["column"]] = np.array([[index[v]] for v in values], dtype="float32")
-            blocks[f["column"]] = as_numpy(f["layer"](codes[f["column"]]))
+        if "vocabulary" in f:  # the StringLookup's indices (0: not seen in training)
+            oov = f["num_oov_indices"]
+            index = {value: oov + k for k, value in enumerate(f["vocabulary"])}
+            found = np.array([[index.get(v, 0)] for v in values], dtype="float32")
+            one_hot = as_numpy(f["layer"](found))[:, oov:]  # unseen: all zeros
+            blocks[f["column"]] = one_hot
+            codes[f["column"]] = one_hot.argmax(axis=1).astype("float32")[:, None]
         else:
             column = numbers(values, lines, csv_file.path, f["column"])
             blocks[f["column"]] = (
@@ -281,24 +276,38 @@ def _entry(items: list[tuple[str, object]]) -> Seq:
 
 
 def feature_entries(preprocessor) -> list[Seq]:
-    """Per feature column: its name, fill value, and its layer (a category column: the StringLookup's
-    vocabulary, looked up in NumPy, then one-hot encoded by `CategoryEncoding`)."""
+    """Per feature column: its name, fill value, and its layers as the studio's `column_inputs` has them. A
+    category column: the vocabulary and out-of-vocabulary indices of its StringLookup (looked up in NumPy:
+    StringLookup needs TensorFlow) and the StringLookup's one-hot output as a `CategoryEncoding`; the script
+    then drops the out-of-vocabulary column, which is what the studio's fixed 0/1 Dense after it does (the
+    missing-value markers it also maps are filled before the lookup)."""
     from engine import layers
 
     entries = []
-    for f in preprocessor.features:
-        layer = feature_layer(preprocessor, f)
-        items = [("column", literal(f.name, "column")), ("fill", _exact(f.fill, f"fill of {f.name!r}"))]
-        if type(layer).__name__ == "StringLookup":
-            config = layer.get_config()
-            vocabulary = [v for v in config["vocabulary"] if v != config["mask_token"]]
-            width = len(vocabulary) + int(config["num_oov_indices"])
-            encoding = layers.CategoryEncoding(num_tokens=width, output_mode=config["output_mode"], name=layer.name)
-            items += [("vocabulary", literal(vocabulary, f"categories of {f.name!r}")), ("layer", layer_expr(encoding))]
+    for f, column in zip(preprocessor.features, preprocessor.column_inputs().values(), strict=True):
+        items = [("column", literal(f.name, "column")), ("fill", _exact(column.fill, f"fill of {f.name!r}"))]
+        if column.kind == "categorical":
+            config = column.layers[0].get_config()
+            vocabulary = [v for v in config["vocabulary"] if v != config["mask_token"]][:column.width]
+            oov = int(config["num_oov_indices"])
+            encoding = layers.CategoryEncoding(num_tokens=oov + len(vocabulary), output_mode=config["output_mode"],
+                                               name=column.layers[0].name)
+            items += [("vocabulary", literal(vocabulary, f"categories of {f.name!r}")),
+                      ("num_oov_indices", repr(oov)), ("layer", layer_expr(encoding))]
         else:
-            items.append(("layer", "None" if layer is None else layer_expr(layer)))
+            items.append(("layer", layer_expr(column.layers[0]) if column.layers else "None"))
         entries.append(_entry(items))
     return entries
+
+
+def target_layer(target):
+    """The Normalization standardizing a regression target, or None (classes, or a target learned as it is)."""
+    from engine import layers
+
+    if target.task != "regression" or (target.mean == 0.0 and target.std == 1.0):
+        return None
+    return layers.Normalization(mean=[target.mean], variance=[target.std ** 2],
+                                name=layer_name(f"{target.name}_standardized", set()))
 
 
 def target_entries(preprocessor, targets: list[tuple[int, str | None]]) -> list[Seq]:

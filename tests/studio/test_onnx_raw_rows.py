@@ -142,13 +142,15 @@ def test_penguins_unseen_category_and_infinite_number_give_nan_rows(penguins, tm
     path = exchange.export_raw_onnx(project, tmp_path / "penguins.onnx")
     got, _, _ = onnx_predict(path, rows)
     assert np.isnan(got[:2]).all() and np.isfinite(got[2:]).all()
-    with pytest.raises(exchange.ExchangeError, match="Atlantis"):  # the studio's Predict names the unseen value
-        edited = tmp_path / "unseen.csv"
-        with open(edited, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows[:1])
-        headless.predict_csv(project, str(edited), str(tmp_path / "out.csv"))
+    edited = tmp_path / "unseen.csv"
+    with open(edited, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows[:1])
+    notes = []  # the studio's Predict takes an unseen category as out of vocabulary (all zeros) and names it
+    assert headless.predict_csv(project, str(edited), str(tmp_path / "out.csv"), notes) == 1
+    assert notes == ["column 'island': 1 row holds a category not seen in training (first 'Atlantis', line 2), "
+                     "taken as unknown (no category)"]
 
 
 def test_text_raw_rows_match_the_studios_predict(tmp_path):

@@ -81,6 +81,12 @@ def test_data_section_prepares_the_csv_through_keras_layers_as_the_studio_does(t
 
     odd = namespace["CsvBatches"](csv_file, "training", multiple_of=3)  # 3 devices share each batch
     assert odd.left_out() == len(order) % 8 % 3 and len(odd[len(odd) - 1][0]) % 3 == 0
+    (tmp_path / "new.csv").write_text("size,city,age,price\n100,west,,1\n120,north,3,2\n")
+    new_x, _ = namespace["encode"](namespace["CsvFile"](tmp_path / "new.csv", 8), [2, 3], [
+        ["100", "west", "", "1"], ["120", "north", "3", "2"]])
+    studio_x = prepared.preprocessor.transform(read_csv(tmp_path / "new.csv")).x
+    np.testing.assert_allclose(new_x, studio_x, rtol=1e-6, atol=1e-6)  # "west": not seen, all zeros
+    assert new_x[0, 1:4].tolist() == [0, 0, 0]
     bad = namespace["CsvFile"](houses_csv(tmp_path / "bad.csv", bad_line=12), 8)
     with pytest.raises(namespace["CsvError"], match=r"bad.csv, line 12, column 'size': 'big' is not a number"):
         namespace["CsvBatches"](bad, "training").whole()
