@@ -98,6 +98,9 @@ def test_choosing_keras_in_the_training_panel_trains_with_it_and_draws_the_curve
     for in_model, saved in zip(session.model.get_weights(), run.weights):  # the engine model holds them
         np.testing.assert_array_equal(in_model, saved)
     assert window.project.runs[0]["settings"]["backend"] == "keras"
+    table = window.workflow.runs_view.table
+    header = [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())]
+    assert table.item(0, header.index("Trained by")).text().startswith("Keras (")
 
     panel.more_spin.setValue(2)
     with qtbot.waitSignal(session.run_finished, timeout=120000) as finished:
