@@ -108,3 +108,36 @@ def test_choosing_keras_in_the_training_panel_trains_with_it_and_draws_the_curve
     continued = finished.args[0]
     assert continued.epochs_done == 5 and continued.segments[-1]["backend"]["name"] == "keras"
     assert panel.curves.point_count("val_loss") == 5
+
+
+def test_without_keras_the_choice_is_greyed_out_with_what_to_install(iris_project, window, qtbot, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr("studio.training.keras_backend.importlib.util.find_spec",
+                        lambda name, *a, **k: None if name == "keras" else real(name, *a, **k))
+    project = load_project(iris_project)
+    project.training = {**project.training, "backend": "keras"}  # saved where Keras was installed
+    save_project(project, iris_project)
+    assert window.open_project(iris_project)
+    qtbot.waitUntil(lambda: not window.workflow.loading, timeout=20000)
+    panel = window.workflow.panel
+    combo = panel.backend_combo
+    assert combo.itemText(1) == "Keras 3 (not installed)" and not combo.model().item(1).isEnabled()
+    assert "pip install keras torch" in combo.itemData(1, Qt.ItemDataRole.ToolTipRole)
+    assert combo.currentData() == "engine" and panel.settings().backend == "engine"
+    note = panel.status_label.text()
+    assert note.startswith("Keras is not installed: pip install keras torch") and "The engine trains" in note
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)  # the greyed-out choice cannot be picked
+    assert combo.currentData() == "engine"
+
+
+def test_keras_backend_options_on_the_command_line_are_checked(iris_project, capsys, monkeypatch):
+    assert main(["train", iris_project, "--keras-backend", "torch"]) == 1
+    assert capsys.readouterr().err == "layerstudio train: error: --keras-backend goes with --backend keras.\n"
+    pytest.importorskip("keras")
+    real = importlib.util.find_spec
+    monkeypatch.setattr("studio.training.keras_backend.importlib.util.find_spec",
+                        lambda name, *a, **k: None if name == "jax" else real(name, *a, **k))
+    assert main(["train", iris_project, "--backend", "keras", "--keras-backend", "jax"]) == 1
+    assert capsys.readouterr().err == ("layerstudio train: error: Keras's jax backend needs jax: pip install jax (or "
+                                       "set KERAS_BACKEND to a backend that is installed).\n")
