@@ -145,6 +145,27 @@ def test_script_copied_alone_with_its_csv_trains_with_distribute_and_saves(tmp_p
     assert missing.returncode == 1 and f"{elsewhere / 'data' / 'iris.csv'}: no such CSV file" in missing.stderr
 
 
+def test_distribute_on_jax_shares_each_batch_among_two_cpu_devices(tmp_path):
+    """Where keras.distribution trains (jax; XLA shows two CPU devices): DataParallel over both, the odd row of
+    the last batch left out and said; a batch size that does not split is refused naming one that does."""
+    if find_spec("jax") is None or find_spec("keras") is None:
+        pytest.skip("the jax backend is not installed")
+    project = iris_project(tmp_path)
+    headless.train(project, epochs=1)
+    script, _ = exchange.export_python(project, tmp_path / "model.py")
+    rows = open(exchange.data_spec(project).path).read().splitlines()
+    (tmp_path / "odd.csv").write_text("\n".join(rows[:-1]) + "\n")  # 149 rows: 119 training rows
+    env = {**ENV, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    run = subprocess.run([sys.executable, script, "odd.csv", "--backend", "jax", "--distribute", "--epochs", "1"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Training with DataParallel on 2 device(s): cpu:0, cpu:1" in run.stdout
+    assert "The last 1 training row(s) are left out of each epoch" in run.stdout and "val_loss" in run.stdout
+    odd = subprocess.run([sys.executable, script, "odd.csv", "--backend", "jax", "--distribute", "--batch-size", "15"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert odd.returncode == 1 and "must be a multiple of 2 (it is 15): add --batch-size 16" in odd.stderr
+
+
 def test_a_backend_that_is_not_installed_is_named_with_what_to_install(tmp_path):
     absent = [b for b in ("jax", "tensorflow", "torch") if find_spec(b) is None]
     if not absent or find_spec("keras") is None:
