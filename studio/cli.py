@@ -23,6 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive, help="epochs to train (default: the project's setting)")
     train.add_argument("--continue", dest="continue_last", action="store_true",
                        help="train the last run (or the imported weights) further instead of starting anew")
+    train.add_argument("--backend", choices=["engine", "keras"],
+                       help="who trains: LayerStudio's engine, or real Keras 3 on its torch, JAX or TensorFlow "
+                       "backend and the devices it sees (default: the project's setting, else the engine)")
+    train.add_argument("--keras-backend", choices=["torch", "jax", "tensorflow"],
+                       help="the backend Keras runs on with --backend keras (default: KERAS_BACKEND)")
     evaluate = commands.add_parser("evaluate", help="print the trained model's loss and metrics on each part "
                                    "of the data")
     evaluate.add_argument("project", help="a .lsproj project file")
@@ -34,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("project", help="a .lsproj project file")
     export.add_argument("--format", required=True, choices=list(FORMATS),
                         help="keras, keras-inference (raw CSV columns in, class probabilities out), onnx, onnx-raw "
-                        "(raw numeric rows in, the standardization inside the graph) or py")
+                        "(raw CSV columns in, one ONNX input each; the preprocessing inside the graph) or py")
     export.add_argument("-o", "--output", required=True, help="the file to write")
     return parser
 
@@ -79,6 +84,7 @@ def _load(path: str):
 def train(args) -> int:
     from studio.document.project import save_project
     from studio.headless import train as train_project
+    from studio.training.backends import backend_words
     from studio.training.core import diagnose_run
     from studio.training.run import NAN, STATUS_WORDS
 
@@ -88,7 +94,10 @@ def train(args) -> int:
         values = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
         print(f"epoch {epoch}/{last} - {values}", flush=True)
 
-    run = train_project(project, epochs=args.epochs, continue_last=args.continue_last, report=report)
+    if args.keras_backend and args.backend != "keras":
+        raise ValueError("--keras-backend goes with --backend keras.")
+    run = train_project(project, epochs=args.epochs, continue_last=args.continue_last, report=report,
+                        backend=args.backend, keras_backend=args.keras_backend)
     save_project(project, args.project)
     words = STATUS_WORDS.get(run.status, run.status)
     if run.status == NAN:  # saved with its last finite weights, but no success: a script must not go on silently
@@ -96,7 +105,9 @@ def train(args) -> int:
               f"Saved into {args.project}.", file=sys.stderr)
         return 1
     ending = f" ({run.message})" if run.message else ""
-    print(f"Run {run.run_id} {words}{ending} after {run.epochs_done} epochs; saved into {args.project}")
+    trainer = run.segments[-1].get("backend") if run.segments else None
+    by = f", trained by {backend_words(trainer)}" if trainer else ""
+    print(f"Run {run.run_id} {words}{ending} after {run.epochs_done} epochs{by}; saved into {args.project}")
     for finding in diagnose_run(run):
         if finding.severity != "info":
             print(finding.message)

@@ -210,13 +210,14 @@ def _takes_whole_table(feed) -> bool:
 
 def export_onnx(project: Project, path: str | os.PathLike, raw: bool = False) -> str:
     """Write the trained model as ONNX (opset 17), with class names and input columns in its metadata
-    (`studio.exchange_onnx`); `raw`: the standardization inside the graph, so it takes raw numeric rows.
-    ExchangeError naming a layer ONNX cannot express."""
+    (`studio.exchange_onnx`); `raw`: the project's preprocessing inside the graph, so it takes raw CSV rows
+    (`studio.onnx_raw`). ExchangeError naming a layer ONNX cannot express."""
     path = _target(path, ONNX_SUFFIX)
     model = trained_model(project, compiled=False)
     try:
         from engine.export import ONNXExportError
-        from studio.exchange_onnx import RawOnnxError, metadata, raw_numeric_model, write_onnx
+        from studio.exchange_onnx import metadata, write_onnx
+        from studio.onnx_raw import RawOnnxError, raw_rows_model
     except ImportError as err:
         raise ExchangeError(f"ONNX export needs the 'onnx' package ({err}); install it with pip install onnx.") \
             from None
@@ -227,16 +228,20 @@ def export_onnx(project: Project, path: str | os.PathLike, raw: bool = False) ->
         if raw:
             raise
         preprocessor, whole = None, False  # the model alone still exports, without the data's metadata
+    opset, adapter = 17, None
     if raw:
         if preprocessor is None:
             raise ExchangeError("The project's data has no fitted preprocessing saved (train the model once), so the "
                                 "ONNX model cannot take raw rows.")
         try:
-            model = raw_numeric_model(preprocessor, model)
+            if not whole:
+                raise RawOnnxError("the model's inputs or outputs take parts of the data (several Input or output "
+                                   "nodes); export the plain ONNX model.")
+            model, adapter, opset = raw_rows_model(preprocessor, model)
         except RawOnnxError as err:
             raise ExchangeError(f"Cannot export an ONNX model on raw rows: {err}") from None
     try:
-        write_onnx(model, path, metadata(preprocessor, raw, whole))
+        write_onnx(model, path, metadata(preprocessor, raw, whole), opset=opset, adapter=adapter)
     except (ONNXExportError, OSError, ValueError) as err:
         raise ExchangeError(f"Cannot export {path} to ONNX: {err}") from None
     _readable(path)
@@ -244,7 +249,8 @@ def export_onnx(project: Project, path: str | os.PathLike, raw: bool = False) ->
 
 
 def export_raw_onnx(project: Project, path: str | os.PathLike) -> str:
-    """Write the trained model as ONNX taking raw numeric CSV rows (the standardization inside the graph)."""
+    """Write the trained model as ONNX taking raw CSV rows, one input per column (the project's missing-value rules,
+    scaling, category encoding and text vectorization inside the graph)."""
     return export_onnx(project, path, raw=True)
 
 

@@ -58,12 +58,21 @@ def compile_settings_for(project: Project, data, feed) -> dict:
 
 
 def train(project: Project, epochs: int | None = None, continue_last: bool = False,
-          report: EpochReport | None = None) -> TrainingRun:
+          report: EpochReport | None = None, backend: str | None = None,
+          keras_backend: str | None = None) -> TrainingRun:
     """Train the project's model (a new run, or more epochs of the last run with `continue_last`) with the
     training core's rules, and record the run in `project.runs`; the caller saves the project. A run that
-    diverges is recorded with its last finite weights; a failure raises ExchangeError and records nothing."""
+    diverges is recorded with its last finite weights; a failure raises ExchangeError and records nothing.
+    `backend` ("engine" or "keras", default: the project's training setting) says who trains; `keras_backend`
+    which backend Keras runs on (default: KERAS_BACKEND)."""
+    from studio.training.backends import BackendError, backend_for
     from studio.training.compile_settings import build_compile_args
 
+    chosen = backend or TrainingSettings.from_dict(project.training or {}).backend
+    try:  # before reading any data: a missing library is said at once
+        backend_for(chosen, {}, keras_backend)
+    except BackendError as err:
+        raise ExchangeError(str(err)) from None
     data = prepared_data(project)
     feed = model_feed(project, data.spec, data.preprocessor)
     settings_dict = compile_settings_for(project, data, feed)
@@ -71,6 +80,7 @@ def train(project: Project, epochs: int | None = None, continue_last: bool = Fal
         TrainingSettings.proposed(len(data.train))
     if epochs is not None:
         settings.epochs = int(epochs)
+    settings.backend = chosen
     try:
         settings.validate()
     except ValueError as err:
@@ -99,7 +109,9 @@ def train(project: Project, epochs: int | None = None, continue_last: bool = Fal
         if report:
             report(epoch + 1, last_epoch, dict(logs))
 
-    outcome = Trainer(model, fit_data, settings, initial, last_epoch, listener=Listener(epoch=on_epoch)).fit()
+    trainer_backend = backend_for(chosen, settings_dict, keras_backend)
+    outcome = Trainer(model, fit_data, settings, initial, last_epoch, listener=Listener(epoch=on_epoch),
+                      backend=trainer_backend).fit()
     if outcome.status == ERROR:
         raise ExchangeError(outcome.message)
     end_segment(run, outcome)

@@ -10,6 +10,7 @@ from engine.callbacks.learning_rate_scheduler import LearningRateScheduler
 from engine.callbacks.model_checkpoint import ModelCheckpoint
 from engine.callbacks.progbar_logger import ProgbarLogger
 from engine.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from engine.callbacks.tensorboard import TensorBoard
 from engine.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
 ]

@@ -61,6 +61,7 @@ class GraphBuilder:
         self.opset = opset
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
+        self.declared: list[Value] = []  # types of values made by operators ONNX's checker has no schema for
         self._names: set[str] = set()
         self._scope: list[str] = []
         self._constants: dict[object, object] = {}  # shared constants and transposes, by key
@@ -106,6 +107,11 @@ class GraphBuilder:
             dtype = next(i.dtype for i in inputs if isinstance(i, Value))
         (name,) = self.node(op_type, inputs, 1, **attributes)
         return Value(name, tuple(shape), np.dtype(dtype))
+
+    def declare(self, value: Value) -> Value:
+        """Record `value`'s type in the graph (shape inference needs it after an operator of another domain)."""
+        self.declared.append(value)
+        return value
 
     def const(self, array, hint: str = "const", key=None) -> str:
         """An initializer holding `array`; with a `key`, the same key gives the same initializer (shared

@@ -6,12 +6,14 @@ import numpy as np
 
 from engine.backend import clear_session, set_random_seed
 from engine.trainers.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from engine.utils.dataset_utils import split_dataset
 from engine.utils.progbar import Progbar
 from engine.utils.py_dataset import PyDataset
 from engine.variables import shapes_only
 
 __all__ = ["FeatureSpace", "Progbar", "PyDataset", "clear_session", "normalize", "pack_x_y_sample_weight",
-           "pad_sequences", "set_random_seed", "shapes_only", "to_categorical", "unpack_x_y_sample_weight"]
+           "pad_sequences", "set_random_seed", "shapes_only", "split_dataset", "to_categorical",
+           "unpack_x_y_sample_weight"]
 
 
 def __getattr__(name: str):

@@ -33,8 +33,6 @@ NOT_IN_PALETTE = {
     "SimpleRNNCell": "a cell is one step inside a recurrent layer; the palette offers SimpleRNN",
     "LSTMCell": "a cell is one step inside a recurrent layer; the palette offers LSTM",
     "GRUCell": "a cell is one step inside a recurrent layer; the palette offers GRU",
-    "TimeDistributed": "it wraps any other layer, and the canvas edits only a recurrent wrapped layer "
-                       "(Bidirectional) so far; use it in code",
 }
 _EXCLUDED = {*NOT_IN_PALETTE, "InputSpec", "Wrapper", "Merge", "TFSMLayer"}
 
@@ -164,7 +162,7 @@ class LayerType:
                 and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
         args.update(STARTING_OPTIONS.get(self.name, {}))
         if "layer" in args:
-            args["layer"] = engine_layers.LSTM(32) if hasattr(engine_layers, "LSTM") else engine_layers.Dense(32)
+            args["layer"] = engine_layers.Dense(32) if self.name == "TimeDistributed" else engine_layers.LSTM(32)
         return _plain(_config_of(self.cls(**args)))
 
     def arguments(self, config: dict) -> list[Argument]:
@@ -196,7 +194,7 @@ def _argument(type_name: str, name: str, default, value) -> Argument:
         if name.endswith("_" + suffix):
             return Argument(name, suffix, default)
     if name == "layer" and isinstance(value, dict):
-        return Argument(name, "layer", default)
+        return Argument(name, "layer", default, wrappable_layers(type_name))
     if name in CHOICES and (isinstance(value, str) or value is None):
         choices = CHOICES[name]
         if name == "padding" and "1D" in type_name and "Conv" in type_name:
@@ -274,6 +272,30 @@ def layer_types() -> dict[str, LayerType]:
         found[name] = ltype
     order = list(FAMILIES)
     return dict(sorted(found.items(), key=lambda kv: (order.index(kv[1].family), kv[0])))
+
+
+#: Wrappers, which the palette does not offer inside a wrapper.
+_WRAPPERS = {"Bidirectional", "TimeDistributed"}
+
+
+def wrappable_layers(wrapper: str) -> tuple[str, ...]:
+    """The layer types a wrapper can hold, in palette order: Bidirectional a recurrent layer, TimeDistributed
+    any layer called on one tensor (applied to every step)."""
+    types = layer_types()
+    if wrapper == "Bidirectional":
+        return tuple(n for n, t in types.items() if t.family == "rnn" and n not in _WRAPPERS)
+    return tuple(n for n, t in types.items() if t.takes_one_tensor and n not in _WRAPPERS)
+
+
+def inner_arguments(type_name: str, config: dict) -> list[Argument]:
+    """The arguments of a wrapped layer edited beside its type: the required ones (units, filters, rate...),
+    a pooling size and the activation."""
+    ltype = layer_type(type_name)
+    signature = inspect.signature(ltype.cls.__init__).parameters
+    wanted = [n for n, p in signature.items() if p.default is inspect.Parameter.empty and n != "self"
+              and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    wanted += [n for n in ("pool_size", "activation") if n in signature]
+    return [a for a in ltype.arguments(config) if a.name in wanted]
 
 
 def layer_type(name: str) -> LayerType:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 
+from studio.document.catalog import layer_types
+
 #: Families whose layers do no multiply-adds worth counting.
 _FREE_FAMILIES = {"input", "reshaping", "regularization", "activations", "pooling"}
 _FREE_LAYERS = {"Activation", "Embedding", "Add", "Subtract", "Maximum", "Minimum", "Average", "Concatenate",
@@ -76,7 +78,9 @@ def multiply_adds(type_name: str, family: str, config: dict, input_shapes: list,
     if type_name == "TimeDistributed":
         inner = config.get("layer") or {}
         steps = int(x[1])
-        inner_cost = multiply_adds(inner.get("class_name", ""), "", inner.get("config") or {},
+        inner_type = layer_types().get(inner.get("class_name", ""))
+        inner_cost = multiply_adds(inner.get("class_name", ""), inner_type.family if inner_type else "",
+                                   inner.get("config") or {},
                                    [(x[0], *x[2:])], (out[0], *out[2:]))
         return None if inner_cost is None else steps * inner_cost
     return None

@@ -55,7 +55,8 @@ def _one(name: str, value, config: dict) -> str | None:
         return "sequences"
     if name == "layer" and isinstance(value, dict):
         inner = value.get("config", {})
-        return f"{value.get('class_name', '?')} {inner.get('units', '')}".strip()
+        size = inner.get("units", inner.get("filters", ""))
+        return f"{value.get('class_name', '?')} {'' if size is None else size}".strip()
     if name == "shape":
         return f"shape {_ints(value)}"
     if name == "num_tokens":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from studio.data.preprocess import BINARY, MULTICLASS, REGRESSION
@@ -213,12 +214,15 @@ def log_names(settings: dict | None) -> list[str]:
     return ["loss"] + [m for m in settings.get("metrics", []) if isinstance(m, str)]
 
 
-def build_compile_args(settings: dict) -> dict:
+def build_compile_args(settings: dict, make_optimizer: Callable[[str, dict], object] | None = None) -> dict:
     """`{"optimizer", "loss", "metrics"}` (and `loss_weights` for several outputs) for `model.compile(**args)`:
-    a fresh optimizer object each call."""
+    a fresh optimizer object each call, the engine's unless `make_optimizer(name, config)` makes another
+    library's (real Keras: the names are the same)."""
     opt = settings["optimizer"]
-    cls = optimizer_class(opt["name"])
-    optimizer = cls(**dict(opt.get("config", {})))
+    if make_optimizer is None:
+        optimizer = optimizer_class(opt["name"])(**dict(opt.get("config", {})))
+    else:
+        optimizer = make_optimizer(opt["name"], dict(opt.get("config", {})))
     per_output = settings.get("outputs") or {}
     if len(per_output) > 1:
         return {"optimizer": optimizer, "loss": {n: o["loss"] for n, o in per_output.items()},

@@ -11,6 +11,8 @@ each Continue adds one (`begin_segment`). A `Trainer` fits one segment and enfor
 `end_segment` writes the outcome into the run: weights that are not finite never replace the earlier ones.
 `diagnose_run` says in words what the history shows. The window's worker runs a `Trainer` on a QThread
 (studio/training/worker.py); the command line runs it directly (studio/headless.py).
+The arithmetic is a backend's (studio/training/backends.py): the engine's, or real Keras 3's on the model rebuilt
+in Keras, whose trained weights come back into the engine model; the rules above are the same for both.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from studio.training.backends import ENGINE, BackendError, EngineBackend, TrainingBackend
 from studio.training.diagnosis import Diagnosis, diagnose
 from studio.training.run import EARLY_STOPPED, ERROR, FINISHED, NAN, RUNNING, STOPPED, TrainingRun, TrainingSettings
 from studio.training.weights import StateSnapshot, all_finite
@@ -70,6 +73,7 @@ class Outcome:
     nan_at: dict | None = None
     traceback: str = ""
     batches: int = 0  # training batches run in the segment
+    backend: dict | None = None  # what trained it (`TrainingBackend.describe()`)
 
 
 def end_segment(run: TrainingRun, outcome: Outcome) -> None:
@@ -81,6 +85,8 @@ def end_segment(run: TrainingRun, outcome: Outcome) -> None:
         run.message += " The weights from before this training were kept."
     if outcome.weights is None and run.weights is None:
         run.status = ERROR
+    if outcome.backend and outcome.backend.get("name") != ENGINE and run.segments:
+        run.segments[-1]["backend"] = dict(outcome.backend)  # which library trained it (none said: the engine)
 
 
 def learning_rate(run: TrainingRun) -> float | None:
@@ -99,12 +105,11 @@ def monitor(settings: TrainingSettings, has_validation: bool) -> str:
     return chosen[4:] if chosen.startswith("val_") and not has_validation else chosen
 
 
-def early_stopping(settings: TrainingSettings, has_validation: bool) -> list:
-    """The EarlyStopping callback the settings ask for (none when off)."""
+def early_stopping(settings: TrainingSettings, has_validation: bool, backend: TrainingBackend | None = None) -> list:
+    """The EarlyStopping callback the settings ask for (none when off), of the backend's library."""
     if not settings.early_stopping:
         return []
-    from engine.callbacks import EarlyStopping
-
+    EarlyStopping = (backend or EngineBackend()).early_stopping_class()  # noqa: N806 (a class)
     return [EarlyStopping(monitor=monitor(settings, has_validation), patience=int(settings.patience),
                           min_delta=float(settings.min_delta),
                           restore_best_weights=bool(settings.restore_best_weights))]
@@ -165,8 +170,10 @@ class Listener:
 class Trainer:
     """Fits one segment of a run: `Trainer(model, data, settings, initial_epoch, epochs).fit() -> Outcome`.
 
-    `model` is compiled; `data` has `train.x`, `train.y` and `validation` (None or with `.x`, `.y`), encoded for
-    the loss. `callbacks` are extra engine callbacks (after the trainer's own and early stopping).
+    `model` is the project's compiled engine model; `data` has `train.x`, `train.y` and `validation` (None or with
+    `.x`, `.y`), encoded for the loss. `callbacks` are extra callbacks of the backend's library (after the
+    trainer's own and early stopping). `backend` does the arithmetic (the engine unless told): `fit_model` is the
+    model it trains, the engine model itself or a Keras copy whose weights come back at the end.
     """
 
     model: object
@@ -177,38 +184,55 @@ class Trainer:
     control: RunControl = field(default_factory=RunControl)
     listener: Listener = field(default_factory=Listener)
     callbacks: list = field(default_factory=list)
+    backend: TrainingBackend = field(default_factory=EngineBackend)
     batches: int = 0
     nan_at: dict | None = None
 
     def __post_init__(self):
-        variables = self._state_variables
-        self._before = StateSnapshot(variables)  # the state before the batch being trained
-        self._good = StateSnapshot(variables)  # the state before the last batch that gave a finite loss
-        self._start = StateSnapshot(variables)  # the state the segment started from
+        self.backend = self.backend or EngineBackend()
+        self.fit_model = self.model  # until the backend prepares its own
+        self._use_snapshots(StateSnapshot)
         self._cached: list | None = None
 
+    def _use_snapshots(self, make) -> None:
+        variables = self._state_variables
+        self._before = make(variables)  # the state before the batch being trained
+        self._good = make(variables)  # the state before the last batch that gave a finite loss
+        self._start = make(variables)  # the state the segment started from
+
     def fit(self) -> Outcome:
+        try:
+            self.fit_model = self.backend.prepare(self.model)
+        except BackendError as err:
+            return Outcome(ERROR, str(err), self._final_weights(), backend=self._described())
+        except Exception as e:  # an unexpected failure of the backend's library
+            return Outcome(ERROR, f"Training failed: {type(e).__name__}: {e}", self._final_weights(),
+                           traceback=traceback.format_exc(), backend=self._described())
+        self._cached = None
+        self._use_snapshots(self.backend.snapshot)
         streamed = getattr(self.data, "fit_source", None)  # data read from its file in chunks (StreamedData)
         if streamed is not None:
             x, validation = streamed(int(self.settings.batch_size), bool(self.settings.shuffle))
-            arrays = {}
+            x, validation = self.backend.batches(x), self.backend.batches(validation)
+            arrays = {"shuffle": False}  # the batches shuffle themselves; Keras would also reorder whole batches
         else:
             validation = self.data.validation
             validation = (validation.x, validation.y) if validation is not None else None
             x, arrays = self.data.train.x, {"y": self.data.train.y, "batch_size": int(self.settings.batch_size),
                                             "shuffle": bool(self.settings.shuffle)}
-        callbacks = [_Guard(self), *early_stopping(self.settings, validation is not None), *self.callbacks]
+        callbacks = [_Guard(self), *early_stopping(self.settings, validation is not None, self.backend),
+                     *self.callbacks]
         status, message, trace = FINISHED, "", ""
         self._start.take()
         try:
-            self.model.fit(x, validation_data=validation, epochs=self.epochs, initial_epoch=self.initial_epoch,
-                           callbacks=callbacks, verbose=0, **arrays)
+            self.fit_model.fit(x, validation_data=validation, epochs=self.epochs, initial_epoch=self.initial_epoch,
+                               callbacks=callbacks, verbose=0, **arrays)
             if self.nan_at is not None:
                 status, message = NAN, (f"The loss became {self.nan_at['value']} at epoch {self.nan_at['epoch'] + 1}"
                                         f", batch {self.nan_at['batch'] + 1}; training stopped and {self._kept}.")
             elif self.control.stop_requested:
                 status, message = STOPPED, STOPPED_MESSAGE
-            elif self.model.stop_training:
+            elif self.fit_model.stop_training:
                 status, message = EARLY_STOPPED, "Stopped early: the monitored value stopped improving."
         except StopTraining:
             status, message = STOPPED, STOPPED_MESSAGE
@@ -220,7 +244,21 @@ class Trainer:
             status, message = NAN, f"The weights became NaN or infinite; {self._kept}."
             self.restore_last_good()
             weights = self._final_weights()
-        return Outcome(status, message, weights, self.nan_at, trace, self.batches)
+        if self.fit_model is not self.model and weights is not None:  # back into the engine model, finite only
+            try:
+                if not all_finite(weights):
+                    raise ValueError("they are not finite")
+                self.backend.finish(self.model, weights)
+                weights = list(self.model.get_weights())
+            except Exception as e:
+                status, message, weights = ERROR, f"The trained weights could not be put into the model: {e}", None
+        return Outcome(status, message, weights, self.nan_at, trace, self.batches, self._described())
+
+    def _described(self) -> dict | None:
+        try:
+            return self.backend.describe()
+        except Exception:  # a backend that failed before it could tell
+            return {"name": self.backend.name}
 
     @property
     def continuation(self) -> bool:
@@ -240,24 +278,25 @@ class Trainer:
         try:
             snapshot.restore()
             # Optimizer slots built after the snapshot was taken start afresh rather than carry NaN on.
-            for variable in getattr(getattr(self.model, "optimizer", None), "variables", []):
-                if variable.value.dtype.kind == "f" and not np.isfinite(variable.value).all():
-                    variable.assign(np.zeros_like(variable.value))
+            for variable in getattr(getattr(self.fit_model, "optimizer", None), "variables", []):
+                value = self.backend.to_numpy(variable.value)
+                if value.dtype.kind == "f" and not np.isfinite(value).all():
+                    variable.assign(np.zeros_like(value))
         except Exception:  # the model itself is broken; nothing better to put back
             pass
 
     def _final_weights(self) -> list | None:
         try:
-            return list(self.model.get_weights())  # copies
+            return list(self.fit_model.get_weights())  # copies
         except Exception:  # a model broken by the failure
             return None
 
     def _state_variables(self) -> list:
         """The model's weights and the optimizer's state (built during the first batch), listed once."""
-        optimizer = getattr(self.model, "optimizer", None)
+        optimizer = getattr(self.fit_model, "optimizer", None)
         slots = list(getattr(optimizer, "variables", []) or [])
         if self._cached is None or len(self._cached) != self._weight_count + len(slots):
-            weights = list(self.model.weights)
+            weights = list(self.fit_model.weights)
             self._weight_count = len(weights)
             self._cached = weights + slots
         return self._cached
@@ -279,20 +318,18 @@ class Trainer:
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(loss):
             self.nan_at = {"epoch": epoch, "batch": batch, "value": "NaN" if math.isnan(loss) else "infinite"}
-            self.model.stop_training = True
+            self.fit_model.stop_training = True
             self.restore_last_good()
         else:
             self._good.swap(self._before)
         if self.listener.batch:
             self.listener.batch({"epoch": epoch, "batch": batch, "steps": steps, "logs": logs})
         if self.control.stop_requested:
-            self.model.stop_training = True
+            self.fit_model.stop_training = True
 
 
 @functools.cache
-def _guard_class():
-    from engine.callbacks import Callback
-
+def _guard_class(Callback: type):  # noqa: N803 (a class: the backend library's callback base)
     class Guard(Callback):
         """The trainer's hooks inside `fit`."""
 
@@ -322,5 +359,5 @@ def _guard_class():
 
 
 def _Guard(trainer: Trainer):
-    """The engine callback of a trainer (the engine is imported only when training)."""
-    return _guard_class()(trainer)
+    """The trainer's callback, of its backend's library (imported only when training)."""
+    return _guard_class(trainer.backend.callback_base())(trainer)

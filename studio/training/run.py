@@ -15,6 +15,8 @@ RUNNING, FINISHED, STOPPED, EARLY_STOPPED, NAN, ERROR = "running", "finished", "
 STATUS_WORDS = {FINISHED: "finished", STOPPED: "stopped", EARLY_STOPPED: "stopped early",
                 NAN: "diverged (the loss was not finite)", ERROR: "failed", RUNNING: "running"}
 
+BACKEND_NAMES = ("engine", "keras")  # who can train a run (studio/training/backends.py)
+
 # What the training panel offers; a project file's settings outside these are refused when it is opened.
 SETTING_LIMITS = {"epochs": (1, 100_000), "batch_size": (1, 1_000_000), "patience": (0, 10_000),
                   "min_delta": (0.0, 1e6)}
@@ -30,6 +32,7 @@ class TrainingSettings:
     patience: int = 5
     min_delta: float = 0.0
     restore_best_weights: bool = True
+    backend: str = "engine"  # who trains: "engine" (LayerStudio's) or "keras" (real Keras 3; training/backends.py)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -45,10 +48,12 @@ class TrainingSettings:
         outside what the training panel offers (`SETTING_LIMITS`)."""
         settings = cls.from_dict(d)
         for name, kind in (("shuffle", bool), ("early_stopping", bool), ("restore_best_weights", bool),
-                           ("monitor", str)):
+                           ("monitor", str), ("backend", str)):
             if not isinstance(getattr(settings, name), kind):
                 raise ValueError(f"'{name}' must be {'true or false' if kind is bool else 'a text'}, "
                                  f"not {getattr(settings, name)!r}.")
+        if settings.backend not in BACKEND_NAMES:
+            raise ValueError(f"'backend' must be one of {', '.join(BACKEND_NAMES)}, not {settings.backend!r}.")
         for name, (low, high) in SETTING_LIMITS.items():
             value = getattr(settings, name)
             whole = name != "min_delta"

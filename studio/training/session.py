@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from studio.training.backends import backend_for
 from studio.training.compile_settings import build_compile_args
 from studio.training.core import Outcome, Trainer, begin_segment, diagnose_run, end_segment, new_run
 from studio.training.run import TrainingRun, TrainingSettings
@@ -53,6 +54,7 @@ class TrainingSession(QObject):
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
         self._active_run: TrainingRun | None = None
+        self._backend = None  # the current run's backend (a Keras one keeps its model for Continue)
         self._state = IDLE
         self.extra_callbacks: list = []  # engine callbacks added to every fit (tests, tools)
 
@@ -109,9 +111,11 @@ class TrainingSession(QObject):
         if self._build_model is None or self.data is None or self.compile_settings is None:
             raise RuntimeError("Nothing to train: give the session a model, data and compile settings first.")
         settings.validate()
+        backend = backend_for(settings.backend, self.compile_settings)  # says what to install when it cannot
         model = self._build_model()
         model.compile(**build_compile_args(self.compile_settings))
         self.model = model
+        self._backend = backend
         run = new_run(self.runs, self.compile_settings, settings)
         self.runs.append(run)
         self._start(run, settings, None)
@@ -123,7 +127,10 @@ class TrainingSession(QObject):
             raise RuntimeError("There is no finished run to continue." if not self.is_running
                                else "Training is already running.")
         run = self.current_run
-        self._start(run, TrainingSettings.from_dict(run.settings), int(more_epochs))
+        settings = TrainingSettings.from_dict(run.settings)
+        if self._backend is None or self._backend.name != settings.backend:  # a reopened run: its own backend
+            self._backend = backend_for(settings.backend, run.compile_settings or self.compile_settings)
+        self._start(run, settings, int(more_epochs))
         return run
 
     def stop(self) -> None:
@@ -163,6 +170,7 @@ class TrainingSession(QObject):
         that it can be evaluated and continued; returns why they could not (the runs are kept either way)."""
         self.runs = [TrainingRun.from_dict(d) for d in runs]
         self.model = None
+        self._backend = None
         last = self.current_run
         if last is None or last.weights is None or self._build_model is None:
             return None
@@ -182,7 +190,7 @@ class TrainingSession(QObject):
     def _start(self, run: TrainingRun, settings: TrainingSettings, more_epochs: int | None) -> None:
         initial_epoch, epochs = begin_segment(run, more_epochs)
         trainer = Trainer(self.model, self.training_data, settings, initial_epoch, epochs,
-                          callbacks=list(self.extra_callbacks))
+                          callbacks=list(self.extra_callbacks), backend=self._backend)
         worker = TrainingWorker(trainer)
         # Bound methods of this QObject, so that Qt queues the calls into the GUI thread (a lambda would run
         # in the worker thread).

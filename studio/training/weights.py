@@ -60,3 +60,29 @@ class StateSnapshot:
         """Put the copied values back into the variables they were taken from."""
         for buffer, variable in zip(self._buffers, self._taken):
             variable.assign(buffer)
+
+
+class CopySnapshot:
+    """`StateSnapshot` for variables whose values are not NumPy arrays (Keras on torch, JAX or TensorFlow): copies
+    made by `copy` (e.g. `keras.ops.copy`, which keeps them on the device the model trains on)."""
+
+    def __init__(self, variables: Callable[[], list], copy: Callable):
+        self._variables = variables
+        self._copy = copy
+        self._values: list = []
+        self._taken: list = []
+        self.empty = True
+
+    def take(self) -> None:
+        self._taken = list(self._variables())
+        self._values = [self._copy(v.value) for v in self._taken]
+        self.empty = False
+
+    def swap(self, other: CopySnapshot) -> None:
+        self._values, other._values = other._values, self._values
+        self._taken, other._taken = other._taken, self._taken
+        self.empty, other.empty = other.empty, self.empty
+
+    def restore(self) -> None:
+        for value, variable in zip(self._values, self._taken):
+            variable.assign(value)

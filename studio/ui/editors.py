@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout,
 
 from engine import activations, constraints, initializers, regularizers
 from engine.backend import to_snake_case
-from studio.document.catalog import Argument, layer_types
+from studio.document.catalog import Argument
 
 _POSITIVE = {"units", "filters", "n", "output_dim", "input_dim", "depth_multiplier", "groups", "num_heads",
              "key_dim", "batch_size"}
@@ -182,6 +182,7 @@ def make_editor(argument: Argument) -> ArgumentEditor:
     if kind == "constraint":
         return SerializedChoiceEditor(argument, constraints.REGISTRY, optional=True)
     if kind == "layer":
+        from studio.ui.wrapped_layer_editor import WrappedLayerEditor
         return WrappedLayerEditor(argument)
     return TextEditor(argument)
 
@@ -260,40 +261,3 @@ def parse_value(text: str, kind: str, name: str = "value"):
         return json.loads(candidate)
     except json.JSONDecodeError:
         raise ValueError(f"{name}: '{text}' is not a number, a list of numbers, True/False or None") from None
-
-
-class WrappedLayerEditor(ArgumentEditor):
-    """The recurrent layer inside a wrapper (e.g. Bidirectional): its class and units."""
-
-    def __init__(self, argument: Argument, parent=None):
-        super().__init__(argument, parent)
-        self.kinds = [n for n, t in layer_types().items() if t.family == "rnn" and "units" in t.default_config()]
-        self.combo = QComboBox()
-        self.combo.addItems(self.kinds)
-        self.units = QSpinBox()
-        self.units.setRange(1, 1_000_000)
-        self.units.setKeyboardTracking(False)
-        self.units.setPrefix("units ")
-        self._layout.addWidget(self.combo, 1)
-        self._layout.addWidget(self.units, 1)
-        self._current: dict = {}
-        self.combo.currentIndexChanged.connect(self._emit)
-        self.units.valueChanged.connect(self._emit)
-
-    def value(self) -> dict:
-        from studio.document.catalog import layer_type
-        name = self.combo.currentText()
-        inner = dict(self._current.get("config", {})) if self._current.get("class_name") == name else \
-            layer_type(name).default_config()
-        inner["units"] = self.units.value()
-        return {**self._current, "class_name": name, "config": inner}
-
-    def _show(self, value) -> None:
-        self._current = value if isinstance(value, dict) else {}
-        name = self._current.get("class_name", "")
-        if name and name not in self.kinds:
-            self.kinds.append(name)
-            self.combo.addItem(name)
-        if name:
-            self.combo.setCurrentIndex(self.kinds.index(name))
-        self.units.setValue(int(self._current.get("config", {}).get("units", 1)))

@@ -441,3 +441,26 @@ def test_every_unconvertible_layer_is_listed_at_once(tmp_path):
     model = engine.Model(inputs, [Doubling(name="first")(inputs), Doubling(name="second")(inputs)])
     with pytest.raises(ONNXExportError, match=r"'first' \(Doubling\), 'second' \(Doubling\)"):
         export_onnx(model, tmp_path / "m.onnx")
+
+
+def test_a_graph_adapter_names_inputs_and_adds_steps_around_the_model():
+    from engine.export import GraphAdapter, to_onnx_model
+
+    class PlusOneTwice(GraphAdapter):
+        def input_name(self, name):
+            return "raw column (cm)"
+
+        def inputs(self, graph, inputs):
+            return [graph.binary("Add", x, graph.scalar(1.0, x.dtype)) for x in inputs]
+
+        def outputs(self, graph, outputs):
+            return [graph.binary("Mul", y, graph.scalar(2.0, y.dtype)) for y in outputs]
+
+    x = engine.Input((3,), name="features")
+    model = engine.Model(x, layers.Dense(2, name="scores")(x))
+    proto = to_onnx_model(model, adapter=PlusOneTwice())
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["raw column (cm)"]
+    values = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_allclose(session.run(None, {"raw column (cm)": values})[0],
+                               2 * model.predict(values + 1, verbose=0), rtol=1e-6)

@@ -57,7 +57,7 @@ def test_wrapped_layer_editor_switches_the_inner_recurrent_layer(canvas):
     bi = canvas.drop("Bidirectional", 0, 250)
     canvas.wire(inp, bi)
     editor = canvas.window.properties.editors["layer"]
-    editor.units.setValue(8)
+    editor.inner_editors["units"].widget.setValue(8)
     assert canvas.graph.nodes[bi].config["layer"]["config"]["units"] == 8
     assert canvas.report(bi).output_shape == (None, 16)
     editor.combo.setCurrentIndex(editor.combo.findText("GRU"))

@@ -102,7 +102,7 @@ def test_import_and_export_errors_are_shown_in_dialogs(window, keras_file, tmp_p
     assert title == "Cannot export: ONNX" and "no_folder" in text and "does not exist" in text
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "r.onnx"), "")))
     with qtbot.waitSignal(window.exporter.failed, timeout=20000):
-        file_action(window, "ONNX on raw numeric rows").trigger()
+        file_action(window, "ONNX on raw CSV rows").trigger()
     title, text = calls["critical"][-1]
     assert "raw" in title and "no data yet" in text and not (tmp_path / "r.onnx").exists()
 

@@ -5,6 +5,7 @@ from engine.export.layers import (  # noqa: F401
     attention,
     convolution,
     core,
+    hashing,
     image,
     merging,
     models,
@@ -13,5 +14,6 @@ from engine.export.layers import (  # noqa: F401
     preprocessing,
     recurrent,
     reshaping,
+    text,
     wrappers,
 )

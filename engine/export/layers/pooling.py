@@ -3,6 +3,8 @@ with "same" padding counts only the real cells: count_include_pad=0), and global
 
 from __future__ import annotations
 
+import numpy as np
+
 from engine.export.graph import GraphBuilder, Value
 from engine.export.layers.spatial import (
     channels_first_shape,
@@ -42,7 +44,21 @@ def pooling(graph: GraphBuilder, layer, x: Value) -> Value:
 
 @converts(GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D)
 def global_pooling(graph: GraphBuilder, layer, x: Value, mask=None) -> Value:
-    if mask is not None:
-        raise unsupported(layer, "a masked global average cannot be exported.")
     op_type = "ReduceMean" if "Average" in type(layer).__name__ else "ReduceMax"
-    return graph.reduce(op_type, x, layer._spatial_axes(), keepdims=layer.keepdims)
+    if mask is None:
+        return graph.reduce(op_type, x, layer._spatial_axes(), keepdims=layer.keepdims)
+    if not isinstance(layer, GlobalAveragePooling1D):
+        raise unsupported(layer, "a mask is only taken by GlobalAveragePooling1D.")
+    return masked_average(graph, layer, x, mask)
+
+
+def masked_average(graph: GraphBuilder, layer: GlobalAveragePooling1D, x: Value, mask: Value) -> Value:
+    """The mean over the steps the mask keeps; a masked step is left out by `Where` (as Keras does), so a NaN or
+    inf there does not reach the sum."""
+    channel_axis = 2 if layer.data_format == "channels_last" else 1
+    keep = graph.unsqueeze(graph.cast(mask, np.bool_), [channel_axis])
+    kept = graph.op("Where", [keep, x, graph.scalar(0.0, x.dtype)], x.shape, x.dtype)
+    steps = layer._spatial_axes()
+    total = graph.reduce("ReduceSum", kept, steps, keepdims=layer.keepdims)
+    count = graph.reduce("ReduceSum", graph.cast(keep, x.dtype), steps, keepdims=layer.keepdims)
+    return graph.binary("Div", total, count, shape=total.shape)

@@ -1,10 +1,10 @@
 """Converters of the preprocessing layers: Rescaling, CategoryEncoding, Discretization in standard ONNX, and
-StringLookup / IntegerLookup through ONNX-ML's `LabelEncoder` (which onnxruntime runs).
+StringLookup / IntegerLookup through ONNX-ML's `LabelEncoder` (which onnxruntime runs); TextVectorization
+is in `text.py`, Hashing (integers) in `hashing.py`.
 
 Category vectors are built as `Equal(indices[..., None], range(depth))`, so out-of-range indices give
 zero rows exactly as the engine and Keras do. What ONNX cannot express is refused with the reason:
-Hashing (no FarmHash64/SipHash64 operator), TextVectorization (TensorFlow's standardize/split/n-gram
-rules), lookups with several OOV buckets (hashed) or none (an error at run time), and `invert=True`.
+string lookups with several OOV buckets (spread by FarmHash64 of the string's bytes), and `invert=True`.
 """
 
 from __future__ import annotations
@@ -12,24 +12,18 @@ from __future__ import annotations
 import numpy as np
 
 from engine import backend
-from engine.export.graph import GraphBuilder, Value
-from engine.export.registry import converts, refuses, unsupported
+from engine.export.graph import INT64_MIN, GraphBuilder, Value
+from engine.export.registry import converts, unsupported
 from engine.layers import (
     CategoryEncoding,
     Discretization,
-    Hashing,
     IntegerLookup,
     Rescaling,
     StringLookup,
-    TextVectorization,
 )
 
 ML_DOMAIN = "ai.onnx.ml"
 
-refuses(Hashing, "ONNX has no FarmHash64/SipHash64 operator, so the buckets could not match; hash the column "
-                 "before the model, or use a StringLookup with a vocabulary instead.")
-refuses(TextVectorization, "ONNX has no operators for TensorFlow's standardize/split/n-gram rules; vectorize the "
-                           "text before the exported model.")
 
 
 @converts(Rescaling)
@@ -69,39 +63,23 @@ def category_encoding(graph: GraphBuilder, layer: CategoryEncoding, x: Value, co
 
 @converts(Discretization)
 def discretization(graph: GraphBuilder, layer: Discretization, x: Value) -> Value:
-    """The bucket index is the number of boundaries at or below x (NumPy's `digitize`)."""
+    """The bucket index is the number of boundaries x is not below (NumPy's `digitize`, TensorFlow's `Bucketize`:
+    NaN is below none, so it lands in the last bucket)."""
     boundaries = np.asarray(layer.bin_boundaries, dtype=np.float64)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     x = graph.cast(x, dtype)
-    at_or_below = graph.op("GreaterOrEqual", [graph.unsqueeze(x, [-1]), graph.const(boundaries.astype(dtype),
-                                                                                    "bin_boundaries")],
-                           (*x.shape, len(boundaries)), np.bool_)
-    indices = graph.reduce("ReduceSum", graph.cast(at_or_below, np.int64), [-1])
+    shape = (*x.shape, len(boundaries))
+    below = graph.op("Less", [graph.unsqueeze(x, [-1]), graph.const(boundaries.astype(dtype), "bin_boundaries")],
+                     shape, np.bool_)
+    indices = graph.reduce("ReduceSum", graph.cast(graph.op("Not", [below], shape), np.int64), [-1])
     dtype = "int32" if layer.output_mode == "int" else layer.dtype
     return encode(graph, indices, layer.output_mode, len(boundaries) + 1, dtype)
 
 
 @converts(StringLookup, IntegerLookup)
 def index_lookup(graph: GraphBuilder, layer, x: Value) -> Value:
-    """A `LabelEncoder` from each vocabulary token (and the mask token) to its index; OOV to the OOV index."""
-    if layer.invert:
-        raise unsupported(layer, "`invert=True` (indices back to tokens) is not exported.")
-    if layer.num_oov_indices != 1:
-        raise unsupported(layer, f"num_oov_indices={layer.num_oov_indices}: ONNX can only send every unknown "
-                                 "token to one OOV index (several are chosen by FarmHash64, none is a run-time "
-                                 "error).")
-    tokens = layer.get_vocabulary(include_special_tokens=False)
-    indices = list(range(layer._token_start_index(), layer._token_start_index() + len(tokens)))
-    if layer.mask_token is not None:
-        tokens.append(layer.mask_token)
-        indices.append(0 if layer.output_mode == "int" else -1)
-    if not tokens:
-        raise unsupported(layer, "its vocabulary is empty (adapt it or give it a `vocabulary`).")
-    strings = isinstance(layer, StringLookup)
-    keys = {"keys_strings": [str(t) for t in tokens]} if strings else {"keys_int64s": [int(t) for t in tokens]}
-    x = x if strings else graph.cast(x, np.int64)
-    looked_up = graph.op("LabelEncoder", [x], x.shape, np.int64, domain=ML_DOMAIN, **keys, values_int64s=indices,
-                         default_int64=layer._oov_start_index())
+    """The lookup's indices, encoded as its `output_mode` says."""
+    looked_up = lookup_indices(graph, layer, x)
     if layer.output_mode == "int":
         return looked_up
     mode = "count" if layer.output_mode == "tf_idf" else layer.output_mode
@@ -111,4 +89,35 @@ def index_lookup(graph: GraphBuilder, layer, x: Value) -> Value:
     return output
 
 
-
+def lookup_indices(graph: GraphBuilder, layer, x: Value, masked=()) -> Value:
+    """int64 indices of `x` in `layer`'s vocabulary, as Keras's `IndexLookup.lookup`: a `LabelEncoder` from each
+    token (and the mask token, and the tokens in `masked`) to its index. Unknown tokens go to the OOV index; with
+    several OOV indices, integers to `floormod(x, n)` after it (Keras's IntegerLookup); with none (an error in
+    Keras), to -1, which encodes as a zero vector."""
+    if layer.invert:
+        raise unsupported(layer, "`invert=True` (indices back to tokens) is not exported.")
+    strings = isinstance(layer, StringLookup) or layer.vocabulary_dtype == "string"
+    several = layer.num_oov_indices > 1
+    if several and (strings or layer.oov_method != "floormod"):
+        raise unsupported(layer, f"num_oov_indices={layer.num_oov_indices} with strings or oov_method='farmhash': "
+                                 "unknown tokens are spread over the OOV indices by FarmHash64, which ONNX has no "
+                                 "operator for; use num_oov_indices=1.")
+    tokens = layer.get_vocabulary(include_special_tokens=False)
+    indices = list(range(layer._token_start_index(), layer._token_start_index() + len(tokens)))
+    mask_index = 0 if layer.output_mode == "int" else -1
+    for token in [*([layer.mask_token] if layer.mask_token is not None else []), *masked]:
+        tokens.append(token)
+        indices.append(mask_index)
+    if not tokens:
+        raise unsupported(layer, "its vocabulary is empty (adapt it or give it a `vocabulary`).")
+    unknown = -1 if layer.num_oov_indices == 0 else layer._oov_start_index()
+    keys = {"keys_strings": [str(t) for t in tokens]} if strings else {"keys_int64s": [int(t) for t in tokens]}
+    x = x if strings else graph.cast(x, np.int64)
+    found = graph.op("LabelEncoder", [x], x.shape, np.int64, domain=ML_DOMAIN, **keys, values_int64s=indices,
+                     default_int64=INT64_MIN if several else unknown)
+    if not several:
+        return found
+    spread = graph.binary("Add", graph.binary("Mod", x, graph.scalar(layer.num_oov_indices, np.int64)),
+                          graph.scalar(layer._oov_start_index(), np.int64))
+    is_unknown = graph.op("Equal", [found, graph.scalar(INT64_MIN, np.int64)], x.shape, np.bool_)
+    return graph.op("Where", [is_unknown, spread, found], x.shape, np.int64)

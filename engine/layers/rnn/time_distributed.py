@@ -9,8 +9,10 @@ from engine.saving.serialization_lib import deserialize_keras_object, serialize_
 
 
 class TimeDistributed(Layer):
-    """Applies `layer` to each step of (batch, steps, ...) inputs: the steps are folded into the batch, so one
-    call does them all (a BatchNormalization in training goes step by step, as Keras's loop does)."""
+    """Applies the wrapped layer to every step of a sequence, with the same weights at every step.
+
+    The steps of (batch, steps, ...) inputs are folded into the batch, so one call does them all (a
+    BatchNormalization in training goes step by step, as Keras's loop does)."""
 
     def __init__(self, layer, **kwargs):
         super().__init__(**kwargs)

@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.training.backends import ENGINE, KERAS, backend_words
 from studio.training.compile_settings import log_names
 from studio.training.diagnosis import Diagnosis
+from studio.training.keras_backend import keras_unavailable, short_name
 from studio.training.run import SETTING_LIMITS, STATUS_WORDS, TrainingSettings
 from studio.training.session import IDLE, PAUSED, STOPPING, TRAINING, TrainingSession
 from studio.ui.appearance import severity_color
@@ -66,7 +68,9 @@ class TrainingPanel(QWidget):
                                    value=32)
         self.shuffle_check = QCheckBox("Shuffle each epoch")
         self.shuffle_check.setChecked(True)
+        self.backend_combo = self._backend_choice()
         form = QFormLayout()
+        form.addRow("Train with:", self.backend_combo)
         form.addRow("Epochs:", self.epochs_spin)
         form.addRow("Batch size:", self.batch_spin)
         form.addRow(self.shuffle_check)
@@ -180,15 +184,41 @@ class TrainingPanel(QWidget):
         layout.addWidget(controls_area)
         layout.addLayout(right, 1)
 
+    def _backend_choice(self) -> QComboBox:
+        """LayerStudio's engine, or real Keras 3 — offered disabled, with what to install, when it cannot run here."""
+        combo = QComboBox()
+        combo.addItem("LayerStudio engine", ENGINE)
+        combo.setItemData(0, "LayerStudio's own NumPy engine, in this process", Qt.ItemDataRole.ToolTipRole)
+        self._keras_missing = keras_unavailable()
+        if self._keras_missing:
+            combo.addItem("Keras 3 (not installed)", KERAS)
+            combo.model().item(1).setEnabled(False)
+            combo.setItemData(1, self._keras_missing, Qt.ItemDataRole.ToolTipRole)
+            combo.setToolTip(f"Who trains the model. {self._keras_missing}")
+        else:
+            combo.addItem(short_name(), KERAS)
+            combo.setItemData(1, "Real Keras 3 on its backend and the devices it sees (a GPU when it has one); "
+                              "the trained weights come back into the project", Qt.ItemDataRole.ToolTipRole)
+            combo.setToolTip("Who trains the model: LayerStudio's engine, or real Keras 3 "
+                             f"({short_name()[len('Keras 3 '):]} backend)")
+        return combo
+
     # -- settings ------------------------------------------------------------------------------
     def settings(self) -> TrainingSettings:
-        return TrainingSettings(epochs=self.epochs_spin.value(), batch_size=self.batch_spin.value(),
+        return TrainingSettings(backend=self.backend_combo.currentData(),
+                                epochs=self.epochs_spin.value(), batch_size=self.batch_spin.value(),
                                 shuffle=self.shuffle_check.isChecked(), early_stopping=self.early_box.isChecked(),
                                 monitor=self.monitor_combo.currentText(), patience=self.patience_spin.value(),
                                 min_delta=self.min_delta_spin.value(),
                                 restore_best_weights=self.restore_check.isChecked())
 
     def set_settings(self, s: TrainingSettings) -> None:
+        if s.backend == KERAS and self._keras_missing:
+            self.backend_combo.setCurrentIndex(0)
+            self._status(f"This project trains with Keras, which cannot run here: {self._keras_missing} "
+                         "The engine is chosen instead.", "warning")
+        else:
+            self.backend_combo.setCurrentIndex(max(0, self.backend_combo.findData(s.backend)))
         self.epochs_spin.setValue(int(s.epochs))
         self.batch_spin.setValue(int(s.batch_size))
         self.shuffle_check.setChecked(bool(s.shuffle))
@@ -246,8 +276,9 @@ class TrainingPanel(QWidget):
             self.diagnosis_label.clear()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.progress.setFormat(f"Run {run.run_id}: starting…")
-        self._status(f"Run {run.run_id}: training…", "info")
+        by_keras = run.settings.get("backend") == KERAS
+        self.progress.setFormat(f"Run {run.run_id}: {'starting Keras' if by_keras else 'starting'}…")
+        self._status(f"Run {run.run_id}: training{' with ' + short_name() if by_keras else ''}…", "info")
 
     def _on_configured(self, compile_settings: dict) -> None:
         """New model, data or compile settings: plots for its metrics, monitor choices, and (before the first
@@ -307,6 +338,9 @@ class TrainingPanel(QWidget):
         best = run.best("val_loss") or run.best("loss")
         if best and severity != "error":
             text += f" Best {'validation ' if run.best('val_loss') else ''}loss {best[1]:.4g} at epoch {best[0]}."
+        trainer = run.segments[-1].get("backend") if run.segments else None
+        if trainer:
+            text += f" Trained by {backend_words(trainer)}."
         self._status(f"Run {run.run_id}: {text}", severity)
 
     def _on_failed(self, info: dict) -> None:
@@ -348,7 +382,7 @@ class TrainingPanel(QWidget):
         self.resume_button.setEnabled(state == PAUSED)
         self.continue_button.setEnabled(idle and self.session.can_continue and not self._blocker)
         self.more_spin.setEnabled(idle)
-        for w in (self.epochs_spin, self.batch_spin, self.shuffle_check, self.early_box):
+        for w in (self.backend_combo, self.epochs_spin, self.batch_spin, self.shuffle_check, self.early_box):
             w.setEnabled(idle)
         if state == STOPPING:
             self.progress.setFormat(self.progress.format() + " — stopping…")
@@ -356,4 +390,6 @@ class TrainingPanel(QWidget):
             self.progress.setFormat(self.progress.format() + " — paused")
             self._status("Paused between two batches: Resume to go on, Stop to end the run.", "warning")
         elif state == TRAINING and self.session.current_run is not None:
-            self._status(f"Run {self.session.current_run.run_id}: training…", "info")
+            by_keras = self.session.current_run.settings.get("backend") == KERAS
+            self._status(f"Run {self.session.current_run.run_id}: training"
+                         f"{' with ' + short_name() if by_keras else ''}…", "info")
