@@ -126,8 +126,11 @@ def evaluate(args) -> int:
 def predict(args) -> int:
     from studio.headless import predict_csv
 
-    n = predict_csv(_load(args.project), args.input, args.output)
+    notes: list[str] = []
+    n = predict_csv(_load(args.project), args.input, args.output, notes)
     print(f"Predicted {n} rows of {args.input} into {args.output}")
+    for note in notes:
+        print(f"Note: {note}")
     return 0
 
 

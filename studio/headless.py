@@ -72,7 +72,8 @@ def train(project: Project, epochs: int | None = None, continue_last: bool = Fal
     try:  # before reading any data: a missing library is said at once
         backend_for(chosen, {}, keras_backend)
     except BackendError as err:
-        raise ExchangeError(str(err)) from None
+        chosen_by = "" if backend else f" (the project's training setting says {chosen}; --backend engine trains here)"
+        raise ExchangeError(f"{err}{chosen_by}") from None
     data = prepared_data(project)
     feed = model_feed(project, data.spec, data.preprocessor)
     settings_dict = compile_settings_for(project, data, feed)
@@ -196,12 +197,14 @@ def evaluate(project: Project) -> dict[str, dict[str, float]]:
     return out
 
 
-def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
+def predict_csv(project: Project, csv_path: str, out_path: str, notes: list[str] | None = None) -> int:
     """Predict every usable row of `csv_path` and write the file's columns plus the predictions to `out_path`
     (atomically); returns the number of rows predicted. A file above the streaming threshold is read, predicted
-    and written a chunk at a time."""
+    and written a chunk at a time. `notes` receives what happened to rows that did not go in as they were
+    (skipped for a missing value, a category not seen in training)."""
     from studio.data import DataError
     from studio.data.predictions import decode_outputs, prediction_table
+    from studio.data.preprocess import RowNotes
 
     model = trained_model(project, compiled=False)
     preprocessor = fitted_preprocessor(project)
@@ -211,12 +214,13 @@ def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
     folder = os.path.dirname(os.path.abspath(out_path))
     if not os.path.isdir(folder):
         raise ExchangeError(f"Cannot write {out_path}: the folder {folder} does not exist.")
-    count = 0
+    count, parts = 0, []
     try:
         with atomic_write(out_path, newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             for table in _new_tables(csv_path, preprocessor):
                 transformed = preprocessor.transform(table, with_target=False)
+                parts.append(transformed.row_notes())
                 if not len(transformed.rows):
                     continue
                 outputs = model.predict(feed.x(transformed.x), verbose=0)
@@ -231,6 +235,8 @@ def predict_csv(project: Project, csv_path: str, out_path: str) -> int:
                 raise ExchangeError(f"{csv_path}: no row can be predicted (every row misses a value).")
     except DataError as err:
         raise ExchangeError(str(err)) from None
+    if notes is not None:
+        notes.extend(RowNotes.combined(parts).notes())
     return count
 
 

@@ -1,15 +1,14 @@
 """The ONNX model on raw CSV rows: the project's fitted preprocessing inside the graph, in front of the model.
 
-One graph input per feature column, named as the column, shape (batch, 1): numbers as float32 with NaN for a
-missing cell; categories and text as strings, the cell's text (without surrounding spaces, as LayerStudio reads
-it; any spelling of NA, N/A, NaN, null, none, ?, missing or an empty cell is missing). Inside the graph, in the
-project's words: missing values are filled as the project says (the training mean or most frequent value),
-numbers standardized (`Normalization`), categories one-hot encoded (`StringLookup`), text vectorized
-(`TextVectorization`: Keras's lower-casing, punctuation stripping, whitespace split and vocabulary, through
-onnxruntime's Tokenizer). The output `probabilities` holds one column per class name (in `class_names` order),
-or for regression an output named as the target, in the file's units. A row the studio's Predict refuses (a
-missing value in a column whose rule is to drop the row, a category not seen in training, an infinite number)
-comes out as NaN.
+The preprocessing is the studio's own, as Keras layers (`studio.data.preprocessing_layers`: missing numbers
+filled, `Normalization`, `StringLookup` + a fixed one-hot `Dense`, `TextVectorization`), exported by the engine's
+converters (text through onnxruntime's Tokenizer, opset 20). Around it, `RawRows` does what the studio's CSV reader
+and Predict do: one graph input per feature column, named as the column, shape (batch, 1) (numbers float32 with NaN
+for a missing cell; categories and text the cell's string, without surrounding spaces); any spelling of NA, N/A,
+NaN, null, none, ?, missing or an empty cell is missing; a row Predict leaves out (a missing value in a column whose
+rows are dropped, an infinite number) comes out as NaN. A category not seen in training is unknown (no category),
+as in the studio. The output `probabilities` holds one column per class name (in `class_names` order), or for
+regression an output named as the target, in the file's units.
 """
 
 from __future__ import annotations
@@ -23,19 +22,21 @@ from engine import layers
 from engine.export import GraphAdapter
 from engine.export.graph import GraphBuilder, Value
 from studio.data.column_data import MISSING_TOKENS
+from studio.data.errors import DataError
 from studio.data.preprocess import BINARY, REGRESSION, Preprocessor
-from studio.data.spec import MissingStrategy, Scaling
+from studio.data.preprocessing_layers import layer_name, preprocessing_graph
+from studio.data.spec import MissingStrategy
 
 ML_DOMAIN = "ai.onnx.ml"
 TEXT_OPSET = 20  # StringConcat, used to standardize text
 
 LAYOUT = ("raw CSV rows: one input per column of input_columns, named as the column, shape (batch, 1): numbers as "
           "float32 with NaN where the cell is missing, categories and text as strings (the cell's text without "
-          "surrounding spaces). Missing values are filled, numbers standardized, categories one-hot encoded and "
-          "text vectorized inside the graph as the project does; output 'probabilities' has one column per class "
-          "in class_names order (regression: one output named as the target, in the file's units). A row the "
-          "studio's Predict refuses (a missing value in a column whose rows are dropped, a category not seen in "
-          "training, an infinite number) gives NaN.")
+          "surrounding spaces). Missing values are filled, numbers standardized, categories one-hot encoded (one "
+          "not seen in training: no category) and text vectorized inside the graph as the project does; output "
+          "'probabilities' has one column per class in class_names order (regression: one output named as the "
+          "target, in the file's units). A row the studio's Predict leaves out (a missing value in a column whose "
+          "rows are dropped, an infinite number) gives NaN.")
 
 
 class RawOnnxError(ValueError):
@@ -51,99 +52,75 @@ def missing_spellings() -> list[str]:
 
 
 def raw_rows_model(preprocessor: Preprocessor, model):
-    """(engine model from a dict of raw columns to `probabilities`, the adapter that fills missing values and
-    marks refused rows in the ONNX graph, the opset it needs)."""
-    if preprocessor.windows is not None or (preprocessor.encoder is not None and preprocessor.encoder.kind != "text"):
-        kind = "time-series windows" if preprocessor.windows is not None else preprocessor.encoder.kind
-        raise RawOnnxError(f"the project's data are {kind.replace('_', ' ')}; raw rows in ONNX are tables of "
-                           "numbers, categories and text.")
+    """(engine model from a dict of raw columns to `probabilities`, the adapter that reads raw cells as the studio
+    does and marks refused rows in the ONNX graph, the opset it needs). The preprocessing layers are the studio's
+    own (`studio.data.preprocessing_layers`)."""
     if len(model.inputs) != 1 or len(model.outputs) != 1 or len(preprocessor.targets) != 1:
         raise RawOnnxError("the model has several inputs or outputs; raw rows are taken by one input and one "
                            "output.")
-    expected = tuple(preprocessor.input_shape)
-    if tuple(model.inputs[0].shape[1:]) != expected:
-        raise RawOnnxError(f"the model's input has shape {model.inputs[0].shape}, not the prepared {expected}.")
-    inputs, encoded = {}, []
-    for feature in preprocessor.features:
-        if feature.type == "numeric":
-            x = engine.Input(shape=(1,), name=feature.name)
-            if preprocessor.scaling == Scaling.STANDARD:
-                x_scaled = layers.Normalization(mean=[feature.mean], variance=[feature.std ** 2])(x)
-            else:
-                x_scaled = x
-            encoded.append(x_scaled)
-        elif feature.type == "categorical":
-            x = engine.Input(shape=(1,), dtype="string", name=feature.name)
-            encoded.append(layers.StringLookup(vocabulary=list(feature.categories), num_oov_indices=0,
-                                               output_mode="one_hot")(x))
-        elif feature.type == "text":
-            x = engine.Input(shape=(1,), dtype="string", name=feature.name)
-            text = preprocessor.encoder
-            encoded.append(layers.TextVectorization(**text.layer_config())(x))
-        else:
-            raise RawOnnxError(f"column {feature.name!r} holds {feature.type}s; raw rows in ONNX take numbers, "
-                               "categories and text.")
-        inputs[feature.name] = x
-    features = encoded[0] if len(encoded) == 1 else layers.Concatenate()(encoded)
+    used = {model.name}
+    try:
+        inputs, features = preprocessing_graph(preprocessor, used)
+    except DataError as err:
+        raise RawOnnxError(str(err)) from None
+    if tuple(model.inputs[0].shape[1:]) != tuple(features.shape[1:]):
+        raise RawOnnxError(f"the model's input has shape {model.inputs[0].shape}, not the prepared "
+                           f"{tuple(features.shape[1:])}.")
     output = model(features)
     target = preprocessor.target
     if target.task == REGRESSION:
         if target.std != 1.0 or target.mean != 0.0:
-            output = layers.Rescaling(scale=target.std, offset=target.mean)(output)
+            output = layers.Rescaling(scale=target.std, offset=target.mean, name=layer_name("in_file_units", used))(
+                output)
     elif target.task == BINARY and output.shape[-1] == 1:  # a sigmoid unit: p(first class) = 1 - p(second)
-        output = layers.Concatenate()([layers.Rescaling(scale=-1.0, offset=1.0)(output), output])
+        complement = layers.Rescaling(scale=-1.0, offset=1.0, name=layer_name("complement", used))(output)
+        output = layers.Concatenate(name=layer_name("both_classes", used))([complement, output])
     elif output.shape[-1] != len(target.classes):
         raise RawOnnxError(f"the model's output has {output.shape[-1]} columns for {len(target.classes)} classes "
                            f"of {target.name!r}.")
-    output = layers.Identity(name="probabilities" if target.task != REGRESSION else target.name)(output)
+    output = layers.Identity(name=layer_name("probabilities" if target.task != REGRESSION else target.name, used))(
+        output)
     opset = TEXT_OPSET if preprocessor.encoder is not None else 17
-    return engine.Model(inputs, output, name=f"{model.name}_raw_rows"), RawRows(preprocessor), opset
+    keys = {t.keras_history[0].name: name for name, t in inputs.items()}
+    return engine.Model(inputs, output, name=f"{model.name}_raw_rows"), RawRows(preprocessor, keys), opset
 
 
 class RawRows(GraphAdapter):
-    """Fills missing values as the project does before the preprocessing layers, and turns the outputs of rows the
-    studio's Predict refuses into NaN."""
+    """Names the graph's inputs after the columns, reads a raw cell as the studio's CSV reader does (any spelling of
+    a missing value is missing: "" for a string, NaN for a number), and turns the outputs of rows the studio's
+    Predict leaves out (a missing value in a drop-rows column, an infinite number) into NaN."""
 
-    def __init__(self, preprocessor: Preprocessor):
-        self.features = preprocessor.features
+    def __init__(self, preprocessor: Preprocessor, keys: dict[str, str]):
+        self.features = {f.name: f for f in preprocessor.features}
+        self.columns = keys  # input layer name -> column name
         self.valid: list[Value] = []  # (batch, 1) booleans: the rows each column lets through
 
+    def input_name(self, name: str) -> str:
+        return self.columns.get(name, name)
+
     def inputs(self, graph: GraphBuilder, inputs: list[Value]) -> list[Value]:
-        by_name = {f.name: f for f in self.features}
         fed = []
         for x in inputs:
-            feature = by_name[x.name]
+            feature = self.features[x.name]
             with graph.scope(f"{x.name}_missing"):
-                fed.append(self._numbers(graph, feature, x) if feature.type == "numeric" else
-                           self._strings(graph, feature, x))
+                fed.append(self._number(graph, feature, x) if x.dtype.kind == "f" else self._string(graph, feature, x))
         return fed
 
-    def _numbers(self, graph: GraphBuilder, feature, x: Value) -> Value:
-        infinite = graph.op("IsInf", [x], x.shape, np.bool_)
-        missing = graph.op("IsNaN", [x], x.shape, np.bool_)
+    def _number(self, graph: GraphBuilder, feature, x: Value) -> Value:
+        refused = graph.op("IsInf", [x], x.shape, np.bool_)
         if feature.fill is None:  # drop rows
-            self._refuse(graph, graph.op("Or", [infinite, missing], x.shape))
-            return x
-        self._refuse(graph, infinite)
-        return graph.op("Where", [missing, graph.scalar(feature.fill, x.dtype), x], x.shape, x.dtype)
+            refused = graph.op("Or", [refused, graph.op("IsNaN", [x], x.shape, np.bool_)], x.shape)
+        self._refuse(graph, refused)
+        return x
 
-    def _strings(self, graph: GraphBuilder, feature, x: Value) -> Value:
+    def _string(self, graph: GraphBuilder, feature, x: Value) -> Value:
         spellings = missing_spellings()
         flag = graph.op("LabelEncoder", [x], x.shape, np.int64, domain=ML_DOMAIN, keys_strings=spellings,
                         values_int64s=[1] * len(spellings), default_int64=0)
         missing = graph.cast(flag, np.bool_)
-        fill = feature.fill if feature.type == "categorical" else ""  # a missing text is a text of no words
-        drop = feature.missing == MissingStrategy.DROP_ROWS or fill is None
-        if feature.type == "categorical":
-            known = [*feature.categories, *([] if drop else spellings)]
-            found = graph.op("LabelEncoder", [x], x.shape, np.int64, domain=ML_DOMAIN, keys_strings=known,
-                             values_int64s=[1] * len(known), default_int64=0)
-            self._refuse(graph, graph.op("Not", [graph.cast(found, np.bool_)], x.shape))
-        elif drop:
+        if feature.missing == MissingStrategy.DROP_ROWS or (feature.type == "categorical" and feature.fill is None):
             self._refuse(graph, missing)
-        if drop:
-            return x
-        return graph.op("Where", [missing, graph.const(np.array(fill, dtype=object), "fill"), x], x.shape, x.dtype)
+        return graph.op("Where", [missing, graph.const(np.array("", dtype=object), "missing"), x], x.shape, x.dtype)
 
     def _refuse(self, graph: GraphBuilder, refused: Value) -> None:
         self.valid.append(graph.op("Not", [refused], refused.shape))

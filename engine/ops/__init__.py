@@ -1,12 +1,21 @@
 """`engine.ops`: the differentiable operations, named as in `keras.ops`."""
 
 from engine.ops import image  # noqa: F401  (keras.ops.image: affine_transform)
+from engine.ops.arrangement import *  # noqa: F401,F403
 from engine.ops.array import *  # noqa: F401,F403
 from engine.ops.attention import *  # noqa: F401,F403
+from engine.ops.construction import *  # noqa: F401,F403
+from engine.ops.control_flow import *  # noqa: F401,F403
 from engine.ops.conv import *  # noqa: F401,F403
 from engine.ops.core import *  # noqa: F401,F403
 from engine.ops.core import value_of  # noqa: F401
+from engine.ops.elementwise import *  # noqa: F401,F403
+from engine.ops.linalg import *  # noqa: F401,F403
 from engine.ops.math import *  # noqa: F401,F403
 from engine.ops.nn import *  # noqa: F401,F403
+from engine.ops.nn_more import *  # noqa: F401,F403
 from engine.ops.normalization import *  # noqa: F401,F403
 from engine.ops.pooling import *  # noqa: F401,F403
+from engine.ops.products import *  # noqa: F401,F403
+from engine.ops.statistics import *  # noqa: F401,F403
+from engine.ops.updates import *  # noqa: F401,F403

@@ -160,9 +160,5 @@ def pad(x, pad_width, mode: str = "constant", constant_values=0) -> Tensor:
     return make(out, (x,), lambda g: (g[index],))
 
 
-def sort(x, axis: int = -1) -> Tensor:
-    return Tensor(np.sort(_as_array(x), axis=axis))
-
-
 def size(x) -> int:
     return int(np.size(value_of(x)))

@@ -102,10 +102,6 @@ def eye(n, m=None, dtype=None) -> Tensor:
     return Tensor(np.eye(n, m, dtype=_floatx(dtype)))
 
 
-def linspace(start, stop, num=50, dtype=None) -> Tensor:
-    return Tensor(np.linspace(start, stop, num, dtype=_floatx(dtype)))
-
-
 def one_hot(x, num_classes: int, axis: int = -1, dtype=None) -> Tensor:
     labels = np.asarray(value_of(x)).astype(np.int64)
     out = np.eye(num_classes, dtype=_floatx(dtype))[labels]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import backend
 from engine.autodiff import Tensor, make, unbroadcast
 from engine.ops.core import as_array as _as_array
 from engine.ops.core import value_of
@@ -11,6 +12,14 @@ from engine.ops.core import value_of
 
 def _shape(x) -> tuple:
     return np.shape(value_of(x))
+
+
+def _float_operand(x):
+    """The array behind x for a float function: integers and booleans become floatx, as in Keras."""
+    a = _as_array(x)
+    if np.asarray(a).dtype.kind in "iub":
+        return np.asarray(a, dtype=backend.floatx())
+    return a
 
 
 
@@ -70,7 +79,7 @@ def square(x) -> Tensor:
 
 
 def sqrt(x) -> Tensor:
-    out = np.sqrt(_as_array(x))
+    out = np.sqrt(_float_operand(x))
     return make(out, (x,), lambda g: (g / (2 * out),))
 
 
@@ -83,32 +92,32 @@ absolute = abs
 
 
 def exp(x) -> Tensor:
-    out = np.exp(_as_array(x))
+    out = np.exp(_float_operand(x))
     return make(out, (x,), lambda g: (g * out,))
 
 
 def log(x) -> Tensor:
-    a = _as_array(x)
+    a = _float_operand(x)
     return make(np.log(a), (x,), lambda g: (g / a,))
 
 
 def log1p(x) -> Tensor:
-    a = _as_array(x)
+    a = _float_operand(x)
     return make(np.log1p(a), (x,), lambda g: (g / (1 + a),))
 
 
 def expm1(x) -> Tensor:
-    out = np.expm1(_as_array(x))
+    out = np.expm1(_float_operand(x))
     return make(out, (x,), lambda g: (g * (out + 1),))
 
 
 def sin(x) -> Tensor:
-    a = _as_array(x)
+    a = _float_operand(x)
     return make(np.sin(a), (x,), lambda g: (g * np.cos(a),))
 
 
 def cos(x) -> Tensor:
-    a = _as_array(x)
+    a = _float_operand(x)
     return make(np.cos(a), (x,), lambda g: (-g * np.sin(a),))
 
 
@@ -188,26 +197,6 @@ def dot(x1, x2) -> Tensor:
     if np.ndim(_as_array(x1)) == 0 or np.ndim(_as_array(x2)) == 0:
         return multiply(x1, x2)
     return matmul(x1, x2)
-
-
-def einsum(subscripts: str, *operands) -> Tensor:
-    """Einstein summation for two operands or one (gradients for the explicit form `ij,jk->ik`)."""
-    values = [_as_array(op) for op in operands]
-    out = np.einsum(subscripts, *values)
-    inputs, output = subscripts.replace(" ", "").split("->")
-    in_specs = inputs.split(",")
-
-    def vjp(g):
-        grads = []
-        for i, spec in enumerate(in_specs):
-            others = [s for j, s in enumerate(in_specs) if j != i]
-            other_values = [v for j, v in enumerate(values) if j != i]
-            expr = ",".join([output, *others]) + "->" + spec
-            grads.append(np.einsum(expr, g, *other_values) if set(spec) <= set(output + "".join(others))
-                         else None)
-        return tuple(grads)
-
-    return make(out, operands, vjp)
 
 
 # -- reductions -----------------------------------------------------------------------------

@@ -59,10 +59,57 @@ class Transformed:
     dropped: dict[str, int] = field(default_factory=dict)  # column name -> rows dropped for a missing value
     first_dropped: dict[str, int] = field(default_factory=dict)  # column name -> file line of its first dropped row
     target_rows: np.ndarray | None = None  # windows: the row each sample's target is on (-1: after the file's end)
+    unseen: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # column -> (rows, first line, value)
+    # of categories not seen in training, encoded as out of vocabulary (all zeros)
+
+    def row_notes(self) -> RowNotes:
+        return RowNotes(dict(self.dropped), dict(self.first_dropped), dict(self.unseen))
+
+    def notes(self) -> list[str]:
+        """What happened to rows that did not go in as they were (see `RowNotes`)."""
+        return self.row_notes().notes()
 
     def actual_rows(self) -> np.ndarray:
         """The table row holding each sample's target: its own row, or for a window the row `horizon` later."""
         return self.rows if self.target_rows is None else self.target_rows
+
+
+@dataclass
+class RowNotes:
+    """Rows that did not go in as they were: skipped for a missing value (`dropped`, `first_dropped`: count and
+    first file line per column), or holding a category not seen in training (`unseen`: column -> rows, first
+    line, first value). Shown by Predict in the window and printed by `layerstudio predict`."""
+
+    dropped: dict[str, int] = field(default_factory=dict)
+    first_dropped: dict[str, int] = field(default_factory=dict)
+    unseen: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+
+    @classmethod
+    def combined(cls, parts: list[RowNotes]) -> RowNotes:
+        """The notes of a file read a chunk at a time: counts added up, the first line and value kept."""
+        out = cls()
+        for part in parts:
+            for name, count in part.dropped.items():
+                out.dropped[name] = out.dropped.get(name, 0) + count
+                if name in part.first_dropped:
+                    out.first_dropped.setdefault(name, part.first_dropped[name])
+            for name, (count, line, value) in part.unseen.items():
+                before = out.unseen.get(name)
+                out.unseen[name] = (count, line, value) if before is None else (before[0] + count, *before[1:])
+        return out
+
+    def notes(self) -> list[str]:
+        """One sentence per column, naming the column, how many rows and the first line."""
+        notes = []
+        for name, count in self.dropped.items():
+            first = self.first_dropped.get(name)
+            where = "" if first is None else f" (line {first})" if count == 1 else f" (first at line {first})"
+            notes.append(f"column {name!r}: {count} row{'s' if count > 1 else ''} skipped for a missing value{where}")
+        for name, (count, line, value) in self.unseen.items():
+            rows = f"{count} rows hold" if count > 1 else "1 row holds"
+            notes.append(f"column {name!r}: {rows} a category not seen in training (first {value!r}, line {line}), "
+                         "taken as unknown (no category)")
+        return notes
 
 
 def numeric_values(table: CsvTable, name: str) -> np.ndarray:
@@ -155,6 +202,7 @@ class Preprocessor:
         self.scaling = scaling
         self.encoder = encoder
         self.windows = windows
+        self._column_inputs = None
 
     def with_targets(self, targets: TargetState | list[TargetState] | None) -> Preprocessor:
         """The same transform with other target states (e.g. another target encoding)."""
@@ -215,7 +263,8 @@ class Preprocessor:
         """Arrays for the rows of `table` that can be used; the target only if `with_target` (default: if present).
 
         A row missing a value in a drop-rows column is left out and counted in `dropped`; missing values in
-        fill columns take the fitted fill value. DataError for a missing column or an unseen category.
+        fill columns take the fitted fill value; a category not seen in training is out of vocabulary (all zeros)
+        and counted in `unseen`. DataError for a missing column or a text in a numeric column.
         `order` (usable rows) encodes those rows in that order instead, so a split needs no second copy of x.
         """
         missing_cols = [f.name for f in self.features if f.name not in table.names]
@@ -259,6 +308,7 @@ class Preprocessor:
                 keep &= ~miss
             y_raw.append(values)
         rows = np.flatnonzero(keep) if order is None else np.asarray(order, dtype=np.int64)
+        unseen: dict[str, tuple[int, int, str]] = {}
         lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
         if self.encoder is not None and self.encoder.kind != "pixels":
             values = raw[0][1]
@@ -269,7 +319,7 @@ class Preprocessor:
             start = 0
             for f, values, miss in raw:
                 width = len(f.output_names)
-                self._encode_feature(table, f, values, miss, rows, x[:, start:start + width])
+                self._encode_feature(table, f, values, miss, rows, x[:, start:start + width], unseen)
                 start += width
             if self.encoder is not None:
                 x = self.encoder.transform(x)
@@ -282,29 +332,36 @@ class Preprocessor:
             x, y, rows, target_rows = self.windows.windows(table, keep, x, y)
             lines = np.asarray(table.line_numbers, dtype=np.int64)[rows]
         return Transformed(x=x, y=y, rows=rows, lines=lines, dropped={k: v for k, v in dropped.items() if v},
-                           first_dropped=first, target_rows=target_rows)
+                           first_dropped=first, target_rows=target_rows, unseen=unseen)
 
-    def _encode_feature(self, table, f: FeatureState, values, miss, rows, out: np.ndarray) -> None:
-        """Write the feature's columns of x for `rows` into `out`."""
+    def column_inputs(self) -> dict:
+        """The Keras preprocessing layers of each numeric and categorical feature, by column name
+        (`studio.data.preprocessing_layers`): what `transform` runs, and what the exported models hold."""
+        if self._column_inputs is None:
+            from studio.data.preprocessing_layers import table_inputs
+            self._column_inputs = {c.name: c for c in table_inputs(self)}
+        return self._column_inputs
+
+    def _encode_feature(self, table, f: FeatureState, values, miss, rows, out: np.ndarray, unseen: dict) -> None:
+        """Write the feature's columns of x for `rows` into `out`, through the column's preprocessing layers.
+        A category not seen in training is out of vocabulary (all zeros), counted in `unseen`."""
+        column = self.column_inputs()[f.name]
         if f.type == "numeric":
             col = values[rows]
-            if f.fill is not None:
-                col = np.where(miss[rows], f.fill, col)
-            if self.scaling == Scaling.STANDARD:
-                col = (col - f.mean) / f.std
-            out[:, 0] = col
+            if column.fill is not None:
+                col = np.where(miss[rows], column.fill, col)
+            col = col.astype(np.float32).reshape(-1, 1)
+            out[:] = column.encode(col) if column.layers else col
             return
-        codes = values[rows]
-        if f.fill is not None and f.fill in f.categories:
-            codes = np.where(codes == -1, f.categories.index(f.fill), codes)
-        unseen = np.flatnonzero(codes < 0)
-        if unseen.size:
-            i = int(rows[unseen[0]])
-            value = table.column_data(f.name).string_at(i) if codes[unseen[0]] == -2 else f.fill
-            raise DataError(f"{table.path}: column {f.name!r}, line {table.line_numbers[i]} holds {value!r}, "
-                            f"a category not seen in training (known: {_list(f.categories)}).")
-        out[:] = 0.0
-        out[np.arange(len(rows)), codes] = 1.0
+        data = table.column_data(f.name)  # the layers run once per distinct value, then rows take their block
+        distinct = np.where(data.distinct_missing(), "", data.distinct_strings()).astype(object)
+        blocks = column.encode(distinct.reshape(-1, 1)).astype(np.float32)
+        codes = data.codes[rows]
+        out[:] = blocks[codes]
+        new = np.flatnonzero(values[rows] == -2)
+        if new.size:
+            i = int(rows[new[0]])
+            unseen[f.name] = (int(new.size), int(table.line_numbers[i]), data.string_at(i))
 
     def _target_values(self, table: CsvTable, t: TargetState):
         if t.task == REGRESSION:

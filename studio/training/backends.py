@@ -104,3 +104,15 @@ def backend_words(description: dict | None) -> str:
     devices = ", ".join(description.get("devices") or [])
     return (f"Keras {description.get('version', '3')} ({description.get('keras_backend', '?')}"
             + (f" on {devices})" if devices else ")"))
+
+
+def trained_by(segments: list[dict]) -> str:
+    """Who trained a run's segments, briefly: "engine", "Keras (torch)", or both joined by " + "."""
+    names: list[str] = []
+    for segment in segments or [{}]:
+        description = segment.get("backend") if isinstance(segment, dict) else None
+        name = "engine" if not description or description.get("name", ENGINE) == ENGINE \
+            else f"Keras ({description.get('keras_backend', '?')})"
+        if name not in names:
+            names.append(name)
+    return " + ".join(names)

@@ -7,15 +7,17 @@ import csv
 import math
 
 from engine.utils.file_utils import atomic_write
+from studio.training.backends import trained_by
 from studio.training.run import TrainingRun
 
 
 def run_summary(run: TrainingRun) -> dict[str, str]:
-    """What tells runs apart: status, epochs, optimizer and learning rate, batch size, and the best epoch with
-    its validation (else training) loss and metrics."""
+    """What tells runs apart: status, who trained it (the engine or Keras), epochs, optimizer and learning rate,
+    batch size, and the best epoch with its validation (else training) loss and metrics."""
     optimizer = run.compile_settings.get("optimizer") or {}
     rate = (optimizer.get("config") or {}).get("learning_rate")
-    row = {"Run": str(run.run_id), "Status": run.status.replace("_", " "), "Epochs": str(run.epochs_done),
+    row = {"Run": str(run.run_id), "Status": run.status.replace("_", " "), "Trained by": trained_by(run.segments),
+           "Epochs": str(run.epochs_done),
            "Optimizer": f"{optimizer.get('name', '?')}" + (f" ({rate:g})" if isinstance(rate, int | float) else ""),
            "Batch size": str(run.settings.get("batch_size", ""))}
     key = "val_loss" if run.best("val_loss") else "loss"

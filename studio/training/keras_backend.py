@@ -54,8 +54,7 @@ def keras_backend_name(override: str | None = None) -> str:
 def keras_unavailable(override: str | None = None) -> str | None:
     """Why Keras cannot train here, in one line naming what to install; None when it can."""
     if importlib.util.find_spec("keras") is None:
-        return (f"Keras is not installed: {INSTALL} (Keras 3 with its torch backend; jax or tensorflow work too, "
-                "named by KERAS_BACKEND).")
+        return f"Keras is not installed: {INSTALL} (jax or tensorflow also work)."
     try:
         version = importlib.metadata.version("keras")
     except importlib.metadata.PackageNotFoundError:
@@ -123,7 +122,8 @@ class KerasBackend:
         return self.keras.callbacks.EarlyStopping
 
     def snapshot(self, variables) -> CopySnapshot:
-        return CopySnapshot(variables, self.keras.ops.copy)  # stays on the device the model trains on
+        ops = self.keras.ops  # copies stay on the device the model trains on, out of any gradient
+        return CopySnapshot(variables, lambda value: ops.stop_gradient(ops.copy(value)))
 
     def to_numpy(self, value) -> np.ndarray:
         return self.keras.ops.convert_to_numpy(value)

@@ -146,6 +146,11 @@ def test_masked_global_average_pooling_counts_only_unmasked_steps():
     mask = np.array([[True, True, False], [True, False, False]])
     out = np.asarray(layers.GlobalAveragePooling1D()(x, mask=mask))
     np.testing.assert_allclose(out, [[1, 2], [6, 7]])
+    x[0, 2] = np.nan  # a masked step is left out as Keras's `where` leaves it, not multiplied by 0
+    x[1, 1] = np.inf
+    np.testing.assert_allclose(np.asarray(layers.GlobalAveragePooling1D()(x, mask=mask)), [[1, 2], [6, 7]])
+    keras = pytest.importorskip("keras")
+    np.testing.assert_allclose(np.asarray(keras.layers.GlobalAveragePooling1D()(x, mask=mask)), [[1, 2], [6, 7]])
 
 
 def test_output_shapes_keep_unknown_dimensions_and_aliases():

@@ -271,7 +271,7 @@ def test_embedding_lstm_on_a_text_column(flow, window, tmp_path):
                           ["a tropical shrub having large yellow flowers and leaves", "d"]])
     header, shown = flow.predict(new)
     assert [r[0] for r in shown] == [2, 3, 5]  # the empty text at line 4 is skipped, and said so
-    assert "definition 1 (line 4)" in window.workflow.evaluation.table_caption.text()
+    assert "'definition': 1 row skipped for a missing value (line 4)" in window.workflow.evaluation.table_caption.text()
     flow.save_and_reopen("definitions")
     assert flow.predict(new) == (header, shown)
     saved = window.project.data["preprocessor"]["encoder"]

@@ -98,6 +98,9 @@ def test_choosing_keras_in_the_training_panel_trains_with_it_and_draws_the_curve
     for in_model, saved in zip(session.model.get_weights(), run.weights):  # the engine model holds them
         np.testing.assert_array_equal(in_model, saved)
     assert window.project.runs[0]["settings"]["backend"] == "keras"
+    table = window.workflow.runs_view.table
+    header = [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())]
+    assert table.item(0, header.index("Trained by")).text().startswith("Keras (")
 
     panel.more_spin.setValue(2)
     with qtbot.waitSignal(session.run_finished, timeout=120000) as finished:
@@ -105,3 +108,24 @@ def test_choosing_keras_in_the_training_panel_trains_with_it_and_draws_the_curve
     continued = finished.args[0]
     assert continued.epochs_done == 5 and continued.segments[-1]["backend"]["name"] == "keras"
     assert panel.curves.point_count("val_loss") == 5
+
+
+def test_without_keras_the_choice_is_greyed_out_with_what_to_install(iris_project, window, qtbot, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr("studio.training.keras_backend.importlib.util.find_spec",
+                        lambda name, *a, **k: None if name == "keras" else real(name, *a, **k))
+    project = load_project(iris_project)
+    project.training = {**project.training, "backend": "keras"}  # saved where Keras was installed
+    save_project(project, iris_project)
+    assert window.open_project(iris_project)
+    qtbot.waitUntil(lambda: not window.workflow.loading, timeout=20000)
+    panel = window.workflow.panel
+    combo = panel.backend_combo
+    assert combo.itemText(1) == "Keras 3 (not installed)" and not combo.model().item(1).isEnabled()
+    assert "pip install keras torch" in combo.itemData(1, Qt.ItemDataRole.ToolTipRole)
+    assert combo.currentData() == "engine" and panel.settings().backend == "engine"
+    note = panel.status_label.text()
+    assert note.startswith("Keras is not installed: pip install keras torch") and "The engine trains" in note
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)  # the greyed-out choice cannot be picked
+    assert combo.currentData() == "engine"

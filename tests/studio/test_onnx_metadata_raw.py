@@ -36,8 +36,10 @@ def test_raw_onnx_refuses_what_raw_rows_cannot_hold():
     pre = Preprocessor([FeatureState("size", "numeric", "drop"), FeatureState("photo", "image", "drop")],
                        TargetState("y", "binary", "integer", ["no", "yes"]), "standard")
     model = engine.Sequential([engine.Input((2,)), engine.layers.Dense(2)])
-    with pytest.raises(RawOnnxError, match="column 'photo' holds images"):
+    with pytest.raises(RawOnnxError, match="column 'photo' is a image feature"):
         raw_rows_model(pre, model)
+    pre = Preprocessor([FeatureState("size", "numeric", "drop")], TargetState("y", "binary", "integer",
+                                                                               ["no", "yes"]), "standard")
     model = engine.Sequential([engine.Input((3,)), engine.layers.Dense(2)])
-    with pytest.raises(RawOnnxError, match=r"input has shape \(None, 3\), not the prepared \(2,\)"):
+    with pytest.raises(RawOnnxError, match=r"input has shape \(None, 3\), not the prepared \(1,\)"):
         raw_rows_model(pre, model)

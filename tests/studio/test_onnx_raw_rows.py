@@ -29,6 +29,13 @@ def read_rows(path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def write_rows(path, rows: list[dict[str, str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def number(cell: str) -> float:
     """A CSV cell as the ONNX model takes a number: NaN where the studio reads it as missing."""
     return float("nan") if cell.strip().lower() in MISSING_TOKENS else float(cell)
@@ -118,10 +125,7 @@ def test_penguins_raw_rows_with_categories_and_missing_values_match_the_studios_
     rows[5]["body_mass_g"] = "NA"  # filled with the training mean inside the graph
     rows[6]["sex"] = "Missing"  # any spelling of a missing token: filled with the most frequent sex
     edited = tmp_path / "new_penguins.csv"
-    with open(edited, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(edited, rows)
     path = exchange.export_raw_onnx(project, tmp_path / "penguins.onnx")
     got, classes, meta = onnx_predict(path, rows)
     predicted, expected = studio_predict(project, edited, tmp_path)
@@ -134,21 +138,26 @@ def test_penguins_raw_rows_with_categories_and_missing_values_match_the_studios_
     assert np.isnan(got[[3, 50]]).all()  # what the studio refuses comes out as NaN, never as a guess
 
 
-def test_penguins_unseen_category_and_infinite_number_give_nan_rows(penguins, tmp_path):
+def test_penguins_unseen_category_is_unknown_as_in_the_studio_and_an_infinite_number_gives_nan(penguins, tmp_path):
     project, csv_path, _ = penguins
     rows = read_rows(csv_path)[:3]  # row 3 misses bill_length_mm
     rows[0]["island"] = "Atlantis"
-    rows[1]["flipper_length_mm"] = "inf"
+    rows[1]["sex"] = "nA"  # read as missing in any casing, as the studio's CSV reader does
     path = exchange.export_raw_onnx(project, tmp_path / "penguins.onnx")
+    write_rows(tmp_path / "unseen.csv", rows)
+    _, expected = studio_predict(project, tmp_path / "unseen.csv", tmp_path)
     got, _, _ = onnx_predict(path, rows)
-    assert np.isnan(got[:2]).all() and np.isfinite(got[2:]).all()
-    with pytest.raises(exchange.ExchangeError, match="Atlantis"):  # the studio's Predict names the unseen value
-        edited = tmp_path / "unseen.csv"
-        with open(edited, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows[:1])
-        headless.predict_csv(project, str(edited), str(tmp_path / "out.csv"))
+    np.testing.assert_allclose(got, expected, atol=1e-5)  # "Atlantis": no island, in both
+    rows[1]["flipper_length_mm"] = "inf"
+    got, _, _ = onnx_predict(path, rows)
+    assert np.isnan(got[1]).all() and np.isfinite(got[[0, 2]]).all()
+    write_rows(tmp_path / "infinite.csv", rows)
+    with pytest.raises(exchange.ExchangeError, match="not a finite number"):  # the studio refuses it too
+        headless.predict_csv(project, str(tmp_path / "infinite.csv"), str(tmp_path / "out.csv"))
+    notes = []  # the studio's Predict names the unseen category it took as unknown
+    headless.predict_csv(project, str(tmp_path / "unseen.csv"), str(tmp_path / "out.csv"), notes)
+    assert notes == ["column 'island': 1 row holds a category not seen in training (first 'Atlantis', line 2), "
+                     "taken as unknown (no category)"]
 
 
 def test_text_raw_rows_match_the_studios_predict(tmp_path):
@@ -160,10 +169,7 @@ def test_text_raw_rows_match_the_studios_predict(tmp_path):
     rows = read_rows(spec.path)[:200]
     rows[0]["definition"] = "  A Person, who -- LACKS good judgment!!  (Unseen-Words: xyzzy) \t é "
     edited = tmp_path / "definitions.csv"
-    with open(edited, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(edited, rows)
     path = exchange.export_raw_onnx(project, tmp_path / "text.onnx")
     got, classes, meta = onnx_predict(path, rows)
     _, expected = studio_predict(project, edited, tmp_path)

@@ -46,9 +46,10 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
         axis = self._spatial_axes()
         if mask is None:
             return ops.mean(inputs, axis=axis, keepdims=self.keepdims)
-        weights = ops.expand_dims(ops.cast(mask, inputs.dtype), 2 if self.data_format == "channels_last" else 1)
-        total = ops.sum(ops.multiply(inputs, weights), axis=axis, keepdims=self.keepdims)
-        return ops.divide(total, ops.sum(weights, axis=axis, keepdims=self.keepdims))
+        keep = ops.cast(ops.expand_dims(mask, 2 if self.data_format == "channels_last" else 1), "bool")
+        kept = ops.where(keep, inputs, 0.0)  # as Keras: a masked step's NaN or inf is left out, not multiplied by 0
+        total = ops.sum(kept, axis=axis, keepdims=self.keepdims)
+        return ops.divide(total, ops.sum(ops.cast(keep, inputs.dtype), axis=axis, keepdims=self.keepdims))
 
     def compute_mask(self, inputs, mask=None):
         return None

@@ -373,12 +373,8 @@ class EvaluationView(QWidget):
                   if d.target.name in table.names else None for d in decoded]
         self._new_file = (table, transformed.rows)
         caption = f"Predictions for {os.path.basename(path)}: {len(transformed.rows)} rows"
-        if transformed.dropped:
-            first = transformed.first_dropped
-            caption += "; skipped for missing values: " + ", ".join(
-                f"{k} {v}" + (f" (line {first[k]})" if v == 1 and k in first else
-                              f" (first at line {first[k]})" if k in first else "")
-                for k, v in transformed.dropped.items())
+        if transformed.notes():
+            caption += "; " + "; ".join(transformed.notes())
         self._shown = (decoded, actual, transformed.lines, caption, None)  # the file's own targets, where it has them
         self._show_output()
         self.message.setStyleSheet("")

@@ -48,6 +48,7 @@ class TrainingPanel(QWidget):
         self._timing = (time.monotonic(), 0)  # when the running segment started, and its first epoch
         self._overlaid_runs: set[int] | None = None
         self._blocker: str | None = None  # why training cannot start (no data, no compile settings...)
+        self._backend_note: str | None = None  # a project's Keras choice that cannot run here, said until a run
         self._build()
         session.configured.connect(self._on_configured)
         session.run_started.connect(self._on_run_started)
@@ -213,10 +214,11 @@ class TrainingPanel(QWidget):
                                 restore_best_weights=self.restore_check.isChecked())
 
     def set_settings(self, s: TrainingSettings) -> None:
+        self._backend_note = None
         if s.backend == KERAS and self._keras_missing:
             self.backend_combo.setCurrentIndex(0)
-            self._status(f"This project trains with Keras, which cannot run here: {self._keras_missing} "
-                         "The engine is chosen instead.", "warning")
+            self._backend_note = f"{self._keras_missing} The engine trains this project meanwhile."
+            self._status(self._backend_note, "warning")
         else:
             self.backend_combo.setCurrentIndex(max(0, self.backend_combo.findData(s.backend)))
         self.epochs_spin.setValue(int(s.epochs))
@@ -235,7 +237,8 @@ class TrainingPanel(QWidget):
         if reason:
             self._status(reason, "warning")
         elif self.session.current_run is None and self.session.state == IDLE:
-            self._status("Ready: press Train.", "info")
+            note = self._backend_note
+            self._status(note or "Ready: press Train.", "warning" if note else "info")
 
     def show_restored(self) -> None:
         """Draw the session's runs after `restore_runs` (a reopened project): the last one as current."""

@@ -51,7 +51,7 @@ class RunsView(QWidget):
             for j, column in enumerate(columns):
                 item = QTableWidgetItem(row.get(column, ""))
                 item.setData(Qt.UserRole, runs[i].run_id)
-                if j >= 5:
+                if j >= 6:  # numbers from "Best epoch" on
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.table.setItem(i, j, item)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)

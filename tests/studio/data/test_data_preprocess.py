@@ -156,12 +156,14 @@ def test_new_file_missing_a_column(tmp_path):
         p.transform(table(tmp_path, "a,y\n1,2\n", "new.csv"))
 
 
-def test_new_file_with_an_unseen_category(tmp_path):
+def test_new_file_with_an_unseen_category_is_out_of_vocabulary_and_named(tmp_path):
     t = table(tmp_path, "c,y\nred,1\nblue,2\n")
     p = Preprocessor.fit(t, DataSpec.from_table(t))
-    with pytest.raises(DataError, match=r"column 'c', line 3 holds 'purple', a category not seen in training "
-                                        r"\(known: 'blue', 'red'\)"):
-        p.transform(table(tmp_path, "c\nred\npurple\n", "new.csv"))
+    out = p.transform(table(tmp_path, "c\nred\npurple\npurple\n", "new.csv"))
+    np.testing.assert_array_equal(out.x, [[0, 1], [0, 0], [0, 0]])  # categories blue, red; purple: no category
+    assert out.unseen == {"c": (2, 3, "purple")}
+    assert out.notes() == ["column 'c': 2 rows hold a category not seen in training (first 'purple', line 3), "
+                           "taken as unknown (no category)"]
 
 
 def test_text_in_a_numeric_column_names_line_and_column(tmp_path):

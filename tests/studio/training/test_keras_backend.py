@@ -3,6 +3,7 @@ the core's rules (NaN, stop) inside Keras's `fit`, the weights back in the engin
 Keras or one of its backends is missing or cannot run a layer."""
 
 import copy
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -10,7 +11,15 @@ import pytest
 
 import engine
 from studio.training.backends import BackendError, EngineBackend, backend_for
-from studio.training.core import Listener, RunControl, Trainer, begin_segment, end_segment, new_run
+from studio.training.core import (
+    Listener,
+    RunControl,
+    Trainer,
+    begin_segment,
+    early_stopping,
+    end_segment,
+    new_run,
+)
 from studio.training.keras_backend import keras_unavailable
 from studio.training.run import FINISHED, NAN, STOPPED, TrainingRun, TrainingSettings
 
@@ -194,3 +203,39 @@ def test_keras_trains_on_a_csv_read_in_chunks_as_the_engine_does_on_the_whole_fi
     assert ours.status == theirs.status == FINISHED, theirs.message
     for a, b in zip(ours.weights, theirs.weights, strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+
+
+def test_a_continued_keras_run_carries_its_optimizer_on_like_one_longer_run():
+    pytest.importorskip("keras")
+    data = regression()
+    settings = TrainingSettings(epochs=2, batch_size=16, shuffle=False, backend="keras")
+    adam = {**SGD, "optimizer": {"name": "adam", "config": {"learning_rate": 0.01}}}
+    whole = Trainer(engine_model(), data, settings, 0, 4, backend=backend_for("keras", adam)).fit()
+    model, backend = engine_model(), backend_for("keras", adam)
+    assert Trainer(model, data, settings, 0, 2, backend=backend).fit().status == FINISHED
+    continued = Trainer(model, data, settings, 2, 4, backend=backend).fit()  # Continue: the same backend
+    assert continued.status == FINISHED
+    for a, b in zip(whole.weights, continued.weights, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-7)
+
+
+def test_pause_waits_between_keras_batches_and_early_stopping_is_keras_own():
+    keras = pytest.importorskip("keras")
+    control, events = RunControl(), []
+
+    def on_batch(info):
+        events.append(("batch", info["epoch"], info["batch"]))
+        if len(events) == 1:
+            control.pause()
+            threading.Timer(0.2, control.resume).start()
+
+    listener = Listener(batch=on_batch, paused=lambda: events.append("paused"),
+                        resumed=lambda: events.append("resumed"))
+    settings = TrainingSettings(epochs=50, batch_size=16, shuffle=False, backend="keras", early_stopping=True,
+                                monitor="val_loss", patience=0, min_delta=10.0)  # no change is big enough
+    trainer = Trainer(engine_model(), regression(), settings, 0, 50, control=control, listener=listener,
+                      backend=backend_for("keras", SGD))
+    outcome = trainer.fit()
+    assert events[:3] == [("batch", 0, 0), "paused", "resumed"] and events[3] == ("batch", 0, 1)
+    assert outcome.status == "early_stopped" and outcome.batches == 2 * 3  # stopped after its second epoch
+    assert isinstance(early_stopping(settings, True, trainer.backend)[0], keras.callbacks.EarlyStopping)
