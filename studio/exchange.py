@@ -255,49 +255,77 @@ def export_raw_onnx(project: Project, path: str | os.PathLike) -> str:
 
 
 def export_python(project: Project, path: str | os.PathLike) -> list[str]:
-    """Write a Keras 3 script and the trained model as `<script name>.keras` beside it. The script reads the
-    project's CSV with the project's fitted preprocessing and can continue training. Returns both paths."""
-    from engine.export import PythonExportError, export_python_script
-    from studio.script_data import csv_beside, data_code, fit_code
+    """Write a Keras 3 script and the trained model as `<script name>.keras` beside it. With data, the script
+    takes the CSV on its command line (else the training CSV relative to itself), prepares it with the
+    project's fitted preprocessing as Keras layers, streams it in batches and continues training, with
+    `--backend` and `--distribute` (see `studio.script`). Returns both paths."""
+    from engine.export import PythonExportError, export_python_script, python_script
 
     path = _target(path, PYTHON_SUFFIX)
     model = trained_model(project)
     weights_name = Path(path).stem + KERAS_SUFFIX
     weights_path = str(Path(path).with_name(weights_name))
-    data = fit = None
-    if project.data:
-        spec = data_spec(project)
-        preprocessor = fitted_preprocessor(project)
-        if preprocessor is None:
-            raise ExchangeError("The project's data has no fitted preprocessing saved (train the model once) so the "
-                                "script cannot prepare the CSV as the model was trained.")
-        if preprocessor.encoder is not None or preprocessor.windows is not None:
-            kind = "time-series windows" if preprocessor.windows is not None else preprocessor.encoder.kind.replace(
-                "_", " ")
-            raise ExchangeError(f"The Python script reads plain feature tables, but this project's data are {kind}: "
-                                "export the model as .keras or ONNX instead.")
-        feed = model_feed(project, spec, preprocessor)
-        if not feed.is_plain:
-            raise ExchangeError(f"The Python script prepares one feature table for one Input and one target, but this "
-                                f"model has {len(feed.inputs)} input(s) bound to column groups and "
-                                f"{len(feed.outputs)} output(s): export the model as .keras or ONNX instead.")
-        run = last_trained_run(project)
-        settings = compile_settings(project, run) or {}
-        data = data_code(spec, preprocessor, settings.get("loss"), *held_out_rows(spec),
-                         csv_relative=csv_beside(spec.path, os.path.dirname(os.path.abspath(path))))
-        fit = fit_code(project.training or run.settings, validation=True)
+    sections = _script_sections(project, model, path) if project.data else {}
     try:
-        from engine.export.python_script import python_script
-        python_script(model, weights_path=weights_name, data_code=data, fit_code=fit)  # checks before writing
+        python_script(model, weights_path=weights_name, **sections)  # checks before writing
     except PythonExportError as err:
         raise ExchangeError(str(err)) from None
     try:
         model.save(weights_path)
-        export_python_script(model, path, weights_path=weights_name, data_code=data, fit_code=fit)
+        export_python_script(model, path, weights_path=weights_name, **sections)
     except (OSError, ValueError) as err:
         raise ExchangeError(f"Cannot write {path}: {err}") from None
     _readable(weights_path)
     return [path, weights_path]
+
+
+def _script_sections(project: Project, model, path: str) -> dict:
+    """The script's command line, data, devices and training code for the project's data."""
+    from studio.script.data import csv_beside, data_code
+    from studio.script.run import devices_code, fit_code, setup_code, usage
+    from studio.training.run import TrainingSettings
+
+    spec = data_spec(project)
+    preprocessor = fitted_preprocessor(project)
+    if preprocessor is None:
+        raise ExchangeError("The project's data has no fitted preprocessing saved (train the model once) so the "
+                            "script cannot prepare the CSV as the model was trained.")
+    refusal = script_refusal(preprocessor, spec)
+    if refusal:
+        raise ExchangeError(refusal)
+    feed = model_feed(project, spec, preprocessor)
+    run = last_trained_run(project)
+    settings = compile_settings(project, run) or {}
+    losses = feed.target_losses(settings) if settings.get("loss") else [None] * len(preprocessor.targets)
+    training = project.training or run.settings
+    training_settings = TrainingSettings.from_dict(training or {})
+    validation, test = held_out_rows(spec)
+    csv_name = csv_beside(spec.path, os.path.dirname(os.path.abspath(path)))
+    return {
+        "setup_code": setup_code(f"Train the model {model.name!r} (exported by LayerStudio) on a CSV file.",
+                                 csv_name, training_settings.epochs, training_settings.batch_size),
+        "data_code": data_code(spec, preprocessor, feed, [losses[k] for _, k in feed.outputs], validation, test),
+        "devices_code": devices_code(model),
+        "fit_code": fit_code(training, has_validation=bool(validation)),
+        "usage": usage(os.path.basename(path), csv_name.rsplit("/", 1)[-1]),
+    }
+
+
+def script_refusal(preprocessor, spec) -> str | None:
+    """Why the Python script cannot prepare this project's data (None: it can)."""
+    if preprocessor.windows is not None:
+        return ("The Python script reads tables of rows, but this project's data are time-series windows (cut "
+                "from consecutive rows): export the model as .keras or ONNX instead.")
+    kind = getattr(preprocessor.encoder, "kind", "pixels")
+    if kind != "pixels":
+        why = ("Keras's TextVectorization needs TensorFlow on every backend" if kind == "text" else
+               "the script reads numbers from the CSV, not image files")
+        return (f"The Python script reads tables of numbers, categories and pixel columns, but this project's data "
+                f"are {kind.replace('_', ' ')} ({why}): export the model as .keras or ONNX instead.")
+    if spec.dialect.encoding.lower().replace("-", "").startswith(("utf16", "utf32")):
+        return (f"The Python script streams the CSV line by line, which {spec.dialect.encoding} text does not "
+                "allow: save the CSV as UTF-8 and import it again.")
+    return None
 
 
 def held_out_rows(spec) -> tuple[list[int], list[int]]:

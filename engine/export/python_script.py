@@ -1,41 +1,33 @@
-"""A model as a readable Keras 3 script: the architecture, `compile`, the trained weights, a summary.
+"""A model as Keras 3 code: the architecture, the layers' constructor calls and `compile`.
 
-`python_script(model)` writes `keras.Sequential([...])` for a Sequential model and one line per layer call
+`model_lines(model)` writes `keras.Sequential([...])` for a Sequential model and one line per layer call
 (functional API) otherwise. Each layer shows the arguments that differ from its class's defaults (found
-by building a default instance of the same class in the engine) plus its `name`. Optional `data_code` and
-`fit_code` blocks (CSV loading and preprocessing, a `model.fit(...)` call) go in marked sections; their
-top-level imports join the script's import block. Layers Keras cannot rebuild from code (custom classes)
-stop the export with an error naming them. The layout of the code comes from `python_source`.
+by building a default instance of the same class in the engine) plus its `name`; `layer_expr(layer)` is one
+layer's constructor call (also used for preprocessing layers outside a model). Layers Keras cannot rebuild
+from code (custom classes) stop the export with an error naming them. The layout of the code comes from
+`python_source`; `script_text` assembles the whole script.
 """
 
 from __future__ import annotations
 
-import ast
 import importlib
 import inspect
-import json
-import os
 import re
-import textwrap
 import warnings
 from collections import Counter
 
 import numpy as np
 
 from engine.export.python_source import (
-    WIDTH,
     Call,
     Names,
     PythonExportError,
     Seq,
-    import_block,
     literal,
-    parse_block,
     statement,
 )
-from engine.utils.file_utils import atomic_write
 
-__all__ = ["PythonExportError", "export_python_script", "python_script"]
+__all__ = ["PythonExportError", "compile_lines", "layer_expr", "model_lines", "unsupported_layers"]
 
 
 # -- objects (layers, initializers, losses, optimizers...) as constructor calls ---------------------------
@@ -279,7 +271,7 @@ def unsupported_layers(model) -> list[str]:
         where = f"layer '{layer.name}' ({type(layer).__name__})"
         if getattr(type(layer), "is_keras_operation", False):
             continue  # mask computations: dropped if they only feed masks (checked with the graph)
-        if _is_model(layer):
+        if is_model(layer):
             problems.extend(unsupported_layers(layer))
         elif isinstance(layer, Model):
             problems.append(f"{where} is a subclassed model; a generated script cannot define its call().")
@@ -337,7 +329,7 @@ def _call_items(node, var_of: dict, dropped_masks: set[int]) -> list:
     return items
 
 
-def _is_model(layer) -> bool:
+def is_model(layer) -> bool:
     from engine.models.functional import Functional
     from engine.models.sequential import Sequential
     return type(layer) in (Sequential, Functional)
@@ -373,7 +365,7 @@ def _sequential_lines(model, names: Names, target: str) -> list[str]:
     elif model._build_input_shape is not None:
         entries.append(("", input_expr({"batch_shape": list(model._build_input_shape)})))
     for layer in model.layers:
-        if _is_model(layer):
+        if is_model(layer):
             variable = names.new(layer.name)
             lines.extend(model_lines(layer, names, variable))
             lines.append("")
@@ -396,10 +388,10 @@ def _functional_lines(model, names: Names, target: str) -> list[str]:
     layer_var: dict[int, str] = {}
     for node in nodes:
         layer = node.layer
-        if calls[id(layer)] > 1 or _is_model(layer):
+        if calls[id(layer)] > 1 or is_model(layer):
             if id(layer) not in layer_var:  # a shared layer or a model: defined once, then called
                 layer_var[id(layer)] = names.new(layer.name)
-                if _is_model(layer):
+                if is_model(layer):
                     lines.extend(["", *model_lines(layer, names, layer_var[id(layer)]), ""])
                 else:
                     lines.append(statement(layer_var[id(layer)], layer_expr(layer)))
@@ -427,7 +419,7 @@ def _functional_lines(model, names: Names, target: str) -> list[str]:
 # -- compile -----------------------------------------------------------------------------------------------
 
 
-def _custom_compile_objects(model) -> list[str]:
+def custom_compile_objects(model) -> list[str]:
     """Losses, metrics or an optimizer defined outside the engine (a script cannot define them)."""
     from engine.symbolic import flatten
     args = getattr(model, "_compile_config", None) or {}
@@ -460,114 +452,3 @@ def compile_lines(model) -> list[str]:
         if config.get(key) is not None:
             items.append((f"{key}=", _config_expr(config[key], f"{where}, {key}", namespace)))
     return [statement("", Call("model.compile", items))]
-
-
-# -- the script --------------------------------------------------------------------------------------------
-
-
-def _banner(title: str) -> str:
-    return f"# -- {title} ".ljust(79, "-")
-
-
-def _docstring(model, weights_path: str | None, script_name: str, data: bool, fit: bool) -> str:
-    from engine import __version__
-    from engine.models.sequential import Sequential
-    safe_name = str(model.name).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    kind = "keras.Sequential" if type(model) is Sequential else "Keras functional API"
-    steps = [f"defines the architecture ({kind})"]
-    if getattr(model, "compiled", False):
-        steps.append("compiles it as it was compiled in LayerStudio")
-    if weights_path:
-        steps.append(f"loads the trained weights from {os.path.basename(weights_path)}")
-    steps.append("prints a summary")
-    if data:
-        steps.append("loads and prepares the data")
-    if fit:
-        steps.append("trains the model")
-    text = "It " + ", ".join(steps[:-1]) + " and " + steps[-1] + "."
-    if weights_path and not os.path.isabs(weights_path):
-        text += f" Keep {weights_path} next to this script."
-    body = textwrap.fill(text, width=WIDTH - 4)
-    return (f'"""Keras 3 script for the model "{safe_name}", exported by LayerStudio {__version__}.\n\n'
-            f"{body}\n\nRun it with Keras 3 on any backend, for example PyTorch:\n\n"
-            f"    pip install keras torch\n    KERAS_BACKEND=torch python {script_name}\n\"\"\"")
-
-
-def _weights_lines(model, weights_path: str) -> list[str]:
-    """The lines that load the weights file (a relative path is taken next to the script, with
-    `pathlib.Path`) and, if the optimizer has a state, create the slots that receive it."""
-    if not (weights_path.endswith(".keras") or weights_path.endswith(".weights.h5")):
-        raise PythonExportError(f"weights_path must name a .keras or .weights.h5 file; received {weights_path!r}")
-    if os.path.isabs(weights_path):
-        line = f"model.load_weights({literal(weights_path, 'weights_path')})"
-    else:
-        relative = literal(weights_path.replace(os.sep, "/"), "weights_path")
-        line = f"model.load_weights(Path(__file__).parent / {relative})"
-    if len(line) > WIDTH:
-        line += "  # noqa: E501"
-    if getattr(getattr(model, "optimizer", None), "built", False):
-        return ["", "# The trained weights and the optimizer's state (to continue training),",
-                "# exported by LayerStudio", "model.optimizer.build(model.trainable_variables)", line]
-    return ["", "# The trained weights, exported by LayerStudio", line]
-
-
-def _predict_example(model) -> list[str]:
-    inputs = getattr(model, "inputs", None) or []
-    if len(inputs) > 1:
-        names = ["x_" + re.sub(r"\W+", "_", t.keras_history[0].name) for t in inputs]
-        lines = ["# Predictions for new samples, one NumPy array per input:"]
-        lines += [f"#   {n}: shape (n, {', '.join(str(d) for d in t.shape[1:])})" for n, t in zip(names, inputs)]
-        struct = getattr(model, "_inputs_struct", None)
-        if isinstance(struct, dict):
-            keys = {id(t): k for k, t in struct.items()}
-            pairs = ", ".join(f"{json.dumps(str(keys[id(t)]))}: {n}" for n, t in zip(names, inputs))
-            return lines + [f"# predictions = model.predict({{{pairs}}})"]
-        return lines + [f"# predictions = model.predict([{', '.join(names)}])"]
-    shape = ", ".join(str(d) for d in inputs[0].shape[1:]) if inputs else None
-    described = f" of shape (n, {shape})" if shape is not None else ""
-    return [f"# Predictions for new samples (a NumPy array{described}):", "# predictions = model.predict(x)"]
-
-
-def python_script(model, weights_path: str | None = None, data_code: str | None = None,
-                  fit_code: str | None = None, *, script_name: str = "model.py") -> str:
-    """A standalone Keras 3 script that rebuilds, compiles and (with `weights_path`, a `.keras` or
-    `.weights.h5` file; relative paths are taken next to the script) loads `model`.
-
-    `data_code` (loading and preprocessing data) and `fit_code` (e.g. a `model.fit(...)` call) are Python
-    blocks inserted in their own sections, before the model and after it. Raises `PythonExportError`
-    naming every layer or setting that a script cannot rebuild.
-    """
-    if not getattr(model, "built", False) and weights_path:
-        raise PythonExportError(f"Model '{model.name}' is not built, so it has no weights to load; build it (or "
-                                "call it on data) first.")
-    problems = (unsupported_layers(model) if _is_model(model) else []) + _custom_compile_objects(model)
-    if problems:
-        raise PythonExportError(f"Cannot write a Keras script for model '{model.name}':\n  " + "\n  ".join(problems))
-    data, fit = parse_block(data_code, "data_code"), parse_block(fit_code, "fit_code")
-    blocks = [b for b in (data, fit) if b is not None]
-    names = Names({"keras", "layers", "model", "Path", "np"}.union(*(b.names for b in blocks)))
-
-    architecture = model_lines(model, names, "model")
-    weights = _weights_lines(model, weights_path) if weights_path else []
-    imports = [*ast.parse("import keras\nfrom keras import layers").body, *(s for b in blocks for s in b.imports)]
-    if weights_path and not os.path.isabs(weights_path):
-        imports.extend(ast.parse("from pathlib import Path").body)
-    parts = [_docstring(model, weights_path, script_name, data is not None, fit is not None), import_block(imports)]
-    if data is not None:
-        parts.append(_banner("Data (from LayerStudio's CSV import)") + "\n" + data.code)
-    parts.append("\n".join([_banner("Model"), *architecture, "", *compile_lines(model), *weights, "model.summary()"]))
-    if fit is not None:
-        parts.append(_banner("Training") + "\n" + fit.code)
-    if data is None and fit is None:
-        parts.append("\n".join([_banner("Use the model"), *_predict_example(model)]))
-    return "\n\n".join(part.rstrip() for part in parts) + "\n"
-
-
-def export_python_script(model, path, weights_path: str | None = None, data_code: str | None = None,
-                         fit_code: str | None = None) -> None:
-    """Write `python_script(...)` to `path` atomically (a temporary file in the same folder, then renamed)."""
-    path = os.fspath(path)
-    text = python_script(model, weights_path=weights_path, data_code=data_code, fit_code=fit_code,
-                         script_name=os.path.basename(path))
-    with atomic_write(path, encoding="utf-8") as file:
-        file.write(text)

@@ -185,7 +185,7 @@ def parse_block(code: str | None, label: str) -> Block | None:
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     names |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     names |= {(a.asname or a.name).split(".")[0] for s in imports for a in s.names}
-    return Block(re.sub(r"\n{3,}", "\n\n", kept), imports, names)
+    return Block(re.sub(r"\n{4,}", "\n\n\n", kept), imports, names)
 
 
 def import_block(statements: list[ast.stmt]) -> str:

@@ -197,6 +197,12 @@ def _check_input_shape(tensor: KerasTensor, value) -> None:
     if len(shape) != len(expected) or any(e is not None and e != s for e, s in zip(expected, shape)):
         raise ValueError(f"Input '{tensor.name}' of the model expects shape {expected}, "
                          f"but received an input with shape {tuple(shape)}")
+    array = getattr(value, "value", value)  # an engine Tensor's ndarray
+    if tensor.dtype != "string" and isinstance(array, np.ndarray) and array.dtype.kind in "OUS":
+        item = next((v for v in array.ravel().tolist() if not isinstance(v, (int, float, np.number))), None)
+        if item is not None:  # text given where numbers belong: name the input and the value
+            raise ValueError(f"Input '{tensor.name}' of the model takes numbers ({tensor.dtype}), but received "
+                             f"{item!r}.")
 
 
 def _trace_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> tuple[list[Node], list[Layer]]:

@@ -189,3 +189,11 @@ def test_shape_errors_name_the_layer_once():
     with pytest.raises(ValueError) as info:
         engine.Sequential([engine.Input((5,)), layers.Reshape((2, -1), name="bad_reshape")])
     assert str(info.value).count("bad_reshape") == 1
+
+
+def test_text_given_to_a_numeric_input_names_the_input_and_the_value():
+    x = engine.Input((1,), name="size")
+    model = engine.Model(x, engine.layers.Dense(1)(x))
+    with pytest.raises(ValueError, match=r"Input 'size' of the model takes numbers \(float32\), but received 'abc'"):
+        model.predict(np.array([[1.5], ["abc"]], dtype=object), verbose=0)
+    assert model.predict(np.array([[1.5]], dtype=object), verbose=0).shape == (1, 1)

@@ -2,9 +2,6 @@
 back (.keras opened by Keras, ONNX run by onnxruntime, the Python script run by Keras on the project's CSV)."""
 
 import os
-import subprocess
-import sys
-import textwrap
 import zipfile
 
 import numpy as np
@@ -12,11 +9,10 @@ import pytest
 
 import engine
 from studio import exchange, headless
-from studio.data import DataSpec, prepare
+from studio.data import prepare
 from studio.data.examples import example_spec
 from studio.document import ShapeInference
 from studio.document.from_model import ModelImportError, graph_from_model
-from studio.script_data import data_code
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -188,80 +184,6 @@ def test_onnx_export_matches_onnxruntime(tmp_path):
     np.testing.assert_allclose(ours, exchange.trained_model(project).predict(x, verbose=0), rtol=1e-5, atol=1e-5)
 
 
-def test_script_data_section_prepares_the_csv_exactly_as_the_studio(tmp_path, monkeypatch):
-    """Categorical features, filled missing values, a scaled regression target: the generated code (run here
-    with NumPy only) gives the studio's arrays and split."""
-    csv_path = tmp_path / "houses.csv"
-    rows = ["size,city,age,price"]
-    rng = np.random.default_rng(3)
-    for i in range(40):
-        city = ["north", "south", "east"][i % 3] if i != 7 else "NA"
-        age = "" if i in (4, 9) else f"{rng.uniform(1, 50):.1f}"
-        rows.append(f"{rng.uniform(50, 200):.2f},{city},{age},{rng.uniform(1e5, 5e5):.0f}")
-    csv_path.write_text("\n".join(rows) + "\n")
-    from studio.data import read_csv
-    spec = DataSpec.from_table(read_csv(csv_path))
-    spec.missing = "fill"
-    spec.target_scaling = "standard"
-    spec.column("city").type = "categorical"
-    prepared = prepare(spec)
-    code = data_code(spec, prepared.preprocessor, "mean_squared_error", [int(r) for r in prepared.validation.rows])
-    monkeypatch.setattr(sys, "argv", ["model.py"])  # no argument: the CSV by its name beside the script
-    namespace = {"__file__": str(tmp_path / "model.py")}
-    exec(compile(code, "data_code", "exec"), namespace)
-    order = np.argsort(prepared.train.rows)
-    # The studio standardizes with float32 Normalization layers, the script's literals in float64: 1 ulp apart.
-    np.testing.assert_allclose(namespace["x"], prepared.train.x[order], rtol=0, atol=1e-6)
-    np.testing.assert_array_equal(namespace["y"], prepared.train.y[order])
-    np.testing.assert_allclose(namespace["x_val"], prepared.validation.x[np.argsort(prepared.validation.rows)],
-                               rtol=0, atol=1e-6)
-    assert "studio" not in code.replace("LayerStudio", "")
-
-
-DRIVER = textwrap.dedent("""
-    import os, runpy, sys
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    import keras
-    import numpy as np
-
-    script, out = sys.argv[1], sys.argv[2]
-    sys.argv = [script, *sys.argv[3:]]  # the script's own command line
-    original_fit = keras.Model.fit
-
-    def fit(self, x, y, *args, **kwargs):  # record what the script prepared and predicts, then train 1 epoch
-        np.savez(out, x=x, y=y, p=self.predict(x, verbose=0), x_val=kwargs["validation_data"][0])
-        kwargs["epochs"] = 1
-        return original_fit(self, x, y, *args, **kwargs)
-
-    keras.Model.fit = fit
-    runpy.run_path(script, run_name="__main__")
-""")
-
-
-def test_python_script_runs_in_keras_on_the_projects_csv(tmp_path):
-    pytest.importorskip("keras")
-    project = iris_project(tmp_path)
-    headless.train(project, epochs=2)
-    written = exchange.export_python(project, tmp_path / "iris_model.py")
-    assert written == [str(tmp_path / "iris_model.py"), str(tmp_path / "iris_model.keras")]
-    text = (tmp_path / "iris_model.py").read_text()
-    assert "import studio" not in text and "from studio" not in text and "epochs=3" in text
-    (tmp_path / "driver.py").write_text(DRIVER)
-    result = subprocess.run([sys.executable, str(tmp_path / "driver.py"), str(tmp_path / "iris_model.py"),
-                             str(tmp_path / "out.npz"), exchange.data_spec(project).path], capture_output=True,
-                            text=True, timeout=120,
-                            env={**os.environ, "KERAS_BACKEND": "torch"})
-    assert result.returncode == 0, result.stderr[-2000:]
-    out = np.load(tmp_path / "out.npz")
-    data, _ = headless.evaluation_data(project)
-    order = np.argsort(data.train.rows)
-    np.testing.assert_allclose(out["x"], data.train.x[order], rtol=0, atol=1e-6)  # float64 literals vs. layers
-    np.testing.assert_array_equal(out["y"], data.train.y[order])
-    assert len(out["x_val"]) == len(data.validation)
-    np.testing.assert_allclose(out["p"], exchange.trained_model(project).predict(data.train.x[order], verbose=0),
-                               rtol=1e-5, atol=1e-6)
-
-
 def test_exported_files_are_whole_and_readable(tmp_path):
     project = iris_project(tmp_path)
     headless.train(project, epochs=1)
@@ -300,34 +222,3 @@ def test_imported_two_branch_model_exports_to_onnx(writer, tmp_path):
         np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-5, atol=1e-5)
 
 
-def test_python_script_moved_with_its_csv_reads_the_csv_from_the_command_line(tmp_path):
-    """No path of the exporting machine in the script: copied elsewhere (with its .keras and the CSV),
-    `python model.py data.csv` trains on that CSV; without an argument it reads the CSV relative to itself."""
-    pytest.importorskip("keras")
-    project = iris_project(tmp_path)
-    (tmp_path / "data").mkdir()
-    csv_path = tmp_path / "data" / "iris.csv"
-    csv_path.write_bytes(open(project.data["path"], "rb").read())
-    project.data["path"] = "data/iris.csv"  # relative to the project file, as a saved project keeps it
-    project.training = {"epochs": 1, "batch_size": 32}
-    headless.train(project, epochs=1)
-    script, weights = exchange.export_python(project, tmp_path / "model.py")
-    text = open(script).read()
-    assert str(tmp_path) not in text and 'Path(__file__).parent / "data/iris.csv"' in text
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    for name in (script, weights):
-        (elsewhere / os.path.basename(name)).write_bytes(open(name, "rb").read())
-    (elsewhere / "data.csv").write_bytes(csv_path.read_bytes())
-    env = {**os.environ, "KERAS_BACKEND": "torch"}
-    run = subprocess.run([sys.executable, "model.py", "data.csv"], cwd=elsewhere, capture_output=True, text=True,
-                         timeout=180, env=env)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert "val_loss" in run.stdout  # trained on data.csv, held-out rows included
-    missing = subprocess.run([sys.executable, str(elsewhere / "model.py")], cwd=tmp_path, capture_output=True,
-                             text=True, timeout=180, env=env)  # no argument: elsewhere/data/iris.csv is absent
-    assert missing.returncode == 1 and f"{elsewhere / 'data' / 'iris.csv'}: no such CSV file" in missing.stderr
-    outside = tmp_path / "exports"
-    outside.mkdir()
-    text = open(exchange.export_python(project, outside / "model.py")[0]).read()
-    assert 'Path(__file__).parent / "iris.csv"' in text and ".." not in text  # CSV not below: by its name alone

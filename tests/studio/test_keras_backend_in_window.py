@@ -129,3 +129,15 @@ def test_without_keras_the_choice_is_greyed_out_with_what_to_install(iris_projec
     combo.setFocus()
     qtbot.keyClick(combo, Qt.Key.Key_Down)  # the greyed-out choice cannot be picked
     assert combo.currentData() == "engine"
+
+
+def test_keras_backend_options_on_the_command_line_are_checked(iris_project, capsys, monkeypatch):
+    assert main(["train", iris_project, "--keras-backend", "torch"]) == 1
+    assert capsys.readouterr().err == "layerstudio train: error: --keras-backend goes with --backend keras.\n"
+    pytest.importorskip("keras")
+    real = importlib.util.find_spec
+    monkeypatch.setattr("studio.training.keras_backend.importlib.util.find_spec",
+                        lambda name, *a, **k: None if name == "jax" else real(name, *a, **k))
+    assert main(["train", iris_project, "--backend", "keras", "--keras-backend", "jax"]) == 1
+    assert capsys.readouterr().err == ("layerstudio train: error: Keras's jax backend needs jax: pip install jax (or "
+                                       "set KERAS_BACKEND to a backend that is installed).\n")

@@ -239,3 +239,35 @@ def test_pause_waits_between_keras_batches_and_early_stopping_is_keras_own():
     assert events[:3] == [("batch", 0, 0), "paused", "resumed"] and events[3] == ("batch", 0, 1)
     assert outcome.status == "early_stopped" and outcome.batches == 2 * 3  # stopped after its second epoch
     assert isinstance(early_stopping(settings, True, trainer.backend)[0], keras.callbacks.EarlyStopping)
+
+
+def test_two_outputs_with_their_own_losses_train_alike_on_keras_and_the_engine():
+    pytest.importorskip("keras")
+    from studio.training.compile_settings import build_compile_args
+
+    settings = {**ADAM, "outputs": {
+        "species": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"], "loss_weight": 1.0},
+        "size": {"loss": "mean_squared_error", "metrics": ["mae"], "loss_weight": 0.5}}}
+
+    def model():
+        engine.utils.set_random_seed(1)
+        features = engine.Input((3,), name="features")
+        hidden = engine.layers.Dense(8, activation="relu", name="hidden")(features)
+        outputs = [engine.layers.Dense(3, activation="softmax", name="species")(hidden),
+                   engine.layers.Dense(1, name="size")(hidden)]
+        built = engine.Model(features, outputs)
+        built.compile(**build_compile_args(settings))
+        return built
+
+    x = classes().train.x
+    ys = [(x[:, 0] > 0).astype("int64"), 2 * x[:, 1:2]]
+    part = lambda a, b: SimpleNamespace(x=x[a:b], y=[y[a:b] for y in ys])  # noqa: E731
+    data = SimpleNamespace(train=part(0, 32), validation=part(32, 48))
+    logs = {}
+    for backend in ("engine", "keras"):
+        Trainer(model(), data, TrainingSettings(epochs=1, batch_size=16, shuffle=False), 0, 1,
+                backend=backend_for(backend, settings),
+                listener=Listener(epoch=lambda _, values, b=backend: logs.update({b: values}))).fit()
+    assert "val_size_mae" in logs["keras"] and set(logs["keras"]) == set(logs["engine"])
+    for key, value in logs["engine"].items():
+        assert logs["keras"][key] == pytest.approx(value, rel=1e-4), key
