@@ -17,8 +17,8 @@ import numpy as np
 from studio.data.csv_reader import CsvDialect, CsvError, CsvTable, as_utf8, detect_dialect, parse_table
 from studio.data.text_encoding import WIDE_ENCODINGS
 
-CHUNK_BYTES = 16 << 20
-"""Bytes read per chunk (about 200,000 rows of ten numbers); tests lower it."""
+CHUNK_BYTES = 8 << 20
+"""Bytes read per chunk (about 120,000 rows of ten columns); tests lower it."""
 
 STREAM_THRESHOLD = 512 << 20
 """Files larger than this many bytes are streamed in chunks rather than read whole (Edit > Preferences)."""

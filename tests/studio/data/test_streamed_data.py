@@ -72,16 +72,17 @@ def test_streamed_fit_and_split_equal_the_whole_files(mixed, shuffle, missing):
         np.testing.assert_array_equal(streamed.train.y, whole.train.y)
 
 
-def test_batches_cross_chunk_ends_as_the_arrays_batches(mixed):
+@pytest.mark.parametrize("size", [37, 500])  # a batch across one chunk end, or across several chunks
+def test_batches_cross_chunk_ends_as_the_arrays_batches(mixed, size):
     path, spec = mixed
     spec = replace(spec, split=replace(spec.split, shuffle=False))
     whole, streamed = prepare(spec), prepare_streamed(spec, chunk_bytes=CHUNK)
-    batches = streamed.train.batches(batch_size=37)
-    assert len(batches) == -(-len(whole.train) // 37)
-    for k in (0, 1, 2, 5, len(batches) - 1):  # in order, then out of order (a new pass)
+    batches = streamed.train.batches(batch_size=size)
+    assert len(batches) == -(-len(whole.train) // size)
+    for k in (0, 1, 2, len(batches) - 1, 1):  # in order, then out of order (a new pass)
         x, y = batches[k]
-        np.testing.assert_array_equal(x, whole.train.x[37 * k:37 * (k + 1)])
-        np.testing.assert_array_equal(y, whole.train.y[37 * k:37 * (k + 1)])
+        np.testing.assert_array_equal(x, whole.train.x[size * k:size * (k + 1)])
+        np.testing.assert_array_equal(y, whole.train.y[size * k:size * (k + 1)])
 
 
 def test_shuffled_epochs_visit_every_training_row_once(mixed):
