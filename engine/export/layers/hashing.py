@@ -14,8 +14,8 @@ import numpy as np
 
 from engine.export.graph import GraphBuilder, Value
 from engine.export.layers.preprocessing import encode
-from engine.export.registry import converts, unsupported
-from engine.layers import Hashing
+from engine.export.registry import converts, refuses, unsupported
+from engine.layers import HashedCrossing, Hashing
 
 K0, K1, K2 = 0xC3A5C85C97CB3127, 0xB492B66FBE98F273, 0x9AE16A3B2F90404F
 MAX_TEXT = 20  # bytes of the longest int64 text, "-9223372036854775808"
@@ -197,3 +197,8 @@ class _Words:
         yes = self.flag(condition)
         no = self.sub(_u64(self.graph, 1), yes)
         return self.add(self.mul(a, yes), self.mul(b, no))
+
+
+refuses(HashedCrossing, "Keras crosses features with FarmHash fingerprints of their values "
+                        "(tf.sparse.cross_hashed), and ONNX has no operator that reads a string's bytes; cross the "
+                        "columns before the model")
