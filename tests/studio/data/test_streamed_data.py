@@ -130,3 +130,12 @@ def test_prepare_file_streams_only_above_the_threshold(mixed, monkeypatch):
     assert prepare_file(spec).table is not None
     streamed = prepare_file(spec, threshold=1000)
     assert streamed.table is None and "read from the file in" in streamed.summary()
+
+
+def test_a_file_changed_after_its_fit_is_refused_by_name(mixed):
+    path, spec = mixed
+    streamed = prepare_streamed(spec, chunk_bytes=CHUNK)
+    with open(path, "a") as f:
+        f.write("1.0,2.0,red,S,a\n")
+    with pytest.raises(CsvError, match=r"mixed.csv: the file changed while it was being read in chunks"):
+        streamed.train.batches(32)[0]
