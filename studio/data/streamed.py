@@ -74,7 +74,7 @@ class StreamedData(PreparedData):
 
 class StreamedPart:
     """One part of streamed data: `len()` rows; `batches()` to train on. `x` (batches of inputs and targets),
-    `y` and `lines` (collected in one pass when first asked) let evaluation treat it like a `Split`."""
+    `y`, `lines` and `rows` (collected in one pass when first asked) let evaluation treat it like a `Split`."""
 
     def __init__(self, data: StreamedData, which: int):
         self.data, self.which = data, which
