@@ -167,9 +167,10 @@ def _first_pass(spec: DataSpec, chunks: CsvChunks, report: Progress) -> _FirstPa
         for name in class_targets:
             out.classes.setdefault(name, set()).update(present_categories(table, name, usable))
         if spec.is_classification and spec.split.stratify:
-            values = table.column(spec.target.name)[usable].tolist()
-            ids = [out.label_ids.setdefault(v, len(out.label_ids)) for v in values]
-            out.labels.append(np.asarray(ids, dtype=np.int64))
+            data = table.column_data(spec.target.name)  # ids given per distinct value, spread by the codes
+            ids = np.array([out.label_ids.setdefault(v, len(out.label_ids)) for v in data.distinct_strings()],
+                           dtype=np.int64)
+            out.labels.append(ids[data.codes[usable]])
     for c in spec.features + spec.targets:
         if out.present[c.name] == 0:
             raise DataError(f"{chunks.path}: column {c.name!r} has no values at all: set its role to ignore.")

@@ -179,13 +179,18 @@ class PartBatches(PyDataset):
         if self.shuffle:
             rng = np.random.default_rng((self.part.data.spec.split.seed, self._epoch))
         size, part = self.batch_size, self.part
-        held_x, held_y = None, None
+        held_x, held_y = None, None  # the rows after the last whole batch of the chunks so far
         for x, y, _ in part.pieces(rng):
-            if held_x is not None:
-                x, y = np.concatenate([held_x, x]), _concat([held_y, y])
-            whole = (len(x) // size) * size
-            for start in range(0, whole, size):
-                yield part._feed_x(x[start:start + size]), part._feed_y(_rows(y, slice(start, start + size)))
+            start = 0
+            if held_x is not None:  # the batch across the chunk end: only it is copied
+                start = min(len(x), size - len(held_x))
+                held_x, held_y = np.concatenate([held_x, x[:start]]), _concat([held_y, _rows(y, slice(0, start))])
+                if len(held_x) < size:
+                    continue
+                yield part._feed_x(held_x), part._feed_y(held_y)
+            whole = start + (len(x) - start) // size * size
+            for k in range(start, whole, size):
+                yield part._feed_x(x[k:k + size]), part._feed_y(_rows(y, slice(k, k + size)))
             held_x, held_y = (x[whole:], _rows(y, slice(whole, None))) if whole < len(x) else (None, None)
         if held_x is not None:
             yield part._feed_x(held_x), part._feed_y(held_y)

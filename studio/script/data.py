@@ -106,11 +106,8 @@ class CsvFile:
         self.required = [t["column"] for t in TARGETS] + [
             f["column"] for f in FEATURES if f["fill"] is None
         ]
-        self.starts = {
-            "training": [],
-            "validation": [],
-            "test": [],
-        }  # (offset, line, row number) per batch
+        # Where each batch starts: (byte offset, file line, row number)
+        self.starts = {"training": [], "validation": [], "test": []}
         self.sizes = dict.fromkeys(self.starts, 0)
         for number, (offset, line, row) in enumerate(rows):
             if self.usable(row):
@@ -130,13 +127,9 @@ class CsvFile:
 
     @staticmethod
     def part(number):
-        return (
-            "validation"
-            if number in VALIDATION
-            else "test"
-            if number in TEST
-            else "training"
-        )
+        if number in VALIDATION:
+            return "validation"
+        return "test" if number in TEST else "training"
 
     def rows(self, part, batch=None):
         """(file lines, rows) of batch number `batch` of `part`, or of all its rows."""
@@ -195,6 +188,8 @@ def encode(csv_file, lines, rows):
     for columns, as_codes in INPUTS:
         parts = [codes[c] if as_codes and c in codes else blocks[c] for c in columns]
         xs.append(np.concatenate(parts, axis=1))
+    for layer in SAMPLE_LAYERS:  # pixel columns into images
+        xs[0] = as_numpy(layer(xs[0]))
     ys = []
     for t in TARGETS:
         values = [csv_file.cell(row, t["column"]) for row in rows]
@@ -300,6 +295,22 @@ def feature_entries(preprocessor) -> list[Seq]:
     return entries
 
 
+def sample_lines(preprocessor) -> list[str]:
+    """`SAMPLE_LAYERS`: what turns a row of pixel columns into an image (divided by the training rows' largest
+    pixel value, clipped to [0, 1] by a ReLU capped at 1, reshaped), or an empty list for rows of features."""
+    from engine import layers
+
+    grid = preprocessor.encoder
+    if grid is None:
+        return ["SAMPLE_LAYERS = []  # the rows go to the model as they are"]
+    steps = [layers.Rescaling(scale=1.0 / grid.scale, name="pixels_scaled"),
+             layers.ReLU(max_value=1.0, name="pixels_clipped"),
+             layers.Reshape(grid.shape, name="pixels_as_images")]
+    return ["# Pixel columns into images: divided by the largest pixel value of the training rows,",
+            "# clipped to [0, 1], reshaped to (height, width, channels)",
+            statement("SAMPLE_LAYERS", Seq("[", "]", [("", layer_expr(step)) for step in steps]))]
+
+
 def target_layer(target):
     """The Normalization standardizing a regression target, or None (classes, or a target learned as it is)."""
     from engine import layers
@@ -368,6 +379,7 @@ def data_code(spec, preprocessor, feed, losses: list[str | None], validation_row
         "# The model's inputs, in order: the feature columns each takes (True: categories as",
         "# vocabulary indices, for an Embedding)",
         statement("INPUTS", Seq("[", "]", [("", e) for e in input_entries(feed, preprocessor)])),
+        *sample_lines(preprocessor),
         "# What each of the model's outputs learns, in order",
         statement("TARGETS", Seq("[", "]", [("", e) for e in target_entries(preprocessor, targets)])),
         "# The data rows (counted from 0, header excluded) LayerStudio held out for validation",

@@ -72,16 +72,17 @@ def test_streamed_fit_and_split_equal_the_whole_files(mixed, shuffle, missing):
         np.testing.assert_array_equal(streamed.train.y, whole.train.y)
 
 
-def test_batches_cross_chunk_ends_as_the_arrays_batches(mixed):
+@pytest.mark.parametrize("size", [37, 500])  # a batch across one chunk end, or across several chunks
+def test_batches_cross_chunk_ends_as_the_arrays_batches(mixed, size):
     path, spec = mixed
     spec = replace(spec, split=replace(spec.split, shuffle=False))
     whole, streamed = prepare(spec), prepare_streamed(spec, chunk_bytes=CHUNK)
-    batches = streamed.train.batches(batch_size=37)
-    assert len(batches) == -(-len(whole.train) // 37)
-    for k in (0, 1, 2, 5, len(batches) - 1):  # in order, then out of order (a new pass)
+    batches = streamed.train.batches(batch_size=size)
+    assert len(batches) == -(-len(whole.train) // size)
+    for k in (0, 1, 2, len(batches) - 1, 1):  # in order, then out of order (a new pass)
         x, y = batches[k]
-        np.testing.assert_array_equal(x, whole.train.x[37 * k:37 * (k + 1)])
-        np.testing.assert_array_equal(y, whole.train.y[37 * k:37 * (k + 1)])
+        np.testing.assert_array_equal(x, whole.train.x[size * k:size * (k + 1)])
+        np.testing.assert_array_equal(y, whole.train.y[size * k:size * (k + 1)])
 
 
 def test_shuffled_epochs_visit_every_training_row_once(mixed):
@@ -129,3 +130,12 @@ def test_prepare_file_streams_only_above_the_threshold(mixed, monkeypatch):
     assert prepare_file(spec).table is not None
     streamed = prepare_file(spec, threshold=1000)
     assert streamed.table is None and "read from the file in" in streamed.summary()
+
+
+def test_a_file_changed_after_its_fit_is_refused_by_name(mixed):
+    path, spec = mixed
+    streamed = prepare_streamed(spec, chunk_bytes=CHUNK)
+    with open(path, "a") as f:
+        f.write("1.0,2.0,red,S,a\n")
+    with pytest.raises(CsvError, match=r"mixed.csv: the file changed while it was being read in chunks"):
+        streamed.train.batches(32)[0]
