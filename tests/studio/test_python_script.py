@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 import types
 from importlib.util import find_spec
 
@@ -91,6 +92,32 @@ def test_data_section_prepares_the_csv_through_keras_layers_as_the_studio_does(t
     bad = namespace["CsvFile"](houses_csv(tmp_path / "bad.csv", bad_line=12), 8)
     with pytest.raises(namespace["CsvError"], match=r"bad.csv, line 12, column 'size': 'big' is not a number"):
         namespace["CsvBatches"](bad, "training").whole()
+
+
+def test_the_csv_index_keeps_where_batches_start_not_the_rows(tmp_path):
+    """One pass over a 2 MB CSV keeps a position per batch: its memory peak is a small part of the file."""
+    keras = pytest.importorskip("keras")
+    spec = DataSpec.from_table(read_csv(houses_csv(tmp_path / "houses.csv")))
+    spec.column("city").type = "categorical"
+    prepared = prepare(spec)
+    feed = resolve_feed(spec, prepared.preprocessor, [InputSlot("x")], [OutputHead("y")])
+    namespace = {"__file__": str(tmp_path / "model.py"), "keras": keras, "layers": keras.layers,
+                 "args": types.SimpleNamespace(csv=tmp_path / "big.csv")}
+    exec(compile(data_code(spec, prepared.preprocessor, feed, ["mean_squared_error"], []), "data", "exec"), namespace)
+    rng = np.random.default_rng(0)
+    with open(tmp_path / "big.csv", "w") as file:
+        file.write("size,city,age,price\n")
+        for i in range(60_000):
+            file.write(f"{rng.uniform(50, 200):.4f},{'north' if i % 2 else 'south'},{i % 50},{100000 + i}\n")
+    size = os.path.getsize(tmp_path / "big.csv")
+    tracemalloc.start()
+    csv_file = namespace["CsvFile"](tmp_path / "big.csv", 256)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert csv_file.sizes["training"] == 60_000 and len(csv_file.starts["training"]) == 235
+    assert peak < size / 10, (peak, size)
+    x, y = namespace["CsvBatches"](csv_file, "training")[234]  # the last batch, read from its position
+    assert x.shape == (60_000 - 234 * 256, 5) and y[-1, 0] == pytest.approx(159_999)
 
 
 def test_pixel_columns_become_images_through_rescaling_as_in_the_studio(tmp_path):
