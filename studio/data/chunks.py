@@ -71,16 +71,16 @@ class CsvChunks:
         return self.tables()
 
     def tables(self, progress: Callable[[float], None] | None = None) -> Iterator[CsvTable]:
-        """Every chunk as a table, in file order; the chunk list is recorded on the way."""
+        """Every chunk that holds rows as a table, in file order; the chunk list is recorded on the way."""
         chunks = []
         self.check_unchanged()
         with open(self.path, "rb") as f:
             for chunk, raw in self._cut(f):
-                chunks.append(chunk)
                 table = self._parse(raw, chunk)
                 if progress:
                     progress(chunk.stop / max(1, self.size))
-                if table is not None:
+                if table is not None:  # chunks of blank lines only are left out: chunk k is table k
+                    chunks.append(chunk)
                     yield table
         self.chunks = chunks
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from studio.data.chunks import CsvChunks
-from studio.data.columns import ColumnType, parse_number
+from studio.data.column_values import sorted_labels
+from studio.data.columns import ColumnType
 from studio.data.csv_reader import CsvTable
 from studio.data.errors import DataError
 from studio.data.preprocess import (
@@ -50,11 +51,13 @@ def spec_problem(spec: DataSpec) -> str | None:
 @dataclass
 class StreamPlan:
     """What the passes learned about the file: its chunks, where each chunk's usable rows start in the usable
-    order (`offsets`), and which part each usable row belongs to (`part`: TRAIN, VALIDATION or TEST)."""
+    order (`offsets`), which part each usable row belongs to (`part`: TRAIN, VALIDATION or TEST), and where each
+    chunk's rows start among the file's rows (`row_offsets`)."""
 
     chunks: CsvChunks
     offsets: np.ndarray
     part: np.ndarray
+    row_offsets: np.ndarray  # where each chunk's rows start among the file's rows
     dropped: dict[str, int] = field(default_factory=dict)
     first_dropped: dict[str, int] = field(default_factory=dict)
 
@@ -116,7 +119,8 @@ def fit_streamed(spec: DataSpec, chunks: CsvChunks, progress: Progress | None = 
     part = np.full(first.n_usable, -1, dtype=np.int8)
     for which, positions in enumerate(parts):
         part[positions] = which
-    plan = StreamPlan(chunks, np.asarray(first.offsets, dtype=np.int64), part, first.dropped, first.first_dropped)
+    plan = StreamPlan(chunks, np.asarray(first.offsets, dtype=np.int64), part,
+                      np.cumsum([0, *first.row_counts[:-1]], dtype=np.int64), first.dropped, first.first_dropped)
     preprocessor = _second_pass(spec, plan, first, lambda f: report(0.5 + 0.5 * f))
     return preprocessor, plan
 
@@ -125,6 +129,7 @@ def fit_streamed(spec: DataSpec, chunks: CsvChunks, progress: Progress | None = 
 class _FirstPass:
     n_usable: int = 0
     offsets: list[int] = field(default_factory=list)
+    row_counts: list[int] = field(default_factory=list)
     present: Counter = field(default_factory=Counter)  # column -> rows with a value (all rows)
     categories: dict[str, set] = field(default_factory=dict)  # categorical feature -> values in any row
     classes: dict[str, set] = field(default_factory=dict)  # class target -> values in usable rows
@@ -161,6 +166,7 @@ def _first_pass(spec: DataSpec, chunks: CsvChunks, report: Progress) -> _FirstPa
                 keep &= ~miss
         usable = np.flatnonzero(keep)
         out.offsets.append(out.n_usable)
+        out.row_counts.append(table.n_rows)
         out.n_usable += usable.size
         for name in categorical:
             out.categories.setdefault(name, set()).update(present_categories(table, name))
@@ -243,12 +249,3 @@ def _target(spec: DataSpec, column, first: _FirstPass, moments: _Moments | None,
     task = BINARY if len(classes) == 2 else MULTICLASS
     encoding = "one_hot" if spec.target_encoding == TargetEncoding.ONE_HOT else "integer"
     return TargetState(column.name, task, encoding, classes=classes)
-
-
-def sorted_labels(labels) -> list[str]:
-    """Values in the order the preprocessor lists categories and classes: by number when all are numbers."""
-    labels = list(labels)
-    numbers = [parse_number(v) for v in labels]
-    if all(x is not None for x in numbers):
-        return [v for _, v in sorted(zip(numbers, labels))]
-    return sorted(labels)
