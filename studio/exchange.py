@@ -316,12 +316,12 @@ def script_refusal(preprocessor, spec) -> str | None:
     if preprocessor.windows is not None:
         return ("The Python script reads tables of rows, but this project's data are time-series windows (cut "
                 "from consecutive rows): export the model as .keras or ONNX instead.")
-    if preprocessor.encoder is not None:
-        kind = preprocessor.encoder.kind.replace("_", " ")
+    kind = getattr(preprocessor.encoder, "kind", "pixels")
+    if kind != "pixels":
         why = ("Keras's TextVectorization needs TensorFlow on every backend" if kind == "text" else
-               "the script does not yet read images")
-        return (f"The Python script reads tables of numbers and categories, but this project's data are {kind} "
-                f"({why}): export the model as .keras or ONNX instead.")
+               "the script reads numbers from the CSV, not image files")
+        return (f"The Python script reads tables of numbers, categories and pixel columns, but this project's data "
+                f"are {kind.replace('_', ' ')} ({why}): export the model as .keras or ONNX instead.")
     if spec.dialect.encoding.lower().replace("-", "").startswith(("utf16", "utf32")):
         return (f"The Python script streams the CSV line by line, which {spec.dialect.encoding} text does not "
                 "allow: save the CSV as UTF-8 and import it again.")

@@ -6,7 +6,9 @@ trains and predicts with (`studio.data.preprocessing_layers`: `Normalization`, `
 missing numbers filled). Its output is a dict keyed by class name, each the probability of that class (so the
 class names are in the saved config), or, for regression, the target in the file's units. Every layer is a
 standard Keras layer, so real Keras opens the exported file and predicts with it (string inputs on its
-TensorFlow backend).
+TensorFlow backend). Bad input as in the studio's Predict (see `studio.data.preprocessing_layers`): a missing
+value is filled by the column's rule (in a drop-rows column, where Predict skips the row, the model answers NaN),
+a category not seen in training is out of vocabulary (no category); Keras names an absent column.
 
 Not expressed: several inputs or outputs, images, and time-series windows.
 """

@@ -52,6 +52,7 @@ class TensorBoard(Callback):
         self._batch_start_time = 0.0
         self._epoch_start_time = 0.0
         self._previous_epoch_iterations = 0
+        self._training = False
 
     # -- writers ------------------------------------------------------------------------------------
     def set_model(self, model) -> None:
@@ -85,8 +86,10 @@ class TensorBoard(Callback):
     def on_train_begin(self, logs=None):
         self._global_train_batch = 0
         self._previous_epoch_iterations = 0
+        self._training = True
 
     def on_train_end(self, logs=None):
+        self._training = False
         self._close_writers()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -119,6 +122,8 @@ class TensorBoard(Callback):
         step = self._iterations()
         for name, value in (logs or {}).items():
             self._writer("validation").scalar(f"evaluation_{name}_vs_iterations", value, step)
+        if not self._training:  # a model.evaluate of its own: its files are complete
+            self._close_writers()
 
     def on_epoch_end(self, epoch, logs=None):
         self._log_epoch_metrics(epoch, logs)

@@ -5,31 +5,37 @@ Convolution is im2col + GEMM: one strided slice per kernel offset gathers the in
 The backward pass is hand-written: the kernel gradient is one matmul; the input gradient is a matmul
 followed by col2im, both a few samples at a time so that each kernel offset's columns are added back
 (one strided slice-add per offset) while still in cache; the Python loop never runs over pixels.
+With stride 1 and no more filters than input channels, the input gradient (and, with fewer filters, the
+whole convolution) is computed on the filters' side instead (engine/ops/conv_stride_one.py).
 `conv` can also add a bias and apply a fusable activation in the same recorded node, as `dense` does.
-"same" padding is split as in Keras/TF: the extra pixel goes after (right/bottom). Pooling, which shares
-the window geometry, is in engine/ops/pooling.py. The memory-bound copies and elementwise passes run over
-slices of the batch in a few threads (NumPy releases the GIL inside them), and the large arrays of a
-training step are reused from the previous step (engine/ops/scratch.py).
-"""
+"same" padding is split as in Keras/TF: the extra pixel goes after (right/bottom). The window geometry,
+im2col/col2im and the batch-slice threads are in engine/ops/windows.py, shared with pooling
+(engine/ops/pooling.py); the large arrays of a training step are reused from the previous step
+(engine/ops/scratch.py)."""
 
 from __future__ import annotations
 
-import itertools
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from engine import backend, config
+from engine import backend
 from engine.autodiff import Tensor, make, needs_grad
+from engine.ops import conv_stride_one as stride_one
 from engine.ops.array import moveaxis
 from engine.ops.core import value_of
 from engine.ops.nn import _FUSED, softmax
 from engine.ops.scratch import take
+from engine.ops.windows import (  # noqa: F401 (same_padding is imported from here by the exporters)
+    _col2im,
+    _im2col,
+    _inner,
+    _over_batch,
+    _pad,
+    _window_layout,
+    _Windows,
+    same_padding,
+)
 
 __all__ = ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
 
@@ -73,165 +79,6 @@ def standardize_padding(padding) -> str:
     if value not in ("valid", "same"):
         raise ValueError(f"The `padding` argument must be one of 'valid', 'same'. Received: padding={padding}")
     return value
-
-
-def same_padding(size: int, window: int, stride: int) -> tuple[int, int]:
-    """Keras/TF "same" padding (before, after) of one axis: output ceil(size/stride), extra pixel after."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + window - size, 0)
-    return total // 2, total - total // 2
-
-
-# -- intra-op threads --------------------------------------------------------------------------
-
-_MIN_ELEMENTS_PER_THREAD = 1 << 18  # below this a thread costs more than it saves
-_executor: ThreadPoolExecutor | None = None
-_executor_workers = 0
-_executor_lock = threading.Lock()
-
-
-def _forget_executor() -> None:
-    """A forked child has none of the parent's threads: it must start its own pool."""
-    global _executor, _executor_lock
-    _executor, _executor_lock = None, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_executor)
-
-
-def _over_batch(fn, batch: int, elements: int) -> None:
-    """fn(batch_slice) over slices of the batch axis, in parallel threads when there is enough work.
-
-    NumPy releases the GIL inside its loops, so the slices of copies and elementwise passes really run at
-    once; the matrix products are left to the BLAS's own threads.
-    """
-    threads = config.get_num_threads()
-    n = max(1, min(threads, batch, elements // _MIN_ELEMENTS_PER_THREAD))
-    if n == 1:
-        fn(slice(None))
-        return
-    global _executor, _executor_workers
-    with _executor_lock:
-        if _executor is None or _executor_workers != threads - 1:  # the thread count changed: a new pool
-            if _executor is not None:
-                _executor.shutdown(wait=False)
-            _executor, _executor_workers = ThreadPoolExecutor(threads - 1, thread_name_prefix="engine-ops"), threads - 1
-    bounds = [batch * i // n for i in range(n + 1)]
-    futures = [_executor.submit(fn, slice(lo, hi)) for lo, hi in zip(bounds[1:-1], bounds[2:])]
-    fn(slice(bounds[0], bounds[1]))
-    for future in futures:
-        future.result()
-
-
-# -- window geometry, im2col and col2im ------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Windows:
-    """Where the windows sit in a (padded) array of shape (batch, *spatial, channels)."""
-
-    kernel: tuple[int, ...]
-    strides: tuple[int, ...]
-    dilation: tuple[int, ...]
-    out: tuple[int, ...]
-
-    def offsets(self):
-        return itertools.product(*(range(k) for k in self.kernel))
-
-    def slices(self, offset, batch: slice = slice(None)) -> tuple[slice, ...]:
-        """The input elements that kernel position `offset` sees, for every output position."""
-        return (batch,) + tuple(slice(o * d, o * d + (n - 1) * s + 1, s)
-                                for o, d, n, s in zip(offset, self.dilation, self.out, self.strides))
-
-
-def _window_layout(op: str, in_sizes, kernel, strides, dilation, padding: str, shapes: str):
-    """(_Windows, pads) for windows of `kernel` over spatial sizes `in_sizes`; errors name the op and shapes."""
-    outs, pads = [], []
-    for size, k, s, d in zip(in_sizes, kernel, strides, dilation):
-        span = (k - 1) * d + 1
-        if padding == "same":
-            pads.append(same_padding(size, span, s))
-            outs.append(-(-size // s))
-        else:
-            pads.append((0, 0))
-            outs.append((size - span) // s + 1 if size >= span else 0)
-    if any(n <= 0 for n in outs):
-        what = (f"pool {tuple(kernel)}" if op.endswith("pool")
-                else f"kernel {tuple(kernel)} (dilation_rate={tuple(dilation)})")
-        raise ValueError(f"{op}: the {what} is larger than the "
-                         f"input's spatial shape {tuple(in_sizes)} with padding='valid', so the output would be "
-                         f"empty. Received {shapes}, strides={tuple(strides)}.")
-    return _Windows(tuple(kernel), tuple(strides), tuple(dilation), tuple(outs)), pads
-
-
-def _pad(a: np.ndarray, pads, fill=0.0) -> np.ndarray:
-    """`a` (batch, *spatial, channels) padded on its spatial axes with `fill` (no copy when nothing to pad)."""
-    if not any(lo or hi for lo, hi in pads):
-        return a
-    shape = (a.shape[0], *(n + lo + hi for n, (lo, hi) in zip(a.shape[1:-1], pads)), a.shape[-1])
-    out = take("pad", shape, a.dtype)
-    out.fill(fill)
-    out[_inner(a.shape, pads)] = a
-    return out
-
-
-def _inner(shape, pads) -> tuple[slice, ...]:
-    return (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], pads))
-
-
-def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False) -> np.ndarray:
-    """Columns (batch * prod(out), kernel_volume * channels): the window of every output position, in one
-    copy; with `ones_column` a last column of ones lets the GEMM add the bias."""
-    rank, batch, channels = len(w.kernel), xp.shape[0], xp.shape[-1]
-    width = math.prod(w.kernel) * channels
-    matrix = take("im2col", (batch * math.prod(w.out), width + ones_column), xp.dtype)
-    if ones_column:
-        matrix[:, width] = 1
-    cols = matrix[:, :width].reshape(batch, *w.out, *w.kernel, channels)  # a view: axes are only split
-    if channels == 1:  # one channel: a copy per kernel offset is fastest
-
-        def fill(b):
-            for offset in w.offsets():
-                cols[(b,) + (slice(None),) * rank + offset] = xp[w.slices(offset, b)]
-    else:
-        spans = tuple((k - 1) * d + 1 for k, d in zip(w.kernel, w.dilation))
-        view = sliding_window_view(xp, spans, axis=tuple(range(1, rank + 1)))  # (batch, *positions, C, *spans)
-        index = (tuple(slice(0, (n - 1) * s + 1, s) for n, s in zip(w.out, w.strides))
-                 + (slice(None),) + tuple(slice(None, None, d) for d in w.dilation))
-        channels_last = (0, *range(1, rank + 1), *range(rank + 2, 2 * rank + 2), rank + 1)
-
-        def fill(b):
-            np.copyto(cols[b], view[(b,) + index].transpose(channels_last))
-
-    _over_batch(fill, batch, matrix.size)
-    return matrix
-
-
-_CHUNK_ELEMENTS = 1 << 18  # columns made and added back a few samples at a time, while they are in cache
-
-
-def _col2im(columns, w: _Windows, padded_shape, dtype) -> np.ndarray:
-    """The adjoint of `_im2col`: each kernel offset's columns added back where they were read from.
-
-    `columns(lo, hi)` gives rows lo..hi-1 of the columns (batch * prod(out), kernel_volume * channels), laid out
-    as im2col makes them; it is asked for a few samples at a time, so that a GEMM can make them just before
-    they are added back, while they are still in cache.
-    """
-    rank, batch, channels = len(w.kernel), padded_shape[0], padded_shape[-1]
-    out = take("col2im", padded_shape, dtype, zero=True)
-    rows = math.prod(w.out)
-    per_sample = rows * math.prod(w.kernel) * channels
-    chunk = max(1, _CHUNK_ELEMENTS // per_sample)
-
-    def add(b):
-        start, stop, _ = b.indices(batch)
-        for lo in range(start, stop, chunk):
-            hi = min(lo + chunk, stop)
-            blocks = columns(lo * rows, hi * rows).reshape(hi - lo, *w.out, *w.kernel, channels)
-            for offset in w.offsets():
-                out[w.slices(offset, slice(lo, hi))] += blocks[(slice(None),) * (rank + 1) + offset]
-
-    _over_batch(add, batch, batch * per_sample)
-    return out
 
 
 # -- grouped matrix product ------------------------------------------------------------------
@@ -388,6 +235,9 @@ def _check_bias(bias, filters: int, op: str) -> None:
                          f"received bias.shape={_arr(bias).shape}")
 
 
+# with stride 1, the input gradient is computed on the filters' side up to this many filters per channel
+NARROW_FILTERS_RATIO = 1.0
+
 # -- convolutions ----------------------------------------------------------------------------
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1, *, bias=None,
@@ -458,25 +308,41 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
     batch, kk, channels, filters = xv.shape[0], math.prod(size), xv.shape[-1], kv.shape[-1]
     positions = batch * math.prod(w.out)
     pointwise = kk == 1 and all(s == 1 for s in strides)
-    fold_bias = bias is not None and groups == 1 and not pointwise  # the GEMM adds it, via a ones column
+    # stride 1 with no more filters than channels: work on the filters' side (engine/ops/conv_stride_one.py)
+    narrow = groups == 1 and not pointwise and all(s == 1 for s in strides) and \
+        filters <= channels * NARROW_FILTERS_RATIO
+    narrow_forward = narrow and filters < channels
+    fold_bias = bias is not None and groups == 1 and not pointwise and not narrow_forward  # via a ones column
     xp = _pad(xv, pads)
-    cols = xp.reshape(positions, channels) if pointwise else _im2col(xp, w, ones_column=fold_bias)
-    product = _GroupedProduct(cols, kv, groups, _arr(bias) if fold_bias else None)
-    z = product.forward().reshape(batch, *w.out, filters)
+    if narrow_forward:
+        product = None
+        z = stride_one.shifted_sum_forward(xp, kv, w)
+    else:
+        cols = xp.reshape(positions, channels) if pointwise else _im2col(xp, w, ones_column=fold_bias)
+        product = _GroupedProduct(cols, kv, groups, _arr(bias) if fold_bias else None)
+        z = product.forward().reshape(batch, *w.out, filters)
     if bias is not None and not fold_bias:
         z += _arr(bias)
 
     def backward(g):
         g2 = g.reshape(positions, filters)
-        columns, d_kernel, d_bias = product.backward(g2, needs_grad(inputs), needs_grad(kernel))
-        gx = None
-        if columns is not None:
-            if pointwise:
-                gx = columns(0, positions).reshape(xv.shape)
-            else:
-                gx = _col2im(columns, w, xp.shape, g2.dtype)[_inner(xv.shape, pads)]
-        gk = d_kernel.reshape(kernel_shape) if d_kernel is not None else None
-        gb = None
+        gx = gk = gb = d_bias = None
+        if narrow:
+            flipped = stride_one.flipped_gradient_columns(g, w, pads, xv.shape[1:-1])
+            if needs_grad(inputs):
+                gx = stride_one.input_gradient(flipped, kv, xv.shape)
+            if product is None and needs_grad(kernel):
+                gk = stride_one.kernel_gradient(flipped, xv, kernel_shape)
+            elif product is not None:
+                _, gk, d_bias = product.backward(g2, False, needs_grad(kernel))
+        else:
+            columns, gk, d_bias = product.backward(g2, needs_grad(inputs), needs_grad(kernel))
+            if columns is not None:
+                if pointwise:
+                    gx = columns(0, positions).reshape(xv.shape)
+                else:
+                    gx = _col2im(columns, w, xp.shape, g2.dtype)[_inner(xv.shape, pads)]
+        gk = gk.reshape(kernel_shape) if gk is not None else None
         if bias is not None and needs_grad(bias):
             gb = d_bias if d_bias is not None else _column_sums(g2)
         return gx, gk, gb

@@ -12,19 +12,9 @@ import numpy as np
 
 from engine.autodiff import Tensor, grad_enabled, make, needs_grad
 from engine.ops.array import moveaxis
-from engine.ops.conv import (
-    _RELU_PREMASKED,
-    _float_input,
-    _inner,
-    _over_batch,
-    _pad,
-    _window_layout,
-    _Windows,
-    spatial_tuple,
-    standardize_data_format,
-    standardize_padding,
-)
+from engine.ops.conv import _RELU_PREMASKED, _float_input, spatial_tuple, standardize_data_format, standardize_padding
 from engine.ops.scratch import take
+from engine.ops.windows import _inner, _over_batch, _pad, _window_layout, _Windows
 
 __all__ = ["average_pool", "max_pool"]
 

@@ -16,7 +16,7 @@ ENCODERS = {cls.kind: cls for cls in (TextVectorizer, ImageFiles, PixelGrid)}
 
 def fit_encoder(table, spec, stat_rows: np.ndarray):
     """The fitted encoder of the spec's features (text, image files, pixel columns), or None for plain rows."""
-    from studio.data.preprocess import category_values, numeric_values
+    from studio.data.column_values import category_values, numeric_values
     from studio.data.spec import MissingStrategy
 
     features = spec.features

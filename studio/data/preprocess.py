@@ -7,183 +7,36 @@ prediction time. Errors name the column and the file line.
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from studio.data.columns import ColumnType, parse_number
+from studio.data.column_values import (
+    category_codes,
+    category_values,
+    missing_values,
+    numeric_values,
+    present_categories,
+    sorted_labels,
+)
+from studio.data.columns import ColumnType
 from studio.data.csv_reader import CsvTable
 from studio.data.errors import DataError
+from studio.data.fitted_state import (
+    BINARY,
+    MULTICLASS,
+    REGRESSION,
+    FeatureState,
+    TargetState,
+    encode_labels,
+    feature_from_dict,
+    target_dict,
+    target_from_dict,
+)
 from studio.data.spec import DataSpec, MissingStrategy, Scaling, TargetEncoding
+from studio.data.transformed import RowNotes, Transformed
 
-BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
-
-
-@dataclass
-class FeatureState:
-    """A feature column's fitted state: numeric (mean, std) or categorical (categories)."""
-
-    name: str
-    type: str  # "numeric", "categorical", or "text" / "image" (encoded by the preprocessor's input encoder)
-    missing: str  # a MissingStrategy value, FILL already resolved
-    fill: float | str | None = None
-    mean: float = 0.0
-    std: float = 1.0
-    categories: list[str] = field(default_factory=list)
-
-    @property
-    def output_names(self) -> list[str]:
-        return [f"{self.name}={c}" for c in self.categories] if self.type == "categorical" else [self.name]
-
-
-@dataclass
-class TargetState:
-    name: str
-    task: str  # BINARY, MULTICLASS or REGRESSION
-    encoding: str  # "integer" or "one_hot" (classification), "float" (regression)
-    classes: list[str] = field(default_factory=list)
-    mean: float = 0.0  # regression target scaling; identity unless the spec asks for it
-    std: float = 1.0
-
-
-@dataclass
-class Transformed:
-    """Model inputs for the usable rows of a table; `rows` index the table, `lines` are file lines.
-    `y` is one array per target column: a bare array for one target, a list for several."""
-
-    x: np.ndarray
-    y: np.ndarray | list[np.ndarray] | None
-    rows: np.ndarray
-    lines: np.ndarray
-    dropped: dict[str, int] = field(default_factory=dict)  # column name -> rows dropped for a missing value
-    first_dropped: dict[str, int] = field(default_factory=dict)  # column name -> file line of its first dropped row
-    target_rows: np.ndarray | None = None  # windows: the row each sample's target is on (-1: after the file's end)
-    unseen: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # column -> (rows, first line, value)
-    # of categories not seen in training, encoded as out of vocabulary (all zeros)
-
-    def row_notes(self) -> RowNotes:
-        return RowNotes(dict(self.dropped), dict(self.first_dropped), dict(self.unseen))
-
-    def notes(self) -> list[str]:
-        """What happened to rows that did not go in as they were (see `RowNotes`)."""
-        return self.row_notes().notes()
-
-    def actual_rows(self) -> np.ndarray:
-        """The table row holding each sample's target: its own row, or for a window the row `horizon` later."""
-        return self.rows if self.target_rows is None else self.target_rows
-
-
-@dataclass
-class RowNotes:
-    """Rows that did not go in as they were: skipped for a missing value (`dropped`, `first_dropped`: count and
-    first file line per column), or holding a category not seen in training (`unseen`: column -> rows, first
-    line, first value). Shown by Predict in the window and printed by `layerstudio predict`."""
-
-    dropped: dict[str, int] = field(default_factory=dict)
-    first_dropped: dict[str, int] = field(default_factory=dict)
-    unseen: dict[str, tuple[int, int, str]] = field(default_factory=dict)
-
-    @classmethod
-    def combined(cls, parts: list[RowNotes]) -> RowNotes:
-        """The notes of a file read a chunk at a time: counts added up, the first line and value kept."""
-        out = cls()
-        for part in parts:
-            for name, count in part.dropped.items():
-                out.dropped[name] = out.dropped.get(name, 0) + count
-                if name in part.first_dropped:
-                    out.first_dropped.setdefault(name, part.first_dropped[name])
-            for name, (count, line, value) in part.unseen.items():
-                before = out.unseen.get(name)
-                out.unseen[name] = (count, line, value) if before is None else (before[0] + count, *before[1:])
-        return out
-
-    def notes(self) -> list[str]:
-        """One sentence per column, naming the column, how many rows and the first line."""
-        notes = []
-        for name, count in self.dropped.items():
-            first = self.first_dropped.get(name)
-            where = "" if first is None else f" (line {first})" if count == 1 else f" (first at line {first})"
-            notes.append(f"column {name!r}: {count} row{'s' if count > 1 else ''} skipped for a missing value{where}")
-        for name, (count, line, value) in self.unseen.items():
-            rows = f"{count} rows hold" if count > 1 else "1 row holds"
-            notes.append(f"column {name!r}: {rows} a category not seen in training (first {value!r}, line {line}), "
-                         "taken as unknown (no category)")
-        return notes
-
-
-def numeric_values(table: CsvTable, name: str) -> np.ndarray:
-    """The column as float64 with NaN for missing cells; DataError naming the line of the first non-number."""
-    key = ("numeric", name)
-    if key not in table.cache:
-        table.cache[key] = _parse_numeric(table, name)
-    return table.cache[key]
-
-
-def _parse_numeric(table: CsvTable, name: str) -> np.ndarray:
-    data = table.column_data(name)
-    if data.is_plain_numeric:
-        values = data.plain_numbers
-        infinite = np.flatnonzero(np.isinf(values))
-        if infinite.size:
-            i = int(infinite[0])
-            raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds "
-                            f"{data.string_at(i)!r}, which is not a finite number.")
-        return values
-    distinct = data.distinct_numbers(table.dialect.decimal)
-    bad = np.isnan(distinct) & ~data.distinct_missing()
-    if bad.any():
-        rows = np.flatnonzero(bad[data.codes])
-        i = int(rows[0])
-        raise DataError(f"{table.path}: column {name!r} is numeric but line {table.line_numbers[i]} holds "
-                        f"{data.string_at(i)!r}" + (f" ({rows.size} such values in all)" if rows.size > 1 else "") +
-                        ". Fix the file, make the column categorical, or ignore it.")
-    if np.isinf(distinct).any():
-        i = int(np.flatnonzero(np.isinf(distinct)[data.codes])[0])
-        raise DataError(f"{table.path}: column {name!r}, line {table.line_numbers[i]} holds {data.string_at(i)!r}, "
-                        "which is not a finite number.")
-    return distinct[data.codes]
-
-
-def missing_values(table: CsvTable, name: str) -> np.ndarray:
-    """Where the column's values are missing (computed once per table and column)."""
-    key = ("missing", name)
-    if key not in table.cache:
-        table.cache[key] = table.column_data(name).missing()
-    return table.cache[key]
-
-
-def category_values(table: CsvTable, name: str) -> np.ndarray:
-    """The column's values as str, None where missing (an object array)."""
-    values = table.column(name).copy()
-    values[missing_values(table, name)] = None
-    return values
-
-
-def category_codes(table: CsvTable, name: str, categories: list[str]) -> np.ndarray:
-    """Each row's index in `categories`; -1 where the value is missing, -2 where it is not among them."""
-    data = table.column_data(name)
-    index = {c: j for j, c in enumerate(categories)}
-    distinct = np.array([index.get(v, -2) for v in data.distinct_strings().tolist()], dtype=np.int64)
-    distinct[data.distinct_missing()] = -1
-    return distinct[data.codes]
-
-
-def present_categories(table: CsvTable, name: str, rows: np.ndarray | None = None) -> Counter:
-    """How often each non-missing value occurs (in `rows`, or in every row)."""
-    data = table.column_data(name)
-    codes = data.codes if rows is None else data.codes[rows]
-    counts = np.bincount(codes, minlength=data.uniques.size)
-    strings, missing = data.distinct_strings(), data.distinct_missing()
-    return Counter({strings[k]: int(counts[k]) for k in np.flatnonzero((counts > 0) & ~missing).tolist()})
-
-
-def _sorted_labels(labels) -> list[str]:
-    labels = list(labels)
-    numbers = [parse_number(v) for v in labels]
-    if all(x is not None for x in numbers):
-        return [v for _, v in sorted(zip(numbers, labels))]
-    return sorted(labels)
+__all__ = ["BINARY", "MULTICLASS", "REGRESSION", "FeatureState", "Preprocessor", "RowNotes", "TargetState",
+           "Transformed", "category_codes", "category_values", "encode_labels", "missing_values", "numeric_values",
+           "present_categories", "usable_rows"]
 
 
 class Preprocessor:
@@ -423,17 +276,17 @@ class Preprocessor:
                 "features": [{"name": f.name, "type": f.type, "missing": f.missing, "fill": f.fill,
                               "mean": f.mean, "std": f.std, "categories": list(f.categories)}
                              for f in self.features],
-                "target": None if self.target is None else _target_dict(self.target),
-                **({"targets": [_target_dict(t) for t in self.targets]} if len(self.targets) > 1 else {})}
+                "target": None if self.target is None else target_dict(self.target),
+                **({"targets": [target_dict(t) for t in self.targets]} if len(self.targets) > 1 else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessor:
         """The state saved by `to_dict`, checked: DataError naming the column whose saved state cannot be used
         (a non-finite mean, a zero or non-finite scale, a classifier without classes, an unknown kind)."""
         try:
-            features = [_feature_from_dict(f) for f in d["features"]]
+            features = [feature_from_dict(f) for f in d["features"]]
             saved = d.get("targets") or ([d["target"]] if d.get("target") is not None else [])
-            targets = [_target_from_dict(t) for t in saved]
+            targets = [target_from_dict(t) for t in saved]
             scaling = str(d.get("scaling", "standard"))
             from studio.data.fitting import encoder_from_dict
             from studio.data.sequences import SequenceWindows
@@ -449,68 +302,10 @@ class Preprocessor:
         return cls(features, targets, scaling, encoder, windows)
 
 
-def _feature_from_dict(f: dict) -> FeatureState:
-    name = str(f["name"])
-    state = FeatureState(name=name, type=str(f["type"]), missing=str(f["missing"]), fill=f.get("fill"),
-                         mean=float(f.get("mean", 0.0)), std=float(f.get("std", 1.0)),
-                         categories=[str(c) for c in f.get("categories", [])])
-    where = f"The saved preprocessing of column {name!r}"
-    if state.type not in ("numeric", "categorical", "text", "image"):
-        raise DataError(f"{where} has an unknown type {state.type!r} (expected 'numeric', 'categorical', 'text' "
-                        "or 'image').")
-    if state.missing not in set(MissingStrategy):
-        raise DataError(f"{where} has an unknown missing-value strategy {state.missing!r}.")
-    if state.type == "numeric":
-        _check_scale(where, state.mean, state.std)
-        if state.fill is not None and not (isinstance(state.fill, (int, float)) and np.isfinite(state.fill)):
-            raise DataError(f"{where} has the fill value {state.fill!r}, not a finite number.")
-    elif state.type == "categorical" and not state.categories:
-        raise DataError(f"{where} lists no categories: every value would be unknown.")
-    return state
-
-
-def _target_from_dict(t: dict) -> TargetState:
-    state = TargetState(name=str(t["name"]), task=str(t["task"]), encoding=str(t["encoding"]),
-                        classes=[str(c) for c in t.get("classes", [])], mean=float(t.get("mean", 0.0)),
-                        std=float(t.get("std", 1.0)))
-    where = f"The saved preprocessing of the target {state.name!r}"
-    if state.task not in (BINARY, MULTICLASS, REGRESSION):
-        raise DataError(f"{where} has an unknown task {state.task!r}.")
-    if state.task == REGRESSION:
-        _check_scale(where, state.mean, state.std)
-    elif len(state.classes) < 2 or (state.task == BINARY) != (len(state.classes) == 2):
-        raise DataError(f"{where} lists {len(state.classes)} classes for a {state.task} task: a classifier needs "
-                        f"{'two' if state.task == BINARY else 'three or more'}.")
-    if state.encoding not in ("integer", "one_hot", "float"):
-        raise DataError(f"{where} has an unknown encoding {state.encoding!r}.")
-    return state
-
-
-def _check_scale(where: str, mean: float, std: float) -> None:
-    if not np.isfinite(mean):
-        raise DataError(f"{where} has the mean {mean}, not a finite number.")
-    if not np.isfinite(std) or std <= 0:
-        raise DataError(f"{where} has the standard deviation {std}: it must be a finite number above 0.")
-
-
 def _note_first(first: dict[str, int], name: str, dropped: np.ndarray, table: CsvTable) -> None:
     rows = np.flatnonzero(dropped)
     if rows.size:
         first[name] = int(table.line_numbers[int(rows[0])])
-
-
-def _target_dict(t: TargetState) -> dict:
-    return {"name": t.name, "task": t.task, "encoding": t.encoding, "classes": list(t.classes), "mean": t.mean,
-            "std": t.std}
-
-
-def encode_labels(labels: np.ndarray, target: TargetState) -> np.ndarray:
-    """Integer class labels as the target encoding wants them: (n,) ints, (n, 1) 0/1 floats or one-hot rows."""
-    if target.encoding == "one_hot":
-        return np.eye(len(target.classes), dtype=np.float32)[labels]
-    if target.task == BINARY:
-        return labels.astype(np.float32).reshape(-1, 1)
-    return labels
 
 
 def usable_rows(table: CsvTable, spec: DataSpec) -> np.ndarray:
@@ -551,7 +346,7 @@ def _fit_feature(table: CsvTable, spec: DataSpec, column, stat_rows: np.ndarray)
             distinct, counts = np.unique(sample, return_counts=True)
             fill = float(distinct[np.argmax(counts)])
         return FeatureState(column.name, "numeric", strategy.value, fill=fill, mean=mean, std=std if std > 0 else 1.0)
-    categories = _sorted_labels(present_categories(table, column.name))
+    categories = sorted_labels(present_categories(table, column.name))
     counts = present_categories(table, column.name, stat_rows)
     fill = counts.most_common(1)[0][0] if strategy != MissingStrategy.DROP_ROWS and counts else None
     return FeatureState(column.name, "categorical", strategy.value, fill=fill, categories=categories)
@@ -566,7 +361,7 @@ def _fit_target(table: CsvTable, spec: DataSpec, column, usable: np.ndarray, sta
             sample = sample[~np.isnan(sample)]
             mean, std = float(sample.mean()), float(sample.std()) or 1.0
         return TargetState(column.name, REGRESSION, "float", mean=mean, std=std)
-    classes = _sorted_labels(present_categories(table, column.name, usable))
+    classes = sorted_labels(present_categories(table, column.name, usable))
     if len(classes) < 2:
         raise DataError(f"{table.path}: the target {column.name!r} has a single class ({_list(classes)}) in the "
                         "usable rows; a classifier needs at least two. Choose another target.")

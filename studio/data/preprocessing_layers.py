@@ -172,7 +172,7 @@ def preprocessing_graph(preprocessor, used: set[str] | None = None) -> tuple[dic
 def raw_columns(preprocessor, table) -> dict[str, np.ndarray]:
     """The rows of a CSV table as the model on raw columns takes them: (n, 1) float32 per numeric column (NaN
     where missing), (n, 1) strings per category or text ("" where missing)."""
-    from studio.data.preprocess import category_values, numeric_values
+    from studio.data.column_values import category_values, numeric_values
 
     columns = {}
     for column in column_inputs(preprocessor):

@@ -195,6 +195,8 @@ def encode(csv_file, lines, rows):
     for columns, as_codes in INPUTS:
         parts = [codes[c] if as_codes and c in codes else blocks[c] for c in columns]
         xs.append(np.concatenate(parts, axis=1))
+    for layer in SAMPLE_LAYERS:  # pixel columns into images
+        xs[0] = as_numpy(layer(xs[0]))
     ys = []
     for t in TARGETS:
         values = [csv_file.cell(row, t["column"]) for row in rows]
@@ -300,6 +302,22 @@ def feature_entries(preprocessor) -> list[Seq]:
     return entries
 
 
+def sample_lines(preprocessor) -> list[str]:
+    """`SAMPLE_LAYERS`: what turns a row of pixel columns into an image (divided by the training rows' largest
+    pixel value, clipped to [0, 1] by a ReLU capped at 1, reshaped), or an empty list for rows of features."""
+    from engine import layers
+
+    grid = preprocessor.encoder
+    if grid is None:
+        return ["SAMPLE_LAYERS = []  # the rows go to the model as they are"]
+    steps = [layers.Rescaling(scale=1.0 / grid.scale, name="pixels_scaled"),
+             layers.ReLU(max_value=1.0, name="pixels_clipped"),
+             layers.Reshape(grid.shape, name="pixels_as_images")]
+    return ["# Pixel columns into images: divided by the largest pixel value of the training rows,",
+            "# clipped to [0, 1], reshaped to (height, width, channels)",
+            statement("SAMPLE_LAYERS", Seq("[", "]", [("", layer_expr(step)) for step in steps]))]
+
+
 def target_layer(target):
     """The Normalization standardizing a regression target, or None (classes, or a target learned as it is)."""
     from engine import layers
@@ -368,6 +386,7 @@ def data_code(spec, preprocessor, feed, losses: list[str | None], validation_row
         "# The model's inputs, in order: the feature columns each takes (True: categories as",
         "# vocabulary indices, for an Embedding)",
         statement("INPUTS", Seq("[", "]", [("", e) for e in input_entries(feed, preprocessor)])),
+        *sample_lines(preprocessor),
         "# What each of the model's outputs learns, in order",
         statement("TARGETS", Seq("[", "]", [("", e) for e in target_entries(preprocessor, targets)])),
         "# The data rows (counted from 0, header excluded) LayerStudio held out for validation",

@@ -11,7 +11,9 @@ gives the user a model, and the message names what to install for more.
 
 from __future__ import annotations
 
-from engine.export.python_source import Seq, literal, statement
+import textwrap
+
+from engine.export.python_source import WIDTH, Seq, literal, statement
 
 LARGE_WEIGHT = 1 << 20  # values in a Dense kernel or Embedding table worth splitting across devices
 
@@ -146,15 +148,14 @@ if args.distribute and (chosen := distribution()) is not None:
 
 
 def usage(script_name: str, csv_name: str) -> str:
-    """The docstring's "how to run it" paragraph."""
+    """The docstring's "how to run it" paragraphs."""
+    about = (f"Without a CSV argument it reads {csv_name} beside this script. The CSV is streamed batch by batch "
+             "(keras.utils.PyDataset), so a file larger than memory trains; --in-memory reads it whole. "
+             "--distribute trains on every local device (keras.distribution, jax backend). --save MODEL.keras "
+             "keeps the trained model; --help lists every option.")
     return (f"Run it with Keras 3 on any backend, for example PyTorch:\n\n"
             f"    pip install keras torch\n"
-            f"    python {script_name} {csv_name} --backend torch\n\n"
-            f"Without a CSV argument it reads {csv_name} beside this script. The CSV is streamed\n"
-            f"batch by batch (keras.utils.PyDataset), so a file larger than memory trains;\n"
-            f"--in-memory reads it whole. --distribute trains on every local device\n"
-            f"(keras.distribution, jax backend). --save MODEL.keras keeps the trained model;\n"
-            f"--help lists every option.")
+            f"    python {script_name} {csv_name} --backend torch\n\n" + textwrap.fill(about, width=WIDTH))
 
 
 def setup_code(description: str, default_csv: str, epochs: int, batch_size: int) -> str:

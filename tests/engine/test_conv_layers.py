@@ -26,13 +26,36 @@ WINDOWS = [("valid", 1, 1), ("same", 1, 1), ("valid", 2, 1), ("same", 2, 1), ("s
 
 @pytest.mark.parametrize("rank", [1, 2])
 @pytest.mark.parametrize("padding,strides,dilation", WINDOWS)
-def test_conv_op_gradients(rank, padding, strides, dilation):
+@pytest.mark.parametrize("channels,filters", [(2, 3), (3, 1), (2, 2)])  # fewer filters: the stride-1 narrow path
+def test_conv_op_gradients(rank, padding, strides, dilation, channels, filters):
     rng = np.random.default_rng(rank + strides)
-    x = rng.normal(size=(2, *(5,) * rank, 2))
-    kernel = rng.normal(size=(*(3,) * rank, 2, 3))
-    bias = rng.normal(size=3)
+    x = rng.normal(size=(2, *(5,) * rank, channels))
+    kernel = rng.normal(size=(*(3,) * rank, channels, filters))
+    bias = rng.normal(size=filters)
     check_gradients(lambda x, k, b: ops.conv(x, k, strides, padding, dilation_rate=dilation, bias=b,
                                              activation="tanh"), x, kernel, bias)
+
+
+@pytest.mark.parametrize("rank,padding,dilation", [(1, "same", 2), (2, "valid", 1), (3, "same", 1), (3, "valid", 2)])
+@pytest.mark.parametrize("filters", [1, 3, 4])
+def test_stride_one_narrow_path_matches_im2col(monkeypatch, rank, padding, dilation, filters):
+    """Few filters, stride 1: the filters'-side forward and backward (engine/ops/conv_stride_one.py) give
+    im2col's values and gradients."""
+    import sys
+
+    rng = np.random.default_rng(rank * 10 + filters)
+    x = Variable(rng.normal(size=(3, *(6,) * rank, 4)).astype("float32"))
+    kernel = Variable(rng.normal(size=(*(3,) * rank, 4, filters)).astype("float32"))
+    bias = Variable(rng.normal(size=filters).astype("float32"))
+
+    def run():
+        y = ops.conv(x, kernel, 1, padding, dilation_rate=dilation, bias=bias, activation="relu")
+        return [np.asarray(y)] + gradients(ops.sum(ops.multiply(y, y)), [x, kernel, bias])
+
+    narrow = run()
+    monkeypatch.setattr(sys.modules["engine.ops.conv"], "NARROW_FILTERS_RATIO", 0)
+    for got, want in zip(narrow, run()):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-4)
 
 
 @pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid", "softmax"])
@@ -370,7 +393,7 @@ def test_results_do_not_depend_on_the_thread_split(monkeypatch):
     inputs and compare values and gradients with the unsplit computation."""
     import sys
 
-    conv_module = sys.modules["engine.ops.conv"]
+    windows_module = sys.modules["engine.ops.windows"]
     rng = np.random.default_rng(11)
     x = Variable(rng.normal(size=(5, 6, 6, 3)))
     kernel = Variable(rng.normal(size=(3, 3, 3, 4)))
@@ -386,7 +409,7 @@ def test_results_do_not_depend_on_the_thread_split(monkeypatch):
 
     expected = run()
     monkeypatch.setattr(engine.config, "_num_threads", 3)
-    monkeypatch.setattr(conv_module, "_MIN_ELEMENTS_PER_THREAD", 1)
+    monkeypatch.setattr(windows_module, "_MIN_ELEMENTS_PER_THREAD", 1)
     for got, want in zip(run(), expected):
         np.testing.assert_allclose(got, want, rtol=1e-12)
 

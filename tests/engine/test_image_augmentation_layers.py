@@ -136,6 +136,19 @@ def test_defaults_configs_and_inference(case, keras):
     assert not np.array_equal(first[0], first[1]), "each image gets its own draw"
 
 
+@pytest.mark.parametrize("name,kwargs", [("RandomRotation", {"factor": 0.1}), ("RandomZoom", {"height_factor": 0.1}),
+                                         ("RandomTranslation", {"height_factor": 0.1, "width_factor": 0.1}),
+                                         ("RandomContrast", {"factor": 0.1}), ("RandomFlip", {})])
+def test_integer_images_come_back_as_keras_gives_them(name, kwargs, keras):
+    x = np.random.default_rng(0).integers(0, 255, (2, 5, 5, 3)).astype("uint8")
+    ours, theirs = getattr(layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
+    for training in (False, True):
+        expected = keras.ops.convert_to_numpy(theirs(x, training=training))
+        got = np.asarray(ours(x, training=training))
+        assert got.dtype == expected.dtype, (training, got.dtype, expected.dtype)
+    np.testing.assert_array_equal(np.asarray(ours(x, training=False)), x)
+
+
 def test_seed_repeats_the_draws():
     x = images((3, 6, 6, 1))
     a, b = layers.RandomRotation(0.3, seed=7), layers.RandomRotation(0.3, seed=7)

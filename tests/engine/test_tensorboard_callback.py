@@ -109,6 +109,21 @@ def test_each_fit_starts_a_new_event_file(tmp_path):
     assert len(_series(_read(tmp_path / "train"), "epoch_loss")) == 2
 
 
+def test_steps_per_second_and_a_separate_evaluate(tmp_path):
+    model, _ = _fit(tmp_path, epochs=1, validation=False, write_steps_per_second=True, update_freq="batch",
+                    write_graph=False)
+    train = _read(tmp_path / "train")
+    assert len(_series(train, "batch_steps_per_second")) == 4
+    assert [s for s, _ in _series(train, "epoch_steps_per_second")] == [0]
+    assert all(v > 0 for _, v in _series(train, "epoch_steps_per_second"))
+    board = engine.callbacks.TensorBoard(tmp_path / "eval", write_graph=False)
+    loss, accuracy = model.evaluate(np.ones((5, 3), "float32"), np.ones((5, 1), "float32"), callbacks=[board],
+                                    verbose=0)
+    validation = _read(tmp_path / "eval" / "validation")
+    assert _series(validation, "evaluation_loss_vs_iterations") == [(4, pytest.approx(loss))]
+    assert _series(validation, "evaluation_accuracy_vs_iterations") == [(4, pytest.approx(accuracy))]
+
+
 def test_crc_and_damaged_files_are_named(tmp_path):
     assert crc32c(b"123456789") == 0xE3069283  # the CRC-32C check value
     assert masked_crc32c(b"") == 0xA282EAD8

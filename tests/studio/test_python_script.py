@@ -22,6 +22,7 @@ from studio.data.columns import ColumnRole
 from studio.data.examples import example_path, example_spec
 from studio.data.feed import InputSlot, OutputHead, resolve_feed
 from studio.document import Graph, Wire, new_node
+from studio.document.examples import cnn
 from studio.document.project import Project
 from studio.script.data import data_code
 from studio.script.run import devices_code, layout_hints
@@ -90,6 +91,26 @@ def test_data_section_prepares_the_csv_through_keras_layers_as_the_studio_does(t
     bad = namespace["CsvFile"](houses_csv(tmp_path / "bad.csv", bad_line=12), 8)
     with pytest.raises(namespace["CsvError"], match=r"bad.csv, line 12, column 'size': 'big' is not a number"):
         namespace["CsvBatches"](bad, "training").whole()
+
+
+def test_pixel_columns_become_images_through_rescaling_as_in_the_studio(tmp_path):
+    """The 8x8 digits: pixel columns divided by the training rows' largest value (Rescaling), clipped to [0, 1]
+    (ReLU capped at 1), reshaped to (8, 8, 1): the studio's images."""
+    keras = pytest.importorskip("keras")
+    spec = example_spec("digits")
+    prepared = prepare(spec)
+    feed = resolve_feed(spec, prepared.preprocessor, [InputSlot("image")], [OutputHead("digits")])
+    code = data_code(spec, prepared.preprocessor, feed, ["sparse_categorical_crossentropy"],
+                     sorted(int(r) for r in prepared.validation.rows))
+    assert "layers.Rescaling(0.0625" in code and "layers.Reshape((8, 8, 1)" in code
+    namespace = {"__file__": str(tmp_path / "model.py"), "keras": keras, "layers": keras.layers,
+                 "args": types.SimpleNamespace(csv=example_path("digits"))}
+    exec(compile(code, "data_code", "exec"), namespace)
+    x, y = namespace["CsvBatches"](namespace["CsvFile"](example_path("digits"), 64), "validation").whole()
+    order = np.argsort(prepared.validation.rows)
+    assert x.shape == (len(order), 8, 8, 1)
+    np.testing.assert_allclose(x, prepared.validation.x[order], rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(y, prepared.validation.y[order])
 
 
 def test_script_copied_alone_with_its_csv_trains_with_distribute_and_saves(tmp_path):
@@ -212,7 +233,7 @@ def test_large_dense_and_embedding_weights_get_model_parallel_layout_hints():
     assert "keras.distribution.ModelParallel(" in code and "keras.distribution.DataParallel(" in code
 
 
-@pytest.mark.parametrize("name, kind", [("elnino", "time-series windows"), ("definitions", "text")])
+@pytest.mark.parametrize("name, kind", [("elnino", "time-series windows"), ("definitions", "text (Keras's")])
 def test_data_the_script_cannot_read_is_refused_with_the_reason(name, kind):
     spec = example_spec(name)
     refusal = exchange.script_refusal(prepare(spec).preprocessor, spec)
@@ -226,7 +247,11 @@ def test_training_scripts_are_ruff_clean(tmp_path):
     ruff = shutil.which("ruff")
     if ruff is None:
         pytest.skip("ruff is not installed")
-    for name, project in (("iris", iris_project(tmp_path)), ("two", two_in_two_out_project(tmp_path))):
+    digits = cnn()
+    digits.data = {**digits.data, "path": str(example_path("digits"))}
+    digits.path = str(tmp_path / "cnn.lsproj")
+    for name, project in (("iris", iris_project(tmp_path)), ("two", two_in_two_out_project(tmp_path)),
+                          ("cnn", digits)):
         headless.train(project, epochs=1)
         exchange.export_python(project, tmp_path / f"{name}.py")
     result = subprocess.run([ruff, "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "88",

@@ -34,8 +34,13 @@ class BaseRandomImageLayer(Layer):
             return shape[-3], shape[-2]
         return shape[-2], shape[-1]
 
+    #: Keras's geometric layers return floats even at inference (integer images, e.g. uint8, are cast first).
+    CASTS_AT_INFERENCE = True
+
     def call(self, inputs, training=True):
         self.image_size(inputs.shape)
+        if training or self.CASTS_AT_INFERENCE:
+            inputs = inputs if inputs.dtype == self.dtype else ops.cast(inputs, self.dtype)
         if not training:
             return inputs
         batched = inputs.ndim == 4

@@ -10,6 +10,8 @@ from engine.layers.preprocessing.image.base import BaseRandomImageLayer, symmetr
 class RandomContrast(BaseRandomImageLayer):
     """Changes each image's contrast by a random factor in training, clipped to `value_range`."""
 
+    CASTS_AT_INFERENCE = False  # as Keras: at inference the images come back as they were given
+
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(seed=seed, data_format=kwargs.pop("data_format", None), **kwargs)
         self.factor = symmetric_range(factor, (0, 1))

@@ -27,6 +27,8 @@ class RandomFlip(Layer):
         self.built = True
 
     def call(self, inputs, training=True):
+        if inputs.dtype != self.dtype:  # integer images (e.g. uint8) come back as floats, as in Keras
+            inputs = ops.cast(inputs, self.dtype)
         if not training:
             return inputs
         rank = inputs.ndim
