@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from engine import backend
 
 
@@ -91,3 +93,45 @@ def map_structure(fn, structure):
 
 def any_symbolic(structure) -> bool:
     return any(isinstance(leaf, KerasTensor) for leaf in flatten(structure))
+
+
+def serialize_constant(value):
+    """A constant call argument as Keras writes it in a config: slices, `...`, arrays and tensors tagged."""
+    from engine.autodiff import Tensor
+    if isinstance(value, slice):
+        return {"class_name": "__slice__", "config": {"start": serialize_constant(value.start),
+                                                      "stop": serialize_constant(value.stop),
+                                                      "step": serialize_constant(value.step)}}
+    if value is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(value, Tensor):
+        return {"class_name": "__tensor__", "config": {"value": value.value.tolist(), "dtype": str(value.dtype)}}
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return value.item()
+        return {"class_name": "__numpy__", "config": {"value": value.tolist(), "dtype": str(value.dtype)}}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [serialize_constant(v) for v in value]
+    if isinstance(value, dict):
+        return {k: serialize_constant(v) for k, v in value.items()}
+    return value
+
+
+def deserialize_constant(value):
+    """The inverse of `serialize_constant` (arrays come back as NumPy arrays, tensors as Tensors)."""
+    from engine.autodiff import Tensor
+    if isinstance(value, dict):
+        kind, config = value.get("class_name"), value.get("config") or {}
+        if kind == "__slice__":
+            return slice(*(deserialize_constant(config.get(k)) for k in ("start", "stop", "step")))
+        if kind == "__ellipsis__":
+            return Ellipsis
+        if kind in ("__numpy__", "__tensor__"):
+            array = np.array(config["value"], dtype=config["dtype"])
+            return Tensor(array) if kind == "__tensor__" else array
+        return {k: deserialize_constant(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [deserialize_constant(v) for v in value]
+    return value

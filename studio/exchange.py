@@ -330,10 +330,11 @@ def script_refusal(preprocessor, spec) -> str | None:
 
 def held_out_rows(spec) -> tuple[list[int], list[int]]:
     """The data rows (indices in the CSV's table) the project holds out for validation and for test."""
-    from studio.data import DataError, prepare
+    from studio.data import DataError
+    from studio.data.streamed import prepare_file
 
     try:
-        prepared = prepare(spec)
+        prepared = prepare_file(spec)  # a file above the streaming size is read in chunks
     except (DataError, OSError) as err:
         raise ExchangeError(f"Cannot read the project's data: {err}") from None
     parts = (prepared.validation, prepared.test)

@@ -13,18 +13,15 @@ regression an output named as the target, in the file's units.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 import engine
 from engine import layers
 from engine.export import GraphAdapter
 from engine.export.graph import GraphBuilder, Value
-from studio.data.column_data import MISSING_TOKENS
 from studio.data.errors import DataError
 from studio.data.preprocess import BINARY, REGRESSION, Preprocessor
-from studio.data.preprocessing_layers import layer_name, preprocessing_graph
+from studio.data.preprocessing_layers import layer_name, missing_markers, preprocessing_graph
 from studio.data.spec import MissingStrategy
 
 ML_DOMAIN = "ai.onnx.ml"
@@ -41,14 +38,6 @@ LAYOUT = ("raw CSV rows: one input per column of input_columns, named as the col
 
 class RawOnnxError(ValueError):
     """A project whose model cannot take raw rows in ONNX; the message says why."""
-
-
-def missing_spellings() -> list[str]:
-    """Every upper/lower-case spelling of the cells the studio reads as missing ("na", "NA", "Na", ...)."""
-    spellings = set()
-    for token in MISSING_TOKENS:
-        spellings.update("".join(letters) for letters in itertools.product(*[{c.lower(), c.upper()} for c in token]))
-    return sorted(spellings)
 
 
 def raw_rows_model(preprocessor: Preprocessor, model):
@@ -114,7 +103,7 @@ class RawRows(GraphAdapter):
         return x
 
     def _string(self, graph: GraphBuilder, feature, x: Value) -> Value:
-        spellings = missing_spellings()
+        spellings = missing_markers(feature.categories if feature.type == "categorical" else [])
         flag = graph.op("LabelEncoder", [x], x.shape, np.int64, domain=ML_DOMAIN, keys_strings=spellings,
                         values_int64s=[1] * len(spellings), default_int64=0)
         missing = graph.cast(flag, np.bool_)

@@ -4,7 +4,8 @@ An event file is a sequence of TFRecords (length, masked CRC-32C of the length, 
 data), each holding one `tensorflow.Event` protocol buffer. The few messages needed (Event, Summary, its
 Value with plugin metadata and a TensorProto) are encoded by hand here, as TensorFlow 2's `tf.summary`
 writes them: scalars as float32 tensors of the "scalars" plugin, histograms as float64 (buckets, 3) tensors
-of the "histograms" plugin, the model config as a string tensor of the "graph_keras_model" plugin.
+of the "histograms" plugin, images as [width, height, PNG...] string tensors of the "images" plugin, the model
+config as a string tensor of the "graph_keras_model" plugin.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import socket
 import struct
 import time
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,10 +89,14 @@ DT_STRING = 7
 
 
 def tensor_proto(value) -> bytes:
-    """A TensorProto of a float32/float64 array (raw little-endian content) or a string."""
+    """A TensorProto of a float32/float64 array (raw little-endian content), a string, or a list of byte strings
+    (a vector of strings)."""
     if isinstance(value, (str, bytes)):
         text = value.encode("utf-8") if isinstance(value, str) else value
         return _int_field(1, DT_STRING) + _field(2, b"") + _field(8, text)
+    if isinstance(value, list):
+        return (_int_field(1, DT_STRING) + _field(2, _field(2, _int_field(1, len(value))))
+                + b"".join(_field(8, v) for v in value))
     array = np.asarray(value)
     shape = b"".join(_field(2, _int_field(1, size)) for size in array.shape)
     content = array.astype(array.dtype.newbyteorder("<")).tobytes()
@@ -131,6 +137,28 @@ def histogram_buckets(values, bucket_count: int = 30) -> np.ndarray:
     return np.stack([edges[:-1], edges[1:], counts], axis=1)
 
 
+def png(image: np.ndarray) -> bytes:
+    """A PNG file of a (height, width, channels) uint8 image with 1 (grey), 3 (RGB) or 4 (RGBA) channels."""
+    height, width, channels = image.shape
+    rows = np.concatenate([np.zeros((height, 1), np.uint8), image.reshape(height, width * channels)], axis=1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, {1: 0, 3: 2, 4: 6}[channels], 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes())) + \
+        chunk(b"IEND", b"")
+
+
+def image_strings(images, max_outputs: int = 3) -> list[bytes]:
+    """`tf.summary.image`'s tensor: width, height, then up to `max_outputs` PNGs of the (k, h, w, c) images
+    (floats in [0, 1] scaled to 0..255 as `tf.image.convert_image_dtype` does, saturating)."""
+    data = np.asarray(images)
+    if data.dtype != np.uint8:
+        data = np.clip(data.astype(np.float64) * 255.5, 0, 255).astype(np.uint8)
+    return [str(data.shape[2]).encode(), str(data.shape[1]).encode(), *(png(image) for image in data[:max_outputs])]
+
+
 # -- writing --------------------------------------------------------------------------------------------
 
 _FILE_IDS = itertools.count(1)
@@ -163,6 +191,9 @@ class EventFileWriter:
 
     def histogram(self, tag: str, values, step: int) -> None:
         self.write(step, [summary_value(tag, "histograms", histogram_buckets(values))])
+
+    def image(self, tag: str, images, step: int) -> None:
+        self.write(step, [summary_value(tag, "images", image_strings(images))])
 
     def close(self) -> None:
         if self._file is not None:
@@ -249,9 +280,9 @@ def _read_varint(data: bytes, i: int) -> tuple[int, int]:
 def _tensor_value(data: bytes):
     fields = _fields(data)
     dtype = fields.get(1, [0])[0]
-    if dtype == DT_STRING:
-        return fields.get(8, [b""])[0].decode("utf-8")
     shape = [_fields(dim).get(1, [0])[0] for dim in _fields(fields.get(2, [b""])[0]).get(2, [])]
+    if dtype == DT_STRING:
+        return fields.get(8, [b""])[0].decode("utf-8") if not shape else list(fields.get(8, []))
     numpy_dtype = {1: "<f4", 2: "<f8"}[dtype]
     array = np.frombuffer(fields[4][0], dtype=numpy_dtype).reshape(shape)
     return float(array) if array.ndim == 0 else array

@@ -5,7 +5,8 @@ The layout and tags are Keras 3's: `log_dir/train` gets `epoch_<name>` for every
 `epoch_learning_rate`, `log_dir/validation` gets `epoch_<name>` for the `val_` logs (prefix removed) and
 `evaluation_<name>_vs_iterations` after each evaluation (step: the optimizer's iterations), both at the epoch as
 step. `update_freq="batch"` or N adds `batch_<name>` every N training batches (step: the batch count since
-`fit` began). `histogram_freq=N` adds a histogram of every weight (`<weight path>/histogram`) every N epochs;
+`fit` began). `histogram_freq=N` adds a histogram of every weight (`<weight path>/histogram`) every N epochs,
+and with `write_images` the weights Keras can show as images (`<weight path>/image`);
 `write_graph` adds the model's config (the "keras" tag TensorBoard's graph tab draws) for Sequential and
 functional models. Keras 3 filters epoch and evaluation scalars by the last batch's `update_freq` condition
 when `update_freq` is a number; this engine writes them always, as tf.keras 2 did.
@@ -16,6 +17,8 @@ from __future__ import annotations
 import os
 import time
 import warnings
+
+import numpy as np
 
 from engine.callbacks.callback import Callback
 from engine.callbacks.event_file import EventFileWriter, summary_value
@@ -42,10 +45,9 @@ class TensorBoard(Callback):
         if profile_batch:
             raise ValueError("Profiling is not yet available with this engine (as with Keras's torch backend). "
                              f"Received: profile_batch={profile_batch} (must be 0)")
-        for name, value in (("write_images", write_images), ("embeddings_freq", embeddings_freq)):
-            if value:
-                warnings.warn(f"TensorBoard: {name}={value!r} is not supported by this engine and is ignored "
-                              "(scalars, histograms and the model graph are written)", stacklevel=2)
+        if embeddings_freq:
+            warnings.warn(f"TensorBoard: embeddings_freq={embeddings_freq!r} is not supported by this engine and is "
+                          "ignored (scalars, histograms, weight images and the model graph are written)", stacklevel=2)
         self._writers: dict[str, EventFileWriter] = {}
         self._global_train_batch = 0
         self._global_test_batch = 0
@@ -153,4 +155,25 @@ class TensorBoard(Callback):
         writer = self._writer("train")
         for layer in self.model.layers:
             for weight in layer.weights:
-                writer.histogram(f"{weight.path.replace(':', '_')}/histogram", weight.value, epoch)
+                name = weight.path.replace(":", "_")
+                writer.histogram(f"{name}/histogram", weight.value, epoch)
+                if self.write_images:
+                    image = weight_image(np.asarray(weight.value))
+                    if image is not None:
+                        writer.image(f"{name}/image", image, epoch)
+
+
+def weight_image(weight: np.ndarray) -> np.ndarray | None:
+    """A weight as Keras shows it in TensorBoard's image tab: a bias as a 1-pixel-high strip, a dense kernel
+    with its longer side across, a convolution kernel as one image per input channel (when it has 1, 3 or 4
+    output channels); None for what Keras does not show."""
+    image = np.squeeze(weight)
+    if image.ndim == 1:
+        image = image.reshape(1, image.shape[0], 1, 1)
+    elif image.ndim == 2:
+        image = image.T if image.shape[0] > image.shape[1] else image
+        image = image.reshape(1, *image.shape, 1)
+    elif image.ndim == 3:
+        image = np.transpose(image, (2, 0, 1))
+        image = image.reshape(*image.shape, 1)
+    return image if image.ndim == 4 and image.shape[-1] in (1, 3, 4) else None

@@ -65,6 +65,8 @@ def to_onnx_model(model, opset: int = 17, adapter: GraphAdapter | None = None) -
     declared = []
     for name, value, shape in zip(output_names, outputs, shapes):
         graph.node("Identity", [value], [name])
+        if len(shape) != value.rank:  # Keras's symbolic shape of a bag-of-words TextVectorization keeps the (n, 1)
+            shape = value.shape       # input's axis its output does not have: declare what the graph gives
         declared.append(Value(name, shape, value.dtype))
     nodes, initializers = _prune(graph, output_names)
     made = {name for node in nodes for name in node.output}

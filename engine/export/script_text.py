@@ -40,14 +40,13 @@ def _docstring(model, weights_path: str | None, script_name: str, data: bool, fi
     from engine.models.sequential import Sequential
     safe_name = str(model.name).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     kind = "keras.Sequential" if type(model) is Sequential else "Keras functional API"
-    steps = [f"defines the architecture ({kind})"]
+    steps = ["reads and prepares the data"] if data else []
+    steps.append(f"defines the architecture ({kind})")
     if getattr(model, "compiled", False):
         steps.append("compiles it as it was compiled in LayerStudio")
     if weights_path:
         steps.append(f"loads the trained weights from {os.path.basename(weights_path)}")
     steps.append("prints a summary")
-    if data:
-        steps.append("loads and prepares the data")
     if fit:
         steps.append("trains the model")
     text = "It " + ", ".join(steps[:-1]) + " and " + steps[-1] + "."

@@ -53,6 +53,7 @@ from engine.layers.pooling.global_pooling import (
 from engine.layers.pooling.max_pooling import MaxPooling1D, MaxPooling2D
 from engine.layers.preprocessing.category_encoding import CategoryEncoding
 from engine.layers.preprocessing.discretization import Discretization
+from engine.layers.preprocessing.hashed_crossing import HashedCrossing
 from engine.layers.preprocessing.hashing import Hashing
 from engine.layers.preprocessing.image.random_contrast import RandomContrast
 from engine.layers.preprocessing.image.random_flip import RandomFlip
@@ -104,8 +105,8 @@ __all__ += [
     "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "SeparableConv1D",
     "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
 ]
-__all__ += ["CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "Rescaling", "StringLookup",
-            "TextVectorization"]
+__all__ += ["CategoryEncoding", "Discretization", "HashedCrossing", "Hashing", "IntegerLookup", "Rescaling",
+            "StringLookup", "TextVectorization"]
 __all__ += ["Bidirectional", "Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell"]
 __all__ += ["AdditiveAttention", "Attention", "ELU", "EinsumDense", "GroupNormalization", "Identity", "Lambda",
             "LeakyReLU", "MultiHeadAttention", "PReLU", "RandomFlip", "ReLU", "Resizing", "Softmax", "TimeDistributed",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.autodiff import Tensor
 from engine.layers.core.input_layer import InputLayer
 from engine.layers.layer import Layer, _as_shape_structure, is_shape
 from engine.models.model import Model
-from engine.symbolic import KerasTensor, Node, flatten, pack_like
+from engine.symbolic import KerasTensor, Node, deserialize_constant, flatten, pack_like, serialize_constant
 
 
 class Functional(Model):
@@ -16,7 +17,7 @@ class Functional(Model):
     def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True, **kwargs):
         Model.__init__(self, name=name, trainable=trainable, **kwargs)
         self._inputs_struct = inputs
-        self._outputs_struct = outputs
+        self._outputs_struct = outputs = _keys_sorted(outputs)
         self.inputs = flatten(inputs)
         self.outputs = flatten(outputs)
         for role, tensors in (("input", self.inputs), ("output", self.outputs)):
@@ -133,6 +134,8 @@ class Functional(Model):
         def serialize_arg(value):
             if isinstance(value, KerasTensor):
                 return tensor_config(value)
+            if isinstance(value, (slice, np.ndarray, np.generic, Tensor)) or value is Ellipsis:
+                return serialize_constant(value)  # `x[1:, ::2]`, `ops.add(x, array)`: tagged as Keras does
             if isinstance(value, (list, tuple)):
                 return [serialize_arg(v) for v in value]
             if isinstance(value, dict):
@@ -169,6 +172,15 @@ class Functional(Model):
 
     def get_build_config(self):
         return None
+
+
+def _keys_sorted(structure):
+    """Dict outputs in key order, as Keras flattens them (`model.outputs`, predictions, a list of losses)."""
+    if isinstance(structure, dict):
+        return {k: _keys_sorted(structure[k]) for k in sorted(structure)}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_keys_sorted(v) for v in structure)
+    return structure
 
 
 def flatten_shapes(structure) -> list[tuple]:
@@ -293,6 +305,9 @@ def functional_from_config(cls, config: dict, custom_objects: dict | None = None
             outputs_by_node[name] = [[layer.output_tensor]]
 
     def resolve(value):
+        if isinstance(value, dict) and value.get("class_name") in ("__slice__", "__ellipsis__", "__numpy__",
+                                                                    "__tensor__"):
+            return deserialize_constant(value)
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
             name, node_index, tensor_index = value["config"]["keras_history"]
             produced = outputs_by_node.get(name, [])

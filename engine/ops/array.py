@@ -84,6 +84,8 @@ def unstack(x, axis: int = 0) -> list[Tensor]:
 
 def get_item(x, key) -> Tensor:
     a = np.asarray(_as_array(x))
+    if isinstance(key, list) and any(k is None or k is Ellipsis or isinstance(k, slice) for k in key):
+        key = tuple(key)  # a key read back from a config: lists stand for tuples
     if isinstance(key, Tensor):
         key = key.value
     elif isinstance(key, tuple):

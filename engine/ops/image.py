@@ -94,21 +94,26 @@ def affine_transform(images, transform, interpolation: str = "bilinear", fill_mo
 
     flat = batch.reshape(n * height * width, channels)
     base = (np.arange(n) * height * width)[:, None, None]
-    samples = []  # (flat index, weight, inside) per neighbour
-    for row_index, row_weight in _sample_points(rows, interpolation):
-        for col_index, col_weight in _sample_points(cols, interpolation):
-            inside = ((row_index >= 0) & (row_index < height) & (col_index >= 0) & (col_index < width)
-                      if fill_mode == "constant" else None)
-            index = (base + _INDEX_FIXERS[fill_mode](row_index, height) * width
-                     + _INDEX_FIXERS[fill_mode](col_index, width))
-            samples.append((index, (row_weight * col_weight).astype(batch.dtype), inside))
+    fix = _INDEX_FIXERS[fill_mode]
+    rows_at = [(fix(i, height) * width, w, (i >= 0) & (i < height)) for i, w in _sample_points(rows, interpolation)]
+    cols_at = [(fix(i, width), w, (i >= 0) & (i < width)) for i, w in _sample_points(cols, interpolation)]
+    samples = []  # (flat index, weight) per neighbour; outside points weigh 0 in "constant" mode
+    outside = np.zeros(rows.shape, dtype=batch.dtype) if fill_mode == "constant" else None
+    for row_offset, row_weight, row_inside in rows_at:
+        for col_index, col_weight, col_inside in cols_at:
+            weight = (row_weight * col_weight).astype(batch.dtype)
+            if outside is not None:
+                inside = row_inside & col_inside
+                outside += np.where(inside, 0, weight)
+                weight = np.where(inside, weight, 0).astype(batch.dtype)
+            samples.append((base + row_offset + col_index, weight))
 
-    out = np.zeros(batch.shape, dtype=np.result_type(batch.dtype, np.float32))
-    for index, weight, inside in samples:
-        read = flat[index]
-        if inside is not None:
-            read = np.where(inside[..., None], read, np.asarray(fill_value, dtype=out.dtype))
-        out += weight[..., None] * read
+    out_dtype = np.result_type(batch.dtype, np.float32)
+    out = np.zeros(batch.shape, dtype=out_dtype)
+    for index, weight in samples:
+        out += weight[..., None] * np.take(flat, index, axis=0)
+    if outside is not None and fill_value != 0:
+        out += outside[..., None] * np.asarray(fill_value, dtype=out_dtype)
     if batch.dtype.kind in "iu":
         out = np.round(out)
     out = out.astype(batch.dtype)
@@ -120,10 +125,9 @@ def affine_transform(images, transform, interpolation: str = "bilinear", fill_mo
         if data_format == "channels_first":
             g = np.moveaxis(g, 1, -1)
         grad = np.zeros((n * height * width, channels), dtype=g.dtype)
-        for index, weight, inside in samples:
-            scale = weight if inside is None else weight * inside
+        for index, weight in samples:
             for c in range(channels):
-                grad[:, c] += np.bincount(index.ravel(), weights=(scale * g[..., c]).ravel(),
+                grad[:, c] += np.bincount(index.ravel(), weights=(weight * g[..., c]).ravel(),
                                           minlength=n * height * width)
         grad = grad.reshape(n, height, width, channels)
         if data_format == "channels_first":

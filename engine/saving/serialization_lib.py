@@ -277,12 +277,12 @@ def deserialize_keras_object(config: dict, custom_objects: dict | None = None):
     registered = config.get("registered_name")
     custom = {**_CUSTOM_OBJECTS, **_scoped_objects(), **(custom_objects or {})}
     if str(config.get("module", "")).startswith("keras.src.ops."):
+        from engine.ops.symbolic_calls import class_for_keras_name
         from engine.saving.keras_operations import OPERATIONS
-        cls = custom.get(registered) or OPERATIONS.get(class_name)
+        cls = custom.get(registered) or class_for_keras_name(class_name) or OPERATIONS.get(class_name)
         if cls is None:
             raise ValueError(f"The model uses the Keras operation '{class_name}' ({config.get('module')}) as a "
-                             f"graph node ({where}); the engine supports only the operations Keras uses for "
-                             f"masks: {', '.join(sorted(OPERATIONS))}.")
+                             f"graph node ({where}); engine.ops has no such operation.")
     else:
         cls = custom.get(registered) or custom.get(class_name) or builtin_classes().get(class_name)
     if cls is None and class_name != "Lambda":

@@ -64,6 +64,10 @@ class Trainer:
         self.stop_training = False
 
     def _output_names(self) -> list[str]:
+        """What compile arguments, targets and history keys call the outputs: a dict's keys, else layer names."""
+        structure = getattr(self, "_outputs_struct", None)
+        if isinstance(structure, dict) and all(isinstance(k, str) for k in structure):
+            return list(structure)
         names = getattr(self, "output_names", None)
         if isinstance(names, list) and names:
             return names

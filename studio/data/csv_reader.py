@@ -9,6 +9,7 @@ raised as `CsvError` naming the file and, where there is one, the line.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -141,7 +142,7 @@ def detect_dialect(path: str | os.PathLike) -> CsvDialect:
         head = f.read(SNIFF_BYTES)
     if not head.strip():
         raise CsvError(f"{path}: the file is empty")
-    encoding = detect_encoding(head if len(head) < SNIFF_BYTES else _whole_encoding_probe(path, head))
+    encoding = detect_encoding(head) if len(head) < SNIFF_BYTES else _whole_file_encoding(path, head)
     if encoding is None:
         raise CsvError(f"{path}: not a text file (it holds binary data, like an image, a spreadsheet or an "
                        "archive). Choose a CSV file, or save the sheet as CSV first.")
@@ -199,12 +200,29 @@ def _decimal_mark(rows: list[list[str]], delimiter: str) -> str:
     return "," if comma and not point else "."
 
 
-def _whole_encoding_probe(path: str, head: bytes) -> bytes:
-    """The whole file when its head is plain UTF-8, so that a cp1252 byte further down is seen."""
-    if detect_encoding(head) != "utf-8":
-        return head
+def _whole_file_encoding(path: str, head: bytes) -> str | None:
+    """`detect_encoding` of the whole file, read a block at a time (a file may be larger than memory): a head of
+    plain UTF-8 is UTF-8 only if every later byte is too, so that a cp1252 byte further down is seen."""
+    encoding = detect_encoding(head)
+    if encoding != "utf-8":
+        return encoding
+    utf8, cp1252 = codecs.getincrementaldecoder("utf-8")(), True
     with open(path, "rb") as f:
-        return f.read()
+        while block := f.read(_CHUNK * 8):
+            try:
+                utf8.decode(block)
+                continue
+            except UnicodeDecodeError:
+                break
+        else:
+            return "utf-8"
+        f.seek(0)
+        while cp1252 and (block := f.read(_CHUNK * 8)):
+            try:
+                block.decode("cp1252")
+            except UnicodeDecodeError:
+                cp1252 = False
+    return "cp1252" if cp1252 else "latin-1"
 
 
 def _csv_dialect(d: CsvDialect) -> type[csv.Dialect]:

@@ -18,6 +18,7 @@ The rules, the same in the studio's Predict, `layerstudio predict` and the expor
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -58,12 +59,11 @@ class ColumnInput:
 
 
 def missing_markers(categories: list[str]) -> list[str]:
-    """The strings a raw row may hold for a missing category (the CSV reader's tokens in their usual casings),
-    leaving out any that is a category of its own."""
+    """The strings a raw row may hold for a missing category: the CSV reader's tokens ("", NA, N/A, NaN, null,
+    none, ?, missing) in every upper/lower-case spelling, as the reader takes them, leaving out any category."""
     tokens = set()
     for token in MISSING_TOKENS:
-        tokens |= {token, token.upper(), token.title()}
-    tokens.add("NaN")
+        tokens.update("".join(letters) for letters in itertools.product(*[{c.lower(), c.upper()} for c in token]))
     return sorted(tokens - set(categories))
 
 

@@ -50,11 +50,13 @@ def spec_problem(spec: DataSpec) -> str | None:
 @dataclass
 class StreamPlan:
     """What the passes learned about the file: its chunks, where each chunk's usable rows start in the usable
-    order (`offsets`), and which part each usable row belongs to (`part`: TRAIN, VALIDATION or TEST)."""
+    order (`offsets`), which part each usable row belongs to (`part`: TRAIN, VALIDATION or TEST), and where each
+    chunk's rows start among the file's rows (`row_offsets`)."""
 
     chunks: CsvChunks
     offsets: np.ndarray
     part: np.ndarray
+    row_offsets: np.ndarray  # where each chunk's rows start among the file's rows
     dropped: dict[str, int] = field(default_factory=dict)
     first_dropped: dict[str, int] = field(default_factory=dict)
 
@@ -116,7 +118,8 @@ def fit_streamed(spec: DataSpec, chunks: CsvChunks, progress: Progress | None = 
     part = np.full(first.n_usable, -1, dtype=np.int8)
     for which, positions in enumerate(parts):
         part[positions] = which
-    plan = StreamPlan(chunks, np.asarray(first.offsets, dtype=np.int64), part, first.dropped, first.first_dropped)
+    plan = StreamPlan(chunks, np.asarray(first.offsets, dtype=np.int64), part,
+                      np.cumsum([0, *first.row_counts[:-1]], dtype=np.int64), first.dropped, first.first_dropped)
     preprocessor = _second_pass(spec, plan, first, lambda f: report(0.5 + 0.5 * f))
     return preprocessor, plan
 
@@ -125,6 +128,7 @@ def fit_streamed(spec: DataSpec, chunks: CsvChunks, progress: Progress | None = 
 class _FirstPass:
     n_usable: int = 0
     offsets: list[int] = field(default_factory=list)
+    row_counts: list[int] = field(default_factory=list)
     present: Counter = field(default_factory=Counter)  # column -> rows with a value (all rows)
     categories: dict[str, set] = field(default_factory=dict)  # categorical feature -> values in any row
     classes: dict[str, set] = field(default_factory=dict)  # class target -> values in usable rows
@@ -161,15 +165,17 @@ def _first_pass(spec: DataSpec, chunks: CsvChunks, report: Progress) -> _FirstPa
                 keep &= ~miss
         usable = np.flatnonzero(keep)
         out.offsets.append(out.n_usable)
+        out.row_counts.append(table.n_rows)
         out.n_usable += usable.size
         for name in categorical:
             out.categories.setdefault(name, set()).update(present_categories(table, name))
         for name in class_targets:
             out.classes.setdefault(name, set()).update(present_categories(table, name, usable))
         if spec.is_classification and spec.split.stratify:
-            values = table.column(spec.target.name)[usable].tolist()
-            ids = [out.label_ids.setdefault(v, len(out.label_ids)) for v in values]
-            out.labels.append(np.asarray(ids, dtype=np.int64))
+            data = table.column_data(spec.target.name)  # ids given per distinct value, spread by the codes
+            ids = np.array([out.label_ids.setdefault(v, len(out.label_ids)) for v in data.distinct_strings()],
+                           dtype=np.int64)
+            out.labels.append(ids[data.codes[usable]])
     for c in spec.features + spec.targets:
         if out.present[c.name] == 0:
             raise DataError(f"{chunks.path}: column {c.name!r} has no values at all: set its role to ignore.")

@@ -19,6 +19,7 @@ import numpy as np
 from engine.utils.py_dataset import PyDataset
 from studio.data.chunks import CsvChunks
 from studio.data.dataset import PreparedData
+from studio.data.preprocess import Transformed
 from studio.data.spec import DataSpec
 from studio.data.stream_fit import TEST, TRAIN, VALIDATION, Progress, StreamPlan, fit_streamed
 
@@ -73,7 +74,7 @@ class StreamedData(PreparedData):
 
 class StreamedPart:
     """One part of streamed data: `len()` rows; `batches()` to train on. `x` (batches of inputs and targets),
-    `y` and `lines` (collected in one pass when first asked) let evaluation treat it like a `Split`."""
+    `y`, `lines` and `rows` (collected in one pass when first asked) let evaluation treat it like a `Split`."""
 
     def __init__(self, data: StreamedData, which: int):
         self.data, self.which = data, which
@@ -97,23 +98,27 @@ class StreamedPart:
     def lines(self) -> np.ndarray:
         return self._collect()[1]
 
+    @property
+    def rows(self) -> np.ndarray:
+        """The part's rows as indices into the whole file's table (what `Split.rows` holds)."""
+        return self._collect()[2]
+
     def _collect(self) -> tuple:
         if self._collected is None:
-            ys, lines = [], []
-            for _, y, line in self.pieces():
-                ys.append(y)
-                lines.append(line)
-            self._collected = (_concat(ys), np.concatenate(lines))
+            pieces = [(t.y, t.lines, t.rows) for t in self.pieces()]
+            self._collected = (_concat([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]),
+                               np.concatenate([p[2] for p in pieces]))
         return self._collected
 
     def sample_x(self):
         """The model's input for the part's first rows (to check shapes)."""
-        for x, _, _ in self.pieces():
-            return self._feed_x(x[:1])
+        for t in self.pieces():
+            return self._feed_x(t.x[:1])
         return None
 
-    def pieces(self, rng: np.random.Generator | None = None) -> Iterator[tuple]:
-        """(x, y, lines) of the part's rows chunk by chunk: in file order, or shuffled by `rng`."""
+    def pieces(self, rng: np.random.Generator | None = None) -> Iterator[Transformed]:
+        """The part's rows chunk by chunk (x, y, lines, and rows counted from the file's first), in file order or
+        shuffled by `rng`."""
         data, plan = self.data, self.data.plan
         if not plan.chunks.chunks:
             list(plan.chunks.tables())  # a plan made elsewhere: record the chunks
@@ -131,7 +136,7 @@ class StreamedPart:
             if rng is not None:
                 rows = rng.permutation(rows)
             t = data.preprocessor.transform(table, with_target=True, order=rows)
-            yield t.x, t.y, t.lines
+            yield replace(t, rows=t.rows + plan.row_offsets[int(k)])
 
     def _feed_x(self, x):
         return x if self.data.feed is None else self.data.feed.x(x)
@@ -179,13 +184,19 @@ class PartBatches(PyDataset):
         if self.shuffle:
             rng = np.random.default_rng((self.part.data.spec.split.seed, self._epoch))
         size, part = self.batch_size, self.part
-        held_x, held_y = None, None
-        for x, y, _ in part.pieces(rng):
-            if held_x is not None:
-                x, y = np.concatenate([held_x, x]), _concat([held_y, y])
-            whole = (len(x) // size) * size
-            for start in range(0, whole, size):
-                yield part._feed_x(x[start:start + size]), part._feed_y(_rows(y, slice(start, start + size)))
+        held_x, held_y = None, None  # the rows after the last whole batch of the chunks so far
+        for t in part.pieces(rng):
+            x, y = t.x, t.y
+            start = 0
+            if held_x is not None:  # the batch across the chunk end: only it is copied
+                start = min(len(x), size - len(held_x))
+                held_x, held_y = np.concatenate([held_x, x[:start]]), _concat([held_y, _rows(y, slice(0, start))])
+                if len(held_x) < size:
+                    continue
+                yield part._feed_x(held_x), part._feed_y(held_y)
+            whole = start + (len(x) - start) // size * size
+            for k in range(start, whole, size):
+                yield part._feed_x(x[k:k + size]), part._feed_y(_rows(y, slice(k, k + size)))
             held_x, held_y = (x[whole:], _rows(y, slice(whole, None))) if whole < len(x) else (None, None)
         if held_x is not None:
             yield part._feed_x(held_x), part._feed_y(held_y)

@@ -41,7 +41,7 @@ NOT_ON_CANVAS = {
     name: "its input is raw text or ids and its vocabulary or buckets come from the data, not from a value "
           "typed on the canvas; the studio builds it from the project's fitted preprocessing when it exports "
           "a model that takes raw columns"
-    for name in ("StringLookup", "IntegerLookup", "TextVectorization", "Hashing")
+    for name in ("StringLookup", "IntegerLookup", "TextVectorization", "Hashing", "HashedCrossing")
 }
 
 #: Values for required arguments, so that a layer dropped from the palette is valid at once.

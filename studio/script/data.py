@@ -106,11 +106,8 @@ class CsvFile:
         self.required = [t["column"] for t in TARGETS] + [
             f["column"] for f in FEATURES if f["fill"] is None
         ]
-        self.starts = {
-            "training": [],
-            "validation": [],
-            "test": [],
-        }  # (offset, line, row number) per batch
+        # Where each batch starts: (byte offset, file line, row number)
+        self.starts = {"training": [], "validation": [], "test": []}
         self.sizes = dict.fromkeys(self.starts, 0)
         for number, (offset, line, row) in enumerate(rows):
             if self.usable(row):
@@ -130,13 +127,9 @@ class CsvFile:
 
     @staticmethod
     def part(number):
-        return (
-            "validation"
-            if number in VALIDATION
-            else "test"
-            if number in TEST
-            else "training"
-        )
+        if number in VALIDATION:
+            return "validation"
+        return "test" if number in TEST else "training"
 
     def rows(self, part, batch=None):
         """(file lines, rows) of batch number `batch` of `part`, or of all its rows."""

@@ -155,10 +155,15 @@ class ModelWorkflow(QObject):
         """Called in the training (or evaluation) thread as it reads the file a chunk at a time."""
         self.reading.emit(f"Reading {self._reading_file[0]}, {part} rows", fraction)
 
+    def _watch_reading(self, prepared) -> None:
+        """Data read in chunks: every epoch (and evaluation) reads the file again, shown in the status bar."""
+        if hasattr(prepared, "reading"):
+            self._reading_file = (os.path.basename(prepared.spec.path), True)
+            prepared.reading = self._on_epoch_reading
+
     def _on_data_loaded(self, prepared) -> None:
         self.reading.emit("", -1.0)
-        if hasattr(prepared, "reading"):  # read in chunks: every epoch reads the file again, shown in the bar
-            prepared.reading = self._on_epoch_reading
+        self._watch_reading(prepared)
         self.loading, self.prepared = False, prepared
         self.bindings.set_prepared(prepared)
         self._complete_bindings()
@@ -373,6 +378,7 @@ class ModelWorkflow(QObject):
         self.project.data = {**spec.to_dict(relative_to=self.project_dir()),
                              "preprocessor": prepared.preprocessor.to_dict()}
         self.prepared, self.data_problem = prepared, None
+        self._watch_reading(prepared)
         self.bindings.set_prepared(prepared)
         self._complete_bindings()
         self._fit_inputs()

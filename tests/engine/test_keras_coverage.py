@@ -35,3 +35,15 @@ def test_report_counts_the_engine_against_the_checked_in_list():
     text = coverage.report(names)
     assert f"numpy: {len(present)} of {len(present)}" in text
     assert "keras.layers:" in text and "missing layers:" in text
+
+
+def test_operation_table_equals_installed_keras():
+    keras = pytest.importorskip("keras")
+    coverage = _load()
+    stored = json.loads(coverage.NAMES_FILE.read_text())
+    if stored["keras_version"] != keras.__version__:
+        pytest.skip(f"table made for Keras {stored['keras_version']}, installed {keras.__version__}")
+    from engine.ops.keras_operation_table import KERAS_OPERATIONS
+    fresh = {name: (module, cls, tuple(init), tuple(call))
+             for name, (module, cls, init, call) in coverage.keras_operation_classes().items()}
+    assert fresh == KERAS_OPERATIONS, "run `python tools/keras_coverage.py --write-names`"

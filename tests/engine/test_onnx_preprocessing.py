@@ -140,16 +140,32 @@ def test_hashing_floats_truncates_them_first(tmp_path):
     run_both(engine.Model(x, layers.Hashing(num_bins=11)(x)), {"v": values}, tmp_path, opset=18)
 
 
+@pytest.mark.parametrize("mode", ["int", "one_hot"])
+def test_hashed_crossing_of_integers_gives_keras_buckets(mode, tmp_path):
+    a, b, c = (engine.Input(shape=(1,), dtype="int64", name=n) for n in "abc")
+    cross = layers.HashedCrossing(num_bins=7, output_mode=mode)
+    model = engine.Model({"a": a, "b": b, "c": c}, [cross([a, b]), layers.HashedCrossing(num_bins=10**9)([a, b, c])])
+    rng = np.random.default_rng(2)
+    values = {n: np.concatenate([[[0], [-1], [2**63 - 1], [-2**63]], rng.integers(-2**63, 2**63 - 1, (20, 1))])
+              for n in "abc"}
+    path = tmp_path / "cross.onnx"
+    export_onnx(model, path, opset=18)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for got, expected in zip(session.run(None, values), model.predict(values, verbose=0)):
+        np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("layer, opset, reason", [
     (layers.Hashing(num_bins=3), 18, "reads a string's bytes"),
     (layers.Hashing(num_bins=3, salt=7), 18, "SipHash64"),
+    (layers.HashedCrossing(num_bins=3), 18, "crossing strings"),
     (layers.TextVectorization(vocabulary=["a"]), 17, "opset=20"),
     (layers.TextVectorization(vocabulary=["a"], ngrams=2), 20, "ngrams=2"),
     (layers.StringLookup(vocabulary=["a"], num_oov_indices=2), 17, "num_oov_indices=2"),
 ])
 def test_layers_onnx_cannot_express_are_refused_with_the_reason(layer, opset, reason, tmp_path):
     x = engine.Input(shape=(1,), dtype="int64" if getattr(layer, "salt", None) else "string")
-    model = engine.Model(x, layer(x))
+    model = engine.Model(x, layer([x, x]) if isinstance(layer, layers.HashedCrossing) else layer(x))
     with pytest.raises(ONNXExportError, match=reason):
         export_onnx(model, tmp_path / "m.onnx", opset=opset)
     assert not (tmp_path / "m.onnx").exists()

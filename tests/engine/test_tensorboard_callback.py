@@ -75,6 +75,21 @@ def test_weight_histograms(tmp_path):
     assert {s.plugin for s in train if s.tag.endswith("/histogram")} == {"histograms"}
 
 
+def test_weight_images(tmp_path):
+    image_module = pytest.importorskip("PIL.Image")
+    import io
+    model, _ = _fit(tmp_path, epochs=1, validation=False, histogram_freq=1, write_images=True, write_graph=False)
+    train = _read(tmp_path / "train")
+    kernel = model.layers[0].kernel
+    (step, strings), = _series(train, f"{kernel.path}/image")
+    assert step == 0 and strings[:2] == [b"4", b"3"]  # width, height: the (3, 4) kernel, longer side across
+    picture = np.asarray(image_module.open(io.BytesIO(strings[2])))
+    np.testing.assert_array_equal(picture, np.clip(kernel.value * 255.5, 0, 255).astype(np.uint8))
+    assert {s.plugin for s in train if s.tag.endswith("/image")} == {"images"}
+    # two kernels and the first bias; the last bias (one number) squeezes to a scalar, which Keras does not show
+    assert len([s for s in train if s.tag.endswith("/image")]) == 3
+
+
 def test_histogram_buckets_as_tensorboard():
     summary_v2 = pytest.importorskip("tensorboard.plugins.histogram.summary_v2")
     tensor_util = pytest.importorskip("tensorboard.util.tensor_util")
@@ -87,7 +102,7 @@ def test_tensorboard_reads_our_files(tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing import plugin_event_accumulator
     from tensorboard.util import tensor_util
-    model, history = _fit(tmp_path, histogram_freq=1)
+    model, history = _fit(tmp_path, histogram_freq=1, write_images=True)
     for run, prefix in (("train", ""), ("validation", "val_")):
         accumulator = plugin_event_accumulator.EventAccumulator(str(tmp_path / run))
         accumulator.Reload()
@@ -99,6 +114,7 @@ def test_tensorboard_reads_our_files(tmp_path):
     accumulator.Reload()
     assert f"{model.layers[0].kernel.path}/histogram" in accumulator.PluginTagToContent("histograms")
     assert "keras" in accumulator.PluginTagToContent("graph_keras_model")
+    assert f"{model.layers[0].kernel.path}/image" in accumulator.PluginTagToContent("images")
 
 
 def test_each_fit_starts_a_new_event_file(tmp_path):
@@ -142,7 +158,7 @@ def test_crc_and_damaged_files_are_named(tmp_path):
 def test_unsupported_arguments():
     with pytest.raises(ValueError, match="profile_batch=2"):
         engine.callbacks.TensorBoard(profile_batch=2)
-    with pytest.warns(UserWarning, match="write_images"):
-        engine.callbacks.TensorBoard(write_images=True)
+    with pytest.warns(UserWarning, match="embeddings_freq"):
+        engine.callbacks.TensorBoard(embeddings_freq=1)
     with pytest.raises(ValueError, match="update_freq"):
         engine.callbacks.TensorBoard(update_freq="sometimes")

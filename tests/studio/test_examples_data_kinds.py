@@ -70,6 +70,11 @@ def test_examples_train_predict_and_export_from_the_command_line(key, tmp_path, 
         assert target.stat().st_size > 1000
     saved = json.loads(path.read_text())
     assert saved["data"]["preprocessor"].get("encoder" if key != "lstm" else "windows")
-    script = tmp_path / "model.py"  # the script reads plain tables only: refused, saying what to do instead
+    script = tmp_path / "model.py"
+    if key == "cnn":  # pixel columns: the script makes the images with Rescaling and Reshape
+        assert main(["export", str(path), "--format", "py", "-o", str(script)]) == 0, capsys.readouterr().err
+        assert "layers.Reshape((8, 8, 1)" in script.read_text()
+        return
+    # windows and text: refused, saying what to do instead
     assert main(["export", str(path), "--format", "py", "-o", str(script)]) == 1
     assert "export the model as .keras or ONNX instead" in capsys.readouterr().err and not script.exists()

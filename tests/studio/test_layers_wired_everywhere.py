@@ -34,6 +34,7 @@ EXAMPLES = {
     "IntegerLookup": lambda: layers.IntegerLookup(vocabulary=[1, 2]),
     "TextVectorization": lambda: layers.TextVectorization(max_tokens=10),
     "Hashing": lambda: layers.Hashing(num_bins=4),
+    "HashedCrossing": lambda: layers.HashedCrossing(num_bins=4),
 }
 
 

@@ -240,3 +240,16 @@ def test_file_export_writes_the_raw_rows_onnx_of_the_open_project(window, pengui
     got, classes, _ = onnx_predict(target, rows)
     assert classes == ["Adelie", "Chinstrap", "Gentoo"] and got.shape == (3, 3)
     np.testing.assert_allclose(got.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_a_model_fed_column_groups_is_refused_with_the_reason_and_nothing_written(tmp_path):
+    from studio.data.examples import example_spec
+    from studio.document.examples import two_branch
+
+    project = two_branch()
+    spec = exchange.data_spec(project)
+    spec.path = example_spec("wine").path
+    project = trained(project, spec, tmp_path, epochs=1)
+    with pytest.raises(exchange.ExchangeError, match="take parts of the data.*export the plain ONNX model"):
+        exchange.export_raw_onnx(project, tmp_path / "wine.onnx")
+    assert not (tmp_path / "wine.onnx").exists()

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 import types
 from importlib.util import find_spec
 
@@ -93,6 +94,32 @@ def test_data_section_prepares_the_csv_through_keras_layers_as_the_studio_does(t
         namespace["CsvBatches"](bad, "training").whole()
 
 
+def test_the_csv_index_keeps_where_batches_start_not_the_rows(tmp_path):
+    """One pass over a 2 MB CSV keeps a position per batch: its memory peak is a small part of the file."""
+    keras = pytest.importorskip("keras")
+    spec = DataSpec.from_table(read_csv(houses_csv(tmp_path / "houses.csv")))
+    spec.column("city").type = "categorical"
+    prepared = prepare(spec)
+    feed = resolve_feed(spec, prepared.preprocessor, [InputSlot("x")], [OutputHead("y")])
+    namespace = {"__file__": str(tmp_path / "model.py"), "keras": keras, "layers": keras.layers,
+                 "args": types.SimpleNamespace(csv=tmp_path / "big.csv")}
+    exec(compile(data_code(spec, prepared.preprocessor, feed, ["mean_squared_error"], []), "data", "exec"), namespace)
+    rng = np.random.default_rng(0)
+    with open(tmp_path / "big.csv", "w") as file:
+        file.write("size,city,age,price\n")
+        for i in range(60_000):
+            file.write(f"{rng.uniform(50, 200):.4f},{'north' if i % 2 else 'south'},{i % 50},{100000 + i}\n")
+    size = os.path.getsize(tmp_path / "big.csv")
+    tracemalloc.start()
+    csv_file = namespace["CsvFile"](tmp_path / "big.csv", 256)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert csv_file.sizes["training"] == 60_000 and len(csv_file.starts["training"]) == 235
+    assert peak < size / 10, (peak, size)
+    x, y = namespace["CsvBatches"](csv_file, "training")[234]  # the last batch, read from its position
+    assert x.shape == (60_000 - 234 * 256, 5) and y[-1, 0] == pytest.approx(159_999)
+
+
 def test_pixel_columns_become_images_through_rescaling_as_in_the_studio(tmp_path):
     """The 8x8 digits: pixel columns divided by the training rows' largest value (Rescaling), clipped to [0, 1]
     (ReLU capped at 1), reshaped to (8, 8, 1): the studio's images."""
@@ -143,6 +170,27 @@ def test_script_copied_alone_with_its_csv_trains_with_distribute_and_saves(tmp_p
 
     missing = run_script([elsewhere / "model.py"], tmp_path, timeout=60)  # elsewhere/data/iris.csv is absent
     assert missing.returncode == 1 and f"{elsewhere / 'data' / 'iris.csv'}: no such CSV file" in missing.stderr
+
+
+def test_distribute_on_jax_shares_each_batch_among_two_cpu_devices(tmp_path):
+    """Where keras.distribution trains (jax; XLA shows two CPU devices): DataParallel over both, the odd row of
+    the last batch left out and said; a batch size that does not split is refused naming one that does."""
+    if find_spec("jax") is None or find_spec("keras") is None:
+        pytest.skip("the jax backend is not installed")
+    project = iris_project(tmp_path)
+    headless.train(project, epochs=1)
+    script, _ = exchange.export_python(project, tmp_path / "model.py")
+    rows = open(exchange.data_spec(project).path).read().splitlines()
+    (tmp_path / "odd.csv").write_text("\n".join(rows[:-1]) + "\n")  # 149 rows: 119 training rows
+    env = {**ENV, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    run = subprocess.run([sys.executable, script, "odd.csv", "--backend", "jax", "--distribute", "--epochs", "1"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Training with DataParallel on 2 device(s): cpu:0, cpu:1" in run.stdout
+    assert "The last 1 training row(s) are left out of each epoch" in run.stdout and "val_loss" in run.stdout
+    odd = subprocess.run([sys.executable, script, "odd.csv", "--backend", "jax", "--distribute", "--batch-size", "15"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert odd.returncode == 1 and "must be a multiple of 2 (it is 15): add --batch-size 16" in odd.stderr
 
 
 def test_a_backend_that_is_not_installed_is_named_with_what_to_install(tmp_path):

@@ -85,3 +85,23 @@ def test_the_preferences_size_decides_which_files_are_read_in_chunks(window, qtb
     qtbot.waitUntil(lambda: not window.workflow.loading, timeout=20000)
     assert isinstance(window.workflow.prepared, StreamedData)
     assert window.workflow.prepared.summary().startswith("37200 training rows, 9300 validation")
+
+
+def test_importing_a_large_csv_shows_its_first_rows_and_reads_it_in_chunks(window, qtbot, tmp_path, monkeypatch):
+    from studio.ui.data_import import dialog as import_dialog
+    from tests.studio.test_training_in_window import patch_import
+
+    write_big_iris_projects(tmp_path)
+    stream_above(monkeypatch, 1000)
+    monkeypatch.setattr(import_dialog, "PREVIEW_ROWS", 300)
+    read = []
+    original = import_dialog.read_csv
+    monkeypatch.setattr(import_dialog, "read_csv", lambda *args, **kwargs: read.append(kwargs.get("max_rows")) or
+                        original(*args, **kwargs))
+    patch_import(monkeypatch, qtbot, tmp_path / "iris_big.csv")
+    assert window.workflow.import_csv()
+    assert read == [300]  # the dialog read only the first rows of the large file
+    prepared = window.workflow.prepared
+    assert isinstance(prepared, StreamedData) and len(prepared.train) + len(prepared.validation) == 1500
+    assert window.project.data["preprocessor"]["target"]["classes"] == ["setosa", "versicolor", "virginica"]
+    assert "read from the file in" in window.workflow.data_summary()

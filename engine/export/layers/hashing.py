@@ -1,4 +1,4 @@
-"""The `Hashing` converter for integers: Keras's FarmHash64 of each value's decimal text, computed in the graph.
+"""The `Hashing` and `HashedCrossing` converters for integers: Keras's FarmHash in uint64 arithmetic in the graph.
 
 Keras hashes an integer (a float is first truncated) as the text of its decimal digits with FarmHash's
 `Fingerprint64` (`engine/layers/preprocessing/hash_functions.py`). That text is at most 20 bytes ("-" and 19
@@ -6,6 +6,7 @@ digits), so only FarmHash's short-input branches are needed (0-16 and 17-32 byte
 bytes from the digits, reads them as little-endian words (`GatherElements`) and runs the branches in uint64
 arithmetic (wrapping Mul/Add, BitShift, BitwiseXor/Or: opset 18), selecting each value's branch by its length.
 Strings cannot be hashed (ONNX has no operator that reads a string's bytes), nor salted values (SipHash64).
+`HashedCrossing` folds each integer's 64 bits into its key with FarmHash's `FingerprintCat64`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import numpy as np
 from engine.export.graph import GraphBuilder, Value
 from engine.export.layers.preprocessing import encode
 from engine.export.registry import converts, unsupported
-from engine.layers import Hashing
+from engine.layers import HashedCrossing, Hashing
 
 K0, K1, K2 = 0xC3A5C85C97CB3127, 0xB492B66FBE98F273, 0x9AE16A3B2F90404F
+CAT_MUL, CROSS_KEY = 0xC6A4A7935BD1E995, 0xDECAFCAFFE  # FingerprintCat64's multiplier, tf.sparse.cross_hashed's key
 MAX_TEXT = 20  # bytes of the longest int64 text, "-9223372036854775808"
 U64 = np.dtype(np.uint64)
 
@@ -48,6 +50,33 @@ def hashing(graph: GraphBuilder, layer: Hashing, x: Value) -> Value:
         buckets = graph.op("Where", [is_mask, graph.scalar(0, np.int64),
                                      graph.binary("Add", buckets, graph.scalar(1, np.int64))], values.shape, np.int64)
     return encode(graph, buckets, layer.output_mode, layer.num_bins, layer.dtype)
+
+
+@converts(HashedCrossing)
+def hashed_crossing(graph: GraphBuilder, layer: HashedCrossing, inputs) -> Value:
+    """Integers crossed as Keras does: from the key, each value's 64 bits folded in with FarmHash's
+    FingerprintCat64, modulo `num_bins`."""
+    values = list(inputs)
+    if any(v.dtype.kind in "OUS" for v in values):
+        raise unsupported(layer, "crossing strings needs FarmHash64 of their bytes, and ONNX has no operator that "
+                                 "reads a string's bytes; cross integer codes instead (integer inputs export).")
+    if graph.opset < 18:
+        raise unsupported(layer, f"crossing needs ONNX's bitwise operators (opset 18); export with opset=18 or later "
+                                 f"(this export uses opset {graph.opset}).")
+    h = _Words(graph, values[0].shape)
+    hashed = _u64(graph, CROSS_KEY)
+    for v in values:
+        hashed = _fingerprint_cat64(h, hashed, graph.cast(graph.cast(v, np.int64), U64))
+    buckets = graph.cast(graph.binary("Mod", hashed, _u64(graph, layer.num_bins)), np.int64)
+    return encode(graph, buckets, layer.output_mode, layer.num_bins, layer.dtype)
+
+
+def _fingerprint_cat64(h: _Words, first, second: Value) -> Value:
+    mul = _u64(h.graph, CAT_MUL)
+    result = h.xor(first, mul)
+    result = h.xor(result, h.mul(h.shift_mix(h.mul(second, mul)), mul))
+    result = h.mul(h.shift_mix(h.mul(result, mul)), mul)
+    return h.shift_mix(result)
 
 
 def fingerprint(graph: GraphBuilder, v: Value) -> Value:
@@ -197,3 +226,4 @@ class _Words:
         yes = self.flag(condition)
         no = self.sub(_u64(self.graph, 1), yes)
         return self.add(self.mul(a, yes), self.mul(b, no))
+

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,18 +46,22 @@ from studio.data import (
     read_csv,
     summarize_table,
 )
+from studio.data.chunks import should_stream
 from studio.data.columns import looks_like_class_labels
 from studio.data.profile import column_profile
 from studio.data.proposal import ignore_reason
+from studio.data.streamed import prepare_file
 from studio.ui.data_import.column_panel import ColumnPanel
 from studio.ui.data_import.preview import PreviewModel
 from studio.ui.data_import.samples import SamplesPanel
+from studio.ui.preferences import Preferences
 
 DELIMITERS = [(",", "Comma ,"), (";", "Semicolon ;"), ("\t", "Tab"), ("|", "Pipe |")]
 ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16", "utf-32"]
 COLUMN_MISSING = [(None, "as below"), (MissingStrategy.DROP_ROWS, "drop rows"),
                   (MissingStrategy.FILL_MEAN, "fill mean"), (MissingStrategy.FILL_MOST_FREQUENT, "fill most frequent")]
 NAME, SUMMARY, TYPE, ROLE, MISSING = range(5)
+PREVIEW_ROWS = 20_000  # rows read of a file above the streaming size (Edit > Preferences) to propose its columns
 
 
 class ImportDialog(QDialog):
@@ -78,6 +82,8 @@ class ImportDialog(QDialog):
         self.spec: DataSpec | None = None
         self.prepared = None
         self._initial_spec = spec
+        self._threshold = 0  # bytes above which the file is previewed and read in chunks (Edit > Preferences)
+        self._previewed = False
         self._task = BackgroundTask(self)
         self._task.progress.connect(self._on_progress)
         self._task.done.connect(self._on_task_done)
@@ -234,8 +240,12 @@ class ImportDialog(QDialog):
         self.path_edit.setText(str(path))
         self._set_busy("Reading " + os.path.basename(str(path)) + "…")
         self._when_done = self._on_loaded
+        self._threshold = Preferences.load(QSettings()).stream_threshold
+        preview = PREVIEW_ROWS if should_stream(path, self._threshold) else None  # read in chunks on Import
+        self._previewed = preview is not None
+
         def work(progress):
-            table = read_csv(path, dialect, progress=lambda f: progress(0.9 * f))
+            table = read_csv(path, dialect, progress=lambda f: progress(0.9 * f), max_rows=preview)
             summaries = summarize_table(table)  # also off the GUI thread
             progress(1.0)
             return table, summaries
@@ -293,8 +303,10 @@ class ImportDialog(QDialog):
             spec = DataSpec.from_table(table, self.summaries, sequence_model=self._sequence_model)
         self._show_spec(spec)
         self.message.setStyleSheet("")
-        self.message.setText(f"{table.n_rows} rows, {len(table.names)} columns. Check the target and each column's "
-                             "role, then Import.")
+        rows = f"{table.n_rows} rows" if not self.only_preview else \
+            f"A large file, read in chunks on Import: its first {table.n_rows} rows are shown"
+        self.message.setText(f"{rows}, {len(table.names)} columns. Check the target and each column's role, then "
+                             "Import.")
         self.ok_button.setEnabled(True)
         self.loaded.emit()
 
@@ -457,6 +469,11 @@ class ImportDialog(QDialog):
             self.shuffle_check.setChecked(False)
             self.stratify_check.setChecked(False)
 
+    @property
+    def only_preview(self) -> bool:
+        """The shown table is the first rows of a file above the streaming size (Import reads it in chunks)."""
+        return self._previewed and self.table is not None and self.table.n_rows >= PREVIEW_ROWS
+
     # -- accepting -----------------------------------------------------------------------------
     def accept(self) -> None:
         """Check the choices and prepare the arrays in the background; the dialog closes when they are ready."""
@@ -471,7 +488,10 @@ class ImportDialog(QDialog):
         self._set_busy("Preparing the data…")
         table = self.table
         self._when_done = lambda prepared: self._on_prepared(spec, prepared)
-        self._task.start(lambda progress: prepare(spec, table, progress=progress))
+        if self.only_preview:
+            self._task.start(lambda progress: prepare_file(spec, progress=progress, threshold=self._threshold))
+        else:
+            self._task.start(lambda progress: prepare(spec, table, progress=progress))
 
     def _on_prepared(self, spec: DataSpec, prepared) -> None:
         self.progress.setVisible(False)

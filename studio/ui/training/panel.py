@@ -299,7 +299,7 @@ class TrainingPanel(QWidget):
                                           else self.monitor_combo.itemText(0))
         if not self.session.runs and data is not None:
             preferred = Preferences.load(QSettings())
-            self.set_settings(TrainingSettings.proposed(len(data.train), preferred.epochs, preferred.batch_size))
+            self.set_settings(TrainingSettings.proposed(_rows(data.train), preferred.epochs, preferred.batch_size))
 
     def _prepare_plots(self, compile_settings: dict) -> None:
         """Create the plots before training: creating and first painting them is the slowest GUI work."""
@@ -396,3 +396,8 @@ class TrainingPanel(QWidget):
             by_keras = self.session.current_run.settings.get("backend") == KERAS
             self._status(f"Run {self.session.current_run.run_id}: training"
                          f"{' with ' + short_name() if by_keras else ''}…", "info")
+
+
+def _rows(part) -> int:
+    """The rows of a part: a `Split` or a part read in chunks has a length; a bare (x, y) holder counts x's rows."""
+    return len(part) if hasattr(part, "__len__") else len(part.x)

@@ -67,21 +67,23 @@ def test_streamed_fit_and_split_equal_the_whole_files(mixed, shuffle, missing):
         w, s = whole.part(name), streamed.part(name)
         assert len(w) == len(s)
         assert sorted(w.lines.tolist()) == s.lines.tolist()  # the same rows; streamed in file order
+        assert sorted(w.rows.tolist()) == s.rows.tolist()
     if not shuffle:
-        np.testing.assert_array_equal(np.concatenate([x for x, _, _ in streamed.train.pieces()]), whole.train.x)
+        np.testing.assert_array_equal(np.concatenate([t.x for t in streamed.train.pieces()]), whole.train.x)
         np.testing.assert_array_equal(streamed.train.y, whole.train.y)
 
 
-def test_batches_cross_chunk_ends_as_the_arrays_batches(mixed):
+@pytest.mark.parametrize("size", [37, 500])  # a batch across one chunk end, or across several chunks
+def test_batches_cross_chunk_ends_as_the_arrays_batches(mixed, size):
     path, spec = mixed
     spec = replace(spec, split=replace(spec.split, shuffle=False))
     whole, streamed = prepare(spec), prepare_streamed(spec, chunk_bytes=CHUNK)
-    batches = streamed.train.batches(batch_size=37)
-    assert len(batches) == -(-len(whole.train) // 37)
-    for k in (0, 1, 2, 5, len(batches) - 1):  # in order, then out of order (a new pass)
+    batches = streamed.train.batches(batch_size=size)
+    assert len(batches) == -(-len(whole.train) // size)
+    for k in (0, 1, 2, len(batches) - 1, 1):  # in order, then out of order (a new pass)
         x, y = batches[k]
-        np.testing.assert_array_equal(x, whole.train.x[37 * k:37 * (k + 1)])
-        np.testing.assert_array_equal(y, whole.train.y[37 * k:37 * (k + 1)])
+        np.testing.assert_array_equal(x, whole.train.x[size * k:size * (k + 1)])
+        np.testing.assert_array_equal(y, whole.train.y[size * k:size * (k + 1)])
 
 
 def test_shuffled_epochs_visit_every_training_row_once(mixed):
@@ -93,7 +95,7 @@ def test_shuffled_epochs_visit_every_training_row_once(mixed):
         batches.on_epoch_begin()
         seen.append(np.concatenate([batches[k][0][:, 1] for k in range(len(batches))]))
         batches.on_epoch_end()
-    every = np.concatenate([x[:, 1] for x, _, _ in streamed.train.pieces()])
+    every = np.concatenate([t.x[:, 1] for t in streamed.train.pieces()])
     assert sorted(seen[0].tolist()) == sorted(seen[1].tolist()) == sorted(every.tolist())
     assert not np.array_equal(seen[0], seen[1]) and not np.array_equal(seen[0], every)
 
@@ -129,3 +131,24 @@ def test_prepare_file_streams_only_above_the_threshold(mixed, monkeypatch):
     assert prepare_file(spec).table is not None
     streamed = prepare_file(spec, threshold=1000)
     assert streamed.table is None and "read from the file in" in streamed.summary()
+
+
+def test_a_file_changed_after_its_fit_is_refused_by_name(mixed):
+    path, spec = mixed
+    streamed = prepare_streamed(spec, chunk_bytes=CHUNK)
+    with open(path, "a") as f:
+        f.write("1.0,2.0,red,S,a\n")
+    with pytest.raises(CsvError, match=r"mixed.csv: the file changed while it was being read in chunks"):
+        streamed.train.batches(32)[0]
+
+
+def test_a_run_of_blank_lines_longer_than_a_chunk_is_skipped(mixed):
+    path, spec = mixed
+    lines = open(path).read().split("\n")
+    with open(path, "w") as f:
+        f.write("\n".join(lines[:1500] + [""] * (2 * CHUNK) + lines[1500:]))
+    spec = replace(spec, split=replace(spec.split, shuffle=False))
+    whole, streamed = prepare(spec), prepare_streamed(spec, chunk_bytes=CHUNK)
+    np.testing.assert_array_equal(streamed.validation.lines, whole.validation.lines)
+    x, _ = streamed.train.batches(len(whole.train))[0]
+    np.testing.assert_array_equal(x, whole.train.x)

@@ -20,6 +20,13 @@ EPOCHS = 10
 ROWS = 240  # 2,400 steps at batch size 1: long enough (>1 s on a quiet machine) for the timer to see curves move
 
 
+class Part(SimpleNamespace):
+    """x and y of one part, and its length (what the session reads of a Part)."""
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
 class Data:
     """A small 3-class table with a validation part (what the session reads of PreparedData)."""
 
@@ -27,8 +34,8 @@ class Data:
         rng = np.random.default_rng(0)
         x = rng.normal(size=(rows + 8, 4)).astype("float32")
         y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0.5)
-        self.train = SimpleNamespace(x=x[:rows], y=y[:rows])
-        self.validation = SimpleNamespace(x=x[rows:], y=y[rows:])
+        self.train = Part(x=x[:rows], y=y[:rows])
+        self.validation = Part(x=x[rows:], y=y[rows:])
 
     def for_loss(self, loss):
         return self
