@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import config
 from engine.autodiff import Tensor, gradients, make, needs_grad, no_grad
 from engine.ops.scratch import take
 
@@ -78,6 +79,13 @@ class _Activation:
 
 
 # -- shared pieces --------------------------------------------------------------------------
+
+def _timesteps(order):
+    """The timesteps in `order`, with the BLAS single-threaded while the loop runs: each step's products are
+    too small to share out, and waiting for BLAS threads at every step is what a busy machine punishes."""
+    with config.blas_single_threaded():
+        yield from order
+
 
 def _value(x) -> np.ndarray | None:
     if x is None:
@@ -312,7 +320,7 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
     stack.set_state(0, h0)
     pre = take("rnn.pre", (steps, u, batch), dtype)
     new = np.empty((u, batch), dtype)
-    for t in range(steps):
+    for t in _timesteps(range(steps)):
         np.matmul(w_t, stack.s[:, t], out=pre[t])
         if tmask is None:
             act(pre[t], h[:, t + 1])
@@ -325,7 +333,7 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
         deriv = act.derivative(pre if act.needs_input else None, _activated(act, pre, h, tmask))
         dz = take("rnn.dz", (u, steps, batch), dtype)
         dh_next = _first_grad(finals[0], (u, batch), dtype)
-        for t in range(steps - 1, -1, -1):
+        for t in _timesteps(range(steps - 1, -1, -1)):
             dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
             carried = None
             if tmask is not None:
@@ -397,7 +405,7 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
     c_new = cs[1:] if tmask is None else np.empty((steps, u, batch), dtype)
     c_act = take("lstm.c_act", (steps, u, batch), dtype)  # activation(c_new)
     h_new = np.empty((u, batch), dtype)
-    for t in range(steps):
+    for t in _timesteps(range(steps)):
         a = gates[t]
         np.matmul(w_t, stack.s[:, t], out=a)
         if fast:
@@ -429,7 +437,7 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
         factor = np.empty((4 * u, batch), dtype)
         dh_next = _first_grad(finals[0], (u, batch), dtype)
         dc_next = _first_grad(finals[1], (u, batch), dtype)
-        for t in range(steps - 1, -1, -1):
+        for t in _timesteps(range(steps - 1, -1, -1)):
             a = gates[t]
             i, f, o, g = a[:u], a[u:2 * u], a[2 * u:3 * u], a[3 * u:]
             dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
@@ -516,7 +524,7 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
     hh_pre = np.empty_like(hh) if act.needs_input else None
     rh = None if reset_after else np.empty((u, steps, batch), dtype)  # r * h_{t-1} (masked), feature-major
     h_new = np.empty((u, batch), dtype)
-    for t in range(steps):
+    for t in _timesteps(range(steps)):
         e = ext[t]
         np.matmul(w_t, stack.s[:, t], out=e)
         if zr_pre is not None:
@@ -552,7 +560,7 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
             factor_r = (h_prev if h_mask is None else h_prev * h_mask) * dzr[:, u:]
         dz = take("gru.dz", (columns, steps, batch), dtype)
         dh_next = _first_grad(finals[0], (u, batch), dtype)
-        for t in range(steps - 1, -1, -1):
+        for t in _timesteps(range(steps - 1, -1, -1)):
             dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
             carried = None
             if tmask is not None:

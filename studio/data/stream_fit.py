@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from studio.data.chunks import CsvChunks
-from studio.data.columns import ColumnType, parse_number
+from studio.data.column_values import sorted_labels
+from studio.data.columns import ColumnType
 from studio.data.csv_reader import CsvTable
 from studio.data.errors import DataError
 from studio.data.preprocess import (
@@ -248,12 +249,3 @@ def _target(spec: DataSpec, column, first: _FirstPass, moments: _Moments | None,
     task = BINARY if len(classes) == 2 else MULTICLASS
     encoding = "one_hot" if spec.target_encoding == TargetEncoding.ONE_HOT else "integer"
     return TargetState(column.name, task, encoding, classes=classes)
-
-
-def sorted_labels(labels) -> list[str]:
-    """Values in the order the preprocessor lists categories and classes: by number when all are numbers."""
-    labels = list(labels)
-    numbers = [parse_number(v) for v in labels]
-    if all(x is not None for x in numbers):
-        return [v for _, v in sorted(zip(numbers, labels))]
-    return sorted(labels)

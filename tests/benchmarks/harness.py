@@ -163,7 +163,8 @@ class OpProfile:
     costs a few microseconds each: fine against milliseconds of kernels.
     """
 
-    def __init__(self):
+    def __init__(self, clock=time.perf_counter):
+        self.clock = clock
         self.times: dict[tuple[str, str], float] = defaultdict(float)
         self._stack: list[list] = []  # [label, start, child time]
         self._patches: list[tuple[object, str, object]] = []
@@ -216,12 +217,12 @@ class OpProfile:
             def iterate(batches):
                 source = original(batches)
                 while True:
-                    start = time.perf_counter()
+                    start = profile.clock()
                     try:
                         batch = next(source)
                     except StopIteration:
                         return
-                    profile.times[("data", "feeding (slicing batches)")] += time.perf_counter() - start
+                    profile.times[("data", "feeding (slicing batches)")] += profile.clock() - start
                     yield batch
             return iterate
 
@@ -237,11 +238,11 @@ class OpProfile:
 
     # timing
     def _push(self, label: str) -> None:
-        self._stack.append([label, time.perf_counter(), 0.0])
+        self._stack.append([label, self.clock(), 0.0])
 
     def _pop(self, kind: str) -> None:
         label, start, children = self._stack.pop()
-        elapsed = time.perf_counter() - start
+        elapsed = self.clock() - start
         self.times[(kind, label)] += elapsed - children
         if self._stack:
             self._stack[-1][2] += elapsed
@@ -261,16 +262,20 @@ class OpProfile:
 
 
 def profile_engine(bench: Benchmark, x, y, epochs: int) -> dict:
-    """{"total": seconds, "steps": n, "parts": [[kind, label, seconds], ...]} of `epochs` profiled epochs."""
+    """{"total": seconds, "steps": n, "parts": [[kind, label, seconds], ...], "clock": name} of `epochs`
+    profiled epochs. With one thread the clock is the process's CPU time, which a busy machine does not
+    inflate (time spent waiting for a core is not counted); with more, wall time."""
+    one_thread = os.environ.get("OMP_NUM_THREADS") == "1"
+    clock = time.process_time if one_thread else time.perf_counter
     model = bench.engine_model()
     model.fit(x[:bench.batch * 2], y[:bench.batch * 2], batch_size=bench.batch, epochs=1, verbose=0)
-    with OpProfile() as profile:
-        start = time.perf_counter()
+    with OpProfile(clock) as profile:
+        start = clock()
         model.fit(x, y, batch_size=bench.batch, epochs=epochs, verbose=0, shuffle=True)
-        total = time.perf_counter() - start
+        total = clock() - start
     steps = epochs * -(-len(x) // bench.batch)
     parts = [[kind, label, seconds] for (kind, label), seconds in profile.times.items()]
-    return {"total": total, "steps": steps, "parts": parts}
+    return {"total": total, "steps": steps, "parts": parts, "clock": "CPU time" if one_thread else "wall time"}
 
 
 def print_profile(result: dict) -> None:
@@ -278,7 +283,8 @@ def print_profile(result: dict) -> None:
     parts = sorted(result["parts"], key=lambda p: -p[2])
     accounted = sum(p[2] for p in parts)
     parts.append(["other", "(metrics, callbacks, Python)", max(total - accounted, 0.0)])
-    print(f"  where an engine step's time goes ({total / steps * 1e3:.1f} ms per step of {steps}):")
+    print(f"  where an engine step's time goes ({total / steps * 1e3:.1f} ms per step of {steps}, "
+          f"{result.get('clock', 'wall time')}, {result.get('threads', '?')} thread(s)):")
     for kind, label, seconds in parts:
         if seconds / total >= 0.002:
             print(f"    {kind:9s} {label:28s} {seconds / steps * 1e3:8.2f} ms {100 * seconds / total:5.1f}%")
@@ -359,6 +365,8 @@ def main(bench: Benchmark, script: str) -> None:
                         help="threads for every framework in the side-by-side run (default: all cores)")
     parser.add_argument("--scaling", action="store_true", help="also run every framework at 1, 2 and all cores")
     parser.add_argument("--no-profile", action="store_true", help="skip the per-op profile of the engine")
+    parser.add_argument("--profile-threads", type=int, default=1,
+                        help="threads for the profile run (default 1: then CPU time is measured, robust under load)")
     parser.add_argument("--cprofile", action="store_true", help="only print cProfile's view of an engine fit")
     parser.add_argument("--only", choices=FRAMEWORKS, nargs="+", default=list(FRAMEWORKS),
                         help="frameworks to run (default: all three)")
@@ -384,7 +392,8 @@ def main(bench: Benchmark, script: str) -> None:
     frameworks = [*args.only[:1], "baseline", *args.only[1:]] if args.compare else args.only
     print_side_by_side(side_by_side(script, bench, threads, args, frameworks))
     if not args.no_profile:
-        print_profile(measure(script, "profile", threads, args))
+        profile = measure(script, "profile", args.profile_threads, args)
+        print_profile(dict(profile, threads=args.profile_threads))
     if args.scaling:
         print("  scaling (median epoch samples/s; engine / torch, engine / keras):")
         for n in thread_counts():

@@ -226,4 +226,3 @@ class _Words:
         yes = self.flag(condition)
         no = self.sub(_u64(self.graph, 1), yes)
         return self.add(self.mul(a, yes), self.mul(b, no))
-

@@ -5,8 +5,8 @@ layer; `adapt` fits them all on a dict of columns (in batches of 32 rows, as Ker
 feeds them, so streamed statistics match Keras's). `get_inputs()` and `get_encoded_features()` give the
 symbolic inputs and encoded features to build a model that takes raw columns; calling the feature space
 on a dict of arrays encodes them eagerly. Categorical features are encoded with a multi-hot
-`CategoryEncoding` of their vocabulary size, features are ordered by name, then concatenated or kept
-in a dict. Feature crosses (Keras's `HashedCrossing`) are not supported.
+`CategoryEncoding` of their vocabulary size, features are ordered by name, then the crosses by name (each a
+`HashedCrossing` of its features' preprocessed values, named `a_X_b`), then concatenated or kept in a dict.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from engine.layers.normalization.normalization import Normalization
 from engine.layers.preprocessing.base import value_of
 from engine.layers.preprocessing.category_encoding import CategoryEncoding
 from engine.layers.preprocessing.discretization import Discretization
+from engine.layers.preprocessing.hashed_crossing import HashedCrossing
 from engine.layers.preprocessing.hashing import Hashing
 from engine.layers.preprocessing.index_lookup import IndexLookup
 from engine.layers.preprocessing.integer_lookup import IntegerLookup
@@ -55,6 +56,30 @@ class TFDIdentity(Layer):
 
     def _output_dtype(self, inputs) -> str:
         return getattr(inputs, "dtype", self.dtype)
+
+
+class Cross:
+    """A feature cross: the features it combines, the size of its hashed space and its output mode."""
+
+    def __init__(self, feature_names, crossing_dim, output_mode="one_hot"):
+        if output_mode not in {"int", "one_hot"}:
+            raise ValueError("Invalid value for argument `output_mode`. Expected one of {'int', 'one_hot'}. "
+                             f"Received: output_mode={output_mode}")
+        self.feature_names = tuple(feature_names)
+        self.crossing_dim = crossing_dim
+        self.output_mode = output_mode
+
+    @property
+    def name(self) -> str:
+        return "_X_".join(self.feature_names)
+
+    def get_config(self) -> dict:
+        return {"feature_names": list(self.feature_names), "crossing_dim": self.crossing_dim,
+                "output_mode": self.output_mode}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Cross:
+        return cls(**config)
 
 
 class Feature:
@@ -133,8 +158,8 @@ class FeatureSpace(Layer):
         return Feature("int32", Hashing(name=f"{name}_preprocessor", num_bins=num_bins), output_mode)
 
     @classmethod
-    def cross(cls, feature_names, crossing_dim, output_mode="one_hot"):
-        raise NotImplementedError("Feature crosses (Keras's HashedCrossing) are not supported by the engine.")
+    def cross(cls, feature_names, crossing_dim, output_mode="one_hot") -> Cross:
+        return Cross(feature_names, crossing_dim, output_mode=output_mode)
 
     # -- building --------------------------------------------------------------------------------
     def __init__(self, features: dict, output_mode: str = "concat", crosses=None, crossing_dim: int = 32,
@@ -142,9 +167,6 @@ class FeatureSpace(Layer):
         super().__init__(name=name, **kwargs)
         if not features:
             raise ValueError("The `features` argument cannot be None or empty.")
-        if crosses:
-            raise ValueError("Feature crosses (`crosses=`, Keras's HashedCrossing) are not supported by the engine's "
-                             "FeatureSpace.")
         if output_mode not in {"dict", "concat"}:
             raise ValueError("Invalid value for argument `output_mode`. Expected one of {'dict', 'concat'}. "
                              f"Received: output_mode={output_mode}")
@@ -154,6 +176,9 @@ class FeatureSpace(Layer):
         self.output_mode = output_mode
         self.features = {name: self._standardize_feature(name, value) for name, value in features.items()}
         self.preprocessors = {name: f.preprocessor for name, f in self.features.items()}
+        self.crosses = [self._standardize_cross(cross, crossing_dim) for cross in crosses or []]
+        self.crosses_by_name = {cross.name: cross for cross in self.crosses}
+        self.crossers = {cross.name: HashedCrossing(cross.crossing_dim, name=cross.name) for cross in self.crosses}
         self.one_hot_encoders: dict[str, CategoryEncoding] = {}
         self.concat = TFDConcat(axis=-1) if output_mode == "concat" else None
         self.inputs = None
@@ -178,6 +203,20 @@ class FeatureSpace(Layer):
         if feature not in makers:
             raise ValueError(f"Invalid feature type: {feature} (feature '{name}'). Expected one of {sorted(makers)}.")
         return makers[feature]()
+
+    def _standardize_cross(self, cross, crossing_dim) -> Cross:
+        if isinstance(cross, dict):
+            return Cross.from_config(cross.get("config", cross))
+        if isinstance(cross, Cross):
+            return cross
+        if not crossing_dim:
+            raise ValueError("When specifying `crosses`, the argument `crossing_dim` (dimensionality of the crossing "
+                             f"space) should be specified and be an int. Received: crossing_dim={crossing_dim}")
+        unknown = [name for name in cross if name not in self.features]
+        if unknown:
+            raise ValueError("All features referenced in the `crosses` argument should be present in the `features` "
+                             f"dict. Received unknown features: {cross}")
+        return Cross(cross, crossing_dim=crossing_dim)
 
     def _adaptable(self) -> list[str]:
         names = []
@@ -232,14 +271,14 @@ class FeatureSpace(Layer):
         return self.encoded_features
 
     def _encoder(self, name: str) -> CategoryEncoding | None:
-        feature = self.features[name]
+        feature = self.features.get(name) or self.crosses_by_name[name]
         if feature.output_mode != "one_hot":
             return None
         if name not in self.one_hot_encoders:
-            preprocessor = feature.preprocessor
+            preprocessor = self.preprocessors.get(name) or self.crossers[name]
             if isinstance(preprocessor, IndexLookup):
                 cardinality = preprocessor.vocabulary_size()
-            elif isinstance(preprocessor, (Discretization, Hashing)):
+            elif isinstance(preprocessor, (Discretization, Hashing, HashedCrossing)):
                 cardinality = preprocessor.num_bins
             elif isinstance(preprocessor, CategoryEncoding):
                 cardinality = preprocessor.num_tokens
@@ -251,9 +290,11 @@ class FeatureSpace(Layer):
         return self.one_hot_encoders[name]
 
     def _encode(self, columns: dict):
+        preprocessed = {name: self.preprocessors[name](columns[name]) for name in sorted(self.features)}
+        crossed = {cross.name: self.crossers[cross.name]([preprocessed[n] for n in cross.feature_names])
+                   for cross in sorted(self.crosses, key=lambda c: c.name)}
         encoded = {}
-        for name in sorted(self.features):
-            value = self.preprocessors[name](columns[name])
+        for name, value in [*preprocessed.items(), *crossed.items()]:
             encoder = self._encoder(name)
             encoded[name] = encoder(value) if encoder is not None else value
         if self.output_mode == "dict":
@@ -291,7 +332,10 @@ class FeatureSpace(Layer):
         return {"features": {name: {"module": "keras.src.layers.preprocessing.feature_space", "class_name": "Feature",
                                     "config": f.get_config(), "registered_name": "Feature"}
                              for name, f in self.features.items()},
-                "output_mode": self.output_mode, "crosses": [], "crossing_dim": self.crossing_dim,
+                "output_mode": self.output_mode,
+                "crosses": [{"module": _KERAS_MODULE, "class_name": "Cross", "config": c.get_config(),
+                             "registered_name": "Cross"} for c in self.crosses],
+                "crossing_dim": self.crossing_dim,
                 "hashing_dim": self.hashing_dim, "num_discretization_bins": self.num_discretization_bins}
 
     def get_build_config(self) -> dict | None:

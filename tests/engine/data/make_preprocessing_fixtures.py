@@ -186,6 +186,30 @@ def write_feature_space() -> None:
         json.dump(record, f)
 
 
+#: The crosses of feature_space_crosses_keras.json: one-hot crosses for concat, an int cross in the dict.
+CROSSES = {"concat": [("city", "code"), ("fare", "zone")],
+           "dict": [("city", "code"), {"feature_names": ["fare", "zone"], "crossing_dim": 16, "output_mode": "int"}]}
+
+
+def write_feature_space_crosses() -> None:
+    """feature_space_crosses_keras.json: the FeatureSpace of write_feature_space with crosses (HashedCrossing of
+    the preprocessed values, crossing_dim 8), its encoding of the same rows and its crosses' config."""
+    import tensorflow as tf
+    columns = feature_space_columns()
+    rows = {k: v[:6] for k, v in feature_space_columns(6 + 80).items()}
+    record = {}
+    for output_mode in ("concat", "dict"):
+        crosses = [c if isinstance(c, tuple) else keras.utils.FeatureSpace.cross(**c) for c in CROSSES[output_mode]]
+        space = keras.utils.FeatureSpace(FEATURE_TYPES, output_mode=output_mode, hashing_dim=8,
+                                         num_discretization_bins=4, crossing_dim=8, crosses=crosses)
+        space.adapt(tf.data.Dataset.from_tensor_slices(columns))
+        record[output_mode] = jsonable(tree_numpy(space({k: tf.constant(v) for k, v in rows.items()})))
+        record[f"{output_mode}_config_crosses"] = json.loads(json.dumps(space.get_config()["crosses"], default=list))
+    with open(os.path.join(os.path.dirname(__file__), "feature_space_crosses_keras.json"), "w",
+              encoding="utf-8") as f:
+        json.dump(record, f)
+
+
 def tree_numpy(value):
     if isinstance(value, dict):
         return {k: np.asarray(v) for k, v in value.items()}
@@ -201,3 +225,4 @@ if __name__ == "__main__":
     write_hash_reference()
     write_keras_model()
     write_feature_space()
+    write_feature_space_crosses()

@@ -1,0 +1,55 @@
+"""engine.config: the BLAS runs single-threaded inside a recurrent layer's timestep loop, and only there."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine
+from engine import layers
+
+
+def blas_threads() -> list[int]:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_blas_single_threaded_limits_and_restores(monkeypatch):
+    before = engine.config.get_num_threads()
+    engine.config.set_num_threads(2)
+    try:
+        outside = blas_threads()
+        if not outside:
+            pytest.skip("threadpoolctl sees no BLAS library")
+        with engine.config.blas_single_threaded():
+            assert blas_threads() == [1] * len(outside)
+        assert blas_threads() == outside
+    finally:
+        engine.config.set_num_threads(before)
+
+
+def test_recurrent_steps_run_with_a_single_threaded_blas(monkeypatch):
+    """Every timestep's product (3 steps of an LSTM) runs inside the limit."""
+    import engine.ops.rnn as rnn
+
+    seen = []
+    original = rnn.np.matmul
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return original(*args, **kwargs)
+
+    before = engine.config.get_num_threads()
+    engine.config.set_num_threads(2)
+    x = np.random.default_rng(0).normal(size=(4, 3, 5)).astype("float32")
+    layer = layers.LSTM(6)
+    layer(x)
+    monkeypatch.setattr(rnn.np, "matmul", spy)  # numpy's own matmul, for the duration of one call
+    try:
+        layer(x)
+    finally:
+        monkeypatch.undo()
+        engine.config.set_num_threads(before)
+    if not blas_threads():
+        pytest.skip("threadpoolctl sees no BLAS library")
+    assert len(seen) == 3 and all(threads and set(threads) == {1} for threads in seen)
