@@ -121,6 +121,8 @@ def symbolic_call(name: str, args: tuple, kwargs: dict):
         value = arguments.pop(key)
         if parameters[key].kind is inspect.Parameter.VAR_POSITIONAL:
             call_args.extend(value)
+        elif parameters[key].kind is inspect.Parameter.VAR_KEYWORD:
+            call_kwargs.update(value)
         elif parameters[key].kind is inspect.Parameter.KEYWORD_ONLY:
             call_kwargs[key] = value
         else:
@@ -193,7 +195,7 @@ def _node_base() -> type:
                 if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
                     positional.extend(values.pop(key, ()))
                 elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
-                    continue
+                    keywords.update(values.pop(key, None) or {})
                 elif key not in values:
                     by_name = True
                 elif parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and not by_name:
