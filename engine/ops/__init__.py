@@ -9,14 +9,17 @@ from engine.ops.control_flow import *  # noqa: F401,F403
 from engine.ops.conv import *  # noqa: F401,F403
 from engine.ops.core import *  # noqa: F401,F403
 from engine.ops.core import value_of  # noqa: F401
+from engine.ops.einops import *  # noqa: F401,F403
 from engine.ops.elementwise import *  # noqa: F401,F403
 from engine.ops.linalg import *  # noqa: F401,F403
 from engine.ops.math import *  # noqa: F401,F403
 from engine.ops.nn import *  # noqa: F401,F403
 from engine.ops.nn_more import *  # noqa: F401,F403
 from engine.ops.normalization import *  # noqa: F401,F403
+from engine.ops.patches import *  # noqa: F401,F403
 from engine.ops.pooling import *  # noqa: F401,F403
 from engine.ops.products import *  # noqa: F401,F403
+from engine.ops.signal import *  # noqa: F401,F403
 from engine.ops.statistics import *  # noqa: F401,F403
 from engine.ops.symbolic_calls import install as _install_symbolic_calls  # noqa: E402
 from engine.ops.updates import *  # noqa: F401,F403

@@ -30,13 +30,21 @@ _EAGER: dict[str, object] = {}  # op name -> the plain (eager) function
 _CLASSES: dict[str, type] = {}  # Keras class name -> its OperationNode subclass
 
 
-def _has_symbolic(args, kwargs) -> bool:
-    for value in (*args, *kwargs.values()):
-        if isinstance(value, KerasTensor):
+def _any_symbolic(values) -> bool:
+    # on every op call: exact type tests, no allocation (KerasTensor has no subclasses)
+    for value in values:
+        kind = type(value)
+        if kind is KerasTensor:
             return True
-        if isinstance(value, (list, tuple)) and any(isinstance(v, KerasTensor) for v in value):
-            return True
+        if kind is list or kind is tuple:
+            for item in value:
+                if type(item) is KerasTensor:
+                    return True
     return False
+
+
+def _has_symbolic(args, kwargs) -> bool:
+    return _any_symbolic(args) or (bool(kwargs) and _any_symbolic(kwargs.values()))
 
 
 def symbolic_aware(name: str, fn):
@@ -45,7 +53,7 @@ def symbolic_aware(name: str, fn):
 
     @functools.wraps(fn)
     def op(*args, **kwargs):
-        if _has_symbolic(args, kwargs):
+        if _any_symbolic(args) or (kwargs and _any_symbolic(kwargs.values())):
             return symbolic_call(name, args, kwargs)
         return fn(*args, **kwargs)
 
@@ -121,6 +129,8 @@ def symbolic_call(name: str, args: tuple, kwargs: dict):
         value = arguments.pop(key)
         if parameters[key].kind is inspect.Parameter.VAR_POSITIONAL:
             call_args.extend(value)
+        elif parameters[key].kind is inspect.Parameter.VAR_KEYWORD:
+            call_kwargs.update(value)
         elif parameters[key].kind is inspect.Parameter.KEYWORD_ONLY:
             call_kwargs[key] = value
         else:
@@ -193,7 +203,7 @@ def _node_base() -> type:
                 if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
                     positional.extend(values.pop(key, ()))
                 elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
-                    continue
+                    keywords.update(values.pop(key, None) or {})
                 elif key not in values:
                     by_name = True
                 elif parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and not by_name:

@@ -169,7 +169,8 @@ class CsvChunks:
         if not raw.strip():
             return None
         try:
-            raw.decode(self.dialect.encoding)
+            if not raw.isascii():  # ASCII decodes in every encoding read in chunks: no second decode of it
+                raw.decode(self.dialect.encoding)
         except UnicodeDecodeError as e:  # named by its line in the file, not in the chunk
             line = chunk.first_line + raw[:e.start].count(b"\n")
             raise CsvError(f"{self.path}: line {line} cannot be decoded as {self.dialect.encoding}") from None

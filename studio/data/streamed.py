@@ -6,6 +6,11 @@ that reads the chunks, transforms the part's rows with the fitted preprocessor a
 across chunk ends, so the batches are those of the whole file's arrays in file order. With shuffling, each epoch
 visits the chunks in a random order and the rows of each chunk in a random order (a file larger than memory
 cannot be shuffled whole).
+
+The validation rows are read with every epoch's validation. When their prepared arrays fit in `hold_bytes` (by
+default a quarter of the streaming size: 128 MB of arrays for the 512 MB default), the first reading keeps them
+in memory and later epochs and evaluations use them without reading the file again; larger ones are streamed
+every time.
 """
 
 from __future__ import annotations
@@ -24,15 +29,22 @@ from studio.data.spec import DataSpec
 from studio.data.stream_fit import TEST, TRAIN, VALIDATION, Progress, StreamPlan, fit_streamed
 
 EVALUATION_BATCH = 256
+HELD_SHARE = 4
+"""The validation rows are kept in memory when their arrays take at most the streaming size / HELD_SHARE."""
 
 
-def prepare_streamed(spec: DataSpec, progress: Progress | None = None, chunk_bytes: int | None = None
-                     ) -> StreamedData:
-    """The spec's data fitted in two passes over its file in chunks (studio/data/stream_fit.py)."""
+def prepare_streamed(spec: DataSpec, progress: Progress | None = None, chunk_bytes: int | None = None,
+                     hold_bytes: int | None = None) -> StreamedData:
+    """The spec's data fitted in two passes over its file in chunks (studio/data/stream_fit.py). Validation
+    rows whose arrays take at most `hold_bytes` (default: the streaming size / HELD_SHARE) are kept in memory
+    once read."""
+    from studio.data import chunks as chunks_module
+
     chunks = CsvChunks(spec.path, spec.dialect, chunk_bytes)
     preprocessor, plan = fit_streamed(spec, chunks, progress)
+    hold = chunks_module.STREAM_THRESHOLD // HELD_SHARE if hold_bytes is None else int(hold_bytes)
     return StreamedData(spec=spec, table=None, preprocessor=preprocessor, train=None, validation=None, test=None,
-                        dropped=plan.dropped, first_dropped=plan.first_dropped, plan=plan)
+                        dropped=plan.dropped, first_dropped=plan.first_dropped, plan=plan, hold_bytes=hold)
 
 
 @dataclass
@@ -43,11 +55,13 @@ class StreamedData(PreparedData):
     plan: StreamPlan | None = None
     feed: object = None
     reading: object = None  # called with (pass name, fraction) while an epoch reads the file (the window's bar)
+    hold_bytes: int = 0  # the validation rows are kept in memory when their arrays take at most this
 
     def __post_init__(self):
         counts = [self.plan.count(which) for which in (TRAIN, VALIDATION, TEST)]
-        self.train, self.validation, self.test = (StreamedPart(self, which) if n or which == TRAIN else None
-                                                  for which, n in enumerate(counts))
+        self.train, self.validation, self.test = (
+            StreamedPart(self, which, self.hold_bytes if which == VALIDATION else 0) if n or which == TRAIN else None
+            for which, n in enumerate(counts))
 
     @property
     def path(self) -> str:
@@ -76,9 +90,15 @@ class StreamedPart:
     """One part of streamed data: `len()` rows; `batches()` to train on. `x` (batches of inputs and targets),
     `y`, `lines` and `rows` (collected in one pass when first asked) let evaluation treat it like a `Split`."""
 
-    def __init__(self, data: StreamedData, which: int):
-        self.data, self.which = data, which
+    def __init__(self, data: StreamedData, which: int, hold_bytes: int = 0):
+        self.data, self.which, self.hold_bytes = data, which, hold_bytes
         self._collected: tuple | None = None
+        self._held: list[Transformed] | None = None  # the part's pieces, once read, when they fit in hold_bytes
+
+    @property
+    def held(self) -> bool:
+        """True when the part's rows are in memory: read once, not read from the file again."""
+        return self._held is not None
 
     def __len__(self) -> int:
         return self.data.plan.count(self.which)
@@ -119,11 +139,15 @@ class StreamedPart:
     def pieces(self, rng: np.random.Generator | None = None) -> Iterator[Transformed]:
         """The part's rows chunk by chunk (x, y, lines, and rows counted from the file's first), in file order or
         shuffled by `rng`."""
+        if self._held is not None and rng is None:
+            yield from self._held
+            return
         data, plan = self.data, self.data.plan
         if not plan.chunks.chunks:
             list(plan.chunks.tables())  # a plan made elsewhere: record the chunks
         order = range(len(plan.chunks.chunks)) if rng is None else rng.permutation(len(plan.chunks.chunks))
         total = len(plan.chunks.chunks)
+        holding, size = ([] if self.hold_bytes > 0 and rng is None else None), 0
         for step, k in enumerate(order):
             table = plan.chunks.read(plan.chunks.chunks[int(k)])
             if data.reading:
@@ -136,7 +160,16 @@ class StreamedPart:
             if rng is not None:
                 rows = rng.permutation(rows)
             t = data.preprocessor.transform(table, with_target=True, order=rows)
-            yield replace(t, rows=t.rows + plan.row_offsets[int(k)])
+            t = replace(t, rows=t.rows + plan.row_offsets[int(k)])
+            if holding is not None:
+                size += _nbytes(t)
+                if size <= self.hold_bytes:
+                    holding.append(t)
+                else:
+                    holding = None  # too large: streamed every time
+            yield t
+        if holding is not None:  # a whole pass read: kept
+            self._held = holding
 
     def _feed_x(self, x):
         return x if self.data.feed is None else self.data.feed.x(x)
@@ -206,6 +239,11 @@ def _rows(y, k):
     return [v[k] for v in y] if isinstance(y, list) else y[k]
 
 
+def _nbytes(t: Transformed) -> int:
+    ys = t.y if isinstance(t.y, list) else [] if t.y is None else [t.y]
+    return t.x.nbytes + sum(y.nbytes for y in ys) + t.rows.nbytes + t.lines.nbytes
+
+
 def _concat(ys: list):
     if isinstance(ys[0], list):
         return [np.concatenate([y[j] for y in ys]) for j in range(len(ys[0]))]
@@ -227,5 +265,6 @@ def prepare_file(spec: DataSpec, progress: Progress | None = None, threshold: in
     from studio.data.dataset import prepare
 
     if will_stream(spec, threshold):
-        return prepare_streamed(spec, progress)
+        hold = None if threshold is None else max(0, threshold) // HELD_SHARE
+        return prepare_streamed(spec, progress, hold_bytes=hold)
     return prepare(spec, progress=progress)

@@ -56,7 +56,7 @@ class TrainingSession(QObject):
         self._active_run: TrainingRun | None = None
         self._backend = None  # the current run's backend (a Keras one keeps its model for Continue)
         self._state = IDLE
-        self.extra_callbacks: list = []  # engine callbacks added to every fit (tests, tools)
+        self.extra_callbacks: list = []  # callbacks (of the backend's library) added to every fit (tests, tools)
 
     # -- setup ---------------------------------------------------------------------------------
     def configure(self, build_model: Callable[[], object], data, compile_settings: dict, feed=None) -> None:

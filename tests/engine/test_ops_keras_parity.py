@@ -133,6 +133,21 @@ CASES = {
     "psnr": lambda o: o.psnr(X, Y, 1.0),
     "depth_to_space": lambda o: o.depth_to_space(IMG, 2), "space_to_depth": lambda o: o.space_to_depth(IMG, 2),
     "depth_to_space_cf": lambda o: o.depth_to_space(IMG, 2, data_format="channels_first"),
+    # signal and einops
+    "fft": lambda o: o.fft((X, Y)), "fft2": lambda o: o.fft2((X, Y)), "ifft2": lambda o: o.ifft2((X, Y)),
+    "rfft": lambda o: o.rfft(X), "rfft_length": lambda o: o.rfft(X, fft_length=6),
+    "irfft": lambda o: o.irfft((X, Y)), "irfft_length": lambda o: o.irfft((X, Y), fft_length=5),
+    "extract_sequences": lambda o: o.extract_sequences(IMG[0, 0], 3, 2), "cdist": lambda o: o.cdist(X, Y[:2]),
+    "rearrange_merge": lambda o: o.rearrange(IMG, "b h w c -> b (w h) c"),
+    "rearrange_split": lambda o: o.rearrange(IMG, "b h w (c1 c2) -> c2 b (h c1) w", c1=2),
+    # patches (Keras's torch unfold needs torch tensors: the inputs go through convert_to_tensor)
+    "unfold": lambda o: o.unfold(o.convert_to_tensor(IMG), 2, padding=1, stride=(1, 2)),
+    "unfold_dilated": lambda o: o.unfold(o.convert_to_tensor(IMG), (2, 3), dilation=2),
+    "fold": lambda o: o.fold(o.convert_to_tensor(np.tile(X.ravel(), 24).reshape(2, 8, 18)), (5, 5), 2, padding=1,
+                            stride=(1, 2)),
+    "adaptive_average_pool": lambda o: o.adaptive_average_pool(IMG, (3, 2)),
+    "adaptive_max_pool_1d": lambda o: o.adaptive_max_pool(IMG[0], 3),
+    "adaptive_average_pool_cf": lambda o: o.adaptive_average_pool(IMG, 3, data_format="channels_first"),
     "gelu_exact": lambda o: o.gelu(X, approximate=False), "one_hot": lambda o: o.one_hot(INTS[0], 6),
 }
 

@@ -73,6 +73,15 @@ UNARY = {  # name: (function, input)
     "psnr": (lambda x: ops.psnr(x, x[::-1] * 0.5, 1.0), N(3, 4)),
     "depth_to_space": (lambda x: ops.depth_to_space(x, 2) * np.arange(16.0).reshape(1, 4, 4, 1), N(1, 2, 2, 4)),
     "space_to_depth": (lambda x: ops.space_to_depth(x, 2), N(1, 4, 4, 1)),
+    "rfft": (lambda x: ops.rfft(x)[0] + 3 * ops.rfft(x)[1], N(2, 5)),
+    "rfft_padded": (lambda x: ops.rfft(x, fft_length=7)[1], N(2, 5)),
+    "rfft_cropped": (lambda x: ops.rfft(x, fft_length=4)[0], N(2, 5)),
+    "extract_sequences": (lambda x: ops.extract_sequences(x, 3, 2), N(2, 8)),
+    "unfold": (lambda x: ops.unfold(x, 2, padding=1, stride=(1, 2)), N(1, 2, 4, 5)),
+    "fold": (lambda x: ops.fold(x, (4, 5), 2, padding=1, stride=(1, 2)), N(1, 8, 15)),
+    "adaptive_average_pool": (lambda x: ops.adaptive_average_pool(x, (3, 2)), N(1, 5, 4, 2)),
+    "adaptive_max_pool": (lambda x: ops.adaptive_max_pool(x, 2), N(1, 5, 3)),
+    "rearrange": (lambda x: ops.rearrange(x, "a (b c) -> c (a b)", c=2), N(3, 4)),
 }
 
 
@@ -91,6 +100,12 @@ BINARY = {
     "scatter_update": (lambda a, b: ops.scatter_update(a, np.array([[0, 1], [2, 3]]), b), N(3, 4), N(2)),
     "scatter_update_add": (lambda a, b: ops.scatter_update(a, np.array([[0, 1], [0, 1]]), b, reduction="add"),
                            N(3, 4), N(2)),
+    "fft": (lambda a, b: ops.fft((a, b))[0] * 2 + ops.fft((a, b))[1], N(3, 4), N(3, 4)),
+    "fft2": (lambda a, b: ops.fft2((a, b))[1], N(3, 4), N(3, 4)),
+    "ifft2": (lambda a, b: ops.ifft2((a, b))[0] - ops.ifft2((a, b))[1], N(3, 4), N(3, 4)),
+    "irfft": (lambda a, b: ops.irfft((a, b)), N(2, 4), N(2, 4)),
+    "irfft_odd": (lambda a, b: ops.irfft((a, b), fft_length=5), N(2, 4), N(2, 4)),
+    "cdist": (ops.cdist, N(3, 4), N(2, 4)),
     "solve": (ops.solve, SPD, N(3, 2)), "solve_vector": (ops.solve, SPD, N(3)),
 }
 

@@ -126,3 +126,17 @@ def test_dict_outputs_are_ordered_by_key_as_keras(keras):
     theirs = reference.fit(X, y, epochs=1, shuffle=False, verbose=0).history
     for key in theirs:
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5, err_msg=key)
+
+
+def test_rearrange_and_fourier_ops_in_a_saved_model(tmp_path):
+    # (Keras 3.15 itself cannot trace `rearrange` with an unknown batch size; the engine can, and saves it as Keras)
+    inputs = engine.Input((6, 4))
+    folded = ops.rearrange(inputs, "b (h1 h2) w -> b h2 (w h1)", h1=3)
+    real, imag = ops.rfft(folded)
+    model = engine.Model(inputs, ops.sqrt(real * real + imag * imag))
+    assert model.outputs[0].shape == (None, 2, 7)
+    path = tmp_path / "signal.keras"
+    model.save(path)
+    x = np.random.default_rng(2).normal(size=(2, 6, 4)).astype("float32")
+    expected = np.abs(np.fft.rfft(x.reshape(2, 3, 2, 4).transpose(0, 2, 3, 1).reshape(2, 2, 12)))
+    np.testing.assert_allclose(engine.saving.load_model(path).predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)

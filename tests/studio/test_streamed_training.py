@@ -124,3 +124,30 @@ def test_layerstudio_train_evaluate_predict_on_chunks_as_on_the_whole_file(big_i
     assert capsys.readouterr().out == whole_eval
     assert main(["predict", chunked, str(tmp_path / "iris_big.csv"), "-o", str(tmp_path / "chunks.csv")]) == 0
     assert (tmp_path / "chunks.csv").read_text() == (tmp_path / "whole.csv").read_text()
+
+
+@pytest.mark.parametrize("hold_bytes, validation_passes", [(1 << 20, 1), (1000, 3)])
+def test_small_validation_rows_are_read_once_and_large_ones_every_epoch(tmp_path, monkeypatch, hold_bytes,
+                                                                        validation_passes):
+    path = write_mixed_csv(tmp_path / "mixed.csv")
+    spec = DataSpec.from_table(read_csv(path))
+    spec = replace(spec, split=replace(spec.split, shuffle=False))
+    settings = TrainingSettings(epochs=3, batch_size=37, shuffle=True)
+    loss = "sparse_categorical_crossentropy"
+    streamed = prepare_streamed(spec, chunk_bytes=CHUNK, hold_bytes=hold_bytes).for_loss(loss)
+    first = streamed.plan.chunks.chunks[0]
+    passes = []  # every pass over the file reads its first chunk once
+    original = chunks_module.CsvChunks.read
+    monkeypatch.setattr(chunks_module.CsvChunks, "read",
+                        lambda self, chunk: (passes.append(1) if chunk == first else None) or original(self, chunk))
+    streamed.reading = lambda part, fraction: passes.append(part) if fraction == 1 else None
+    weights, history = _train(streamed, settings)
+    assert len(passes) == 2 * (3 + validation_passes)  # a read of the first chunk and the end of each pass
+    assert passes.count("training") == 3 and passes.count("validation") == validation_passes
+    assert streamed.validation.held == (validation_passes == 1)
+    # the same model as streaming the validation rows every epoch (the equality with the whole file is above)
+    again, again_history = _train(prepare_streamed(spec, chunk_bytes=CHUNK, hold_bytes=0).for_loss(loss), settings)
+    for a, b in zip(weights, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert history == again_history
+    assert 0.1 < history[-1]["val_loss"] < 10
