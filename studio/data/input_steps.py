@@ -1,16 +1,18 @@
 """What happens to each raw column before it reaches the model, in words: the canvas's "Inputs" block.
 
-One line per column of an Input node, naming the Keras preprocessing layer that does it in an exported inference
-model (`Normalization`, `StringLookup`, `TextVectorization`, `Rescaling`) with its fitted numbers, and the
-missing-value rule. Read from the project's fitted `Preprocessor`, so the block shows what training applies.
+Read from the layers `studio.data.preprocessing_layers` builds (the one description the studio's transform, the
+inference model and the exports share): one line per column naming its Keras preprocessing layer with its fitted
+numbers (`Normalization`, `StringLookup`, `TextVectorization`, `Rescaling`) and the missing-value rule.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from studio.data.preprocess import FeatureState, Preprocessor
-from studio.data.spec import MissingStrategy
+from studio.data.preprocess import Preprocessor
+from studio.data.preprocessing_layers import ColumnInput, column_inputs, image_layers, table_inputs
+
+LAYER_NAMES = ("Normalization", "StringLookup", "TextVectorization", "Rescaling")
 
 
 @dataclass(frozen=True)
@@ -26,11 +28,12 @@ def input_steps(preprocessor: Preprocessor, columns: list[str], codes: bool = Fa
     """The steps for `columns` (an Input node's columns, in order) under the fitted `preprocessor`; `codes`: the
     Input feeds an Embedding, so categories arrive as their index rather than one-hot."""
     encoder = preprocessor.encoder
+    if encoder is not None and encoder.kind == "text":
+        return [_step(column, codes) for column in column_inputs(preprocessor)]
     if encoder is not None:
-        return _encoded_steps(encoder, columns)
-    by_name = {f.name: f for f in preprocessor.features}
-    standard = preprocessor.scaling == "standard"
-    steps = [_feature_step(by_name[c], standard, codes) for c in columns if c in by_name]
+        return [_image_step(encoder)]
+    by_name = {c.name: c for c in table_inputs(preprocessor)}
+    steps = [_step(by_name[c], codes) for c in columns if c in by_name]
     windows = preprocessor.windows
     if windows is not None:
         calendar = f", plus {', '.join(windows.calendar)} as sine and cosine" if windows.calendar else ""
@@ -42,37 +45,41 @@ def input_steps(preprocessor: Preprocessor, columns: list[str], codes: bool = Fa
 def summary(steps: list[InputStep]) -> str:
     """One line for the collapsed block: how many columns, and the layers used."""
     columns = [s for s in steps if s.kind != "time series"]
-    layers = [name for name in ("Normalization", "StringLookup", "TextVectorization", "Rescaling", "windows")
-              if any(name in step.steps for step in steps)]
+    layers = [name for name in LAYER_NAMES if any(name in step.steps for step in steps)]
+    if any(s.kind == "time series" for s in steps):
+        layers.append("windows")
     count = f"{len(columns)} column" + ("s" if len(columns) != 1 else "")
     return count + (f" · {', '.join(layers)}" if layers else " as they are")
 
 
-def _feature_step(feature: FeatureState, standard: bool, codes: bool) -> InputStep:
-    if feature.type == "categorical":
-        shown = ", ".join(feature.categories[:3]) + (", …" if len(feature.categories) > 3 else "")
+def _step(column: ColumnInput, codes: bool) -> InputStep:
+    first = column.layers[0] if column.layers else None
+    if column.kind == "categorical":
+        categories = first.get_config()["vocabulary"][:column.width]
+        shown = ", ".join(categories[:3]) + (", …" if len(categories) > 3 else "")
         encoding = "index" if codes else "one-hot"
-        text = f"StringLookup → {encoding} over {len(feature.categories)} ({shown})"
-        kind = "category"
-    else:
-        text = f"Normalization (mean {feature.mean:.4g}, sd {feature.std:.4g})" if standard else "as it is"
-        kind = "number"
-    return InputStep(feature.name, kind, text + _missing_rule(feature))
+        text = f"StringLookup → {encoding} over {len(categories)} ({shown}); unseen → no category"
+        return InputStep(column.name, "category", text + _fill(column))
+    if column.kind == "text":
+        config = first.get_config()
+        return InputStep(column.name, "text", f"TextVectorization ({len(config['vocabulary']) + 2:,} words, "
+                                              f"{config['output_sequence_length']} tokens)")
+    if first is None:
+        return InputStep(column.name, "number", "as it is" + _fill(column))
+    config = first.get_config()
+    mean, sd = config["mean"][0], config["variance"][0] ** 0.5
+    return InputStep(column.name, "number", f"Normalization (mean {mean:.4g}, sd {sd:.4g})" + _fill(column))
 
 
-def _missing_rule(feature: FeatureState) -> str:
-    if feature.missing == MissingStrategy.DROP_ROWS.value or feature.fill is None:
+def _fill(column: ColumnInput) -> str:
+    if column.fill is None:
         return ""
-    fill = f"{feature.fill:.4g}" if isinstance(feature.fill, float) else repr(feature.fill)
-    return f"; missing → {fill}"
+    return f"; missing → {column.fill:.4g}" if isinstance(column.fill, float) else f"; missing → {column.fill!r}"
 
 
-def _encoded_steps(encoder, columns: list[str]) -> list[InputStep]:
-    if encoder.kind == "text":
-        return [InputStep(encoder.column, "text", f"TextVectorization ({encoder.vocabulary_size:,} words, "
-                                                  f"{encoder.output_sequence_length} tokens)")]
+def _image_step(encoder) -> InputStep:
     size = " x ".join(str(d) for d in encoder.shape)
     if encoder.kind == "pixels":
-        return [InputStep(f"{len(encoder.columns)} pixel columns", "image",
-                          f"Rescaling (1/{encoder.scale:g}) → {size} images")]
-    return [InputStep(encoder.column, "image files", f"decoded, resized to {size}, Rescaling (1/255)")]
+        scale = image_layers(encoder)[0].get_config()["scale"]
+        return InputStep(f"{len(encoder.columns)} pixel columns", "image", f"Rescaling (×{scale:.4g}) → {size} images")
+    return InputStep(encoder.column, "image files", f"decoded, resized to {size}, Rescaling (1/255)")

@@ -164,8 +164,11 @@ class DataBindings(QObject):
         """What each column of Input `input_name` goes through before it (empty without data or columns)."""
         if self.prepared is None or self.project is None:
             return []
-        codes = any(s.codes for s in input_slots(self.project.graph) if s.name == input_name)
-        return input_steps(self.prepared.preprocessor, self.columns_of(input_name), codes)
+        steps = self._state().setdefault("steps", {})
+        if input_name not in steps:
+            codes = any(s.codes for s in input_slots(self.project.graph) if s.name == input_name)
+            steps[input_name] = input_steps(self.prepared.preprocessor, self.columns_of(input_name), codes)
+        return steps[input_name]
 
     def target_of(self, output_name: str) -> str | None:
         graph = self.project.graph

@@ -17,7 +17,7 @@ def test_penguins_columns_name_their_keras_layer_fitted_numbers_and_missing_rule
     steps = {s.column: s for s in input_steps(p, [f.name for f in p.features])}
     island, bill, sex = steps["island"], steps["bill_length_mm"], steps["sex"]
     assert island.kind == "category" and island.steps.startswith(
-        "StringLookup → one-hot over 3 (Biscoe, Dream, Torgersen); missing → ")
+        "StringLookup → one-hot over 3 (Biscoe, Dream, Torgersen); unseen → no category; missing → ")
     feature = next(f for f in p.features if f.name == "bill_length_mm")
     assert bill.kind == "number"
     assert bill.steps == f"Normalization (mean {feature.mean:.4g}, sd {feature.std:.4g}); missing → {feature.mean:.4g}"
