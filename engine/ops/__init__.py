@@ -16,6 +16,7 @@ from engine.ops.math import *  # noqa: F401,F403
 from engine.ops.nn import *  # noqa: F401,F403
 from engine.ops.nn_more import *  # noqa: F401,F403
 from engine.ops.normalization import *  # noqa: F401,F403
+from engine.ops.patches import *  # noqa: F401,F403
 from engine.ops.pooling import *  # noqa: F401,F403
 from engine.ops.products import *  # noqa: F401,F403
 from engine.ops.signal import *  # noqa: F401,F403

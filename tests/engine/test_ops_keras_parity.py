@@ -140,6 +140,14 @@ CASES = {
     "extract_sequences": lambda o: o.extract_sequences(IMG[0, 0], 3, 2), "cdist": lambda o: o.cdist(X, Y[:2]),
     "rearrange_merge": lambda o: o.rearrange(IMG, "b h w c -> b (w h) c"),
     "rearrange_split": lambda o: o.rearrange(IMG, "b h w (c1 c2) -> c2 b (h c1) w", c1=2),
+    # patches (Keras's torch unfold needs torch tensors: the inputs go through convert_to_tensor)
+    "unfold": lambda o: o.unfold(o.convert_to_tensor(IMG), 2, padding=1, stride=(1, 2)),
+    "unfold_dilated": lambda o: o.unfold(o.convert_to_tensor(IMG), (2, 3), dilation=2),
+    "fold": lambda o: o.fold(o.convert_to_tensor(np.tile(X.ravel(), 24).reshape(2, 8, 18)), (5, 5), 2, padding=1,
+                            stride=(1, 2)),
+    "adaptive_average_pool": lambda o: o.adaptive_average_pool(IMG, (3, 2)),
+    "adaptive_max_pool_1d": lambda o: o.adaptive_max_pool(IMG[0], 3),
+    "adaptive_average_pool_cf": lambda o: o.adaptive_average_pool(IMG, 3, data_format="channels_first"),
     "gelu_exact": lambda o: o.gelu(X, approximate=False), "one_hot": lambda o: o.one_hot(INTS[0], 6),
 }
 

@@ -77,6 +77,10 @@ UNARY = {  # name: (function, input)
     "rfft_padded": (lambda x: ops.rfft(x, fft_length=7)[1], N(2, 5)),
     "rfft_cropped": (lambda x: ops.rfft(x, fft_length=4)[0], N(2, 5)),
     "extract_sequences": (lambda x: ops.extract_sequences(x, 3, 2), N(2, 8)),
+    "unfold": (lambda x: ops.unfold(x, 2, padding=1, stride=(1, 2)), N(1, 2, 4, 5)),
+    "fold": (lambda x: ops.fold(x, (4, 5), 2, padding=1, stride=(1, 2)), N(1, 8, 15)),
+    "adaptive_average_pool": (lambda x: ops.adaptive_average_pool(x, (3, 2)), N(1, 5, 4, 2)),
+    "adaptive_max_pool": (lambda x: ops.adaptive_max_pool(x, 2), N(1, 5, 3)),
     "rearrange": (lambda x: ops.rearrange(x, "a (b c) -> c (a b)", c=2), N(3, 4)),
 }
 
