@@ -1,16 +1,17 @@
 """The inference model: the trained model with the project's fitted preprocessing in front, taking raw columns.
 
-Its input is a dict with one entry per feature column of the CSV ((n, 1) float32 for numbers, NaN where missing;
-(n, 1) strings for categories and text, "" where missing); the preprocessing in front is the one the studio
-trains and predicts with (`studio.data.preprocessing_layers`: `Normalization`, `StringLookup`, `TextVectorization`,
-missing numbers filled). Its output is a dict keyed by class name, each the probability of that class (so the
-class names are in the saved config), or, for regression, the target in the file's units. Every layer is a
+Its input is a dict with one entry per feature column of the CSV ((n, 1) float32 for numbers and pixels, NaN
+where missing; (n, 1) strings for categories and text, "" where missing); the preprocessing in front is the one
+the studio trains and predicts with (`studio.data.preprocessing_layers`: `Normalization`, `StringLookup`,
+`TextVectorization`, missing numbers filled, pixel columns rescaled into images). Its output is a dict keyed by
+class name, each the probability of that class (so the class names are in the saved config), or, for regression,
+the target in the file's units. Every layer is a
 standard Keras layer, so real Keras opens the exported file and predicts with it (string inputs on its
 TensorFlow backend). Bad input as in the studio's Predict (see `studio.data.preprocessing_layers`): a missing
 value is filled by the column's rule (in a drop-rows column, where Predict skips the row, the model answers NaN),
 a category not seen in training is out of vocabulary (no category); Keras names an absent column.
 
-Not expressed: several inputs or outputs, images, and time-series windows.
+Not expressed: several inputs or outputs, image files, and time-series windows.
 """
 
 from __future__ import annotations

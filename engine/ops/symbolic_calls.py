@@ -30,13 +30,21 @@ _EAGER: dict[str, object] = {}  # op name -> the plain (eager) function
 _CLASSES: dict[str, type] = {}  # Keras class name -> its OperationNode subclass
 
 
-def _has_symbolic(args, kwargs) -> bool:
-    for value in (*args, *kwargs.values()):
-        if isinstance(value, KerasTensor):
+def _any_symbolic(values) -> bool:
+    # on every op call: exact type tests, no allocation (KerasTensor has no subclasses)
+    for value in values:
+        kind = type(value)
+        if kind is KerasTensor:
             return True
-        if isinstance(value, (list, tuple)) and any(isinstance(v, KerasTensor) for v in value):
-            return True
+        if kind is list or kind is tuple:
+            for item in value:
+                if type(item) is KerasTensor:
+                    return True
     return False
+
+
+def _has_symbolic(args, kwargs) -> bool:
+    return _any_symbolic(args) or (bool(kwargs) and _any_symbolic(kwargs.values()))
 
 
 def symbolic_aware(name: str, fn):
@@ -45,7 +53,7 @@ def symbolic_aware(name: str, fn):
 
     @functools.wraps(fn)
     def op(*args, **kwargs):
-        if _has_symbolic(args, kwargs):
+        if _any_symbolic(args) or (kwargs and _any_symbolic(kwargs.values())):
             return symbolic_call(name, args, kwargs)
         return fn(*args, **kwargs)
 

@@ -65,9 +65,16 @@ class PixelGrid:
         return (self.height, self.width, self.channels)
 
     def transform(self, pixels: np.ndarray) -> np.ndarray:
-        """(rows, columns) raw pixel values -> (rows, H, W, C) float32, clipped to [0, 1]."""
-        x = np.asarray(pixels, dtype=np.float32) / np.float32(self.scale)
-        return np.clip(x, 0.0, 1.0).reshape(len(x), *self.shape)
+        """(rows, columns) raw pixel values -> (rows, H, W, C) float32 in [0, 1], through the Keras layers an
+        exported model holds (`studio.data.preprocessing_layers.image_layers`: Rescaling, ReLU(max_value=1),
+        Reshape)."""
+        from engine.ops import convert_to_numpy
+        from studio.data.preprocessing_layers import image_layers
+
+        x = np.asarray(pixels, dtype=np.float32)
+        for layer in image_layers(self):
+            x = convert_to_numpy(layer(x))
+        return np.asarray(x)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "columns": list(self.columns), "height": self.height, "width": self.width,

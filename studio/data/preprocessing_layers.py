@@ -69,17 +69,18 @@ def missing_markers(categories: list[str]) -> list[str]:
 
 def column_inputs(preprocessor, used: set[str] | None = None) -> list[ColumnInput]:
     """The layers of each raw feature column of a fitted `Preprocessor` (a table of numbers and categories, or
-    one text column). DataError for data no raw-column model takes: images, pixel columns, time-series windows.
+    one text column, or pixel columns: numbers that `image_layers` then turn into images). DataError for data no
+    raw-column model takes: image files, time-series windows.
     `used`: layer names already taken, kept unique (the names given here join it)."""
     used = set() if used is None else used
     encoder = preprocessor.encoder
     if preprocessor.windows is not None:
         raise DataError("the project's data are time-series windows; a model on raw columns takes tables of "
                         "numbers and categories, or a text column.")
-    if encoder is not None and encoder.kind != "text":
+    if encoder is not None and encoder.kind not in ("text", "pixels"):
         raise DataError(f"the project's data are {encoder.kind.replace('_', ' ')}; a model on raw columns takes "
-                        "tables of numbers and categories, or a text column.")
-    if encoder is not None:
+                        "tables of numbers and categories, pixel columns or a text column.")
+    if encoder is not None and encoder.kind == "text":
         return [_text_input(encoder, used)]
     others = [f for f in preprocessor.features if f.type not in ("numeric", "categorical")]
     if others:
@@ -104,6 +105,18 @@ def table_inputs(preprocessor, used: set[str] | None = None) -> list[ColumnInput
         else:
             columns.append(_category_input(feature, base, used))
     return columns
+
+
+def image_layers(encoder, used: set[str] | None = None) -> list:
+    """The layers that turn the concatenated pixel columns of a `PixelGrid` into images: `Rescaling` by the
+    largest training pixel, `ReLU(max_value=1)` (clipped to [0, 1]) and `Reshape` to height x width x channels;
+    none for other data."""
+    if encoder is None or encoder.kind != "pixels":
+        return []
+    used = set() if used is None else used
+    return [layers.Rescaling(scale=1.0 / encoder.scale, name=layer_name("pixels_rescaled", used)),
+            layers.ReLU(max_value=1.0, name=layer_name("pixels_clipped", used)),
+            layers.Reshape(tuple(encoder.shape), name=layer_name("images", used))]
 
 
 def _category_input(feature, base: str, used: set[str]) -> ColumnInput:
@@ -147,7 +160,8 @@ def fill_missing_number(x, fill: float, base: str, used: set[str]):
 
 def preprocessing_model(preprocessor, name: str = "preprocessing"):
     """An engine Model from a dict of raw columns (keyed by column name) to the prepared features: numeric and
-    categorical blocks side by side as `Preprocessor.transform` gives them, or a text's token indices."""
+    categorical blocks side by side as `Preprocessor.transform` gives them, a text's token indices, or the images
+    of pixel columns."""
     inputs, output = preprocessing_graph(preprocessor)
     return engine.Model(inputs, output, name=name)
 
@@ -166,6 +180,8 @@ def preprocessing_graph(preprocessor, used: set[str] | None = None) -> tuple[dic
             y = layer(y)
         blocks.append(y)
     output = blocks[0] if len(blocks) == 1 else layers.Concatenate(name=layer_name("features", used))(blocks)
+    for layer in image_layers(preprocessor.encoder, used):  # pixel columns: images
+        output = layer(output)
     return inputs, output
 
 

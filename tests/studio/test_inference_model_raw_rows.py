@@ -188,3 +188,26 @@ def test_text_engine_and_real_keras_match_the_studios_predict(definitions, tmp_p
     outputs = keras_on_tensorflow(path, raw_inputs(input_dtypes(path), rows), tmp_path)
     assert sorted(outputs) == sorted(classes) and len(classes) == 4
     np.testing.assert_allclose(probabilities(outputs, classes)[answered], expected, atol=1e-5)
+
+
+def test_digits_pixel_columns_real_keras_on_torch_matches_the_studios_predict(tmp_path):
+    """The CNN example on 8x8 digits: the model takes the 64 pixel columns raw and makes the images itself
+    (Rescaling by the largest training pixel, clipped to 1, reshaped)."""
+    keras = pytest.importorskip("keras")
+    from studio.data.examples import example_spec
+    from studio.document.examples import cnn
+
+    spec = example_spec("digits")
+    project = trained(cnn(), spec, tmp_path, epochs=1)
+    rows = read_rows(spec.path)[:300]
+    edited = tmp_path / "digits.csv"
+    write_rows(edited, rows)
+    path = exchange.export_inference_keras(project, tmp_path / "digits.keras")
+    _, classes, expected = studio_predict(project, edited, tmp_path)
+    dtypes = input_dtypes(path)
+    assert len(dtypes) == 64 and set(dtypes.values()) == {"float32"}
+    outputs = keras.saving.load_model(path).predict(raw_inputs(dtypes, rows), verbose=0)
+    assert sorted(outputs) == sorted(classes) and len(classes) == 10
+    got = probabilities(outputs, classes)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert got.argmax(axis=1).tolist() == expected.argmax(axis=1).tolist()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import engine
-from studio.data import ColumnRole, DataSpec, MissingStrategy, Preprocessor, read_csv
+from studio.data import ColumnRole, ColumnType, DataSpec, MissingStrategy, Preprocessor, read_csv
 from studio.data.preprocessing_layers import column_inputs, missing_markers, preprocessing_model, raw_columns
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -91,14 +91,30 @@ def test_real_keras_fills_and_standardizes_numbers_as_the_studio(penguins, tmp_p
     np.testing.assert_allclose(np.asarray(got), expected, rtol=0, atol=1e-6)
 
 
-def test_data_no_raw_column_model_takes_is_refused(tmp_path):
+def test_pixel_columns_become_images_through_the_same_layers(tmp_path):
     path = tmp_path / "pixels.csv"
     path.write_text("label," + ",".join(f"p{i}" for i in range(4)) + "\n" +
-                    "".join(f"{i % 2},{i},{i},{i},{i}\n" for i in range(6)))
-    from studio.data import DataError
+                    "".join(f"{i % 2},{i},{2 * i},{i % 3},{17 - i}\n" for i in range(12)))
     from studio.data.kinds import ImageSpec
     table = read_csv(path)
     spec = DataSpec.from_table(table)
+    for column in spec.columns:
+        column.role = ColumnRole.TARGET if column.name == "label" else ColumnRole.FEATURE
+        column.type = ColumnType.CATEGORICAL if column.name == "label" else ColumnType.NUMERIC
     spec.image = ImageSpec(2, 2, 1)
-    with pytest.raises(DataError, match="pixels; a model on raw columns takes tables"):
-        column_inputs(Preprocessor.fit(table, spec))
+    preprocessor = Preprocessor.fit(table, spec)
+    assert [c.kind for c in column_inputs(preprocessor)] == ["numeric"] * 4
+    got = preprocessing_model(preprocessor).predict(raw_columns(preprocessor, table), verbose=0)
+    expected = preprocessor.transform(table, with_target=False).x
+    assert got.shape == expected.shape == (12, 2, 2, 1) and expected.max() == 1.0 and expected.min() == 0.0
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_data_no_raw_column_model_takes_is_refused():
+    from studio.data import DataError
+    from studio.data.images import ImageFiles
+    from studio.data.preprocess import FeatureState
+    photo = FeatureState("photo", "image", "drop_rows")
+    files = Preprocessor([photo], None, "none", encoder=ImageFiles("photo", 8, 8, 1))
+    with pytest.raises(DataError, match="image files; a model on raw columns takes tables"):
+        column_inputs(files)
