@@ -178,5 +178,6 @@ def _col2im(columns, w: _Windows, padded_shape, dtype) -> np.ndarray:
             for offset in w.offsets():
                 out[w.slices(offset, slice(lo, hi))] += blocks[(slice(None),) * (rank + 1) + offset]
 
-    _over_batch(add, batch, batch * per_sample)
+    with config.blas_single_threaded():  # each of our threads runs its own products: no BLAS threads on top
+        _over_batch(add, batch, batch * per_sample)
     return out

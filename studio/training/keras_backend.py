@@ -183,6 +183,11 @@ def to_keras(model, keras):
         keras_model = keras.saving.deserialize_keras_object(config)
     except Exception as err:
         raise BackendError(_unrunnable(config, keras, err)) from None
+    text_inputs = [t.name for t in model.inputs if "string" in str(t.dtype)]
+    if text_inputs and keras.config.backend() != "tensorflow":  # torch and jax tensors hold no strings
+        raise BackendError(f"Keras on {keras.config.backend()} cannot take text inputs (Input "
+                           f"{', '.join(repr(n) for n in text_inputs)} holds strings); Keras feeds strings to a model "
+                           "only on its TensorFlow backend. Train it with the engine instead.")
     try:
         keras_model.set_weights(in_order(model.get_weights(), [v.path for v in model.weights],
                                          [v.path for v in keras_model.weights]))
