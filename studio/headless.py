@@ -8,13 +8,11 @@ preprocessing in the data section.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Callable
 
 import numpy as np
 
-from engine.utils.file_utils import atomic_write
 from studio.document.project import Project
 from studio.exchange import (
     ExchangeError,
@@ -203,8 +201,7 @@ def predict_csv(project: Project, csv_path: str, out_path: str, notes: list[str]
     and written a chunk at a time. `notes` receives what happened to rows that did not go in as they were
     (skipped for a missing value, a category not seen in training)."""
     from studio.data import DataError
-    from studio.data.predictions import decode_outputs, prediction_table
-    from studio.data.preprocess import RowNotes
+    from studio.data.predicted_file import write_predictions
 
     model = trained_model(project, compiled=False)
     preprocessor = fitted_preprocessor(project)
@@ -214,44 +211,10 @@ def predict_csv(project: Project, csv_path: str, out_path: str, notes: list[str]
     folder = os.path.dirname(os.path.abspath(out_path))
     if not os.path.isdir(folder):
         raise ExchangeError(f"Cannot write {out_path}: the folder {folder} does not exist.")
-    count, parts = 0, []
     try:
-        with atomic_write(out_path, newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            for table in _new_tables(csv_path, preprocessor):
-                transformed = preprocessor.transform(table, with_target=False)
-                parts.append(transformed.row_notes())
-                if not len(transformed.rows):
-                    continue
-                outputs = model.predict(feed.x(transformed.x), verbose=0)
-                extra, values = prediction_table(decode_outputs(preprocessor, feed, outputs))
-                if count == 0:
-                    writer.writerow(list(table.names) + extra)
-                columns = table.columns
-                for k, r in enumerate(transformed.rows):
-                    writer.writerow([col[r] for col in columns] + [_text(v) for v in values[k]])
-                count += len(transformed.rows)
-            if count == 0:
-                raise ExchangeError(f"{csv_path}: no row can be predicted (every row misses a value).")
+        written = write_predictions(model, preprocessor, feed, csv_path, out_path)
     except DataError as err:
         raise ExchangeError(str(err)) from None
     if notes is not None:
-        notes.extend(RowNotes.combined(parts).notes())
-    return count
-
-
-def _new_tables(csv_path: str, preprocessor):
-    """The new CSV file as one table, or a chunk at a time when it is above the streaming threshold."""
-    from studio.data.chunks import CsvChunks, should_stream, stream_problem
-    from studio.data.dataset import new_csv_dialect, read_new_csv
-
-    if should_stream(csv_path):
-        dialect = new_csv_dialect(csv_path, preprocessor)
-        if not stream_problem(dialect):
-            yield from CsvChunks(csv_path, dialect)
-            return
-    yield read_new_csv(csv_path, preprocessor)
-
-
-def _text(value) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
+        notes.extend(written.notes)
+    return written.count

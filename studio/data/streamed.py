@@ -7,10 +7,10 @@ across chunk ends, so the batches are those of the whole file's arrays in file o
 visits the chunks in a random order and the rows of each chunk in a random order (a file larger than memory
 cannot be shuffled whole).
 
-The validation rows are read with every epoch's validation. When their prepared arrays fit in `hold_bytes` (by
-default a quarter of the streaming size: 128 MB of arrays for the 512 MB default), the first reading keeps them
-in memory and later epochs and evaluations use them without reading the file again; larger ones are streamed
-every time.
+The validation rows are needed by every epoch's validation. When their prepared arrays fit in `hold_bytes` (by
+default a quarter of the streaming size: 128 MB of arrays for the 512 MB default), the first epoch's pass over
+the training rows transforms them too, from the same reading of each chunk, and keeps them in memory: every epoch
+then reads the file once. Larger ones are read again for every validation.
 """
 
 from __future__ import annotations
@@ -94,6 +94,7 @@ class StreamedPart:
         self.data, self.which, self.hold_bytes = data, which, hold_bytes
         self._collected: tuple | None = None
         self._held: list[Transformed] | None = None  # the part's pieces, once read, when they fit in hold_bytes
+        self.too_large = False  # its pieces were found to take more than hold_bytes: streamed every time
 
     @property
     def held(self) -> bool:
@@ -138,38 +139,46 @@ class StreamedPart:
 
     def pieces(self, rng: np.random.Generator | None = None) -> Iterator[Transformed]:
         """The part's rows chunk by chunk (x, y, lines, and rows counted from the file's first), in file order or
-        shuffled by `rng`."""
+        shuffled by `rng`. A pass over the training rows also gathers the validation rows to hold, from the same
+        reading of each chunk."""
         if self._held is not None and rng is None:
             yield from self._held
             return
         data, plan = self.data, self.data.plan
         if not plan.chunks.chunks:
             list(plan.chunks.tables())  # a plan made elsewhere: record the chunks
-        order = range(len(plan.chunks.chunks)) if rng is None else rng.permutation(len(plan.chunks.chunks))
         total = len(plan.chunks.chunks)
-        holding, size = ([] if self.hold_bytes > 0 and rng is None else None), 0
+        order = range(total) if rng is None else rng.permutation(total)
+        riders = [p for p in (data.validation,) if self.which == TRAIN and p is not None and p.wants_holding]
+        holders = [_Holding(p) for p in ([self] if rng is None and self.wants_holding else []) + riders]
         for step, k in enumerate(order):
-            table = plan.chunks.read(plan.chunks.chunks[int(k)])
+            k = int(k)
+            table = plan.chunks.read(plan.chunks.chunks[k])
             if data.reading:
                 data.reading(_PART_NAMES[self.which], (step + 1) / total)
-            if table is None:
-                continue
-            rows = plan.rows_of(int(k), table, data.spec, self.which)
-            if rows.size == 0:
-                continue
-            if rng is not None:
-                rows = rng.permutation(rows)
-            t = data.preprocessor.transform(table, with_target=True, order=rows)
-            t = replace(t, rows=t.rows + plan.row_offsets[int(k)])
-            if holding is not None:
-                size += _nbytes(t)
-                if size <= self.hold_bytes:
-                    holding.append(t)
-                else:
-                    holding = None  # too large: streamed every time
-            yield t
-        if holding is not None:  # a whole pass read: kept
-            self._held = holding
+            t = self._piece(k, table, rng) if table is not None else None
+            for h in holders:
+                h.add(k, t if h.part is self else h.part._piece(k, table) if table is not None else None)
+            holders = [h for h in holders if not h.part.too_large]
+            if t is not None:
+                yield t
+        for h in holders:  # a whole pass read: kept
+            h.keep(total)
+
+    @property
+    def wants_holding(self) -> bool:
+        return self.hold_bytes > 0 and self._held is None and not self.too_large
+
+    def _piece(self, k: int, table, rng: np.random.Generator | None = None) -> Transformed | None:
+        """The part's rows of chunk `k` (read as `table`) transformed, or None when it has none."""
+        data, plan = self.data, self.data.plan
+        rows = plan.rows_of(k, table, data.spec, self.which)
+        if rows.size == 0:
+            return None
+        if rng is not None:
+            rows = rng.permutation(rows)
+        t = data.preprocessor.transform(table, with_target=True, order=rows)
+        return replace(t, rows=t.rows + plan.row_offsets[k])
 
     def _feed_x(self, x):
         return x if self.data.feed is None else self.data.feed.x(x)
@@ -179,6 +188,26 @@ class StreamedPart:
 
 
 _PART_NAMES = {TRAIN: "training", VALIDATION: "validation", TEST: "test"}
+
+
+class _Holding:
+    """A part's pieces gathered chunk by chunk during one pass, kept in the part when the pass read every chunk
+    and they take at most its `hold_bytes`."""
+
+    def __init__(self, part: StreamedPart):
+        self.part, self.found, self.size = part, {}, 0
+
+    def add(self, k: int, piece: Transformed | None) -> None:
+        if piece is not None:
+            self.size += _nbytes(piece)
+            if self.size > self.part.hold_bytes:
+                self.part.too_large, self.found = True, {}
+                return
+        self.found[k] = piece
+
+    def keep(self, total: int) -> None:
+        if len(self.found) == total and not self.part.too_large:
+            self.part._held = [t for _, t in sorted(self.found.items()) if t is not None]
 
 
 class PartBatches(PyDataset):

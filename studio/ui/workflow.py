@@ -97,6 +97,7 @@ class ModelWorkflow(QObject):
         self.session.state_changed.connect(lambda *_: self.update_state())
         self.evaluation.evaluated.connect(self._on_evaluated)
         self.evaluation.failed.connect(lambda *_: self.reading.emit("", -1.0))
+        self.evaluation.reading.connect(self.reading)  # a new CSV file read for Predict
         self.prepared, self.data_problem, self.loading = None, None, False
         problems = []
         if project.data:  # read on a thread: a large file must not freeze the window

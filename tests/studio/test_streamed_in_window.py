@@ -105,3 +105,62 @@ def test_importing_a_large_csv_shows_its_first_rows_and_reads_it_in_chunks(windo
     assert isinstance(prepared, StreamedData) and len(prepared.train) + len(prepared.validation) == 1500
     assert window.project.data["preprocessor"]["target"]["classes"] == ["setosa", "versicolor", "virginica"]
     assert "read from the file in" in window.workflow.data_summary()
+
+
+def test_predict_reads_a_large_file_in_chunks_and_writes_what_reading_it_whole_writes(window, qtbot, tmp_path,
+                                                                                      monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    from studio.data import chunks as chunks_module
+
+    project_path = write_big_iris_projects(tmp_path)[0]
+    rows = (tmp_path / "iris_big.csv").read_text().splitlines()
+    rows[700] = "," + rows[700].split(",", 1)[1]  # a row skipped for its missing value, noted by its line
+    new = tmp_path / "new.csv"
+    new.write_text("\n".join(rows) + "\n")
+    flow = window.workflow
+    assert window.open_project(project_path)
+    qtbot.waitUntil(lambda: not flow.loading, timeout=20000)
+    with qtbot.waitSignal(flow.session.run_finished, timeout=60000):
+        window.actions_by_name["train"].trigger()
+    view = flow.evaluation
+    qtbot.waitUntil(lambda: view.predict_button.isEnabled(), timeout=20000)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(new), "")))
+    saved_as = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda parent, title, proposed, *a: (saved_as.append((title, proposed)) or
+                                                                          str(tmp_path / saved_as[-1][1]), "")))
+
+    with qtbot.waitSignal(view.predicted, timeout=20000):  # below the streaming size: read whole, then Save
+        qtbot.mouseClick(view.predict_button, Qt.LeftButton)
+    whole_caption = view.table_caption.text()
+    assert "Skipped 1 row" in whole_caption or "skipped" in whole_caption.lower(), whole_caption
+    qtbot.mouseClick(view.save_button, Qt.LeftButton)
+    assert saved_as.pop() == ("Save predictions", "predictions.csv")
+    whole = (tmp_path / "predictions.csv").read_text()
+
+    stream_above(monkeypatch, 1000)  # the 40 KB file counts as large: read in 2 KB chunks
+    said, read = [], []
+    flow.reading.connect(lambda text, fraction: said.append((text, fraction)))
+    flow.tabs.setCurrentWidget(view)
+    flow.reading.connect(lambda text, fraction: 0.3 < fraction < 1 and not any(0.3 < f < 1 for _, f in said[:-1])
+                         and window.grab().save("/tmp/stream14b-predicting.png"))  # the bar while it reads
+    original = chunks_module.CsvChunks.tables
+    monkeypatch.setattr(chunks_module.CsvChunks, "tables",
+                        lambda self, progress=None: read.append(self.path) or original(self, progress))
+    with qtbot.waitSignal(view.predicted, timeout=20000):
+        qtbot.mouseClick(view.predict_button, Qt.LeftButton)
+    title, proposed = saved_as.pop()  # asked where to write before reading
+    assert "new.csv is large" in title and proposed.endswith("new_predictions.csv")
+    assert read == [str(new)]
+    assert (tmp_path / "new_predictions.csv").read_text() == whole
+    caption = view.table_caption.text()
+    assert caption.startswith("Predictions for new.csv: 1499 rows written to new_predictions.csv")
+    assert caption.split("; ", 1)[1] == whole_caption.split("; ", 1)[1]  # the same note on the skipped row
+    assert view.table.rowCount() == 1499 and "read in chunks" in view.message.text()
+    fractions = [f for text, f in said if text == "Predicting new.csv in chunks"]
+    assert len(fractions) > 3 and fractions[-1] == 1.0 and said[-1][1] < 0
+    window.grab().save("/tmp/stream14b-predict-chunks.png")
+    assert view.save(str(tmp_path / "copy.csv"))  # Save predictions… copies the written file
+    assert (tmp_path / "copy.csv").read_text() == whole

@@ -126,9 +126,9 @@ def test_layerstudio_train_evaluate_predict_on_chunks_as_on_the_whole_file(big_i
     assert (tmp_path / "chunks.csv").read_text() == (tmp_path / "whole.csv").read_text()
 
 
-@pytest.mark.parametrize("hold_bytes, validation_passes", [(1 << 20, 1), (1000, 3)])
-def test_small_validation_rows_are_read_once_and_large_ones_every_epoch(tmp_path, monkeypatch, hold_bytes,
-                                                                        validation_passes):
+@pytest.mark.parametrize("hold_bytes, validation_passes", [(1 << 20, 0), (1000, 3)])
+def test_small_validation_rows_are_held_from_the_first_epochs_reading_and_large_ones_read_every_epoch(
+        tmp_path, monkeypatch, hold_bytes, validation_passes):
     path = write_mixed_csv(tmp_path / "mixed.csv")
     spec = DataSpec.from_table(read_csv(path))
     spec = replace(spec, split=replace(spec.split, shuffle=False))
@@ -144,10 +144,15 @@ def test_small_validation_rows_are_read_once_and_large_ones_every_epoch(tmp_path
     weights, history = _train(streamed, settings)
     assert len(passes) == 2 * (3 + validation_passes)  # a read of the first chunk and the end of each pass
     assert passes.count("training") == 3 and passes.count("validation") == validation_passes
-    assert streamed.validation.held == (validation_passes == 1)
+    assert streamed.validation.held == (validation_passes == 0)
     # the same model as streaming the validation rows every epoch (the equality with the whole file is above)
     again, again_history = _train(prepare_streamed(spec, chunk_bytes=CHUNK, hold_bytes=0).for_loss(loss), settings)
     for a, b in zip(weights, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert history == again_history
+    fresh = prepare_streamed(spec, chunk_bytes=CHUNK, hold_bytes=0).for_loss(loss).validation
+    for held, read in zip(streamed.validation.pieces(), fresh.pieces(), strict=True):  # in file order
+        np.testing.assert_array_equal(held.x, read.x)
+        np.testing.assert_array_equal(held.y, read.y)
+        np.testing.assert_array_equal(held.lines, read.lines)
     assert 0.1 < history[-1]["val_loss"] < 10

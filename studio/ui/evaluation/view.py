@@ -1,14 +1,17 @@
 """The evaluation view: the compiled metrics on a part of the data, a confusion matrix (click a cell to list its
-rows) or predicted-vs-actual for regression, the predictions table, and prediction on a new CSV file.
+rows) or predicted-vs-actual for regression, the predictions table, and prediction on a new CSV file (a file
+above the streaming size of Edit > Preferences is read a chunk at a time and its predictions written as they are
+made to a file chosen first; the table shows its first rows).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,8 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from studio.background import BackgroundTask
+from studio.data.chunks import should_stream
 from studio.data.dataset import read_new_csv
 from studio.data.errors import DataError
+from studio.data.predicted_file import WrittenPredictions, default_output_path, write_predictions
 from studio.data.predictions import decode_outputs
 from studio.training.class_report import class_scores, row_shares
 from studio.ui.appearance import plot_colors
@@ -48,7 +53,8 @@ SCORE_TIPS = ("Of the rows predicted {name!r}, the share that are {name!r}.",
 
 
 class EvaluationView(QWidget):
-    """`set_model(model, data)`, then Evaluate. Signals: evaluated(dict of metrics), predicted(path), failed(message).
+    """`set_model(model, data)`, then Evaluate. Signals: evaluated(dict of metrics), predicted(path), failed(message),
+    reading(what, fraction) while a new CSV file is read (a fraction < 0: done).
 
     Evaluation and prediction run on a worker thread: do not train the same model meanwhile.
     """
@@ -56,6 +62,7 @@ class EvaluationView(QWidget):
     evaluated = Signal(object)
     predicted = Signal(str)
     failed = Signal(str)
+    reading = Signal(str, float)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -67,11 +74,14 @@ class EvaluationView(QWidget):
         self.rows: list[list] = []
         self._labels = None  # (true, predicted) class indices of the evaluated part
         self._new_file = None  # (table, rows used) of the last predicted CSV
+        self._written: str | None = None  # where the predictions of a CSV read in chunks were written
+        self._reading_text = ""
         self._on_done = None
         self._session = None
         self._task = BackgroundTask(self)
         self._task.done.connect(self._task_done)
         self._task.failed.connect(self._task_failed)
+        self._task.progress.connect(lambda fraction: self.reading.emit(self._reading_text, fraction))
         self._build()
 
     def _build(self) -> None:
@@ -197,8 +207,9 @@ class EvaluationView(QWidget):
 
         self._run(work, lambda result: self._show_evaluation(name, part, *result), "Evaluating…")
 
-    def _run(self, work, on_done, text: str) -> None:
+    def _run(self, work, on_done, text: str, reading: str = "") -> None:
         self._on_done = on_done
+        self._reading_text = reading
         self.message.setStyleSheet("")
         self.message.setText(text)
         self.evaluate_button.setEnabled(False)
@@ -206,10 +217,12 @@ class EvaluationView(QWidget):
         self._task.start(work)
 
     def _task_done(self, result) -> None:
+        self.reading.emit("", -1.0)
         self._on_done(result)
         self._update_enabled()
 
     def _task_failed(self, message: str) -> None:
+        self.reading.emit("", -1.0)
         self._update_enabled()
         if message:
             self._error(message)
@@ -222,7 +235,7 @@ class EvaluationView(QWidget):
         decoded = decode_outputs(p, self.feed, outputs)
         ys = part.y if isinstance(part.y, list) else [part.y]
         actual = [actual_values(p, y, d.index) for y, d in zip(ys, decoded)]
-        self._new_file = None
+        self._new_file, self._written = None, None
         self._shown = (decoded, actual, part.lines, f"Predictions on the {name} rows", ys)
         self._show_output()
         self.message.clear()
@@ -350,11 +363,18 @@ class EvaluationView(QWidget):
         if path:
             self.predict_file(path)
 
-    def predict_file(self, path: str) -> None:
+    def predict_file(self, path: str, out_path: str | None = None) -> None:
         """Read `path`, apply the fitted preprocessing and predict, on a worker thread; `predicted(path)` or
-        `failed(message)` (a missing column, an unseen category... named with its line)."""
+        `failed(message)` (a missing column, an unseen category... named with its line). A file above the streaming
+        size is predicted a chunk at a time into `out_path` (asked for when None)."""
         p = self.data.preprocessor
         model, feed = self.model, self.feed
+        threshold = _stream_threshold()
+        if should_stream(path, threshold):
+            out_path = out_path or self._ask_output(path)
+            if out_path:
+                self._predict_into(path, out_path, threshold)
+            return
 
         def work(progress):
             table = read_new_csv(path, p, progress=progress)
@@ -364,14 +384,52 @@ class EvaluationView(QWidget):
                 raise DataError(f"{path}: no row can be predicted (every row misses a value).")
             return table, transformed, model.predict(feed.x(transformed.x) if feed else transformed.x, verbose=0)
 
-        self._run(work, lambda result: self._show_prediction(path, *result), f"Predicting {os.path.basename(path)}…")
+        name = os.path.basename(path)
+        self._run(work, lambda result: self._show_prediction(path, *result), f"Predicting {name}…", f"Reading {name}")
+
+    def _ask_output(self, path: str) -> str:
+        name = os.path.basename(path)
+        out, _ = QFileDialog.getSaveFileName(self, f"{name} is large: its predictions are written as they are made "
+                                                   "— save them as", default_output_path(path), "CSV files (*.csv)")
+        return out
+
+    def _predict_into(self, path: str, out_path: str, threshold: int) -> None:
+        """Predict `path` a chunk at a time on a worker thread, writing the predictions to `out_path`."""
+        p, model, feed = self.data.preprocessor, self.model, self.feed
+        if os.path.abspath(out_path) == os.path.abspath(path):
+            self._error(f"The predictions cannot be written over {path}, the file being predicted.")
+            return
+
+        def work(progress):
+            return write_predictions(model, p, feed, path, out_path, threshold, progress, keep=MAX_TABLE_ROWS)
+
+        name = os.path.basename(path)
+        self._run(work, lambda written: self._show_written(path, out_path, written),
+                  f"Predicting {name} a chunk at a time into {os.path.basename(out_path)}…",
+                  f"Predicting {name} in chunks")
+
+    def _show_written(self, path: str, out_path: str, written: WrittenPredictions) -> None:
+        name = os.path.basename(path)
+        self._new_file, self._written = None, out_path
+        caption = f"Predictions for {name}: {written.count} rows written to {os.path.basename(out_path)}"
+        if written.count > len(written.lines):
+            caption += f" (the first {len(written.lines)} shown)"
+        if written.notes:
+            caption += "; " + "; ".join(written.notes)
+        self._shown = (written.decoded, written.actual, written.lines, caption, None)
+        self._show_output()
+        self.message.setStyleSheet("")
+        how = "read in chunks" if written.chunked else "read whole"
+        self.message.setText(f"Predicted {written.count} rows of {name} ({how}) and wrote them after the file's "
+                             f"columns to {out_path}.")
+        self.predicted.emit(path)
 
     def _show_prediction(self, path: str, table, transformed, outputs) -> None:
         decoded = decode_outputs(self.data.preprocessor, self.feed, outputs)
         actual_rows = transformed.actual_rows()  # a window's actual value is its target's, `horizon` rows after it
         actual = [[table.column(d.target.name)[r] if r >= 0 else "" for r in actual_rows]
                   if d.target.name in table.names else None for d in decoded]
-        self._new_file = (table, transformed.rows)
+        self._new_file, self._written = (table, transformed.rows), None
         caption = f"Predictions for {os.path.basename(path)}: {len(transformed.rows)} rows"
         if transformed.notes():
             caption += "; " + "; ".join(transformed.notes())
@@ -389,7 +447,10 @@ class EvaluationView(QWidget):
     def save(self, path: str) -> bool:
         """Write the shown predictions as CSV: the file's columns (or the line number) plus the predictions."""
         try:
-            if self._new_file is not None:
+            if self._written is not None:  # predictions of a file read in chunks, already written
+                if os.path.abspath(path) != os.path.abspath(self._written):
+                    shutil.copyfile(self._written, path)
+            elif self._new_file is not None:
                 table, used = self._new_file
                 save_predictions(path, table, used, self._shown[0])
             elif self.data.table is None:  # read in chunks: rows named by their file line
@@ -411,3 +472,11 @@ class EvaluationView(QWidget):
     def _error(self, text: str) -> None:
         self.message.setStyleSheet("color: #b00020;")
         self.message.setText(text)
+
+
+def _stream_threshold() -> int:
+    """Bytes above which a new CSV file is predicted a chunk at a time (Edit > Preferences)."""
+    from studio.ui.preferences import Preferences
+
+    return Preferences.load(QSettings()).stream_threshold
+
