@@ -112,7 +112,6 @@ def test_window_predict_names_unseen_and_skipped_rows_and_refuses_bad_files(wind
     assert [r[view.header.index("line")] for r in view.rows] == [2, 3]
     caption = view.table_caption.text()
     assert all(note in caption for note in NOTES), caption
-    view.grab().save("/tmp/prep10-predict-notes.png")
 
     (message,) = predict(new_file(tmp_path, "Biscoe,40.1,17.0,190,4000", header=HEADER.removesuffix(",sex")),
                          view.failed)

@@ -28,7 +28,6 @@ def test_a_project_read_in_chunks_shows_its_passes_and_trains_in_the_window(wind
     assert session.is_running
     qtbot.waitUntil(lambda: bar.isVisible() and "training rows" in bar.format(), timeout=20000)
     running = session.is_running
-    window.grab().save("/tmp/stream14-training.png")
     flow.tabs.setCurrentIndex(2)  # the window answers while the file is read on the training thread
     assert flow.tabs.currentWidget() is flow.runs_view
     flow.tabs.setCurrentWidget(flow.panel)
@@ -144,8 +143,6 @@ def test_predict_reads_a_large_file_in_chunks_and_writes_what_reading_it_whole_w
     said, read = [], []
     flow.reading.connect(lambda text, fraction: said.append((text, fraction)))
     flow.tabs.setCurrentWidget(view)
-    flow.reading.connect(lambda text, fraction: 0.3 < fraction < 1 and not any(0.3 < f < 1 for _, f in said[:-1])
-                         and window.grab().save("/tmp/stream14b-predicting.png"))  # the bar while it reads
     original = chunks_module.CsvChunks.tables
     monkeypatch.setattr(chunks_module.CsvChunks, "tables",
                         lambda self, progress=None: read.append(self.path) or original(self, progress))
@@ -160,7 +157,7 @@ def test_predict_reads_a_large_file_in_chunks_and_writes_what_reading_it_whole_w
     assert caption.split("; ", 1)[1] == whole_caption.split("; ", 1)[1]  # the same note on the skipped row
     assert view.table.rowCount() == 1499 and "read in chunks" in view.message.text()
     fractions = [f for text, f in said if text == "Predicting new.csv in chunks"]
-    assert len(fractions) > 3 and fractions[-1] == 1.0 and said[-1][1] < 0
-    window.grab().save("/tmp/stream14b-predict-chunks.png")
+    # progress is coalesced (at most 25 updates a second), so a fast machine may show only a few steps
+    assert 0 < fractions[0] < 1 and fractions == sorted(fractions) and fractions[-1] == 1.0 and said[-1][1] < 0
     assert view.save(str(tmp_path / "copy.csv"))  # Save predictions… copies the written file
     assert (tmp_path / "copy.csv").read_text() == whole
