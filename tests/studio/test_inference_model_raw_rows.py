@@ -9,7 +9,6 @@ has TensorFlow, and the engine's own loader everywhere.
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 import json
 import os
@@ -22,21 +21,10 @@ import pytest
 import engine
 from studio import exchange, headless
 from studio.data.column_data import MISSING_TOKENS
+from tests.studio.csv_rows import read_rows, write_rows
 from tests.studio.penguins_like import penguins_project, trained
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
-
-
-def read_rows(path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def write_rows(path, rows: list[dict[str, str]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def raw_inputs(model_inputs: dict[str, str], rows: list[dict[str, str]]) -> dict[str, np.ndarray]:

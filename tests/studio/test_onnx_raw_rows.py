@@ -5,7 +5,6 @@ order come from `metadata_props`."""
 
 from __future__ import annotations
 
-import csv
 import json
 
 import numpy as np
@@ -18,22 +17,11 @@ from studio.data.columns import ColumnRole
 from studio.data.spec import MissingStrategy, Scaling
 from studio.document.examples import _Builder
 from studio.onnx_raw import LAYOUT
+from tests.studio.csv_rows import read_rows, write_rows
 from tests.studio.penguins_like import write_penguins
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
-
-
-def read_rows(path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def write_rows(path, rows: list[dict[str, str]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def number(cell: str) -> float:
