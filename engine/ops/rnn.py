@@ -2,10 +2,12 @@
 
 Each op is one recorded node. Every timestep is one matrix product, `z_t = W^T [h_{t-1}; x_t; 1]`
 with `W = [recurrent_kernel; kernel; bias]` (the input projection rides along in the same product),
-followed by a few NumPy operations on contiguous gate blocks; only this loop runs in Python. The
-backward pass walks the steps in reverse, and after the loop a single product over all timesteps
-gives the kernel, recurrent-kernel and bias gradients at once. Inside a node arrays are
-feature-major, (features, time, batch); inputs and outputs are batch-major, as in Keras.
+followed by the elementwise work on contiguous gate blocks (the LSTM's in compiled kernels,
+engine/kernels/lstm_step.py); only this loop runs in Python. The backward pass walks the steps in
+reverse, and after the loop a single product over all timesteps gives the kernel, recurrent-kernel
+and bias gradients at once. With several threads each takes a slice of the batch through the whole
+loop (`_over_time`). Inside a node arrays are feature-major, (features, time, batch); inputs and
+outputs are batch-major, as in Keras.
 
 The maths follows Keras 3's cells: LSTM gates i, f, c, o; GRU gates z, r, h, with `reset_after`
 either way. Dropout masks are the same at every timestep, one per gate when several are given, as
@@ -22,6 +24,7 @@ import numpy as np
 
 from engine import config
 from engine.autodiff import Tensor, gradients, make, needs_grad, no_grad
+from engine.kernels.gru_step import gru_gates, gru_output, gru_reset_backward, gru_step_backward
 from engine.kernels.lstm_step import lstm_cell_update, lstm_output, lstm_step_backward
 from engine.ops.scratch import take
 from engine.ops.windows import _over_batch
@@ -83,13 +86,6 @@ class _Activation:
 # -- shared pieces --------------------------------------------------------------------------
 
 _ALL = slice(None)
-
-def _timesteps(order):
-    """The timesteps in `order`, with the BLAS single-threaded while the loop runs: each step's products are
-    too small to share out, and waiting for BLAS threads at every step is what a busy machine punishes."""
-    with config.blas_single_threaded():
-        yield from order
-
 
 def _value(x) -> np.ndarray | None:
     if x is None:
@@ -351,28 +347,39 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
     stack.set_state(0, h0)
     pre = take("rnn.pre", (steps, u, batch), dtype)
     new = np.empty((u, batch), dtype)
-    for t in _timesteps(range(steps)):
-        np.matmul(w_t, stack.s[:, t], out=pre[t])
-        if tmask is None:
-            act(pre[t], h[:, t + 1])
-        else:
-            act(pre[t], new)
-            h[:, t + 1] = np.where(tmask[t], new, h[:, t])
-        stack.set_state(t + 1)
+
+    def forward(columns: slice) -> None:
+        for t in range(steps):
+            z = pre[t, :, columns]
+            np.matmul(w_t, stack.s[:, t, columns], out=z)
+            if tmask is None:
+                act(z, h[:, t + 1, columns])
+            else:
+                act(z, new[:, columns])
+                h[:, t + 1, columns] = np.where(tmask[t, :, columns], new[:, columns], h[:, t, columns])
+            stack.set_state(t + 1, columns=columns)
+
+    _over_time(forward, batch, pre.size)
 
     def backward(sequence_grad, finals):
         deriv = act.derivative(pre if act.needs_input else None, _activated(act, pre, h, tmask))
         dz = take("rnn.dz", (u, steps, batch), dtype)
         dh_next = _first_grad(finals[0], (u, batch), dtype)
-        for t in _timesteps(range(steps - 1, -1, -1)):
-            dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
-            carried = None
-            if tmask is not None:
-                dh, carried = _masked_gradient(tmask[t], dh)
-            np.multiply(dh, deriv[t], out=dz[:, t])
-            dh_next = stack.state_gradient(dz[:, t])
-            if carried is not None:
-                dh_next += carried
+
+        def steps_back(columns: slice) -> None:
+            for t in range(steps - 1, -1, -1):
+                dh = dh_next[:, columns]
+                if sequence_grad is not None:
+                    dh = dh + sequence_grad[:, t, columns]
+                carried = None
+                if tmask is not None:
+                    dh, carried = _masked_gradient(tmask[t, :, columns], dh)
+                np.multiply(dh, deriv[t, :, columns], out=dz[:, t, columns])
+                stack.state_gradient(dz[:, t, columns], out=dh_next[:, columns], columns=columns)
+                if carried is not None:
+                    dh_next[:, columns] += carried
+
+        _over_time(steps_back, batch, dz.size)
         return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh_next])
 
     return _finish((inputs, kernel, bias, recurrent_kernel, *given), backward, h, [], return_sequences,
@@ -528,74 +535,68 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
         r_h_t = np.ascontiguousarray(r_h.T)
     stack = _Stack(inputs, u, dtype, dmasks, _groups(dmasks, [z_, r_, xh_]), state_masks, state_groups,
                    b is not None, go_backwards)
-    w_t = np.ascontiguousarray(stack.weights(r_full, k_full, b_full).T)
+    w = stack.weights(r_full, k_full, b_full)
+    fast = act.name == "tanh" and ract.name == "sigmoid"
+    if fast:  # sigmoid(z) = 0.5 tanh(z / 2) + 0.5: halve the z and r columns, then take their tanh
+        w = w * np.r_[np.full(2 * u, 0.5), np.ones(columns - 2 * u)].astype(dtype)
+    w_t = np.ascontiguousarray(w.T)
     h = stack.h
     stack.set_state(0, h0)
     ext = take("gru.ext", (steps, columns, batch), dtype)  # each step's product; z and r after their activation
     zr_pre = np.empty((steps, 2 * u, batch), dtype) if ract.needs_input else None
-    hh = take("gru.hh", (steps, u, batch), dtype)
+    hh = take("gru.hh", (steps, u, batch), dtype)  # the candidates, after their activation
     hh_pre = np.empty_like(hh) if act.needs_input else None
     rh = None if reset_after else np.empty((u, steps, batch), dtype)  # r * h_{t-1} (masked), feature-major
-    h_new = np.empty((u, batch), dtype)
-    for t in _timesteps(range(steps)):
-        e = ext[t]
-        np.matmul(w_t, stack.s[:, t], out=e)
-        if zr_pre is not None:
-            zr_pre[t] = e[:2 * u]
-        ract(e[:2 * u], e[:2 * u])
-        if reset_after:
-            a = e[r_] * e[rh_]
-        else:
-            np.multiply(e[r_], h[:, t] if h_mask is None else h[:, t] * h_mask, out=rh[:, t])
-            a = r_h_t @ rh[:, t]
-        a += e[xh_]
-        if hh_pre is not None:
-            hh_pre[t] = a
-        act(a, hh[t])
-        target = h[:, t + 1] if tmask is None else h_new
-        np.subtract(h[:, t], hh[t], out=target)
-        target *= e[z_]
-        target += hh[t]
-        if tmask is not None:
-            h[:, t + 1] = np.where(tmask[t], h_new, h[:, t])
-        stack.set_state(t + 1)
+    keep = None if tmask is None else np.ascontiguousarray(tmask[:, 0, :])
+    half = dtype.type(0.5) if fast else None
+
+    def forward(part: slice) -> None:
+        lo, hi = _bounds(part, batch)
+        for t in range(steps):
+            e = ext[t, :, part]
+            np.matmul(w_t, stack.s[:, t, part], out=e)
+            if fast:
+                np.tanh(e[:2 * u], out=e[:2 * u])
+            else:
+                if zr_pre is not None:
+                    zr_pre[t, :, part] = e[:2 * u]
+                ract(e[:2 * u], e[:2 * u])
+            gru_gates(ext, h, hh, rh, h_mask, t, lo, hi, half)
+            candidate = hh[t, :, part]
+            if not reset_after:
+                np.matmul(r_h_t, rh[:, t, part], out=candidate)
+                candidate += e[xh_]
+            if hh_pre is not None:
+                hh_pre[t, :, part] = candidate
+            act(candidate, candidate)
+            gru_output(ext, hh, h, t, lo, hi, keep)
+            stack.set_state(t + 1, columns=part)
+
+    _over_time(forward, batch, ext.size)
 
     def backward(sequence_grad, finals):
-        zr = ext[:, :2 * u]
-        dzr = ract.derivative(zr_pre, zr)
-        gate_z, gate_r = zr[:, :u], zr[:, u:]
-        h_prev = h[:, :steps].transpose(1, 0, 2)
-        factor_z = (h_prev - hh) * dzr[:, :u]
-        factor_h = (1 - gate_z) * act.derivative(hh_pre, hh)
-        if reset_after:
-            factor_r = ext[:, rh_] * dzr[:, u:]
-        else:
-            factor_r = (h_prev if h_mask is None else h_prev * h_mask) * dzr[:, u:]
+        gate_slopes = candidate_slopes = None
+        if not fast:  # the activations' derivatives (None: the kernels know sigmoid's and tanh's)
+            gate_slopes = np.ascontiguousarray(ract.derivative(zr_pre, ext[:, :2 * u]), dtype=dtype)
+            candidate_slopes = np.ascontiguousarray(act.derivative(hh_pre, hh), dtype=dtype)
         dz = take("gru.dz", (columns, steps, batch), dtype)
-        dh_next = _first_grad(finals[0], (u, batch), dtype)
-        for t in _timesteps(range(steps - 1, -1, -1)):
-            dh = dh_next if sequence_grad is None else dh_next + sequence_grad[:, t]
-            carried = None
-            if tmask is not None:
-                dh, carried = _masked_gradient(tmask[t], dh)
-            np.multiply(dh, factor_z[t], out=dz[z_, t])
-            da = np.multiply(dh, factor_h[t], out=dz[xh_, t])
-            if reset_after:
-                np.multiply(da, factor_r[t], out=dz[r_, t])
-                np.multiply(da, gate_r[t], out=dz[rh_, t])
-                dh_next = stack.state_gradient(dz[:, t])
-            else:
-                drh = r_h @ da
-                np.multiply(drh, factor_r[t], out=dz[r_, t])
-                dh_next = stack.state_gradient(dz[:, t])
-                drh *= gate_r[t]
-                if h_mask is not None:
-                    drh *= h_mask
-                dh_next += drh
-            dh = dh * gate_z[t]
-            dh_next += dh
-            if carried is not None:
-                dh_next += carried
+        dh = _first_grad(finals[0], (u, batch), dtype)
+        if sequence_grad is not None:
+            sequence_grad = np.ascontiguousarray(sequence_grad, dtype=dtype)
+        reset_grad = None if reset_after else np.empty((u, batch), dtype)
+        one = dtype.type(1)
+
+        def steps_back(part: slice) -> None:
+            lo, hi = _bounds(part, batch)
+            for t in range(steps - 1, -1, -1):
+                gru_step_backward(ext, hh, h, t, lo, hi, dh, sequence_grad, keep, gate_slopes, candidate_slopes,
+                                  dz, one, reset_after)
+                if not reset_after:
+                    np.matmul(r_h, dz[xh_, t, part], out=reset_grad[:, part])
+                    gru_reset_backward(ext, h, h_mask, reset_grad, gate_slopes, dz, dh, t, lo, hi)
+                stack.state_gradient(dz[:, t, part], out=dh[:, part], accumulate=True, columns=part)
+
+        _over_time(steps_back, batch, dz.size)
 
         def to_kernels(grad_r, grad_k, grad_b):
             if reset_after:
@@ -606,7 +607,7 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
             grad_r_h = rh.reshape(u, -1) @ dz[xh_].reshape(u, -1).T  # (r * h) @ R_h, all timesteps at once
             return np.concatenate([grad_r[:, :2 * u], grad_r_h], axis=1), grad_k, grad_b
 
-        return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh_next], to_kernels)
+        return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh], to_kernels)
 
     return _finish((inputs, kernel, bias, recurrent_kernel, *given), backward, h, [], return_sequences,
                    return_state, tmask, zero_output_for_mask)
