@@ -9,7 +9,7 @@ import engine
 from engine import ops
 from engine.autodiff import gradients
 from engine.ops import rnn as rnn_ops
-from engine.ops import windows
+from engine.ops import rnn_parts, windows
 from engine.variables import Variable
 
 BATCH, STEPS, FEATURES, UNITS = 5, 4, 3, 6
@@ -191,6 +191,6 @@ def test_the_split_really_runs_in_two_threads(two_threads, monkeypatch):
             fn(columns)
         original(record, batch, elements)
 
-    monkeypatch.setattr(rnn_ops, "_over_batch", spy)
+    monkeypatch.setattr(rnn_parts, "_over_batch", spy)
     rnn_ops.lstm(*arguments("float32")[:1], None, *arguments("float32")[1:])
     assert sorted(seen) == [(0, 2), (2, 5)]
