@@ -90,6 +90,21 @@ class _Windows:
         return (batch,) + tuple(slice(o * d, o * d + (n - 1) * s + 1, s)
                                 for o, d, n, s in zip(offset, self.dilation, self.out, self.strides))
 
+    def pixel_offsets(self, padded_sizes) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, taps) over the flattened spatial axes of the padded input (row-major): the pixel where each
+        output position's window starts, and each kernel offset's distance from it, in `offsets()` order."""
+        pitches = [math.prod(padded_sizes[i + 1:]) for i in range(len(padded_sizes))]
+        starts, taps = np.zeros((), np.int64), np.zeros((), np.int64)
+        for n, s, k, d, pitch in zip(self.out, self.strides, self.kernel, self.dilation, pitches):
+            starts = np.add.outer(starts, np.arange(n, dtype=np.int64) * (s * pitch))
+            taps = np.add.outer(taps, np.arange(k, dtype=np.int64) * (d * pitch))
+        return starts.ravel(), taps.ravel()
+
+    def tile(self, padded_sizes) -> bool:
+        """Whether the windows cover the padded input exactly once (each input element in one window)."""
+        return all(s == k and n * s == size for s, k, n, size in zip(self.strides, self.kernel, self.out,
+                                                                      padded_sizes))
+
 
 def _window_layout(op: str, in_sizes, kernel, strides, dilation, padding: str, shapes: str):
     """(_Windows, pads) for windows of `kernel` over spatial sizes `in_sizes`; errors name the op and shapes."""
