@@ -25,6 +25,7 @@ class TrainingSession(QObject):
 
     Signals:
         configured(dict): new model, data or compile settings (the compile settings are passed).
+        starting(): a fit call is about to start on `model` (before its thread: stop other work on the model).
         run_started(TrainingRun), run_finished(TrainingRun): a fit call begins / ends (also on Continue).
         batch_end({"run_id", "epoch", "batch", "steps", "logs"}): the latest batch, a few dozen times a second
             at most (coalesced by the worker).
@@ -35,6 +36,7 @@ class TrainingSession(QObject):
     """
 
     configured = Signal(object)
+    starting = Signal()
     run_started = Signal(object)
     run_finished = Signal(object)
     batch_end = Signal(object)
@@ -188,6 +190,7 @@ class TrainingSession(QObject):
 
     # -- the thread ----------------------------------------------------------------------------
     def _start(self, run: TrainingRun, settings: TrainingSettings, more_epochs: int | None) -> None:
+        self.starting.emit()
         initial_epoch, epochs = begin_segment(run, more_epochs)
         trainer = Trainer(self.model, self.training_data, settings, initial_epoch, epochs,
                           callbacks=list(self.extra_callbacks), backend=self._backend)

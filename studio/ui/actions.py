@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMenu, QStyle, QToolBar
 
 from studio.document.examples import EXAMPLES, example_path
 from studio.ui.help import show_about, show_getting_started, show_shortcuts
+from studio.ui.workflow import EVALUATION_BUSY
 
 
 def _action(window, text: str, slot, shortcut=None, icon=None, tip: str | None = None) -> QAction:
@@ -167,8 +168,9 @@ def update_workflow_actions(window) -> None:
         "continue": (train_blocker is None and flow.session.can_continue,
                      train_blocker or "There is no run to continue: press Train first."),
         "stop": (training, "Training is not running."),
-        "evaluate": (not training and flow.evaluation.model is not None,
-                     "Evaluation waits until training ends." if training else "Train the model first."),
+        "evaluate": (not training and flow.evaluation.model is not None and not flow.evaluation.is_busy,
+                     "Evaluation waits until training ends." if training else EVALUATION_BUSY
+                     if flow.evaluation.is_busy else "Train the model first."),
     }
     for name, (enabled, reason) in states.items():
         action = a[name]

@@ -9,7 +9,7 @@ import os
 
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox
 
 from studio.document import GraphError, ModelAnalysis, Project, ProjectFileError, new_node, save_project
 from studio.document.clipboard import MIME_TYPE, copy_selection, paste_plan
@@ -34,7 +34,7 @@ from studio.ui.palette import Palette
 from studio.ui.preferences import Preferences, PreferencesDialog
 from studio.ui.property_editor import PropertyEditor
 from studio.ui.recent_files import RecentFiles
-from studio.ui.status_bar import MessageLog, StatusBar
+from studio.ui.status_bar import ElidedLabel, MessageLog, StatusBar
 from studio.ui.summary import ModelSummary, totals_text
 from studio.ui.workflow import ModelWorkflow
 
@@ -79,8 +79,8 @@ class MainWindow(QMainWindow):
         self.editing_locked = False
         self._shown_once = False
         self.setStatusBar(StatusBar())
-        self.data_label = QLabel("")
-        self.totals_label = QLabel("")
+        self.data_label = ElidedLabel("")
+        self.totals_label = ElidedLabel("")
         self.data_progress = DataProgress()
         self.statusBar().addPermanentWidget(self.data_progress)
         self.statusBar().addPermanentWidget(self.data_label)

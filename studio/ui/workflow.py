@@ -33,6 +33,8 @@ from studio.ui.training.runs_view import RunsView
 
 IMPORT_HINT = "No data yet: Data > Import CSV… to choose a file and its columns."
 COMPILE_HINT = "Not compiled yet: Model > Compile… to choose the loss, optimizer and metrics."
+EVALUATION_BUSY = "An evaluation or prediction is running: wait for it, or Cancel it (Evaluation tab)."
+PREDICTION_BUSY = "A prediction is running: wait for it to end, or Cancel it (Evaluation tab)."
 
 
 class ModelWorkflow(QObject):
@@ -98,6 +100,7 @@ class ModelWorkflow(QObject):
         self.evaluation.evaluated.connect(self._on_evaluated)
         self.evaluation.failed.connect(lambda *_: self.reading.emit("", -1.0))
         self.evaluation.reading.connect(self.reading)  # a new CSV file read for Predict
+        self.evaluation.busy_changed.connect(self._on_evaluation_busy)  # Train waits for a prediction
         self.prepared, self.data_problem, self.loading = None, None, False
         problems = []
         if project.data:  # read on a thread: a large file must not freeze the window
@@ -252,6 +255,8 @@ class ModelWorkflow(QObject):
         """Why Train cannot start now, in words saying what to do; None when it can."""
         if self.is_training:
             return "Training is running."
+        if self.evaluation is not None and self.evaluation.is_predicting:
+            return PREDICTION_BUSY
         if self.data_problem:
             return self.data_problem
         if self.loading:
@@ -513,8 +518,8 @@ class ModelWorkflow(QObject):
     def evaluate(self) -> bool:
         self.tabs.setCurrentWidget(self.evaluation)
         if not self.evaluation.can_evaluate():
-            self.message.emit("Nothing to evaluate yet: train the model first." if not self.is_training
-                              else "Evaluation waits until training ends.")
+            self.message.emit(EVALUATION_BUSY if self.evaluation.is_busy else "Evaluation waits until training ends."
+                              if self.is_training else "Nothing to evaluate yet: train the model first.")
             return False
         self._quiet_evaluation = False
         self.evaluation.evaluate()
@@ -556,6 +561,11 @@ class ModelWorkflow(QObject):
         if self.evaluation.can_evaluate():  # the Evaluation tab is ready without pressing Evaluate
             self._quiet_evaluation = True  # the run's own message stays in the status bar
             self.evaluation.evaluate()
+
+    def _on_evaluation_busy(self, busy: bool) -> None:
+        if not busy:  # ended: an evaluation after a run that was cancelled reports nothing
+            self._quiet_evaluation = False
+        self.update_state()
 
     def _on_evaluated(self, metrics: dict) -> None:
         self.reading.emit("", -1.0)
