@@ -17,13 +17,12 @@ import math
 import numpy as np
 
 from engine import config
-from engine.autodiff import Tensor, needs_grad
-from engine.kernels.transposed_conv import add_windows, gather_windows
+from engine.autodiff import Tensor, make, needs_grad
+from engine.kernels.transposed_conv import add_filter_sums, add_windows, gather_windows
 from engine.ops.conv import (
     _arr,
     _channels_first,
     _check_bias,
-    _column_sums,
     _float_input,
     _fused,
     spatial_tuple,
@@ -69,24 +68,24 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
                          f"output_padding={output_padding}")
     _check_bias(bias, filters, "conv_transpose")
     axes = [_Axis(1, 1, 1, 1, 0, 1)] * (_AXES - rank) + axes
-    batch, dtype = xv.shape[0], xv.dtype
+    batch, dtype, relu = xv.shape[0], xv.dtype, activation == "relu"
     x2 = np.ascontiguousarray(xv).reshape(-1, channels)
     k2 = np.ascontiguousarray(kv, dtype=dtype).reshape(-1, channels)  # (kernel_volume * filters, channels)
     bias_values = np.zeros(filters, dtype) if bias is None else np.asarray(_arr(bias), dtype=dtype)
-    z = _add_products(x2, k2, bias_values, axes, batch)
-    z = z.reshape(batch, *(axis.out for axis in axes[_AXES - rank:]), filters)
+    z = _add_products(x2, k2, bias_values, axes, relu)
 
     def backward(g):
-        gx = gk = gb = None
-        if needs_grad(inputs) or needs_grad(kernel):
-            cols = _gradient_columns(np.ascontiguousarray(g, dtype=dtype), axes, filters)
-            gx = (cols @ k2).reshape(xv.shape) if needs_grad(inputs) else None
-            gk = (cols.T @ x2).reshape(kv.shape) if needs_grad(kernel) else None
-        if bias is not None and needs_grad(bias):
-            gb = _column_sums(g.reshape(-1, filters))
-        return gx, gk, gb
+        g5 = np.ascontiguousarray(g, dtype=dtype).reshape(z.shape)
+        gx, gk, gb = _gradients(g5, z, relu, x2, k2, axes, needs_grad(inputs), needs_grad(kernel),
+                                bias is not None and needs_grad(bias))
+        return (None if gx is None else gx.reshape(xv.shape), None if gk is None else gk.reshape(kv.shape),
+                None if gb is None else gb.astype(_arr(bias).dtype))
 
-    return _fused(z, (inputs, kernel, bias), backward, activation)
+    parents = (inputs, kernel, bias)
+    out_shape = (batch, *(axis.out for axis in axes[_AXES - rank:]), filters)
+    if relu:  # applied in the kernels: the output and the gradient columns pass through it on the way
+        return make(z.reshape(out_shape), parents, backward)
+    return _fused(z.reshape(out_shape), parents, backward, activation)
 
 
 def transpose_padding(span: int, stride: int, padding: str, output_padding: int | None) -> tuple[int, int]:
@@ -135,13 +134,13 @@ def _tables(size: int, kernel: int, stride: int, dilation: int, crop: int, out: 
     return landing, taps
 
 
-def _add_products(x2: np.ndarray, k2: np.ndarray, bias: np.ndarray, axes, batch: int) -> np.ndarray:
+def _add_products(x2: np.ndarray, k2: np.ndarray, bias: np.ndarray, axes, relu: bool) -> np.ndarray:
     """The output (batch, o0, o1, o2, filters): each sample slice's products x @ kernel, a few samples at a time,
-    summed where they land (starting from the bias), in as many threads as `_over_batch` runs."""
+    summed where they land (starting from the bias, then relu'd if asked), in the threads of `_over_batch`."""
     filters = len(bias)
-    sizes, kernel = tuple(a.size for a in axes), tuple(a.kernel for a in axes)
+    sizes, kernel, pixels = tuple(a.size for a in axes), tuple(a.kernel for a in axes), math.prod(a.size for a in axes)
+    batch = len(x2) // pixels
     out = take("conv_transpose", (batch, *(a.out for a in axes), filters), x2.dtype)
-    pixels = math.prod(sizes)
     chunk = max(1, _CHUNK_ELEMENTS // (pixels * len(k2)))
     k2t = k2.T
     taps = [a.taps for a in axes]
@@ -152,21 +151,47 @@ def _add_products(x2: np.ndarray, k2: np.ndarray, bias: np.ndarray, axes, batch:
         for lo in range(start, stop, chunk):
             hi = min(lo + chunk, stop)
             products = np.matmul(x2[lo * pixels:hi * pixels], k2t, out=buffer[:(hi - lo) * pixels])
-            add_windows(products.reshape(hi - lo, *sizes, *kernel, filters), *taps, bias, out[lo:hi])
+            add_windows(products.reshape(hi - lo, *sizes, *kernel, filters), *taps, bias, relu, out[lo:hi])
 
     with config.blas_single_threaded():  # each of our threads runs its own products: no BLAS threads on top
         _over_batch(add, batch, batch * pixels * len(k2))
     return out
 
 
-def _gradient_columns(g: np.ndarray, axes, filters: int) -> np.ndarray:
-    """im2col of the output gradient: (batch * input pixels, kernel_volume * filters), each input pixel's row
-    holding the gradient where each of its kernel offsets landed (zero outside the output)."""
-    batch = g.shape[0]
-    sizes, kernel = tuple(a.size for a in axes), tuple(a.kernel for a in axes)
-    cols = take("conv_transpose.columns", (batch * math.prod(sizes), math.prod(kernel) * filters), g.dtype)
-    g5 = g.reshape(batch, *(a.out for a in axes), filters)
-    cols8 = cols.reshape(batch, *sizes, *kernel, filters)
+def _gradients(g: np.ndarray, y: np.ndarray, relu: bool, x2: np.ndarray, k2: np.ndarray, axes, want_input: bool,
+               want_kernel: bool, want_bias: bool):
+    """The input's, the kernel's and the bias's gradients from the output gradient g (batch, o0, o1, o2, filters)
+    (through the relu whose output is y, if `relu`): a few samples at a time, the gradient's windows are
+    gathered into columns (input pixels, kernel_volume * filters), which, while in cache, give the input's
+    gradient rows (columns @ kernel) and add to the kernel's (columns^T @ inputs)."""
+    batch, filters, channels = g.shape[0], g.shape[-1], x2.shape[1]
+    sizes, kernel, pixels = tuple(a.size for a in axes), tuple(a.kernel for a in axes), math.prod(a.size for a in axes)
+    width = len(k2)
+    gx = take("conv_transpose.input_gradient", (len(x2), channels), x2.dtype) if want_input else None
+    chunk = max(1, _CHUNK_ELEMENTS // (pixels * width))
     landing = [a.landing for a in axes]
-    _over_batch(lambda b: gather_windows(g5[b], *landing, cols8[b]), batch, cols.size)
-    return cols
+    kernel_parts, bias_parts = [], []
+
+    def work(b):
+        start, stop, _ = b.indices(batch)
+        buffer = np.empty((min(chunk, stop - start) * pixels, width), x2.dtype)
+        gk = np.zeros((width, channels), x2.dtype) if want_kernel else None
+        gb = np.zeros(filters, np.float64) if want_bias else None
+        for lo in range(start, stop, chunk):
+            hi = min(lo + chunk, stop)
+            rows = slice(lo * pixels, hi * pixels)
+            if want_input or want_kernel:
+                cols = buffer[:(hi - lo) * pixels]
+                gather_windows(g[lo:hi], y[lo:hi], relu, *landing, cols.reshape(hi - lo, *sizes, *kernel, filters))
+                if want_input:
+                    np.matmul(cols, k2, out=gx[rows])
+                if want_kernel:
+                    gk += cols.T @ x2[rows]
+            if want_bias:
+                add_filter_sums(g[lo:hi].reshape(-1, filters), y[lo:hi].reshape(-1, filters), relu, gb)
+        kernel_parts.append(gk)
+        bias_parts.append(gb)
+
+    with config.blas_single_threaded():  # each of our threads runs its own products: no BLAS threads on top
+        _over_batch(work, batch, batch * pixels * width)
+    return gx, sum(kernel_parts) if want_kernel else None, sum(bias_parts) if want_bias else None

@@ -84,12 +84,13 @@ def test_values_match_keras(keras, case):
     np.testing.assert_allclose(ours, keras.ops.convert_to_numpy(theirs), atol=2e-5)
 
 
+@pytest.mark.parametrize("activation", ["tanh", "relu"])  # relu runs in the kernels, the others after them
 @pytest.mark.parametrize("case", CASES)
-def test_gradients_match_finite_differences(case):
+def test_gradients_match_finite_differences(case, activation):
     rank, sizes, kernel_size, strides, padding, output_padding, dilation = case
     x, kernel, bias = _case_arrays(rank, sizes, kernel_size, 3)
     check_gradients(lambda x, k, b: ops.conv_transpose(x, k, strides, padding, output_padding, dilation_rate=dilation,
-                                                       bias=b, activation="tanh"), x, kernel, bias)
+                                                       bias=b, activation=activation), x, kernel, bias)
 
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", None])
@@ -119,3 +120,11 @@ def test_channels_first_is_channels_last_with_the_channel_axis_moved():
 def test_more_than_three_spatial_axes_are_refused_by_name():
     with pytest.raises(ValueError, match="1 to 3 spatial axes"):
         ops.conv_transpose(np.zeros((1, 2, 2, 2, 2, 1)), np.zeros((1, 1, 1, 1, 1, 1)))
+
+
+def test_relu_keeps_nan_as_numpy_does():
+    """A NaN must reach the loss (training stops on it) rather than be clamped to zero by the fused relu."""
+    x, kernel, _ = _case_arrays(*CASES[4][:3], 7, "float32")
+    x[0, 1, 1, 0] = np.nan
+    out = np.asarray(ops.conv_transpose(x, kernel, 2, "same", activation="relu"))
+    assert np.isnan(out[0]).any() and not np.isnan(out[1]).any()
