@@ -70,9 +70,10 @@ class Variable(Tensor):
             value = np.broadcast_to(np.zeros((), dtype=dtype), tuple(int(d) for d in shape))  # no memory
         elif callable(initializer):
             _reserve(name, shape, dtype)
-            value = np.array(initializer(tuple(shape), dtype=dtype), dtype=dtype)  # always our own copy
+            # always our own copy, in C order: the optimizers update it through a flat view
+            value = np.array(initializer(tuple(shape), dtype=dtype), dtype=dtype, order="C")
         else:
-            value = np.array(initializer, dtype=dtype)
+            value = np.array(initializer, dtype=dtype, order="C")
         if shape is not None and value.shape != tuple(shape):
             raise ValueError(f"Variable {name!r}: initial value has shape {value.shape}, expected {tuple(shape)}")
         super().__init__(value, requires_grad=trainable)

@@ -15,11 +15,12 @@ im2col/col2im and the batch-slice threads are in engine/ops/windows.py, shared w
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
-from engine import backend
+from engine import backend, config
 from engine.autodiff import Tensor, make, needs_grad
 from engine.ops import conv_stride_one as stride_one
 from engine.ops.array import moveaxis
@@ -29,6 +30,7 @@ from engine.ops.scratch import take
 from engine.ops.windows import (  # noqa: F401 (same_padding is imported from here by the exporters)
     _col2im,
     _im2col,
+    _in_chunks,
     _inner,
     _over_batch,
     _pad,
@@ -37,7 +39,7 @@ from engine.ops.windows import (  # noqa: F401 (same_padding is imported from he
     same_padding,
 )
 
-__all__ = ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
+__all__ = ["conv", "depthwise_conv", "separable_conv"]
 
 
 # -- arguments ------------------------------------------------------------------------------
@@ -86,48 +88,55 @@ def standardize_padding(padding) -> str:
 class _GroupedProduct:
     """Columns (P, kk * C) times a kernel (kk, C // groups, F): each channel group meets its own filters.
 
-    One group is a single GEMM, which also adds the bias when the columns end with a column of ones; one
-    channel per group (depthwise) is an einsum; other groupings are one batched matmul over the groups.
-    `backward` gives the gradient of the columns (P, kk * C), laid out as the columns themselves, as a function
-    of a row range (`_col2im` asks for a few samples at a time), the kernel's and the folded bias's, from the
-    output gradient (P, F).
+    One group is a GEMM, which also adds the bias when the columns end with a column of ones; it runs on a
+    few samples' rows at a time (`rows`, handed the columns as `_im2col` makes them), in threads that split
+    the batch. One channel per group (depthwise) is an einsum; other groupings are one batched matmul over
+    the groups. `backward` gives the gradient of the columns (P, kk * C), laid out as the columns themselves,
+    as a function of a row range (`_col2im` asks for a few samples at a time), the kernel's and the folded
+    bias's, from the columns and the output gradient (P, F).
     """
 
-    def __init__(self, cols: np.ndarray, kernel: np.ndarray, groups: int, bias=None):
+    def __init__(self, kernel: np.ndarray, groups: int, bias=None):
         kk, f = math.prod(kernel.shape[:-2]), kernel.shape[-1]
-        p, cg = cols.shape[0], kernel.shape[-2]
+        cg = kernel.shape[-2]
         c = cg * groups
-        self.shape = (p, kk, c, f)
+        self.shape = (kk, c, f)
         self.groups = groups
         self.kernel = kernel
         self.folded_bias = bias is not None
         if groups == 1:
-            self.a = cols
             self.b = kernel.reshape(kk * c, f)
             if self.folded_bias:
                 self.b = np.concatenate([self.b, np.reshape(bias, (1, f)).astype(self.b.dtype)])
         elif cg == 1:  # depthwise: channel c makes filters c * m .. c * m + m - 1
-            self.a = cols.reshape(p, kk, c)
             self.b = kernel.reshape(kk, c, f // c)
         else:
             fg = f // groups
-            self.a = cols.reshape(p, kk, groups, cg).transpose(2, 0, 1, 3).reshape(groups, p, kk * cg)
             self.b = kernel.reshape(kk, cg, groups, fg).transpose(2, 0, 1, 3).reshape(groups, kk * cg, fg)
 
     @property
     def depthwise(self) -> bool:
-        return self.groups > 1 and self.groups == self.shape[2]
+        return self.groups > 1 and self.groups == self.shape[1]
 
-    def forward(self) -> np.ndarray:
-        p, _, _, f = self.shape
-        if self.groups == 1:
-            return np.matmul(self.a, self.b, out=take("conv", (p, f), self.a.dtype))
+    def rows(self, cols: np.ndarray, out: np.ndarray, activate=None) -> None:
+        """out = cols @ kernel for some rows of the columns (one group), then activate(out, out) in place."""
+        np.matmul(cols, self.b, out=out)
+        if activate is not None:
+            activate(out, out)
+
+    def forward(self, cols: np.ndarray) -> np.ndarray:
+        """The whole product of several groups (P, F)."""
+        p, (kk, c, f) = cols.shape[0], self.shape
         if self.depthwise:
-            return np.einsum("pkc,kcm->pcm", self.a, self.b).reshape(p, f)
-        return (self.a @ self.b).transpose(1, 0, 2).reshape(p, f)
+            return np.einsum("pkc,kcm->pcm", cols.reshape(p, kk, c), self.b).reshape(p, f)
+        return (self._grouped_columns(cols) @ self.b).transpose(1, 0, 2).reshape(p, f)
 
-    def backward(self, g2: np.ndarray, want_cols: bool, want_kernel: bool):
-        p, kk, c, f = self.shape
+    def _grouped_columns(self, cols: np.ndarray) -> np.ndarray:
+        (kk, c, _), groups = self.shape, self.groups
+        return cols.reshape(-1, kk, groups, c // groups).transpose(2, 0, 1, 3).reshape(groups, -1, kk * c // groups)
+
+    def backward(self, cols: np.ndarray, g2: np.ndarray, want_cols: bool, want_kernel: bool):
+        p, (kk, c, f) = cols.shape[0], self.shape
         groups = self.groups
         d_cols = columns = d_kernel = d_bias = None
         if groups == 1:
@@ -135,13 +144,13 @@ class _GroupedProduct:
                 k_t = self.kernel.reshape(kk * c, f).T
                 columns = lambda lo, hi: g2[lo:hi] @ k_t  # noqa: E731
             if want_kernel or self.folded_bias:
-                d_full = self.a.T @ g2
+                d_full = _transposed_product(cols, g2)
                 d_kernel = d_full[:kk * c].reshape(kk, c, f) if want_kernel else None
                 d_bias = d_full[-1] if self.folded_bias else None
         elif self.depthwise:
-            g3 = g2.reshape(p, c, f // c)
+            a, g3 = cols.reshape(p, kk, c), g2.reshape(p, c, f // c)
             d_cols = np.einsum("pcm,kcm->pkc", g3, self.b).reshape(p, kk * c) if want_cols else None
-            d_kernel = np.einsum("pkc,pcm->kcm", self.a, g3).reshape(kk, 1, f) if want_kernel else None
+            d_kernel = np.einsum("pkc,pcm->kcm", a, g3).reshape(kk, 1, f) if want_kernel else None
         else:
             cg, fg = c // groups, f // groups
             gg = g2.reshape(p, groups, fg).transpose(1, 0, 2)
@@ -149,11 +158,18 @@ class _GroupedProduct:
                 d_cols = np.matmul(gg, self.b.transpose(0, 2, 1)).reshape(groups, p, kk, cg).transpose(1, 2, 0, 3)
                 d_cols = d_cols.reshape(p, kk * c)
             if want_kernel:
-                d_kernel = np.matmul(self.a.transpose(0, 2, 1), gg).reshape(groups, kk, cg, fg)
+                d_kernel = np.matmul(self._grouped_columns(cols).transpose(0, 2, 1), gg).reshape(groups, kk, cg, fg)
                 d_kernel = d_kernel.transpose(1, 2, 0, 3).reshape(kk, cg, f)
         if d_cols is not None:
             columns = lambda lo, hi: d_cols[lo:hi]  # noqa: E731
         return columns, d_kernel, d_bias
+
+
+def _transposed_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a.T @ b for tall a (P, M) and b (P, N): each thread sums its slice of the rows with its own product."""
+    with config.blas_single_threaded():
+        parts = _over_batch(lambda r: a[r].T @ b[r], a.shape[0], a.size + b.size)
+    return functools.reduce(np.add, parts)
 
 
 # -- fused bias + activation -----------------------------------------------------------------
@@ -172,10 +188,12 @@ _ELEMENTWISE = {
 }
 
 
-def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None) -> Tensor:
+def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None, activated: bool = False) -> Tensor:
     """activation(z) recorded as one op; `backward` maps the gradient of z to the parents' gradients.
 
-    sigmoid and softmax outputs carry `_keras_logits` so the cross-entropies differentiate to the logits.
+    `activated`: z already holds the output of an elementwise activation (relu, tanh: `_ELEMENTWISE`),
+    applied as it was made. sigmoid and softmax outputs carry `_keras_logits` so the cross-entropies
+    differentiate to the logits.
     """
     activation = activation or "linear"
     if activation not in _FUSED:
@@ -183,7 +201,8 @@ def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None) -> T
                          f"expected one of {sorted(_FUSED)}")
     if activation in _ELEMENTWISE:
         forward, derivative = _ELEMENTWISE[activation]
-        _over_batch(lambda b: forward(z[b], z[b]), len(z), z.size)
+        if not activated:
+            _over_batch(lambda b: forward(z[b], z[b]), len(z), z.size)
         premasked: list = []  # see _RELU_PREMASKED
 
         def vjp(g):
@@ -314,13 +333,26 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
     narrow_forward = narrow and filters < channels
     fold_bias = bias is not None and groups == 1 and not pointwise and not narrow_forward  # via a ones column
     xp = _pad(xv, pads)
+    gathered = groups == 1 and not pointwise and not narrow_forward  # by _im2col, handing over its columns
+    activate = _ELEMENTWISE[activation][0] if gathered and activation in _ELEMENTWISE else None
+    cols = product = None
     if narrow_forward:
-        product = None
         z = stride_one.shifted_sum_forward(xp, kv, w)
     else:
-        cols = xp.reshape(positions, channels) if pointwise else _im2col(xp, w, ones_column=fold_bias)
-        product = _GroupedProduct(cols, kv, groups, _arr(bias) if fold_bias else None)
-        z = product.forward().reshape(batch, *w.out, filters)
+        product = _GroupedProduct(kv, groups, _arr(bias) if fold_bias else None)
+        if groups == 1:  # the product made a few samples at a time, in threads (as the columns are gathered)
+            z2 = take("conv", (positions, filters), xv.dtype)
+            if gathered:
+                cols = _im2col(xp, w, ones_column=fold_bias,
+                               then=lambda lo, hi, block: product.rows(block, z2[lo:hi], activate))
+            else:
+                cols, rows = xp.reshape(positions, channels), math.prod(w.out)
+                _in_chunks(lambda lo, hi: product.rows(cols[lo * rows:hi * rows], z2[lo * rows:hi * rows]),
+                           batch, rows * (channels + filters))
+        else:
+            cols = xp.reshape(positions, channels) if pointwise else _im2col(xp, w)
+            z2 = product.forward(cols)
+        z = z2.reshape(batch, *w.out, filters)
     if bias is not None and not fold_bias:
         z += _arr(bias)
 
@@ -334,9 +366,9 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
             if product is None and needs_grad(kernel):
                 gk = stride_one.kernel_gradient(flipped, xv, kernel_shape)
             elif product is not None:
-                _, gk, d_bias = product.backward(g2, False, needs_grad(kernel))
+                _, gk, d_bias = product.backward(cols, g2, False, needs_grad(kernel))
         else:
-            columns, gk, d_bias = product.backward(g2, needs_grad(inputs), needs_grad(kernel))
+            columns, gk, d_bias = product.backward(cols, g2, needs_grad(inputs), needs_grad(kernel))
             if columns is not None:
                 if pointwise:
                     gx = columns(0, positions).reshape(xv.shape)
@@ -347,95 +379,4 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
             gb = d_bias if d_bias is not None else _column_sums(g2)
         return gx, gk, gb
 
-    return _fused(z, (inputs, kernel, bias), backward, activation)
-
-
-def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
-                   dilation_rate=1, *, bias=None, activation: str | None = None) -> Tensor:
-    """Transposed convolution (the gradient of `conv` w.r.t. its input); kernel (*k, filters, in_channels).
-
-    Output sizes and padding follow Keras: "valid" gives (n - 1) * stride + max(kernel, stride), "same"
-    gives n * stride, and `output_padding` (< stride) sets the extra size at the end.
-    """
-    if standardize_data_format(data_format) == "channels_first":
-        return _channels_first(conv_transpose, inputs, kernel, strides, padding, output_padding,
-                               dilation_rate=dilation_rate, bias=bias, activation=activation)
-    xv, kv = _float_input(inputs), _arr(kernel)
-    if xv.ndim < 3 or kv.ndim != xv.ndim or kv.shape[-1] != xv.shape[-1]:
-        raise ValueError("conv_transpose: inputs must be (batch, *spatial, channels) and the kernel "
-                         "(*kernel_size, filters, channels) with the same channels; received "
-                         f"inputs.shape={xv.shape}, kernel.shape={kv.shape}")
-    rank = xv.ndim - 2
-    strides = spatial_tuple(strides, rank, "strides")
-    dilation = spatial_tuple(dilation_rate, rank, "dilation_rate")
-    extra = (None,) * rank if output_padding is None else spatial_tuple(output_padding, rank, "output_padding",
-                                                                         allow_zero=True)
-    padding = standardize_padding(padding)
-    size, filters, channels = kv.shape[:-2], kv.shape[-2], kv.shape[-1]
-    full, crops = [], []
-    for n, k, s, d, e in zip(xv.shape[1:-1], size, strides, dilation, extra):
-        span = (k - 1) * d + 1
-        before, after = transpose_padding(span, s, padding, e)
-        full.append((n - 1) * s + span)
-        crops.append((span - 1 - before, span - 1 - after))
-    outs = tuple(f - lo - hi for f, (lo, hi) in zip(full, crops))
-    if any(n <= 0 for n in outs):
-        raise ValueError(f"conv_transpose: the output would be empty; received inputs.shape={xv.shape}, "
-                         f"kernel.shape={kv.shape}, strides={strides}, padding={padding!r}, "
-                         f"output_padding={output_padding}")
-    _check_bias(bias, filters, "conv_transpose")
-    w = _Windows(tuple(size), strides, dilation, tuple(xv.shape[1:-1]))
-    batch, kk = xv.shape[0], math.prod(size)
-    x2 = xv.reshape(-1, channels)
-    k2 = kv.reshape(kk * filters, channels)
-    full_shape = (batch, *full, filters)
-    z = _recrop(_col2im(lambda lo, hi: x2[lo:hi] @ k2.T, w, full_shape, xv.dtype), crops, outs)
-    if bias is not None:
-        z += _arr(bias)
-
-    def backward(g):
-        g_cols = _im2col(_uncrop(g, crops, full_shape), w).reshape(x2.shape[0], kk * filters)
-        gx = (g_cols @ k2).reshape(xv.shape) if needs_grad(inputs) else None
-        gk = (g_cols.T @ x2).reshape(kv.shape) if needs_grad(kernel) else None
-        gb = _column_sums(g.reshape(-1, filters)) if bias is not None and needs_grad(bias) else None
-        return gx, gk, gb
-
-    return _fused(z, (inputs, kernel, bias), backward, activation)
-
-
-def transpose_padding(span: int, stride: int, padding: str, output_padding: int | None) -> tuple[int, int]:
-    """Keras's (before, after) padding of a transposed convolution's dilated input, for a dilated kernel `span`."""
-    if padding == "valid":
-        extra = max(span, stride) - span if output_padding is None else output_padding
-        return span - 1, span - 1 + extra
-    total = stride + span - 2 if output_padding is None else span + span % 2 - 2 + output_padding
-    before = min(total // 2 + total % 2, span - 1)
-    return before, total - before
-
-
-def _overlap(crops, outs, full_sizes):
-    """Matching slices of the full array and of the cropped one (a negative crop extends with zeros)."""
-    src, dst = [slice(None)], [slice(None)]
-    for (lo, _), n, f in zip(crops, outs, full_sizes):
-        first, last = max(0, -lo), min(n, f - lo)
-        src.append(slice(first + lo, last + lo))
-        dst.append(slice(first, last))
-    return tuple(src), tuple(dst)
-
-
-def _recrop(full: np.ndarray, crops, outs) -> np.ndarray:
-    """The output window of the full transposed convolution (zeros where it reaches beyond it)."""
-    src, dst = _overlap(crops, outs, full.shape[1:-1])
-    if all(lo >= 0 and hi >= 0 for lo, hi in crops):
-        return np.ascontiguousarray(full[src])
-    out = np.zeros((full.shape[0], *outs, full.shape[-1]), dtype=full.dtype)
-    out[dst] = full[src]
-    return out
-
-
-def _uncrop(g: np.ndarray, crops, full_shape) -> np.ndarray:
-    """The adjoint of `_recrop`: the output gradient placed back in a zero array of the full size."""
-    src, dst = _overlap(crops, g.shape[1:-1], full_shape[1:-1])
-    full = np.zeros(full_shape, dtype=g.dtype)
-    full[src] = g[dst]
-    return full
+    return _fused(z, (inputs, kernel, bias), backward, activation, activated=activate is not None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.kernels.optimizer_steps import adadelta_step
 from engine.optimizers.base import Optimizer
 from engine.variables import Variable
 
@@ -11,8 +12,6 @@ from engine.variables import Variable
 class Adadelta(Optimizer):
     """`acc_g = rho * acc_g + (1 - rho) * g**2; d = sqrt(acc_d + eps) / sqrt(acc_g + eps) * g;`
     `acc_d = rho * acc_d + (1 - rho) * d**2; w -= lr * d`."""
-
-    _scratch_count = 2
 
     def __init__(self, learning_rate=0.001, rho: float = 0.95, epsilon: float = 1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
@@ -28,27 +27,8 @@ class Adadelta(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._get_variable_index(variable)
-        d, s = self._scratch(variable)
-        rho, eps = self.rho, self.epsilon
-        acc_g = self._accumulated_grads[i].value
-        acc_d = self._accumulated_delta_vars[i].value
-        acc_g *= rho
-        np.multiply(gradient, gradient, out=s)
-        s *= 1.0 - rho
-        acc_g += s
-        np.add(acc_d, eps, out=d)
-        np.sqrt(d, out=d)
-        d *= gradient
-        np.add(acc_g, eps, out=s)
-        np.sqrt(s, out=s)
-        d /= s  # minus the update direction
-        acc_d *= rho
-        np.multiply(d, d, out=s)
-        s *= 1.0 - rho
-        acc_d += s
-        d *= learning_rate
-        w = variable.value
-        w -= d
+        self._run_step(adadelta_step, variable, gradient, (self._accumulated_grads[i], self._accumulated_delta_vars[i]),
+                       (learning_rate, self.rho, 1 - self.rho, self.epsilon))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.kernels.optimizer_steps import adagrad_step
 from engine.optimizers.base import Optimizer
 from engine.variables import Variable
 
@@ -25,16 +26,8 @@ class Adagrad(Optimizer):
                                                           initializer=float(self.initial_accumulator_value))
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
-        (s,) = self._scratch(variable)
-        acc = self._accumulators[self._get_variable_index(variable)].value
-        np.multiply(gradient, gradient, out=s)
-        acc += s
-        np.add(acc, self.epsilon, out=s)
-        np.sqrt(s, out=s)
-        np.divide(gradient, s, out=s)
-        s *= learning_rate
-        w = variable.value
-        w -= s
+        accumulator = self._accumulators[self._get_variable_index(variable)]
+        self._run_step(adagrad_step, variable, gradient, (accumulator,), (learning_rate, self.epsilon))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,

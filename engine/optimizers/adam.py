@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.kernels.optimizer_steps import adam_step
 from engine.optimizers.base import Optimizer
 from engine.variables import Variable
 
@@ -31,30 +32,13 @@ class Adam(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._get_variable_index(variable)
-        (s,) = self._scratch(variable)
         # Scalars in the variable's dtype, as Keras computes them (1 - beta**t loses digits in float32).
-        dt = variable.dtype.type
+        dt = np.float32 if variable.dtype == np.float16 else variable.dtype.type
         t = dt(self._step + 1)
         alpha = dt(learning_rate) * np.sqrt(dt(1) - dt(self.beta_2) ** t) / (dt(1) - dt(self.beta_1) ** t)
-        m = self._momentums[i].value
-        v = self._velocities[i].value
-        np.subtract(gradient, m, out=s)
-        s *= 1.0 - self.beta_1
-        m += s
-        np.multiply(gradient, gradient, out=s)
-        s -= v
-        s *= 1.0 - self.beta_2
-        v += s
-        if self.amsgrad:
-            v_hat = self._velocity_hats[i].value
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        np.sqrt(v, out=s)
-        s += self.epsilon
-        np.divide(m, s, out=s)
-        s *= alpha
-        w = variable.value
-        w -= s
+        self._run_step(adam_step, variable, gradient,
+                       (self._momentums[i], self._velocities[i], self._velocity_hats[i] if self.amsgrad else None),
+                       (alpha, 1 - self.beta_1, 1 - self.beta_2, self.epsilon), (bool(self.amsgrad),))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

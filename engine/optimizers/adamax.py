@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.kernels.optimizer_steps import adamax_step
 from engine.optimizers.base import Optimizer
 from engine.variables import Variable
 
@@ -26,21 +27,10 @@ class Adamax(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._get_variable_index(variable)
-        (s,) = self._scratch(variable)
-        m = self._m[i].value
-        u = self._u[i].value
-        np.subtract(gradient, m, out=s)
-        s *= 1.0 - self.beta_1
-        m += s
-        u *= self.beta_2
-        np.abs(gradient, out=s)
-        np.maximum(u, s, out=u)
-        np.add(u, self.epsilon, out=s)
-        np.divide(m, s, out=s)
-        dt = variable.dtype.type  # scalars in the variable's dtype, as Keras computes them
-        s *= dt(learning_rate) / (dt(1) - dt(self.beta_1) ** dt(self._step + 1))
-        w = variable.value
-        w -= s
+        dt = np.float32 if variable.dtype == np.float16 else variable.dtype.type  # as Keras computes them
+        one_minus_beta_1_power = dt(1) - dt(self.beta_1) ** dt(self._step + 1)
+        self._run_step(adamax_step, variable, gradient, (self._m[i], self._u[i]),
+                       (learning_rate, 1 - self.beta_1, self.beta_2, one_minus_beta_1_power, self.epsilon))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

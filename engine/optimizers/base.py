@@ -6,8 +6,9 @@ lets the subclass update each variable (`update_step`), keeps the moving average
 applies each variable's constraint, then counts the step in `iterations`.
 
 Subclasses create their slots in `build` with `add_optimizer_variables` and update one variable in
-`update_step` with in-place NumPy operations; `self._scratch(variable)` gives them work arrays of the
-variable's shape and dtype that are allocated once and shared, so a step allocates nothing.
+`update_step`. The built-in optimizers do it in one compiled pass over the variable, its gradient and its
+slots (`_run_step` with a kernel of engine/kernels/optimizer_steps.py), so a step allocates nothing and
+reads each array once.
 """
 
 from __future__ import annotations
@@ -19,9 +20,18 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from engine import backend
+from engine.kernels.optimizer_steps import moving_average_step
 from engine.optimizers import schedules
 from engine.optimizers.clipping import clip_by_global_norm, clip_by_norm
 from engine.variables import Variable
+
+
+def _flat_view(array: np.ndarray, variable: Variable) -> np.ndarray:
+    """`array` as one axis, sharing its memory (the optimizer writes through it)."""
+    if not array.flags.c_contiguous or not array.flags.writeable:
+        raise ValueError(f"Variable {variable.path!r}: the optimizer can only update a writable C-contiguous "
+                         "array in place; assign the variable a fresh array.")
+    return array.reshape(-1)
 
 
 def _is_number(value) -> bool:
@@ -30,9 +40,6 @@ def _is_number(value) -> bool:
 
 class Optimizer:
     """Base class of every optimizer; subclass it and override `build`, `update_step` and `get_config`."""
-
-    # How many work arrays per variable `update_step` needs (see `_scratch`).
-    _scratch_count = 1
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema: bool = False, ema_momentum: float = 0.99, ema_overwrite_frequency=None,
@@ -71,7 +78,6 @@ class Optimizer:
         self._variables: list[Variable] = []
         self._trainable_variables: list[Variable] = []
         self._trainable_variables_indices: dict[int, int] = {}
-        self._scratch_views: dict[int, tuple[np.ndarray, ...]] = {}
         self._exclude_from_weight_decay: set[int] = set()
         self._exclude_from_weight_decay_pattern = None
         self._exclude_from_weight_decay_cache: dict[int, bool] = {}
@@ -187,21 +193,7 @@ class Optimizer:
             self._accumulated_gradients = self.add_optimizer_variables(variables, "gradient_accumulator")
         self._trainable_variables = variables
         self._trainable_variables_indices = {id(v): i for i, v in enumerate(variables)}
-        self._build_scratch(variables)
         self.built = True
-
-    def _build_scratch(self, variables: list[Variable]) -> None:
-        # One flat buffer per dtype, as large as the largest variable; each variable gets views of it.
-        sizes: dict = {}
-        for v in variables:
-            sizes[v.dtype] = max(sizes.get(v.dtype, 0), v.value.size)
-        buffers = {dt: [np.empty(n, dt) for _ in range(self._scratch_count)] for dt, n in sizes.items()}
-        self._scratch_views = {
-            id(v): tuple(b[:v.value.size].reshape(v.shape) for b in buffers[v.dtype]) for v in variables}
-
-    def _scratch(self, variable: Variable) -> tuple[np.ndarray, ...]:
-        """`_scratch_count` work arrays shaped like `variable`; their content is garbage between uses."""
-        return self._scratch_views[id(variable)]
 
     def _get_variable_index(self, variable: Variable) -> int:
         return self._trainable_variables_indices[id(variable)]
@@ -337,6 +329,29 @@ class Optimizer:
         """Update one variable in place from its gradient; `self._step` is the current `iterations`."""
         raise NotImplementedError(f"{type(self).__name__} must implement `update_step`.")
 
+    def _run_step(self, step_kernel, variable: Variable, gradient: np.ndarray, slots: Sequence[Variable | None],
+                  scalars: Sequence[float], flags: Sequence[bool] = ()) -> None:
+        """`step_kernel(w, g, *slots, *scalars, *flags)` over the flattened arrays, in place.
+
+        Scalars are cast to the variable's dtype, as Keras casts them; a slot that is None (unused by this
+        configuration) is passed as an empty array. Numba computes no float16: such variables are updated
+        in float32 and stored back.
+        """
+        arrays = [variable.value, *(slot.value for slot in slots if slot is not None)]
+        wide = arrays[0].dtype == np.float16
+        dtype = np.dtype(np.float32) if wide else arrays[0].dtype
+        if wide:
+            targets, arrays = arrays, [a.astype(np.float32) for a in arrays]
+            gradient = gradient.astype(np.float32)
+        flat = iter([_flat_view(a, variable) for a in arrays])
+        w = next(flat)
+        empty = np.empty(0, dtype)
+        step_kernel(w, gradient.reshape(-1), *(empty if slot is None else next(flat) for slot in slots),
+                    *(dtype.type(x) for x in scalars), *flags)
+        if wide:
+            for target, value in zip(targets, arrays):
+                target[...] = value
+
     def _accumulate_or_update(self, grads, variables, raw_step: int) -> None:
         steps = self.gradient_accumulation_steps
         accumulators = [self._accumulated_gradients[self._get_variable_index(v)].value for v in variables]
@@ -392,9 +407,8 @@ class Optimizer:
         step = int(self.iterations)
         momentum = self.ema_momentum if step != 0 else 0.0
         for v, average in zip(self._trainable_variables, self._model_variables_moving_average):
-            a = average.value
-            a *= momentum
-            a += (1.0 - momentum) * v.value
+            dt = average.dtype.type  # 1 - momentum in the variable's dtype, as Keras computes it
+            self._run_step(moving_average_step, average, v.value, (), (dt(momentum), dt(1) - dt(momentum)))
         if self.ema_overwrite_frequency and (step + 1) % self.ema_overwrite_frequency == 0:
             self._overwrite_model_variables_with_average_value(self._trainable_variables)
 

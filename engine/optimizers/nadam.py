@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.kernels.optimizer_steps import nadam_step
 from engine.optimizers.base import Optimizer
 from engine.variables import Variable
 
 
 class Nadam(Optimizer):
     """Adam whose first moment looks one step ahead, with `mu_t = beta_1 * (1 - 0.5 * 0.96**t)`."""
-
-    _scratch_count = 2
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  **kwargs):
@@ -41,32 +40,14 @@ class Nadam(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._get_variable_index(variable)
-        a, s = self._scratch(variable)
-        dt = variable.dtype.type
+        dt = np.float32 if variable.dtype == np.float16 else variable.dtype.type
         t = self._step + 1
         u_t, u_t_1 = self._mu(t, dt), self._mu(t + 1, dt)
         u_product_t = dt(self._u_product.value)
-        u_product_t_1 = u_product_t * u_t_1
         one = dt(1)
-        m = self._momentums[i].value
-        v = self._velocities[i].value
-        np.subtract(gradient, m, out=s)
-        s *= 1.0 - self.beta_1
-        m += s
-        np.multiply(gradient, gradient, out=s)
-        s -= v
-        s *= 1.0 - self.beta_2
-        v += s
-        np.multiply(m, u_t_1 / (one - u_product_t_1), out=a)
-        np.multiply(gradient, (one - u_t) / (one - u_product_t), out=s)
-        a += s  # m_hat
-        np.divide(v, one - dt(self.beta_2) ** dt(t), out=s)
-        np.sqrt(s, out=s)
-        s += self.epsilon
-        np.divide(a, s, out=a)
-        a *= learning_rate
-        w = variable.value
-        w -= a
+        self._run_step(nadam_step, variable, gradient, (self._momentums[i], self._velocities[i]),
+                       (learning_rate, 1 - self.beta_1, 1 - self.beta_2, u_t_1, one - u_product_t * u_t_1,
+                        one - u_t, one - u_product_t, one - dt(self.beta_2) ** dt(t), self.epsilon))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

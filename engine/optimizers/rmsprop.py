@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.kernels.optimizer_steps import rmsprop_step
 from engine.optimizers.base import Optimizer
 from engine.variables import Variable
 
@@ -30,35 +31,12 @@ class RMSprop(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
         i = self._get_variable_index(variable)
-        (s,) = self._scratch(variable)
-        rho = self.rho
-        v = self._velocities[i].value
-        v *= rho
-        np.multiply(gradient, gradient, out=s)
-        s *= 1.0 - rho
-        v += s
-        if self.centered:
-            a = self._average_gradients[i].value
-            a *= rho
-            np.multiply(gradient, 1.0 - rho, out=s)
-            a += s
-            np.multiply(a, a, out=s)
-            np.subtract(v, s, out=s)
-            s += self.epsilon
-        else:
-            np.add(v, self.epsilon, out=s)
-        np.sqrt(s, out=s)
-        np.divide(gradient, s, out=s)
-        s *= learning_rate  # the increment lr * g / sqrt(...)
-        if self.momentum > 0:
-            m = self._momentums[i].value
-            m *= self.momentum
-            m += s
-            w = variable.value
-            w -= m
-        else:
-            w = variable.value
-            w -= s
+        use_momentum = self.momentum > 0
+        self._run_step(rmsprop_step, variable, gradient,
+                       (self._velocities[i], self._momentums[i] if use_momentum else None,
+                        self._average_gradients[i] if self.centered else None),
+                       (learning_rate, self.rho, 1 - self.rho, self.momentum, self.epsilon),
+                       (use_momentum, bool(self.centered)))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,

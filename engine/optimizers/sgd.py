@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.kernels.optimizer_steps import sgd_step
 from engine.optimizers.base import Optimizer
 from engine.variables import Variable
 
@@ -26,21 +27,10 @@ class SGD(Optimizer):
         self.momentums = self.add_optimizer_variables(variables, "momentum") if self.momentum != 0 else []
 
     def update_step(self, gradient: np.ndarray, variable: Variable, learning_rate: float) -> None:
-        (scaled,) = self._scratch(variable)
-        np.multiply(gradient, learning_rate, out=scaled)  # lr * g
-        w = variable.value
-        if self.momentum == 0:
-            w -= scaled
-            return
-        m = self.momentums[self._get_variable_index(variable)].value
-        m *= self.momentum
-        m -= scaled
-        if self.nesterov:
-            w -= scaled
-            np.multiply(m, self.momentum, out=scaled)
-            w += scaled
-        else:
-            w += m
+        use_momentum = self.momentum != 0
+        m = self.momentums[self._get_variable_index(variable)] if use_momentum else None
+        self._run_step(sgd_step, variable, gradient, (m,), (learning_rate, self.momentum),
+                       (use_momentum, bool(self.nesterov)))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -210,6 +210,35 @@ def test_matches_reference_formulas(case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_float64_variables_follow_the_reference_formulas_to_float64_precision(case):
+    # The compiled update steps compute in the variable's dtype: float64 variables get float64 arithmetic.
+    name, cfg = case
+    values, grads = make_data(CASES.index(case))
+    values64 = [v.astype(np.float64) for v in values]
+    variables = [Variable(v, dtype="float64", name=n) for v, n in zip(values64, ("kernel", "bias", "scale"))]
+    optimizer = getattr(optimizers, name)(**cfg)
+    for step in grads:
+        optimizer.apply_gradients(zip([g.astype(np.float64) for g in step], variables))
+    # the learning rate is a float32 variable, as in Keras
+    reference_cfg = dict(cfg, learning_rate=float(np.float32(cfg["learning_rate"])))
+    for variable, want in zip(variables, run_reference(name, reference_cfg, values64, grads)):
+        assert variable.value.dtype == np.float64
+        np.testing.assert_allclose(variable.value, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "Lion"])
+def test_float16_variables_are_updated_through_float32(name):
+    values, grads = make_data(14, steps=3)
+    variables = [Variable(v, dtype="float16", name=n) for v, n in zip(values, ("kernel", "bias", "scale"))]
+    optimizer = getattr(optimizers, name)(learning_rate=0.1)
+    for step in grads:
+        optimizer.apply_gradients(zip(step, variables))
+    for variable, want in zip(variables, run_reference(name, {"learning_rate": 0.1}, values, grads)):
+        assert variable.value.dtype == np.float16
+        np.testing.assert_allclose(variable.value, want, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_matches_keras(case):
     keras = _keras()
     name, cfg = case
@@ -427,6 +456,19 @@ def test_gradients_are_cast_and_not_modified():
     for g, c in zip(grads64, copies):
         np.testing.assert_array_equal(g, c)
     assert all(v.value.dtype == np.float32 for v in variables)
+
+
+def test_strided_gradients_update_as_their_contiguous_copies():
+    values, grads = make_data(15, steps=2)
+    variables, copies = make_variables(values), make_variables(values)
+    strided, contiguous = optimizers.RMSprop(0.1, momentum=0.5), optimizers.RMSprop(0.1, momentum=0.5)
+    for step in grads:
+        transposed = step[0].T.copy().T  # the (3, 4) gradient laid out column by column
+        assert not transposed.flags.c_contiguous
+        strided.apply_gradients(zip([transposed, *step[1:]], variables))
+        contiguous.apply_gradients(zip(step, copies))
+    for a, b in zip(variables, copies):
+        np.testing.assert_array_equal(a.value, b.value)
 
 
 def test_constraints_apply_after_the_update():
