@@ -35,6 +35,7 @@ from engine.ops.rnn_parts import (
     _groups,
     _in_threads,
     _masked_gradient,
+    _over_all_steps,
     _prepare,
     _Stack,
     _value,
@@ -294,7 +295,7 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
                 if grad_b is not None:
                     grad_b = np.stack([grad_b[:3 * u], np.r_[grad_b[:2 * u], grad_b[rh_]]])
                 return grad_r, grad_k[:, :3 * u], grad_b
-            grad_r_h = rh.reshape(u, -1) @ dz[xh_].reshape(u, -1).T  # (r * h) @ R_h, all timesteps at once
+            grad_r_h = _over_all_steps(rh, dz[xh_])  # (r * h) @ R_h
             return np.concatenate([grad_r[:, :2 * u], grad_r_h], axis=1), grad_k, grad_b
 
         return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh], to_kernels)

@@ -158,14 +158,7 @@ class _Stack:
 
     def weight_gradients(self, dz: np.ndarray) -> tuple:
         """(recurrent kernel, kernel, bias) gradients in the op's columns, from dz (columns, time, batch)."""
-        dz2 = dz.reshape(dz.shape[0], -1)
-        states = self.s[:, :self.steps].reshape(self.s.shape[0], -1)
-        dw = np.empty((states.shape[0], dz2.shape[0]), dz.dtype)
-
-        def columns(part: slice) -> None:
-            np.matmul(states, dz2[part].T, out=dw[:, part])
-
-        _in_threads(columns, dz2.shape[0], dz2.size)
+        dw = _over_all_steps(self.s[:, :self.steps], dz)
         grad_r = _collapse(dw[:self.state_rows], self.state_groups, self.units)
         grad_k = _collapse(dw[self.state_rows:self.state_rows + self.input_rows], self.input_groups, self.features)
         return grad_r, grad_k, dw[-1] if self.with_bias else None
@@ -310,6 +303,20 @@ def _bounds(columns: slice, batch: int) -> tuple[int, int]:
     """The first and past-the-end batch columns of a slice."""
     lo, hi, _ = columns.indices(batch)
     return lo, hi
+
+
+def _over_all_steps(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The sum over every timestep and sample of the outer products of `left` (rows, time, batch) and `right`
+    (columns, time, batch): one product (rows, columns), its columns shared out over the threads."""
+    left2 = left.reshape(left.shape[0], -1)
+    right2 = right.reshape(right.shape[0], -1)
+    out = np.empty((left2.shape[0], right2.shape[0]), np.result_type(left2, right2))
+
+    def columns(part: slice) -> None:
+        np.matmul(left2, right2[part].T, out=out[:, part])
+
+    _in_threads(columns, right2.shape[0], right2.size)
+    return out
 
 
 def _in_threads(run, count: int, elements: int) -> None:
