@@ -33,6 +33,7 @@ from engine.ops.rnn_parts import (
     _first_grad,
     _gradients,
     _groups,
+    _in_compiled_precision,
     _in_threads,
     _masked_gradient,
     _over_all_steps,
@@ -102,6 +103,7 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
 
 # -- LSTM -------------------------------------------------------------------------------------
 
+@_in_compiled_precision
 def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activation="tanh",
          recurrent_activation="sigmoid", go_backwards: bool = False, return_sequences: bool = False,
          return_state: bool = True, mask=None, zero_output_for_mask: bool = False, dropout_mask=None,
@@ -191,6 +193,7 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
 
 # -- GRU --------------------------------------------------------------------------------------
 
+@_in_compiled_precision
 def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activation="tanh",
         recurrent_activation="sigmoid", reset_after: bool = True, go_backwards: bool = False,
         return_sequences: bool = False, return_state: bool = True, mask=None, zero_output_for_mask: bool = False,

@@ -4,6 +4,8 @@ the batch over threads (`_in_threads`)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from engine import config
@@ -293,6 +295,24 @@ def _prepare(inputs, initial_state, recurrent_kernel, mask, go_backwards, count:
     given += [None] * (count - len(given))
     states = [_initial(s, batch, units, dtype) for s in given[:count]]
     return batch, steps, units, dtype, states, _time_mask(mask, batch, steps, go_backwards), given[:count]
+
+
+def _in_compiled_precision(op):
+    """`op` run in float32 when its dtype is one the compiled kernels do not take (float16: Numba has none),
+    its outputs cast back; float32 and float64 run as they are."""
+    @functools.wraps(op)
+    def run(inputs, initial_state, kernel, recurrent_kernel, bias=None, **options):
+        dtype = np.result_type(_value(inputs).dtype, _value(recurrent_kernel).dtype)
+        if dtype in (np.float32, np.float64):
+            return op(inputs, initial_state, kernel, recurrent_kernel, bias, **options)
+        from engine.ops.core import cast
+
+        def wide(value):
+            return None if value is None else cast(value, "float32")
+        output, states = op(wide(inputs), None if initial_state is None else [wide(s) for s in initial_state],
+                            wide(kernel), wide(recurrent_kernel), wide(bias), **options)
+        return cast(output, dtype), [cast(state, dtype) for state in states]
+    return run
 
 
 def _first_grad(grad, shape, dtype) -> np.ndarray:
