@@ -168,11 +168,13 @@ class _GroupedProduct:
 def _transposed_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a.T @ b for tall a (P, M) and b (P, N): each thread sums its slice of the rows with its own product.
 
-    Computed as (b.T @ a).T, which OpenBLAS runs about 10% faster for the wide columns of a kernel gradient.
+    OpenBLAS runs these faster with the wider matrix on the right (measured at the benchmark CNN's shapes:
+    (P, 289) x (P, 64) 10% faster as (b.T @ a).T, (P, 10) x (P, 32) 40% faster as a.T @ b).
     """
-    with config.blas_single_threaded():
-        parts = _over_batch(lambda r: b[r].T @ a[r], a.shape[0], a.size + b.size)
-    return np.ascontiguousarray(functools.reduce(np.add, parts).T)
+    if a.shape[1] <= b.shape[1]:
+        with config.blas_single_threaded():
+            return functools.reduce(np.add, _over_batch(lambda r: a[r].T @ b[r], a.shape[0], a.size + b.size))
+    return np.ascontiguousarray(_transposed_product(b, a).T)
 
 
 # -- fused bias + activation -----------------------------------------------------------------
