@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from engine import config
+from engine.kernels.windows import add_columns
 from engine.ops.scratch import take
 
 
@@ -204,20 +205,21 @@ def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False, then=None, t
 
 
 def _col2im(columns, w: _Windows, padded_shape, dtype) -> np.ndarray:
-    """The adjoint of `_im2col`: each kernel offset's columns added back where they were read from.
+    """The adjoint of `_im2col`: each window's columns added back where they were read from.
 
     `columns(lo, hi)` gives rows lo..hi-1 of the columns (batch * prod(out), kernel_volume * channels), laid out
     as im2col makes them; it is asked for a few samples at a time, so that a GEMM can make them just before
-    they are added back, while they are still in cache.
+    they are added back (one compiled pass, engine/kernels/windows.py), while they are still in cache.
     """
-    rank, channels = len(w.kernel), padded_shape[-1]
-    out = take("col2im", padded_shape, dtype, zero=True)
-    rows = math.prod(w.out)
+    batch, channels = padded_shape[0], padded_shape[-1]
+    out = take("col2im", padded_shape, dtype)
+    out3 = out.reshape(batch, -1, channels)
+    starts, taps = w.pixel_offsets(padded_shape[1:-1])
+    rows = len(starts)
 
     def add(lo, hi):
-        blocks = columns(lo * rows, hi * rows).reshape(hi - lo, *w.out, *w.kernel, channels)
-        for offset in w.offsets():
-            out[w.slices(offset, slice(lo, hi))] += blocks[(slice(None),) * (rank + 1) + offset]
+        out3[lo:hi].fill(0)
+        add_columns(columns(lo * rows, hi * rows).reshape(hi - lo, rows, -1), starts, taps, out3[lo:hi])
 
-    _in_chunks(add, padded_shape[0], rows * math.prod(w.kernel) * channels)
+    _in_chunks(add, batch, rows * len(taps) * channels)
     return out
