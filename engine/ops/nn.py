@@ -14,6 +14,7 @@ import numpy as np
 
 from engine import backend
 from engine.autodiff import Tensor, make, needs_grad
+from engine.kernels.crossentropy import sparse_crossentropy_of_logits, sparse_crossentropy_of_softmax
 from engine.ops.core import value_of
 
 
@@ -262,10 +263,33 @@ def sparse_categorical_crossentropy(target, output, from_logits: bool = False, a
         bad = labels[(labels < 0) | (labels >= num_classes)][0]
         raise ValueError(f"Label {bad} is out of range: the model predicts {num_classes} classes "
                          f"(0..{num_classes - 1})")
+    kind, logits = getattr(output, "_keras_logits", None) or (None, None)
+    if class_axis == out_v.ndim - 1 and (from_logits or kind == "softmax"):
+        return _sparse_crossentropy_to_logits(labels, output if from_logits else logits, out_v, from_logits)
     t = np.eye(num_classes, dtype=out_v.dtype)[labels]
-    if axis not in (-1, out_v.ndim - 1):
+    if class_axis != out_v.ndim - 1:
         t = np.moveaxis(t, -1, axis)
     return _crossentropy_with_target(t, output, from_logits, axis)
+
+
+def _sparse_crossentropy_to_logits(labels: np.ndarray, logits, values: np.ndarray, from_logits: bool) -> Tensor:
+    """The loss of logits (`values`) or of softmax outputs (`values`, with their `logits`), differentiated
+    straight to the logits in one compiled pass (Numba has no float16: such values go through float32)."""
+    rows = values.reshape(-1, values.shape[-1])
+    if rows.dtype == np.float16:
+        rows = rows.astype(np.float32)
+    dtype = rows.dtype
+    losses = np.empty(len(rows), dtype)
+    grad = np.empty_like(rows)
+    flat_labels = labels.reshape(-1)
+    if from_logits:
+        sparse_crossentropy_of_logits(rows, flat_labels, losses, grad)
+    else:
+        eps = backend.epsilon()
+        sparse_crossentropy_of_softmax(rows, flat_labels, dtype.type(eps), dtype.type(1 - eps), losses, grad)
+    losses = losses.reshape(values.shape[:-1]).astype(values.dtype, copy=False)
+    grad = grad.reshape(values.shape).astype(values.dtype, copy=False)
+    return make(losses, (logits,), lambda g: (g[..., None] * grad,))
 
 
 def _crossentropy_with_target(t: np.ndarray, output, from_logits: bool, axis: int) -> Tensor:
