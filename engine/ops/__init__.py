@@ -22,6 +22,7 @@ from engine.ops.products import *  # noqa: F401,F403
 from engine.ops.signal import *  # noqa: F401,F403
 from engine.ops.statistics import *  # noqa: F401,F403
 from engine.ops.symbolic_calls import install as _install_symbolic_calls  # noqa: E402
+from engine.ops.transposed_conv import *  # noqa: F401,F403
 from engine.ops.updates import *  # noqa: F401,F403
 
 _install_symbolic_calls(globals())  # ops on `engine.Input` tensors build into the functional graph, as Keras's

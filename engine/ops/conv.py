@@ -37,7 +37,7 @@ from engine.ops.windows import (  # noqa: F401 (same_padding is imported from he
     same_padding,
 )
 
-__all__ = ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
+__all__ = ["conv", "depthwise_conv", "separable_conv"]
 
 
 # -- arguments ------------------------------------------------------------------------------
@@ -348,94 +348,3 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
         return gx, gk, gb
 
     return _fused(z, (inputs, kernel, bias), backward, activation)
-
-
-def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
-                   dilation_rate=1, *, bias=None, activation: str | None = None) -> Tensor:
-    """Transposed convolution (the gradient of `conv` w.r.t. its input); kernel (*k, filters, in_channels).
-
-    Output sizes and padding follow Keras: "valid" gives (n - 1) * stride + max(kernel, stride), "same"
-    gives n * stride, and `output_padding` (< stride) sets the extra size at the end.
-    """
-    if standardize_data_format(data_format) == "channels_first":
-        return _channels_first(conv_transpose, inputs, kernel, strides, padding, output_padding,
-                               dilation_rate=dilation_rate, bias=bias, activation=activation)
-    xv, kv = _float_input(inputs), _arr(kernel)
-    if xv.ndim < 3 or kv.ndim != xv.ndim or kv.shape[-1] != xv.shape[-1]:
-        raise ValueError("conv_transpose: inputs must be (batch, *spatial, channels) and the kernel "
-                         "(*kernel_size, filters, channels) with the same channels; received "
-                         f"inputs.shape={xv.shape}, kernel.shape={kv.shape}")
-    rank = xv.ndim - 2
-    strides = spatial_tuple(strides, rank, "strides")
-    dilation = spatial_tuple(dilation_rate, rank, "dilation_rate")
-    extra = (None,) * rank if output_padding is None else spatial_tuple(output_padding, rank, "output_padding",
-                                                                         allow_zero=True)
-    padding = standardize_padding(padding)
-    size, filters, channels = kv.shape[:-2], kv.shape[-2], kv.shape[-1]
-    full, crops = [], []
-    for n, k, s, d, e in zip(xv.shape[1:-1], size, strides, dilation, extra):
-        span = (k - 1) * d + 1
-        before, after = transpose_padding(span, s, padding, e)
-        full.append((n - 1) * s + span)
-        crops.append((span - 1 - before, span - 1 - after))
-    outs = tuple(f - lo - hi for f, (lo, hi) in zip(full, crops))
-    if any(n <= 0 for n in outs):
-        raise ValueError(f"conv_transpose: the output would be empty; received inputs.shape={xv.shape}, "
-                         f"kernel.shape={kv.shape}, strides={strides}, padding={padding!r}, "
-                         f"output_padding={output_padding}")
-    _check_bias(bias, filters, "conv_transpose")
-    w = _Windows(tuple(size), strides, dilation, tuple(xv.shape[1:-1]))
-    batch, kk = xv.shape[0], math.prod(size)
-    x2 = xv.reshape(-1, channels)
-    k2 = kv.reshape(kk * filters, channels)
-    full_shape = (batch, *full, filters)
-    z = _recrop(_col2im(lambda lo, hi: x2[lo:hi] @ k2.T, w, full_shape, xv.dtype), crops, outs)
-    if bias is not None:
-        z += _arr(bias)
-
-    def backward(g):
-        g_cols = _im2col(_uncrop(g, crops, full_shape), w).reshape(x2.shape[0], kk * filters)
-        gx = (g_cols @ k2).reshape(xv.shape) if needs_grad(inputs) else None
-        gk = (g_cols.T @ x2).reshape(kv.shape) if needs_grad(kernel) else None
-        gb = _column_sums(g.reshape(-1, filters)) if bias is not None and needs_grad(bias) else None
-        return gx, gk, gb
-
-    return _fused(z, (inputs, kernel, bias), backward, activation)
-
-
-def transpose_padding(span: int, stride: int, padding: str, output_padding: int | None) -> tuple[int, int]:
-    """Keras's (before, after) padding of a transposed convolution's dilated input, for a dilated kernel `span`."""
-    if padding == "valid":
-        extra = max(span, stride) - span if output_padding is None else output_padding
-        return span - 1, span - 1 + extra
-    total = stride + span - 2 if output_padding is None else span + span % 2 - 2 + output_padding
-    before = min(total // 2 + total % 2, span - 1)
-    return before, total - before
-
-
-def _overlap(crops, outs, full_sizes):
-    """Matching slices of the full array and of the cropped one (a negative crop extends with zeros)."""
-    src, dst = [slice(None)], [slice(None)]
-    for (lo, _), n, f in zip(crops, outs, full_sizes):
-        first, last = max(0, -lo), min(n, f - lo)
-        src.append(slice(first + lo, last + lo))
-        dst.append(slice(first, last))
-    return tuple(src), tuple(dst)
-
-
-def _recrop(full: np.ndarray, crops, outs) -> np.ndarray:
-    """The output window of the full transposed convolution (zeros where it reaches beyond it)."""
-    src, dst = _overlap(crops, outs, full.shape[1:-1])
-    if all(lo >= 0 and hi >= 0 for lo, hi in crops):
-        return np.ascontiguousarray(full[src])
-    out = np.zeros((full.shape[0], *outs, full.shape[-1]), dtype=full.dtype)
-    out[dst] = full[src]
-    return out
-
-
-def _uncrop(g: np.ndarray, crops, full_shape) -> np.ndarray:
-    """The adjoint of `_recrop`: the output gradient placed back in a zero array of the full size."""
-    src, dst = _overlap(crops, g.shape[1:-1], full_shape[1:-1])
-    full = np.zeros(full_shape, dtype=g.dtype)
-    full[src] = g[dst]
-    return full

@@ -27,7 +27,7 @@ from engine.layers import (
     SeparableConv1D,
     SeparableConv2D,
 )
-from engine.ops.conv import transpose_padding
+from engine.ops.transposed_conv import transpose_padding
 
 
 def _conv_kernel(kernel: np.ndarray) -> np.ndarray:

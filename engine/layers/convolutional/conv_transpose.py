@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from engine import activations, constraints, initializers, ops, regularizers
 from engine.layers.convolutional.base_conv import ConvLayerBase
-from engine.ops.conv import spatial_tuple, transpose_padding
+from engine.ops.conv import spatial_tuple
+from engine.ops.transposed_conv import transpose_padding
 
 
 class BaseConvTranspose(ConvLayerBase):

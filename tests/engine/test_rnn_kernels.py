@@ -1,0 +1,145 @@
+"""The fused recurrent ops on their compiled step kernels: values against a plain NumPy LSTM in float32 and
+float64, and the batch split over threads giving the values and gradients of one thread, under masks,
+go_backwards, dropout and every output."""
+
+import numpy as np
+import pytest
+
+import engine
+from engine import ops
+from engine.autodiff import gradients
+from engine.ops import rnn as rnn_ops
+from engine.ops import windows
+from engine.variables import Variable
+
+BATCH, STEPS, FEATURES, UNITS = 5, 4, 3, 6
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def reference_lstm(x, kernel, recurrent, bias, mask=None, go_backwards=False):
+    """Keras's LSTM step by step in float64 (gates i, f, c, o): the sequence of outputs and the last c."""
+    x, kernel, recurrent, bias = (np.asarray(a, np.float64) for a in (x, kernel, recurrent, bias))
+    h = np.zeros((x.shape[0], recurrent.shape[0]))
+    c = np.zeros_like(h)
+    order = range(x.shape[1] - 1, -1, -1) if go_backwards else range(x.shape[1])
+    outputs = []
+    for t in order:
+        i, f, g, o = np.split(x[:, t] @ kernel + h @ recurrent + bias, 4, axis=1)
+        c_new = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h_new = sigmoid(o) * np.tanh(c_new)
+        keep = np.ones((x.shape[0], 1), bool) if mask is None else mask[:, t:t + 1]
+        h, c = np.where(keep, h_new, h), np.where(keep, c_new, c)
+        outputs.append(h)
+    return np.stack(outputs, axis=1), c
+
+
+def arguments(dtype, gates=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(BATCH, STEPS, FEATURES)).astype(dtype),
+            (rng.normal(size=(FEATURES, gates * UNITS)) * 0.5).astype(dtype),
+            (rng.normal(size=(UNITS, gates * UNITS)) * 0.5).astype(dtype),
+            (rng.normal(size=(gates * UNITS,)) * 0.5).astype(dtype)]
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("float32", 2e-6), ("float64", 1e-13)])
+@pytest.mark.parametrize("options", [{}, {"go_backwards": True},
+                                     {"mask": np.array([[1, 1, 0, 1]] * 3 + [[0, 1, 1, 0]] * 2, bool)}],
+                         ids=["plain", "backwards", "mask"])
+def test_lstm_matches_a_plain_numpy_lstm(dtype, tolerance, options):
+    x, kernel, recurrent, bias = arguments(dtype)
+    sequence, (h, c) = rnn_ops.lstm(x, None, kernel, recurrent, bias, return_sequences=True, **options)
+    expected_sequence, expected_c = reference_lstm(x, kernel, recurrent, bias, **options)
+    assert sequence.value.dtype == dtype and c.value.dtype == dtype
+    np.testing.assert_allclose(sequence.value, expected_sequence, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(h.value, expected_sequence[:, -1], rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(c.value, expected_c, rtol=tolerance, atol=tolerance)
+
+
+def test_lstm_gradients_in_float32_follow_float64():
+    """The float32 kernels' gradients against the float64 ones (which meet finite differences elsewhere)."""
+    results = []
+    for dtype in ("float32", "float64"):
+        values = [Variable(a, dtype=dtype) for a in arguments(dtype)]
+        sequence, _ = rnn_ops.lstm(values[0], None, *values[1:], return_sequences=True, return_state=False)
+        projection = np.random.default_rng(1).normal(size=sequence.shape).astype(dtype)
+        grads = gradients(sequence, values, output_gradient=projection)
+        assert all(g.dtype == dtype for g in grads)
+        results.append(grads)
+    for low, high in zip(*results):
+        np.testing.assert_allclose(low, high, rtol=2e-4, atol=2e-5)
+
+
+# -- the batch split over threads --------------------------------------------------------------
+
+OPS = {"lstm": (rnn_ops.lstm, 4, {}),
+       "lstm_relu_hard_sigmoid": (rnn_ops.lstm, 4, {"activation": "relu", "recurrent_activation": "hard_sigmoid"})}
+
+
+def run(op, gates, extra, options, dtype):
+    """The op's outputs (sequence, states) and every gradient, as arrays."""
+    rng = np.random.default_rng(2)
+    x, kernel, recurrent, bias = arguments(dtype, gates)
+    values = [Variable(a, dtype=dtype) for a in (x, kernel, recurrent, bias)]
+    states = [Variable(rng.normal(size=(BATCH, UNITS)).astype(dtype), dtype=dtype)
+              for _ in range(2 if op is rnn_ops.lstm else 1)]
+    output, finals = op(values[0], states, *values[1:], return_sequences=True, **extra, **options)
+    total = ops.sum(output * rng.normal(size=output.shape).astype(dtype))
+    for final in finals:
+        total = total + ops.sum(final * rng.normal(size=final.shape).astype(dtype))
+    grads = gradients(total, values + states)
+    return [output.value] + [f.value for f in finals] + [np.asarray(g) for g in grads]
+
+
+@pytest.fixture
+def two_threads(monkeypatch):
+    """The engine at 2 threads, splitting even a tiny batch."""
+    before = engine.config.get_num_threads()
+    engine.config.set_num_threads(2)
+    monkeypatch.setattr(windows, "_MIN_ELEMENTS_PER_THREAD", 1)
+    yield
+    engine.config.set_num_threads(before)
+
+
+def dropout_options(gates, per_gate):
+    rng = np.random.default_rng(3)
+    shape = (gates, BATCH) if per_gate else (BATCH,)
+    options = {"dropout_mask": (rng.random((*shape, FEATURES)) > 0.3) / 0.7}
+    if per_gate:
+        options["recurrent_dropout_mask"] = (rng.random((*shape, UNITS)) > 0.3) / 0.7
+    return options
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", ["plain", "backwards_mask", "dropout", "dropout_per_gate"])
+def test_batch_split_over_threads_gives_the_values_of_one_thread(two_threads, name, dtype, case):
+    op, gates, extra = OPS[name]
+    options = {"plain": {}, "dropout": dropout_options(gates, False),
+               "dropout_per_gate": dropout_options(gates, True),
+               "backwards_mask": {"go_backwards": True, "zero_output_for_mask": True,
+                                  "mask": np.array([[1, 0, 1, 1], [0, 1, 1, 0], [1, 1, 1, 1], [0, 0, 1, 1],
+                                                    [1, 1, 0, 0]], bool)}}[case]
+    split = run(op, gates, extra, options, dtype)
+    engine.config.set_num_threads(1)
+    whole = run(op, gates, extra, options, dtype)
+    tolerance = 1e-6 if dtype == "float32" else 1e-14
+    for a, b in zip(split, whole):
+        np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+
+
+def test_the_split_really_runs_in_two_threads(two_threads, monkeypatch):
+    seen = []
+    original = windows._over_batch
+
+    def spy(fn, batch, elements):
+        def record(columns):
+            seen.append(columns.indices(batch)[:2])
+            fn(columns)
+        original(record, batch, elements)
+
+    monkeypatch.setattr(rnn_ops, "_over_batch", spy)
+    rnn_ops.lstm(*arguments("float32")[:1], None, *arguments("float32")[1:])
+    assert sorted(seen) == [(0, 2), (2, 5)]
