@@ -195,8 +195,9 @@ def can_fuse(activation_name) -> bool:
 def dense(x, kernel, bias=None, activation: str = "linear") -> Tensor:
     """activation(x @ kernel + bias) as one recorded op (x of any rank >= 2)."""
     xv, kv = _arr(x), _arr(kernel)
-    if xv.dtype.kind in "iub" and kv.dtype.kind == "f":
-        xv = xv.astype(kv.dtype)  # Keras promotes int x float32 to float32 (NumPy would give float64)
+    if xv.dtype.kind in "iubO" and kv.dtype.kind == "f":
+        # Keras promotes int x float32 to float32 (NumPy would give float64); numbers in an object array too
+        xv = xv.astype(kv.dtype)
     z = xv @ kv
     relu = activation == "relu"
     if bias is not None or relu:
