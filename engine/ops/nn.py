@@ -16,6 +16,13 @@ from engine import backend
 from engine.autodiff import Tensor, make, needs_grad
 from engine.ops.core import value_of
 
+# The ops (`can_fuse`, a helper of the layers, is imported by name in engine/ops/__init__.py).
+__all__ = [
+    "relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softplus", "softsign", "silu", "swish", "elu",
+    "selu", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "mish", "softmax", "log_softmax", "dense",
+    "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy", "dropout",
+]
+
 
 def _arr(x) -> np.ndarray:
     return np.asarray(value_of(x))
