@@ -179,11 +179,13 @@ def export_inference_keras(project: Project, path: str | os.PathLike) -> str:
     if preprocessor is None:
         raise ExchangeError("The project's data has no fitted preprocessing saved (train the model once), so the "
                             "inference model cannot take raw columns.")
-    if not _takes_whole_table(model_feed(project, data_spec(project), preprocessor)):
+    feed = model_feed(project, data_spec(project), preprocessor)
+    if not _takes_whole_table(feed):
         raise ExchangeError("Cannot export an inference model on raw columns: the model's inputs or outputs take "
                             "parts of the data (several Input or output nodes); export the plain .keras model.")
     try:
-        raw = inference_model(preprocessor, model, name=f"{_model_name(project)}_inference")
+        raw = inference_model(preprocessor, model, name=f"{_model_name(project)}_inference",
+                              codes=feed.code_columns())
     except InferenceModelError as err:
         raise ExchangeError(f"Cannot export an inference model on raw columns: {err}") from None
     try:
@@ -195,14 +197,15 @@ def export_inference_keras(project: Project, path: str | os.PathLike) -> str:
 
 
 def _takes_whole_table(feed) -> bool:
-    """One Input fed every prepared column in order (one-hot blocks as they are) and one output."""
+    """One Input fed every prepared column in order (one-hot blocks as they are, or as codes for an Embedding) and
+    one output."""
     if len(feed.inputs) != 1 or len(feed.outputs) != 1:
         return False
     if feed.inputs[0].whole:
         return True
     position = 0
-    for start, width, as_codes in feed.inputs[0].pieces:
-        if as_codes or start != position:
+    for start, width, _ in feed.inputs[0].pieces:
+        if start != position:
             return False
         position += width
     return position == feed.n_features
@@ -223,11 +226,12 @@ def export_onnx(project: Project, path: str | os.PathLike, raw: bool = False) ->
             from None
     try:
         preprocessor = fitted_preprocessor(project) if project.data or raw else None
-        whole = preprocessor is not None and _takes_whole_table(model_feed(project, data_spec(project), preprocessor))
+        feed = model_feed(project, data_spec(project), preprocessor) if preprocessor is not None else None
+        whole = feed is not None and _takes_whole_table(feed)
     except ExchangeError:
         if raw:
             raise
-        preprocessor, whole = None, False  # the model alone still exports, without the data's metadata
+        preprocessor, feed, whole = None, None, False  # the model alone still exports, without the data's metadata
     opset, adapter = 17, None
     if raw:
         if preprocessor is None:
@@ -237,7 +241,7 @@ def export_onnx(project: Project, path: str | os.PathLike, raw: bool = False) ->
             if not whole:
                 raise RawOnnxError("the model's inputs or outputs take parts of the data (several Input or output "
                                    "nodes); export the plain ONNX model.")
-            model, adapter, opset = raw_rows_model(preprocessor, model)
+            model, adapter, opset = raw_rows_model(preprocessor, model, codes=feed.code_columns())
         except RawOnnxError as err:
             raise ExchangeError(f"Cannot export an ONNX model on raw rows: {err}") from None
     try:

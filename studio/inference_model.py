@@ -9,7 +9,8 @@ the target in the file's units. Every layer is a
 standard Keras layer, so real Keras opens the exported file and predicts with it (string inputs on its
 TensorFlow backend). Bad input as in the studio's Predict (see `studio.data.preprocessing_layers`): a missing
 value is filled by the column's rule (in a drop-rows column, where Predict skips the row, the model answers NaN),
-a category not seen in training is out of vocabulary (no category); Keras names an absent column.
+a category not seen in training is out of vocabulary (no category; for an Embedding, code 0, the row the studio
+gives it); Keras names an absent column.
 
 Not expressed: several inputs or outputs, image files, and time-series windows.
 """
@@ -33,14 +34,16 @@ class InferenceModelError(ValueError):
 _layer_name = layer_name
 
 
-def inference_model(preprocessor: Preprocessor, model, name: str = "inference_model"):
-    """`model` (one input of the prepared features, one output) behind `preprocessor`'s fitted transform."""
+def inference_model(preprocessor: Preprocessor, model, name: str = "inference_model",
+                    codes: dict[str, int] | None = None):
+    """`model` (one input of the prepared features, one output) behind `preprocessor`'s fitted transform; `codes`:
+    the category columns its Input takes as codes for an Embedding (`ModelFeed.code_columns`)."""
     if len(model.inputs) != 1 or len(model.outputs) != 1 or len(preprocessor.targets) != 1:
         raise InferenceModelError("the model has several inputs or outputs; an inference model on raw columns is "
                                   "built for one input (the feature table) and one output.")
     used = {model.name}
     try:
-        inputs, features = preprocessing_graph(preprocessor, used)
+        inputs, features = preprocessing_graph(preprocessor, used, codes)
     except DataError as err:
         raise InferenceModelError(str(err)) from None
     if tuple(model.inputs[0].shape[1:]) != tuple(features.shape[1:]):

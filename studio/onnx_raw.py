@@ -6,9 +6,9 @@ converters (text through onnxruntime's Tokenizer, opset 20). Around it, `RawRows
 and Predict do: one graph input per feature column, named as the column, shape (batch, 1) (numbers float32 with NaN
 for a missing cell; categories and text the cell's string, without surrounding spaces); any spelling of NA, N/A,
 NaN, null, none, ?, missing or an empty cell is missing; a row Predict leaves out (a missing value in a column whose
-rows are dropped, an infinite number) comes out as NaN. A category not seen in training is unknown (no category),
-as in the studio. The output `probabilities` holds one column per class name (in `class_names` order), or for
-regression an output named as the target, in the file's units.
+rows are dropped, an infinite number) comes out as NaN. A category not seen in training is unknown (no category;
+for an Input feeding an Embedding, code 0), as in the studio. The output `probabilities` holds one column per class
+name (in `class_names` order), or for regression an output named as the target, in the file's units.
 """
 
 from __future__ import annotations
@@ -30,26 +30,28 @@ TEXT_OPSET = 20  # StringConcat, used to standardize text
 LAYOUT = ("raw CSV rows: one input per column of input_columns, named as the column, shape (batch, 1): numbers as "
           "float32 with NaN where the cell is missing, categories and text as strings (the cell's text without "
           "surrounding spaces). Missing values are filled, numbers standardized, categories one-hot encoded (one "
-          "not seen in training: no category) and text vectorized inside the graph as the project does; output "
-          "'probabilities' has one column per class in class_names order (regression: one output named as the "
-          "target, in the file's units). A row the studio's Predict leaves out (a missing value in a column whose "
-          "rows are dropped, an infinite number) gives NaN.")
+          "not seen in training: no category; for an Embedding, coded with 0 for an unseen one) and text "
+          "vectorized inside the graph as the project does; output 'probabilities' has one column per class in "
+          "class_names order (regression: one output named as the target, in the file's units). A row the "
+          "studio's Predict leaves out (a missing value in a column whose rows are dropped, an infinite number) "
+          "gives NaN.")
 
 
 class RawOnnxError(ValueError):
     """A project whose model cannot take raw rows in ONNX; the message says why."""
 
 
-def raw_rows_model(preprocessor: Preprocessor, model):
+def raw_rows_model(preprocessor: Preprocessor, model, codes: dict[str, int] | None = None):
     """(engine model from a dict of raw columns to `probabilities`, the adapter that reads raw cells as the studio
     does and marks refused rows in the ONNX graph, the opset it needs). The preprocessing layers are the studio's
-    own (`studio.data.preprocessing_layers`)."""
+    own (`studio.data.preprocessing_layers`); `codes`: the category columns the model's Input takes as codes for an
+    Embedding (`ModelFeed.code_columns`)."""
     if len(model.inputs) != 1 or len(model.outputs) != 1 or len(preprocessor.targets) != 1:
         raise RawOnnxError("the model has several inputs or outputs; raw rows are taken by one input and one "
                            "output.")
     used = {model.name}
     try:
-        inputs, features = preprocessing_graph(preprocessor, used)
+        inputs, features = preprocessing_graph(preprocessor, used, codes)
     except DataError as err:
         raise RawOnnxError(str(err)) from None
     if tuple(model.inputs[0].shape[1:]) != tuple(features.shape[1:]):

@@ -15,11 +15,12 @@ im2col/col2im and the batch-slice threads are in engine/ops/windows.py, shared w
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
-from engine import backend
+from engine import backend, config
 from engine.autodiff import Tensor, make, needs_grad
 from engine.ops import conv_stride_one as stride_one
 from engine.ops.array import moveaxis
@@ -29,6 +30,7 @@ from engine.ops.scratch import take
 from engine.ops.windows import (  # noqa: F401 (same_padding is imported from here by the exporters)
     _col2im,
     _im2col,
+    _in_chunks,
     _inner,
     _over_batch,
     _pad,
@@ -86,48 +88,55 @@ def standardize_padding(padding) -> str:
 class _GroupedProduct:
     """Columns (P, kk * C) times a kernel (kk, C // groups, F): each channel group meets its own filters.
 
-    One group is a single GEMM, which also adds the bias when the columns end with a column of ones; one
-    channel per group (depthwise) is an einsum; other groupings are one batched matmul over the groups.
-    `backward` gives the gradient of the columns (P, kk * C), laid out as the columns themselves, as a function
-    of a row range (`_col2im` asks for a few samples at a time), the kernel's and the folded bias's, from the
-    output gradient (P, F).
+    One group is a GEMM, which also adds the bias when the columns end with a column of ones; it runs on a
+    few samples' rows at a time (`rows`, handed the columns as `_im2col` makes them), in threads that split
+    the batch. One channel per group (depthwise) is an einsum; other groupings are one batched matmul over
+    the groups. `backward` gives the gradient of the columns (P, kk * C), laid out as the columns themselves,
+    as a function of a row range (`_col2im` asks for a few samples at a time), the kernel's and the folded
+    bias's, from the columns and the output gradient (P, F).
     """
 
-    def __init__(self, cols: np.ndarray, kernel: np.ndarray, groups: int, bias=None):
+    def __init__(self, kernel: np.ndarray, groups: int, bias=None):
         kk, f = math.prod(kernel.shape[:-2]), kernel.shape[-1]
-        p, cg = cols.shape[0], kernel.shape[-2]
+        cg = kernel.shape[-2]
         c = cg * groups
-        self.shape = (p, kk, c, f)
+        self.shape = (kk, c, f)
         self.groups = groups
         self.kernel = kernel
         self.folded_bias = bias is not None
         if groups == 1:
-            self.a = cols
             self.b = kernel.reshape(kk * c, f)
             if self.folded_bias:
                 self.b = np.concatenate([self.b, np.reshape(bias, (1, f)).astype(self.b.dtype)])
         elif cg == 1:  # depthwise: channel c makes filters c * m .. c * m + m - 1
-            self.a = cols.reshape(p, kk, c)
             self.b = kernel.reshape(kk, c, f // c)
         else:
             fg = f // groups
-            self.a = cols.reshape(p, kk, groups, cg).transpose(2, 0, 1, 3).reshape(groups, p, kk * cg)
             self.b = kernel.reshape(kk, cg, groups, fg).transpose(2, 0, 1, 3).reshape(groups, kk * cg, fg)
 
     @property
     def depthwise(self) -> bool:
-        return self.groups > 1 and self.groups == self.shape[2]
+        return self.groups > 1 and self.groups == self.shape[1]
 
-    def forward(self) -> np.ndarray:
-        p, _, _, f = self.shape
-        if self.groups == 1:
-            return np.matmul(self.a, self.b, out=take("conv", (p, f), self.a.dtype))
+    def rows(self, cols: np.ndarray, out: np.ndarray, activate=None) -> None:
+        """out = cols @ kernel for some rows of the columns (one group), then activate(out, out) in place."""
+        np.matmul(cols, self.b, out=out)
+        if activate is not None:
+            activate(out, out)
+
+    def forward(self, cols: np.ndarray) -> np.ndarray:
+        """The whole product of several groups (P, F)."""
+        p, (kk, c, f) = cols.shape[0], self.shape
         if self.depthwise:
-            return np.einsum("pkc,kcm->pcm", self.a, self.b).reshape(p, f)
-        return (self.a @ self.b).transpose(1, 0, 2).reshape(p, f)
+            return np.einsum("pkc,kcm->pcm", cols.reshape(p, kk, c), self.b).reshape(p, f)
+        return (self._grouped_columns(cols) @ self.b).transpose(1, 0, 2).reshape(p, f)
 
-    def backward(self, g2: np.ndarray, want_cols: bool, want_kernel: bool):
-        p, kk, c, f = self.shape
+    def _grouped_columns(self, cols: np.ndarray) -> np.ndarray:
+        (kk, c, _), groups = self.shape, self.groups
+        return cols.reshape(-1, kk, groups, c // groups).transpose(2, 0, 1, 3).reshape(groups, -1, kk * c // groups)
+
+    def backward(self, cols: np.ndarray, g2: np.ndarray, want_cols: bool, want_kernel: bool):
+        p, (kk, c, f) = cols.shape[0], self.shape
         groups = self.groups
         d_cols = columns = d_kernel = d_bias = None
         if groups == 1:
@@ -135,13 +144,13 @@ class _GroupedProduct:
                 k_t = self.kernel.reshape(kk * c, f).T
                 columns = lambda lo, hi: g2[lo:hi] @ k_t  # noqa: E731
             if want_kernel or self.folded_bias:
-                d_full = self.a.T @ g2
+                d_full = _transposed_product(cols, g2)
                 d_kernel = d_full[:kk * c].reshape(kk, c, f) if want_kernel else None
                 d_bias = d_full[-1] if self.folded_bias else None
         elif self.depthwise:
-            g3 = g2.reshape(p, c, f // c)
+            a, g3 = cols.reshape(p, kk, c), g2.reshape(p, c, f // c)
             d_cols = np.einsum("pcm,kcm->pkc", g3, self.b).reshape(p, kk * c) if want_cols else None
-            d_kernel = np.einsum("pkc,pcm->kcm", self.a, g3).reshape(kk, 1, f) if want_kernel else None
+            d_kernel = np.einsum("pkc,pcm->kcm", a, g3).reshape(kk, 1, f) if want_kernel else None
         else:
             cg, fg = c // groups, f // groups
             gg = g2.reshape(p, groups, fg).transpose(1, 0, 2)
@@ -149,11 +158,18 @@ class _GroupedProduct:
                 d_cols = np.matmul(gg, self.b.transpose(0, 2, 1)).reshape(groups, p, kk, cg).transpose(1, 2, 0, 3)
                 d_cols = d_cols.reshape(p, kk * c)
             if want_kernel:
-                d_kernel = np.matmul(self.a.transpose(0, 2, 1), gg).reshape(groups, kk, cg, fg)
+                d_kernel = np.matmul(self._grouped_columns(cols).transpose(0, 2, 1), gg).reshape(groups, kk, cg, fg)
                 d_kernel = d_kernel.transpose(1, 2, 0, 3).reshape(kk, cg, f)
         if d_cols is not None:
             columns = lambda lo, hi: d_cols[lo:hi]  # noqa: E731
         return columns, d_kernel, d_bias
+
+
+def _transposed_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a.T @ b for tall a (P, M) and b (P, N): each thread sums its slice of the rows with its own product."""
+    with config.blas_single_threaded():
+        parts = _over_batch(lambda r: a[r].T @ b[r], a.shape[0], a.size + b.size)
+    return functools.reduce(np.add, parts)
 
 
 # -- fused bias + activation -----------------------------------------------------------------
@@ -172,10 +188,12 @@ _ELEMENTWISE = {
 }
 
 
-def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None) -> Tensor:
+def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None, activated: bool = False) -> Tensor:
     """activation(z) recorded as one op; `backward` maps the gradient of z to the parents' gradients.
 
-    sigmoid and softmax outputs carry `_keras_logits` so the cross-entropies differentiate to the logits.
+    `activated`: z already holds the output of an elementwise activation (relu, tanh: `_ELEMENTWISE`),
+    applied as it was made. sigmoid and softmax outputs carry `_keras_logits` so the cross-entropies
+    differentiate to the logits.
     """
     activation = activation or "linear"
     if activation not in _FUSED:
@@ -183,7 +201,8 @@ def _fused(z: np.ndarray, parents: tuple, backward, activation: str | None) -> T
                          f"expected one of {sorted(_FUSED)}")
     if activation in _ELEMENTWISE:
         forward, derivative = _ELEMENTWISE[activation]
-        _over_batch(lambda b: forward(z[b], z[b]), len(z), z.size)
+        if not activated:
+            _over_batch(lambda b: forward(z[b], z[b]), len(z), z.size)
         premasked: list = []  # see _RELU_PREMASKED
 
         def vjp(g):
@@ -314,13 +333,26 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
     narrow_forward = narrow and filters < channels
     fold_bias = bias is not None and groups == 1 and not pointwise and not narrow_forward  # via a ones column
     xp = _pad(xv, pads)
+    gathered = groups == 1 and not pointwise and not narrow_forward  # by _im2col, handing over its columns
+    activate = _ELEMENTWISE[activation][0] if gathered and activation in _ELEMENTWISE else None
+    cols = product = None
     if narrow_forward:
-        product = None
         z = stride_one.shifted_sum_forward(xp, kv, w)
     else:
-        cols = xp.reshape(positions, channels) if pointwise else _im2col(xp, w, ones_column=fold_bias)
-        product = _GroupedProduct(cols, kv, groups, _arr(bias) if fold_bias else None)
-        z = product.forward().reshape(batch, *w.out, filters)
+        product = _GroupedProduct(kv, groups, _arr(bias) if fold_bias else None)
+        if groups == 1:  # the product made a few samples at a time, in threads (as the columns are gathered)
+            z2 = take("conv", (positions, filters), xv.dtype)
+            if gathered:
+                cols = _im2col(xp, w, ones_column=fold_bias,
+                               then=lambda lo, hi, block: product.rows(block, z2[lo:hi], activate))
+            else:
+                cols, rows = xp.reshape(positions, channels), math.prod(w.out)
+                _in_chunks(lambda lo, hi: product.rows(cols[lo * rows:hi * rows], z2[lo * rows:hi * rows]),
+                           batch, rows * (channels + filters))
+        else:
+            cols = xp.reshape(positions, channels) if pointwise else _im2col(xp, w)
+            z2 = product.forward(cols)
+        z = z2.reshape(batch, *w.out, filters)
     if bias is not None and not fold_bias:
         z += _arr(bias)
 
@@ -334,9 +366,9 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
             if product is None and needs_grad(kernel):
                 gk = stride_one.kernel_gradient(flipped, xv, kernel_shape)
             elif product is not None:
-                _, gk, d_bias = product.backward(g2, False, needs_grad(kernel))
+                _, gk, d_bias = product.backward(cols, g2, False, needs_grad(kernel))
         else:
-            columns, gk, d_bias = product.backward(g2, needs_grad(inputs), needs_grad(kernel))
+            columns, gk, d_bias = product.backward(cols, g2, needs_grad(inputs), needs_grad(kernel))
             if columns is not None:
                 if pointwise:
                     gx = columns(0, positions).reshape(xv.shape)
@@ -347,4 +379,4 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
             gb = d_bias if d_bias is not None else _column_sums(g2)
         return gx, gk, gb
 
-    return _fused(z, (inputs, kernel, bias), backward, activation)
+    return _fused(z, (inputs, kernel, bias), backward, activation, activated=activate is not None)

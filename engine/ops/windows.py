@@ -47,17 +47,16 @@ def _forget_executor() -> None:
 os.register_at_fork(after_in_child=_forget_executor)
 
 
-def _over_batch(fn, batch: int, elements: int) -> None:
-    """fn(batch_slice) over slices of the batch axis, in parallel threads when there is enough work.
+def _over_batch(fn, batch: int, elements: int) -> list:
+    """fn(batch_slice) over slices of the batch axis, in parallel threads when there is enough work; the
+    results in batch order.
 
-    NumPy releases the GIL inside its loops, so the slices of copies and elementwise passes really run at
-    once; the matrix products are left to the BLAS's own threads.
+    NumPy and the compiled kernels (engine/kernels) release the GIL, so the slices really run at once.
     """
     threads = config.get_num_threads()
     n = max(1, min(threads, batch, elements // _MIN_ELEMENTS_PER_THREAD))
     if n == 1:
-        fn(slice(None))
-        return
+        return [fn(slice(None))]
     global _executor, _executor_workers
     with _executor_lock:
         if _executor is None or _executor_workers != threads - 1:  # the thread count changed: a new pool
@@ -66,9 +65,29 @@ def _over_batch(fn, batch: int, elements: int) -> None:
             _executor, _executor_workers = ThreadPoolExecutor(threads - 1, thread_name_prefix="engine-ops"), threads - 1
     bounds = [batch * i // n for i in range(n + 1)]
     futures = [_executor.submit(fn, slice(lo, hi)) for lo, hi in zip(bounds[1:-1], bounds[2:])]
-    fn(slice(bounds[0], bounds[1]))
-    for future in futures:
-        future.result()
+    return [fn(slice(bounds[0], bounds[1]))] + [future.result() for future in futures]
+
+
+_CHUNK_ELEMENTS = 1 << 18  # a few samples at a time: what a step makes and uses again while it is in cache
+
+
+def _in_chunks(fn, batch: int, per_sample: int, chunk_elements: int = _CHUNK_ELEMENTS) -> None:
+    """fn(lo, hi) over runs of a few samples lo..hi-1 (about `chunk_elements` / `per_sample` of them), in
+    threads that each take a slice of the batch.
+
+    The matrix products inside run in their own thread only: one pool of threads splitting the batch scales
+    better than a BLAS's threads inside each product, which wait for each other (and spin) at every product
+    and stall whenever a busy machine preempts one of them.
+    """
+    chunk = max(1, chunk_elements // max(per_sample, 1))
+
+    def run(b):
+        start, stop, _ = b.indices(batch)
+        for lo in range(start, stop, chunk):
+            fn(lo, min(lo + chunk, stop))
+
+    with config.blas_single_threaded():
+        _over_batch(run, batch, batch * per_sample)
 
 
 # -- window geometry, im2col and col2im ------------------------------------------------------
@@ -141,12 +160,17 @@ def _inner(shape, pads) -> tuple[slice, ...]:
     return (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], pads))
 
 
-def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False) -> np.ndarray:
+def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False, then=None) -> np.ndarray:
     """Columns (batch * prod(out), kernel_volume * channels): the window of every output position, in one
-    copy; with `ones_column` a last column of ones lets the GEMM add the bias."""
+    copy; with `ones_column` a last column of ones lets the GEMM add the bias.
+
+    With `then`, each few samples' columns are handed to then(lo, hi, block) (block: rows lo..hi-1) as soon
+    as they are made, while they are in cache (see `_in_chunks`).
+    """
     rank, batch, channels = len(w.kernel), xp.shape[0], xp.shape[-1]
     width = math.prod(w.kernel) * channels
-    matrix = take("im2col", (batch * math.prod(w.out), width + ones_column), xp.dtype)
+    rows = math.prod(w.out)
+    matrix = take("im2col", (batch * rows, width + ones_column), xp.dtype)
     if ones_column:
         matrix[:, width] = 1
     cols = matrix[:, :width].reshape(batch, *w.out, *w.kernel, channels)  # a view: axes are only split
@@ -165,11 +189,16 @@ def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False) -> np.ndarra
         def fill(b):
             np.copyto(cols[b], view[(b,) + index].transpose(channels_last))
 
-    _over_batch(fill, batch, matrix.size)
+    if then is None:
+        _over_batch(fill, batch, matrix.size)
+    else:
+
+        def fill_then(lo, hi):
+            fill(slice(lo, hi))
+            then(lo * rows, hi * rows, matrix[lo * rows:hi * rows])
+
+        _in_chunks(fill_then, batch, rows * matrix.shape[1], _CHUNK_ELEMENTS // 2)
     return matrix
-
-
-_CHUNK_ELEMENTS = 1 << 18  # columns made and added back a few samples at a time, while they are in cache
 
 
 def _col2im(columns, w: _Windows, padded_shape, dtype) -> np.ndarray:
@@ -179,20 +208,14 @@ def _col2im(columns, w: _Windows, padded_shape, dtype) -> np.ndarray:
     as im2col makes them; it is asked for a few samples at a time, so that a GEMM can make them just before
     they are added back, while they are still in cache.
     """
-    rank, batch, channels = len(w.kernel), padded_shape[0], padded_shape[-1]
+    rank, channels = len(w.kernel), padded_shape[-1]
     out = take("col2im", padded_shape, dtype, zero=True)
     rows = math.prod(w.out)
-    per_sample = rows * math.prod(w.kernel) * channels
-    chunk = max(1, _CHUNK_ELEMENTS // per_sample)
 
-    def add(b):
-        start, stop, _ = b.indices(batch)
-        for lo in range(start, stop, chunk):
-            hi = min(lo + chunk, stop)
-            blocks = columns(lo * rows, hi * rows).reshape(hi - lo, *w.out, *w.kernel, channels)
-            for offset in w.offsets():
-                out[w.slices(offset, slice(lo, hi))] += blocks[(slice(None),) * (rank + 1) + offset]
+    def add(lo, hi):
+        blocks = columns(lo * rows, hi * rows).reshape(hi - lo, *w.out, *w.kernel, channels)
+        for offset in w.offsets():
+            out[w.slices(offset, slice(lo, hi))] += blocks[(slice(None),) * (rank + 1) + offset]
 
-    with config.blas_single_threaded():  # each of our threads runs its own products: no BLAS threads on top
-        _over_batch(add, batch, batch * per_sample)
+    _in_chunks(add, padded_shape[0], rows * math.prod(w.kernel) * channels)
     return out

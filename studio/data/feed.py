@@ -54,23 +54,39 @@ class OutputHead:
 @dataclass
 class InputFeed:
     """One Input's columns: `pieces` are (start, width, as_codes) blocks of the prepared feature matrix; `whole`
-    when it takes every feature column as prepared (also windows, images and token sequences)."""
+    when it takes every feature column as prepared (also windows, images and token sequences). A block taken as
+    codes (an Input feeding an Embedding) gives each row its category's code: `codes_from` for the first category,
+    and with `codes_from` 1, code 0 for a category not seen in training (`DataSpec.category_codes_from`)."""
 
     name: str
     columns: list[str]
     pieces: list[tuple[int, int, bool]]
     whole: bool = False
+    codes_from: int = 1
 
     @property
     def width(self) -> int:
         return sum(1 if codes else width for _, width, codes in self.pieces)
 
+    @property
+    def code_columns(self) -> list[str]:
+        """The columns this Input takes as category codes."""
+        return [c for c, (_, _, codes) in zip(self.columns, self.pieces) if codes]
+
     def take(self, x: np.ndarray) -> np.ndarray:
         if self.whole:
             return x
-        blocks = [np.argmax(x[..., s:s + w], axis=-1)[..., None].astype(np.float32) if codes else x[..., s:s + w]
+        blocks = [category_codes(x[..., s:s + w], self.codes_from) if codes else x[..., s:s + w]
                   for s, w, codes in self.pieces]
         return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=-1)
+
+
+def category_codes(one_hot: np.ndarray, codes_from: int) -> np.ndarray:
+    """(..., 1) float32 codes of one-hot category rows: `codes_from` + the category's position, and 0 for a row of
+    zeros (a category not seen in training: the index Keras's StringLookup gives it when `codes_from` is 1)."""
+    found = one_hot.max(axis=-1) > 0
+    codes = np.where(found, np.argmax(one_hot, axis=-1) + codes_from, 0)
+    return codes[..., None].astype(np.float32)
 
 
 @dataclass
@@ -87,6 +103,24 @@ class ModelFeed:
         """One Input taking the whole feature matrix and one output: the arrays go to the model as they are."""
         return (len(self.inputs) == 1 and len(self.outputs) == 1 and len(self.target_names) == 1 and
                 self.inputs[0].whole)
+
+    def code_columns(self) -> dict[str, int]:
+        """Column -> the code of its first category, for every column an Input takes as category codes."""
+        return {column: i.codes_from for i in self.inputs for column in i.code_columns}
+
+    def unseen_taken_as(self, preprocessor: Preprocessor) -> dict[str, str]:
+        """How each column taken as codes takes a category not seen in training, in words for Predict's notes
+        (a one-hot column, not listed, takes it as no category)."""
+        categories = {f.name: f.categories for f in preprocessor.features if f.type == "categorical"}
+        out = {}
+        for column, codes_from in self.code_columns().items():
+            if codes_from:
+                out[column] = "taken as unknown (code 0, the Embedding's row for unseen categories)"
+            else:
+                out[column] = (f"taken as the first category {categories[column][0]!r} (code 0: the project's data "
+                               "was prepared before LayerStudio kept a code for unseen categories; import it again "
+                               "and train to give it one)")
+        return out
 
     def input_shape(self, name: str, sample_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The shape of one sample for Input `name`, given the shape of one prepared sample (all features)."""
@@ -192,11 +226,14 @@ def _input_feeds(spec, preprocessor, inputs, problems) -> list[InputFeed]:
                 problems.append((slot.name, f"Input '{slot.name}' feeds an Embedding, which takes category codes, "
                                             f"but column '{column}' is numeric: bind it to another Input."))
                 continue
-            if slot.codes and kind == "categorical" and slot.code_limit and width > slot.code_limit[1]:
+            codes_from = spec.category_codes_from
+            if slot.codes and kind == "categorical" and slot.code_limit and width + codes_from > slot.code_limit[1]:
                 layer, limit = slot.code_limit
-                problems.append((slot.name, f"Column '{column}' has {width} categories, but Embedding '{layer}' "
-                                            f"after Input '{slot.name}' takes codes below {limit}: set its "
-                                            f"input_dim to {width} or more."))
+                unseen = " and code 0 for a category not seen in training" if codes_from else ""
+                problems.append((slot.name, f"Column '{column}' has {width} categories (codes {codes_from} to "
+                                            f"{width + codes_from - 1}{unseen}), but Embedding '{layer}' after "
+                                            f"Input '{slot.name}' takes codes below {limit}: set its input_dim to "
+                                            f"{width + codes_from} or more."))
                 continue
             pieces.append((s, width, slot.codes and kind == "categorical"))
         whole = list(columns) == [f.name for f in preprocessor.features] and not any(c for _, _, c in pieces)
@@ -205,7 +242,7 @@ def _input_feeds(spec, preprocessor, inputs, problems) -> list[InputFeed]:
             problems.append((slot.name, f"The data gives {kind}, which go to one Input whole: bind every feature "
                                         f"column to Input '{slot.name}' (or import the data as plain rows)."))
             continue
-        feeds.append(InputFeed(slot.name, list(columns), pieces, whole))
+        feeds.append(InputFeed(slot.name, list(columns), pieces, whole, spec.category_codes_from))
     return feeds
 
 
@@ -302,14 +339,15 @@ def head_problem(head: OutputHead, target: TargetState) -> str | None:
 
 def propose_bindings(spec: DataSpec, inputs: list[InputSlot], outputs: list[OutputHead]) -> Bindings:
     """Bindings for this model and data: what the spec binds already (where it still fits) plus a proposal for
-    every unbound node. One Input and one output with one target: empty (everything to the one Input)."""
+    every unbound node. One Input and one output with one target: empty (everything to the one Input), unless
+    the Input feeds an Embedding: then it takes the categorical columns, as codes."""
     features, targets = spec.features, spec.targets
     feature_names, target_names = [c.name for c in features], [c.name for c in targets]
     input_names, output_names = {s.name for s in inputs}, {h.name for h in outputs}
     kept_inputs = {k: [c for c in v if c in feature_names] for k, v in spec.bindings.inputs.items() if k in input_names}
     kept_inputs = {k: v for k, v in kept_inputs.items() if v}
     kept_outputs = {k: v for k, v in spec.bindings.outputs.items() if k in output_names and v in target_names}
-    if len(inputs) == 1 and not kept_inputs:
+    if len(inputs) == 1 and not kept_inputs and not inputs[0].codes:
         proposed_inputs: dict[str, list[str]] = {}
     else:
         proposed_inputs = _propose_inputs(features, inputs, kept_inputs)
@@ -325,11 +363,13 @@ def _propose_inputs(features, inputs: list[InputSlot], kept: dict[str, list[str]
     taken = {c for v in out.values() for c in v}
     free = [c for c in features if c.name not in taken]
     open_slots = [s for s in inputs if s.name not in out]
-    for slot in [s for s in open_slots if s.codes]:  # an Embedding input: the next categorical column
-        column = next((c for c in free if c.type == ColumnType.CATEGORICAL), None)
-        if column is not None:
-            out[slot.name] = [column.name]
-            free.remove(column)
+    for slot in [s for s in open_slots if s.codes]:  # an Embedding input: the next categorical column (all: the
+        categorical = [c for c in free if c.type == ColumnType.CATEGORICAL]  # only Input)
+        columns = categorical if len(inputs) == 1 else categorical[:1]
+        if columns:
+            out[slot.name] = [c.name for c in columns]
+            for column in columns:
+                free.remove(column)
     plain = [s for s in open_slots if not s.codes]
     if not plain or not free:
         return out

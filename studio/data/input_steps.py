@@ -24,16 +24,18 @@ class InputStep:
     steps: str
 
 
-def input_steps(preprocessor: Preprocessor, columns: list[str], codes: bool = False) -> list[InputStep]:
+def input_steps(preprocessor: Preprocessor, columns: list[str], codes: bool = False,
+                codes_from: int = 1) -> list[InputStep]:
     """The steps for `columns` (an Input node's columns, in order) under the fitted `preprocessor`; `codes`: the
-    Input feeds an Embedding, so categories arrive as their index rather than one-hot."""
+    Input feeds an Embedding, so categories arrive as their code (from `codes_from`, see
+    `DataSpec.category_codes_from`) rather than one-hot."""
     encoder = preprocessor.encoder
     if encoder is not None and encoder.kind == "text":
-        return [_step(column, codes) for column in column_inputs(preprocessor)]
+        return [_step(column, None) for column in column_inputs(preprocessor)]
     if encoder is not None:
         return [_image_step(encoder)]
     by_name = {c.name: c for c in table_inputs(preprocessor)}
-    steps = [_step(by_name[c], codes) for c in columns if c in by_name]
+    steps = [_step(by_name[c], codes_from if codes else None) for c in columns if c in by_name]
     windows = preprocessor.windows
     if windows is not None:
         calendar = f", plus {', '.join(windows.calendar)} as sine and cosine" if windows.calendar else ""
@@ -52,13 +54,17 @@ def summary(steps: list[InputStep]) -> str:
     return count + (f" · {', '.join(layers)}" if layers else " as they are")
 
 
-def _step(column: ColumnInput, codes: bool) -> InputStep:
+def _step(column: ColumnInput, codes_from: int | None) -> InputStep:
+    """`codes_from`: the code of the first category when the column is taken as codes (None: one-hot)."""
     first = column.layers[0] if column.layers else None
     if column.kind == "categorical":
         categories = first.get_config()["vocabulary"][:column.width]
-        shown = ", ".join(categories[:3]) + (", …" if len(categories) > 3 else "")
-        encoding = "index" if codes else "one-hot"
-        text = f"StringLookup → {encoding} over {len(categories)} ({shown}); unseen → no category"
+        n, shown = len(categories), ", ".join(categories[:3]) + (", …" if len(categories) > 3 else "")
+        if codes_from is None:
+            text = f"StringLookup → one-hot over {n} ({shown}); unseen → no category"
+        else:
+            unseen = "code 0" if codes_from else f"the first category ({categories[0]})"
+            text = f"StringLookup → code {codes_from}–{n - 1 + codes_from} over {n} ({shown}); unseen → {unseen}"
         return InputStep(column.name, "category", text + _fill(column))
     if column.kind == "text":
         config = first.get_config()

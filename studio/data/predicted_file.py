@@ -82,7 +82,8 @@ def write_predictions(model, preprocessor: Preprocessor, feed, csv_path: str, ou
                 kept.append(_first_rows(table, transformed, decoded, room))
         if count == 0:
             raise DataError(f"{csv_path}: no row can be predicted (every row misses a value).")
-    out = WrittenPredictions(count, RowNotes.combined(parts).notes(), chunked)
+    taken_as = feed.unseen_taken_as(preprocessor) if feed is not None else None
+    out = WrittenPredictions(count, RowNotes.combined(parts).notes(taken_as), chunked)
     if kept:
         out.decoded = [_joined([piece[0][j] for piece in kept]) for j in range(len(kept[0][0]))]
         out.lines = np.concatenate([piece[1] for piece in kept])

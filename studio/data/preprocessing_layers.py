@@ -12,7 +12,10 @@ The rules, the same in the studio's Predict, `layerstudio predict` and the expor
   studio leaves the row out and the model answers NaN for it;
 - a category is one-hot over the categories of the training file (`StringLookup` then a fixed 0/1 `Dense`); a
   missing one ("" or NA, N/A, NaN, null, None, ?, missing) takes the fitted fill category, or is all zeros in a
-  drop-rows column; a category not seen in training is out of vocabulary: its block is all zeros;
+  drop-rows column; a category not seen in training is out of vocabulary: its block is all zeros. For an Input
+  that feeds an Embedding the column is its category's code instead (`codes`: the fixed `Dense` gives the first
+  category `DataSpec.category_codes_from` and the next ones counting up, and a category not seen in training 0,
+  the out-of-vocabulary index of Keras's `StringLookup`);
 - a text becomes token indices as Keras's `TextVectorization` makes them ("" for a missing text).
 """
 
@@ -67,11 +70,13 @@ def missing_markers(categories: list[str]) -> list[str]:
     return sorted(tokens - set(categories))
 
 
-def column_inputs(preprocessor, used: set[str] | None = None) -> list[ColumnInput]:
+def column_inputs(preprocessor, used: set[str] | None = None, codes: dict[str, int] | None = None
+                  ) -> list[ColumnInput]:
     """The layers of each raw feature column of a fitted `Preprocessor` (a table of numbers and categories, or
     one text column, or pixel columns: numbers that `image_layers` then turn into images). DataError for data no
     raw-column model takes: image files, time-series windows.
-    `used`: layer names already taken, kept unique (the names given here join it)."""
+    `used`: layer names already taken, kept unique (the names given here join it); `codes`: category columns
+    taken as codes (column -> the code of its first category, `ModelFeed.code_columns`)."""
     used = set() if used is None else used
     encoder = preprocessor.encoder
     if preprocessor.windows is not None:
@@ -86,13 +91,16 @@ def column_inputs(preprocessor, used: set[str] | None = None) -> list[ColumnInpu
     if others:
         raise DataError(f"column {others[0].name!r} is a {others[0].type} feature; a model on raw columns takes "
                         "numbers, categories and one text column.")
-    return table_inputs(preprocessor, used)
+    return table_inputs(preprocessor, used, codes)
 
 
-def table_inputs(preprocessor, used: set[str] | None = None) -> list[ColumnInput]:
+def table_inputs(preprocessor, used: set[str] | None = None, codes: dict[str, int] | None = None
+                 ) -> list[ColumnInput]:
     """The layers of the numeric and categorical features (whatever else the data hold): what the studio's
-    `Preprocessor.transform` runs on them."""
+    `Preprocessor.transform` runs on them (one-hot categories), or with `codes` the columns an Embedding's Input
+    takes as codes."""
     used = set() if used is None else used
+    codes = codes or {}
     columns = []
     for feature in [f for f in preprocessor.features if f.type in ("numeric", "categorical")]:
         base = layer_name(feature.name, used)
@@ -103,7 +111,7 @@ def table_inputs(preprocessor, used: set[str] | None = None) -> list[ColumnInput
             fill = None if feature.fill is None else float(feature.fill)
             columns.append(ColumnInput(feature.name, base, "numeric", "float32", 1, fill, steps))
         else:
-            columns.append(_category_input(feature, base, used))
+            columns.append(_category_input(feature, base, used, codes.get(feature.name)))
     return columns
 
 
@@ -119,22 +127,32 @@ def image_layers(encoder, used: set[str] | None = None) -> list:
             layers.Reshape(tuple(encoder.shape), name=layer_name("images", used))]
 
 
-def _category_input(feature, base: str, used: set[str]) -> ColumnInput:
+def _category_input(feature, base: str, used: set[str], codes_from: int | None = None) -> ColumnInput:
     """StringLookup over the categories (then the missing markers, when missing values are filled) with one
-    out-of-vocabulary index, and a fixed 0/1 Dense that maps its one-hot rows onto the categories' columns."""
+    out-of-vocabulary index, and a fixed Dense from its one-hot rows: onto the categories' columns (all zeros for
+    an unseen category), or with `codes_from` onto one column holding the category's code (0 for an unseen one)."""
     categories = list(feature.categories)
     fill = feature.fill if feature.fill in categories else None
     markers = missing_markers(categories) if fill is not None else []
     lookup = layers.StringLookup(vocabulary=categories + markers, num_oov_indices=1, output_mode="one_hot",
                                  name=layer_name(f"{base}_lookup", used))
-    one_hot = layers.Dense(len(categories), use_bias=False, trainable=False, name=layer_name(f"{base}_one_hot", used))
-    one_hot.build((None, 1 + len(categories) + len(markers)))
-    matrix = np.zeros((1 + len(categories) + len(markers), len(categories)), dtype="float32")  # row 0: unseen
-    matrix[1 + np.arange(len(categories)), np.arange(len(categories))] = 1.0
-    if fill is not None:
-        matrix[1 + len(categories):, categories.index(fill)] = 1.0
-    one_hot.set_weights([matrix])
-    return ColumnInput(feature.name, base, "categorical", "string", len(categories), fill, [lookup, one_hot])
+    rows = 1 + len(categories) + len(markers)  # row 0: unseen
+    if codes_from is None:
+        matrix = np.zeros((rows, len(categories)), dtype="float32")
+        matrix[1 + np.arange(len(categories)), np.arange(len(categories))] = 1.0
+        if fill is not None:
+            matrix[1 + len(categories):, categories.index(fill)] = 1.0
+        name, width = f"{base}_one_hot", len(categories)
+    else:
+        matrix = np.zeros((rows, 1), dtype="float32")
+        matrix[1:1 + len(categories), 0] = codes_from + np.arange(len(categories))
+        if fill is not None:
+            matrix[1 + len(categories):, 0] = codes_from + categories.index(fill)
+        name, width = f"{base}_code", 1
+    encode = layers.Dense(matrix.shape[1], use_bias=False, trainable=False, name=layer_name(name, used))
+    encode.build((None, rows))
+    encode.set_weights([matrix])
+    return ColumnInput(feature.name, base, "categorical", "string", width, fill, [lookup, encode])
 
 
 def _text_input(encoder, used: set[str]) -> ColumnInput:
@@ -158,20 +176,22 @@ def fill_missing_number(x, fill: float, base: str, used: set[str]):
     return layers.GlobalAveragePooling1D(name=layer_name(f"{base}_filled", used))(pair, mask=flag)
 
 
-def preprocessing_model(preprocessor, name: str = "preprocessing"):
+def preprocessing_model(preprocessor, name: str = "preprocessing", codes: dict[str, int] | None = None):
     """An engine Model from a dict of raw columns (keyed by column name) to the prepared features: numeric and
-    categorical blocks side by side as `Preprocessor.transform` gives them, a text's token indices, or the images
-    of pixel columns."""
-    inputs, output = preprocessing_graph(preprocessor)
+    categorical blocks side by side as `Preprocessor.transform` gives them (with `codes`, those columns as codes),
+    a text's token indices, or the images of pixel columns."""
+    inputs, output = preprocessing_graph(preprocessor, codes=codes)
     return engine.Model(inputs, output, name=name)
 
 
-def preprocessing_graph(preprocessor, used: set[str] | None = None) -> tuple[dict, object]:
+def preprocessing_graph(preprocessor, used: set[str] | None = None, codes: dict[str, int] | None = None
+                        ) -> tuple[dict, object]:
     """(dict of symbolic raw-column Inputs keyed by column name, symbolic prepared features): the layers of
-    `preprocessing_model` for a caller that puts more behind them. `used`: layer names already taken."""
+    `preprocessing_model` for a caller that puts more behind them. `used`: layer names already taken; `codes`:
+    category columns taken as codes (column -> the code of its first category)."""
     used = set() if used is None else used
     inputs, blocks = {}, []
-    for column in column_inputs(preprocessor, used):
+    for column in column_inputs(preprocessor, used, codes):
         x = engine.Input(shape=(1,), dtype=column.dtype, name=column.key)
         inputs[column.name] = x
         filled = column.kind == "numeric" and column.fill is not None

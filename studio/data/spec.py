@@ -99,6 +99,11 @@ class DataSpec:
     sequence: SequenceSpec | None = None  # time-series windows (studio/data/sequences.py)
     image: ImageSpec | None = None  # pixel columns or an image-file column as images
     text: TextSpec | None = None  # settings of a text feature column
+    # The code of a category's first value for an Input that feeds an Embedding: 1 keeps code 0 for a category not
+    # seen in training (Keras's StringLookup index for out-of-vocabulary values; the Embedding needs input_dim
+    # categories + 1). Data specs saved before it was kept read as 0: their trained Embeddings have one row per
+    # category and no code for an unseen one, which Predict then takes as the first category and says so.
+    category_codes_from: int = 1
 
     @classmethod
     def from_table(cls, table: CsvTable, summaries: list | None = None, sequence_model: bool = False) -> DataSpec:
@@ -183,7 +188,7 @@ class DataSpec:
                 "columns": [c.to_dict() for c in self.columns], "missing": self.missing.value,
                 "scaling": self.scaling.value, "target_scaling": self.target_scaling.value,
                 "target_encoding": self.target_encoding.value, "split": self.split.to_dict(),
-                "bindings": self.bindings.to_dict(),
+                "bindings": self.bindings.to_dict(), "category_codes_from": self.category_codes_from,
                 **{key: part.to_dict() for key, part in (("sequence", self.sequence), ("image", self.image),
                                                          ("text", self.text)) if part is not None}}
 
@@ -207,7 +212,8 @@ class DataSpec:
                        bindings=Bindings.from_dict(d.get("bindings") or {}),  # version 1 has none: the defaults
                        sequence=SequenceSpec.from_dict(d["sequence"]) if d.get("sequence") else None,
                        image=ImageSpec.from_dict(d["image"]) if d.get("image") else None,
-                       text=TextSpec.from_dict(d["text"]) if d.get("text") else None)
+                       text=TextSpec.from_dict(d["text"]) if d.get("text") else None,
+                       category_codes_from=_codes_from(d.get("category_codes_from", 0)))
         except DataError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -231,6 +237,13 @@ def resolve_path(path: str, base_dir: str | os.PathLike | None) -> str:
     if not path or os.path.isabs(path) or base_dir is None:
         return path
     return os.path.normpath(os.path.join(os.path.abspath(base_dir), path))
+
+
+def _codes_from(value) -> int:
+    """The saved `category_codes_from` (absent in older projects: 0); DataError unless 0 or 1."""
+    if value not in (0, 1) or isinstance(value, bool):
+        raise DataError(f"The data spec's category_codes_from is {value!r}; expected 0 or 1.")
+    return int(value)
 
 
 def _enum(kind, value, what: str):

@@ -26,9 +26,9 @@ class Transformed:
     def row_notes(self) -> RowNotes:
         return RowNotes(dict(self.dropped), dict(self.first_dropped), dict(self.unseen))
 
-    def notes(self) -> list[str]:
-        """What happened to rows that did not go in as they were (see `RowNotes`)."""
-        return self.row_notes().notes()
+    def notes(self, taken_as: dict[str, str] | None = None) -> list[str]:
+        """What happened to rows that did not go in as they were (see `RowNotes.notes`)."""
+        return self.row_notes().notes(taken_as)
 
     def actual_rows(self) -> np.ndarray:
         """The table row holding each sample's target: its own row, or for a window the row `horizon` later."""
@@ -59,8 +59,10 @@ class RowNotes:
                 out.unseen[name] = (count, line, value) if before is None else (before[0] + count, *before[1:])
         return out
 
-    def notes(self) -> list[str]:
-        """One sentence per column, naming the column, how many rows and the first line."""
+    def notes(self, taken_as: dict[str, str] | None = None) -> list[str]:
+        """One sentence per column, naming the column, how many rows and the first line. `taken_as`: column -> how
+        the model takes an unseen category where it is not "unknown (no category)" (`ModelFeed.unseen_taken_as`)."""
+        taken_as = taken_as or {}
         notes = []
         for name, count in self.dropped.items():
             first = self.first_dropped.get(name)
@@ -68,6 +70,7 @@ class RowNotes:
             notes.append(f"column {name!r}: {count} row{'s' if count > 1 else ''} skipped for a missing value{where}")
         for name, (count, line, value) in self.unseen.items():
             rows = f"{count} rows hold" if count > 1 else "1 row holds"
+            how = taken_as.get(name, "taken as unknown (no category)")
             notes.append(f"column {name!r}: {rows} a category not seen in training (first {value!r}, line {line}), "
-                         "taken as unknown (no category)")
+                         f"{how}")
         return notes

@@ -63,8 +63,16 @@ class Project:
             raise ProjectFileError(f"{source}: 'runs' must be a list.")
         graph = graph_from_dict(data.get("graph"), source)
         known = {"format_version", "graph", "data", "compile", "training", "runs"}
-        return cls(graph, data.get("data"), data.get("compile"), data.get("training"), runs,
+        return cls(graph, _with_category_codes(data.get("data"), runs), data.get("compile"), data.get("training"), runs,
                    extra={k: v for k, v in data.items() if k not in known})
+
+
+def _with_category_codes(data: dict | None, runs: list) -> dict | None:
+    """A data spec saved before `category_codes_from` was kept: 0 (an Embedding's codes start at the first category,
+    as its saved runs were trained) when the project has runs, else 1 (code 0 kept for an unseen category)."""
+    if isinstance(data, dict) and {"path", "columns"} <= data.keys() and "category_codes_from" not in data:
+        return {**data, "category_codes_from": 0 if runs else 1}
+    return data
 
 
 def graph_to_dict(graph: Graph) -> dict:

@@ -178,7 +178,9 @@ def encode(csv_file, lines, rows):
             found = np.array([[index.get(v, 0)] for v in values], dtype="float32")
             one_hot = as_numpy(f["layer"](found))[:, oov:]  # unseen: all zeros
             blocks[f["column"]] = one_hot
-            codes[f["column"]] = one_hot.argmax(axis=1).astype("float32")[:, None]
+            code = one_hot.argmax(axis=1) + CATEGORY_CODES_FROM
+            code = np.where(one_hot.any(axis=1), code, 0)  # 0: unseen
+            codes[f["column"]] = code.astype("float32")[:, None]
         else:
             column = numbers(values, lines, csv_file.path, f["column"])
             blocks[f["column"]] = (
@@ -377,8 +379,11 @@ def data_code(spec, preprocessor, feed, losses: list[str | None], validation_row
         "# indices with CategoryEncoding, which runs on any backend.",
         statement("FEATURES", Seq("[", "]", [("", e) for e in feature_entries(preprocessor)])),
         "# The model's inputs, in order: the feature columns each takes (True: categories as",
-        "# vocabulary indices, for an Embedding)",
+        "# codes, for an Embedding)",
         statement("INPUTS", Seq("[", "]", [("", e) for e in input_entries(feed, preprocessor)])),
+        "# An Embedding's code of a category's first value (1: code 0 is for a category not",
+        "# seen in training, as StringLookup's out-of-vocabulary index)",
+        f"CATEGORY_CODES_FROM = {int(spec.category_codes_from)}",
         *sample_lines(preprocessor),
         "# What each of the model's outputs learns, in order",
         statement("TARGETS", Seq("[", "]", [("", e) for e in target_entries(preprocessor, targets)])),

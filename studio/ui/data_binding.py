@@ -167,7 +167,8 @@ class DataBindings(QObject):
         steps = self._state().setdefault("steps", {})
         if input_name not in steps:
             codes = any(s.codes for s in input_slots(self.project.graph) if s.name == input_name)
-            steps[input_name] = input_steps(self.prepared.preprocessor, self.columns_of(input_name), codes)
+            steps[input_name] = input_steps(self.prepared.preprocessor, self.columns_of(input_name), codes,
+                                            self.prepared.spec.category_codes_from)
         return steps[input_name]
 
     def target_of(self, output_name: str) -> str | None:

@@ -388,7 +388,7 @@ class ModelWorkflow(QObject):
         self.bindings.set_prepared(prepared)
         self._complete_bindings()
         self._fit_inputs()
-        self._fit_embeddings(prepared.preprocessor)
+        self._fit_embeddings(prepared.preprocessor, spec.category_codes_from)
         note = ""
         if self.project.compile:
             try:
@@ -409,18 +409,26 @@ class ModelWorkflow(QObject):
         for node in self.project.graph.input_nodes():
             self.bindings.fit_input_shape(node.name)
 
-    def _fit_embeddings(self, preprocessor) -> None:
-        """Text data: an Embedding fed by the Input takes every token index of the fitted vocabulary
-        (`input_dim` = vocabulary size; one undoable step per Embedding that was smaller)."""
+    def _fit_embeddings(self, preprocessor, codes_from: int) -> None:
+        """An Embedding fed by an Input takes every index its data gives (one undoable step per Embedding that was
+        smaller): text, the fitted vocabulary's size; category columns taken as codes, the most categories plus
+        `codes_from` (code 0 kept for a category not seen in training)."""
         encoder = preprocessor.encoder
         graph = self.project.graph
-        if getattr(encoder, "kind", None) != "text" or len(graph.input_nodes()) != 1:
+        text = getattr(encoder, "kind", None) == "text"
+        if text and len(graph.input_nodes()) != 1:
             return
-        for wire in graph.consumers(graph.input_nodes()[0].id):
-            node = graph.nodes[wire.target]
-            if node.type == "Embedding" and int(node.config.get("input_dim") or 0) < encoder.vocabulary_size:
-                config = {**node.config, "input_dim": encoder.vocabulary_size}
-                self.window.undo_stack.push(SetConfigCommand(graph, node.id, config, what="vocabulary size"))
+        widths = {f.name: len(f.categories) for f in preprocessor.features if f.type == "categorical"}
+        for node in graph.input_nodes():
+            bound = self.bindings.bindings().inputs.get(node.name) or []  # unbound: takes the table one-hot
+            columns = [c for c in bound if c in widths]
+            needed = encoder.vocabulary_size if text else max([widths[c] for c in columns], default=0) + codes_from
+            for wire in graph.consumers(node.id):
+                layer = graph.nodes[wire.target]
+                if (text or columns) and layer.type == "Embedding" and \
+                        int(layer.config.get("input_dim") or 0) < needed:
+                    config = {**layer.config, "input_dim": needed}
+                    self.window.undo_stack.push(SetConfigCommand(graph, layer.id, config, what="vocabulary size"))
 
     def compile(self) -> bool:
         """The compile dialog; True when settings were accepted. Offers to fit the output layer to the loss."""

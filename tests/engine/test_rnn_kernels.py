@@ -1,6 +1,6 @@
-"""The fused recurrent ops on their compiled step kernels: values against a plain NumPy LSTM in float32 and
-float64, and the batch split over threads giving the values and gradients of one thread, under masks,
-go_backwards, dropout and every output."""
+"""The fused recurrent ops' fast paths: the LSTM's and GRU's compiled step kernels against plain NumPy cells in
+float32 and float64, and the step loops of SimpleRNN, LSTM and GRU split over threads giving the values and gradients
+of one thread, under masks, go_backwards, dropout, other activations and every output."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,7 @@ import engine
 from engine import ops
 from engine.autodiff import gradients
 from engine.ops import rnn as rnn_ops
-from engine.ops import windows
+from engine.ops import rnn_parts, windows
 from engine.variables import Variable
 
 BATCH, STEPS, FEATURES, UNITS = 5, 4, 3, 6
@@ -36,12 +36,37 @@ def reference_lstm(x, kernel, recurrent, bias, mask=None, go_backwards=False):
     return np.stack(outputs, axis=1), c
 
 
-def arguments(dtype, gates=4, seed=0):
+def reference_gru(x, kernel, recurrent, bias, reset_after=True, mask=None, go_backwards=False):
+    """Keras's GRU step by step in float64 (gates z, r, h; with `reset_after` a bias (2, 3 * units))."""
+    x, kernel, recurrent, bias = (np.asarray(a, np.float64) for a in (x, kernel, recurrent, bias))
+    u = recurrent.shape[0]
+    input_bias, recurrent_bias = (bias[0], bias[1]) if reset_after else (bias, np.zeros_like(bias))
+    h = np.zeros((x.shape[0], u))
+    order = range(x.shape[1] - 1, -1, -1) if go_backwards else range(x.shape[1])
+    outputs = []
+    for t in order:
+        x_z, x_r, x_h = np.split(x[:, t] @ kernel + input_bias, 3, axis=1)
+        if reset_after:
+            h_z, h_r, h_h = np.split(h @ recurrent + recurrent_bias, 3, axis=1)
+            z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
+            candidate = np.tanh(x_h + r * h_h)
+        else:
+            z, r = sigmoid(x_z + h @ recurrent[:, :u]), sigmoid(x_r + h @ recurrent[:, u:2 * u])
+            candidate = np.tanh(x_h + (r * h) @ recurrent[:, 2 * u:])
+        h_new = z * h + (1 - z) * candidate
+        keep = np.ones((x.shape[0], 1), bool) if mask is None else mask[:, t:t + 1]
+        h = np.where(keep, h_new, h)
+        outputs.append(h)
+    return np.stack(outputs, axis=1)
+
+
+def arguments(dtype, gates=4, seed=0, bias_rows=None):
     rng = np.random.default_rng(seed)
+    bias_shape = (gates * UNITS,) if bias_rows is None else (bias_rows, gates * UNITS)
     return [rng.normal(size=(BATCH, STEPS, FEATURES)).astype(dtype),
             (rng.normal(size=(FEATURES, gates * UNITS)) * 0.5).astype(dtype),
             (rng.normal(size=(UNITS, gates * UNITS)) * 0.5).astype(dtype),
-            (rng.normal(size=(gates * UNITS,)) * 0.5).astype(dtype)]
+            (rng.normal(size=bias_shape) * 0.5).astype(dtype)]
 
 
 @pytest.mark.parametrize("dtype, tolerance", [("float32", 2e-6), ("float64", 1e-13)])
@@ -58,12 +83,31 @@ def test_lstm_matches_a_plain_numpy_lstm(dtype, tolerance, options):
     np.testing.assert_allclose(c.value, expected_c, rtol=tolerance, atol=tolerance)
 
 
-def test_lstm_gradients_in_float32_follow_float64():
+@pytest.mark.parametrize("dtype, tolerance", [("float32", 2e-6), ("float64", 1e-13)])
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("options", [{}, {"go_backwards": True},
+                                     {"mask": np.array([[1, 1, 0, 1]] * 3 + [[0, 1, 1, 0]] * 2, bool)}],
+                         ids=["plain", "backwards", "mask"])
+def test_gru_matches_a_plain_numpy_gru(dtype, tolerance, reset_after, options):
+    x, kernel, recurrent, bias = arguments(dtype, 3, bias_rows=2 if reset_after else None)
+    sequence, (h,) = rnn_ops.gru(x, None, kernel, recurrent, bias, reset_after=reset_after, return_sequences=True,
+                                 **options)
+    expected = reference_gru(x, kernel, recurrent, bias, reset_after, **options)
+    assert sequence.value.dtype == dtype
+    np.testing.assert_allclose(sequence.value, expected, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(h.value, expected[:, -1], rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("op, gates, extra", [(rnn_ops.lstm, 4, {}), (rnn_ops.gru, 3, {"reset_after": True}),
+                                              (rnn_ops.gru, 3, {"reset_after": False})],
+                         ids=["lstm", "gru", "gru_reset_before"])
+def test_gradients_in_float32_follow_float64(op, gates, extra):
     """The float32 kernels' gradients against the float64 ones (which meet finite differences elsewhere)."""
     results = []
     for dtype in ("float32", "float64"):
-        values = [Variable(a, dtype=dtype) for a in arguments(dtype)]
-        sequence, _ = rnn_ops.lstm(values[0], None, *values[1:], return_sequences=True, return_state=False)
+        bias_rows = 2 if extra.get("reset_after") else None
+        values = [Variable(a, dtype=dtype) for a in arguments(dtype, gates, bias_rows=bias_rows)]
+        sequence, _ = op(values[0], None, *values[1:], return_sequences=True, return_state=False, **extra)
         projection = np.random.default_rng(1).normal(size=sequence.shape).astype(dtype)
         grads = gradients(sequence, values, output_gradient=projection)
         assert all(g.dtype == dtype for g in grads)
@@ -75,13 +119,20 @@ def test_lstm_gradients_in_float32_follow_float64():
 # -- the batch split over threads --------------------------------------------------------------
 
 OPS = {"lstm": (rnn_ops.lstm, 4, {}),
-       "lstm_relu_hard_sigmoid": (rnn_ops.lstm, 4, {"activation": "relu", "recurrent_activation": "hard_sigmoid"})}
+       "lstm_relu_hard_sigmoid": (rnn_ops.lstm, 4, {"activation": "relu", "recurrent_activation": "hard_sigmoid"}),
+       "gru": (rnn_ops.gru, 3, {}),
+       "gru_reset_before": (rnn_ops.gru, 3, {"reset_after": False}),
+       "gru_softsign_hard_sigmoid": (rnn_ops.gru, 3, {"activation": "softsign",
+                                                      "recurrent_activation": "hard_sigmoid"}),
+       "simple_rnn": (rnn_ops.simple_rnn, 1, {}),
+       "simple_rnn_relu": (rnn_ops.simple_rnn, 1, {"activation": "relu"})}
 
 
 def run(op, gates, extra, options, dtype):
     """The op's outputs (sequence, states) and every gradient, as arrays."""
     rng = np.random.default_rng(2)
-    x, kernel, recurrent, bias = arguments(dtype, gates)
+    x, kernel, recurrent, bias = arguments(dtype, gates, bias_rows=2 if extra.get("reset_after", True) and
+                                           op is rnn_ops.gru else None)
     values = [Variable(a, dtype=dtype) for a in (x, kernel, recurrent, bias)]
     states = [Variable(rng.normal(size=(BATCH, UNITS)).astype(dtype), dtype=dtype)
               for _ in range(2 if op is rnn_ops.lstm else 1)]
@@ -140,6 +191,6 @@ def test_the_split_really_runs_in_two_threads(two_threads, monkeypatch):
             fn(columns)
         original(record, batch, elements)
 
-    monkeypatch.setattr(rnn_ops, "_over_batch", spy)
+    monkeypatch.setattr(rnn_parts, "_over_batch", spy)
     rnn_ops.lstm(*arguments("float32")[:1], None, *arguments("float32")[1:])
     assert sorted(seen) == [(0, 2), (2, 5)]

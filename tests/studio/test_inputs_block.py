@@ -23,8 +23,11 @@ def test_penguins_columns_name_their_keras_layer_fitted_numbers_and_missing_rule
     assert bill.steps == f"Normalization (mean {feature.mean:.4g}, sd {feature.std:.4g}); missing → {feature.mean:.4g}"
     assert sex.steps.endswith("; missing → 'female'") or sex.steps.endswith("; missing → 'male'")
     assert summary(list(steps.values())) == f"{len(steps)} columns · Normalization, StringLookup"
-    embedded = input_steps(p, ["island"], codes=True)  # an Input feeding an Embedding takes the category's index
-    assert embedded[0].steps.startswith("StringLookup → index over 3")
+    embedded = input_steps(p, ["island"], codes=True)  # an Input feeding an Embedding takes the category's code
+    assert embedded[0].steps.startswith("StringLookup → code 1–3 over 3 (Biscoe, Dream, Torgersen); unseen → code 0")
+    older = input_steps(p, ["island"], codes=True, codes_from=0)  # a project prepared before code 0 was kept
+    assert older[0].steps.startswith("StringLookup → code 0–2 over 3 (Biscoe, Dream, Torgersen); unseen → the first "
+                                     "category (Biscoe)")
 
 
 def test_text_example_shows_its_text_vectorization():

@@ -427,11 +427,12 @@ class EvaluationView(QWidget):
 
     def _show_prediction(self, path: str, table, transformed, outputs) -> None:
         decoded = decode_outputs(self.data.preprocessor, self.feed, outputs)
+        notes = transformed.notes(self.feed.unseen_taken_as(self.data.preprocessor) if self.feed else None)
         actual_rows = transformed.actual_rows()  # a window's actual value is its target's, `horizon` rows after it
         actual = [[table.column(d.target.name)[r] if r >= 0 else "" for r in actual_rows]
                   if d.target.name in table.names else None for d in decoded]  # the file's own targets, if any
         self._show(ShownResult(decoded, actual, transformed.lines, self._model_name, file=path, table=table,
-                               rows=transformed.rows, count=len(transformed.rows), notes=tuple(transformed.notes())))
+                               rows=transformed.rows, count=len(transformed.rows), notes=tuple(notes)))
         self.message.setStyleSheet("")
         self.message.setText("Save the predictions to write them next to the file's own columns.")
         self.predicted.emit(path)

@@ -92,11 +92,20 @@ def test_an_embedding_input_takes_a_categorical_column_as_codes(tmp_path):
     x = feed.x(data.train.x)
     assert x[0].shape == (len(data.train), 1) and x[1].shape == (len(data.train), 1)
     categories = data.preprocessor.features[1].categories
-    assert [categories[int(c)] for c in x[1][:5, 0]] == [colors[r] for r in data.train.rows[:5]]
-    small = [slots[0], InputSlot("color_code", 1, codes=True, code_limit=("color_embedding", 2))]
-    with pytest.raises(BindingError, match="Column 'color' has 3 categories, but Embedding 'color_embedding' after "
-                                           "Input 'color_code' takes codes below 2: set its input_dim to 3"):
+    # Code 0 is kept for a category not seen in training: the categories count from 1.
+    assert [categories[int(c) - 1] for c in x[1][:5, 0]] == [colors[r] for r in data.train.rows[:5]]
+    small = [slots[0], InputSlot("color_code", 1, codes=True, code_limit=("color_embedding", 3))]
+    with pytest.raises(BindingError, match="Column 'color' has 3 categories \\(codes 1 to 3 and code 0 for a category "
+                                           "not seen in training\\), but Embedding 'color_embedding' after Input "
+                                           "'color_code' takes codes below 3: set its input_dim to 4 or more"):
         resolve_feed(spec, data.preprocessor, small, [OutputHead("price", 1, "linear")])
+    spec.category_codes_from = 0  # a project trained before: codes from 0, and input_dim 3 is enough
+    feed = resolve_feed(spec, data.preprocessor, small, [OutputHead("price", 1, "linear")])
+    assert [categories[int(c)] for c in feed.x(data.train.x)[1][:5, 0]] == [colors[r] for r in data.train.rows[:5]]
+    assert DataSpec.from_dict(spec.to_dict()).category_codes_from == 0
+    with pytest.raises(Exception, match="category_codes_from is 2; expected 0 or 1"):
+        DataSpec.from_dict({**spec.to_dict(), "category_codes_from": 2})
+    spec.category_codes_from = 1
     spec.bindings = Bindings({"color_code": ["size"], "numbers": ["color"]})
     with pytest.raises(BindingError, match="Input 'color_code' feeds an Embedding, which takes category codes, but "
                                            "column 'size' is numeric"):
