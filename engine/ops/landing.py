@@ -110,7 +110,6 @@ def product_gradients(g: np.ndarray, y: np.ndarray | None, x2: np.ndarray, k2: n
     gx = take("products_landed.input_gradient", (len(x2), channels), x2.dtype) if want_input else None
     chunk = max(1, _CHUNK_ELEMENTS // (pixels * width))
     landing = [a.landing for a in axes]
-    kernel_parts, bias_parts = [], []
 
     def work(b):
         start, stop, _ = b.indices(batch)
@@ -129,9 +128,8 @@ def product_gradients(g: np.ndarray, y: np.ndarray | None, x2: np.ndarray, k2: n
                     gk += cols.T @ x2[rows]
             if want_bias:
                 add_filter_sums(g[lo:hi].reshape(-1, filters), y[lo:hi].reshape(-1, filters), relu, gb)
-        kernel_parts.append(gk)
-        bias_parts.append(gb)
+        return gk, gb
 
     with config.blas_single_threaded():  # each of our threads runs its own products: no BLAS threads on top
-        _over_batch(work, batch, batch * pixels * width)
+        kernel_parts, bias_parts = zip(*_over_batch(work, batch, batch * pixels * width))
     return gx, sum(kernel_parts) if want_kernel else None, sum(bias_parts) if want_bias else None
