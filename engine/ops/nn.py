@@ -14,6 +14,8 @@ import numpy as np
 
 from engine import backend
 from engine.autodiff import Tensor, make, needs_grad
+from engine.kernels.crossentropy import sparse_crossentropy_of_logits, sparse_crossentropy_of_softmax
+from engine.kernels.dense_relu import add_bias_relu, relu_gradient
 from engine.ops.core import value_of
 
 
@@ -193,33 +195,63 @@ def can_fuse(activation_name) -> bool:
 def dense(x, kernel, bias=None, activation: str = "linear") -> Tensor:
     """activation(x @ kernel + bias) as one recorded op (x of any rank >= 2)."""
     xv, kv = _arr(x), _arr(kernel)
-    if xv.dtype.kind in "iub" and kv.dtype.kind == "f":
-        xv = xv.astype(kv.dtype)  # Keras promotes int x float32 to float32 (NumPy would give float64)
+    if xv.dtype.kind in "iubO" and kv.dtype.kind == "f":
+        # Keras promotes int x float32 to float32 (NumPy would give float64); numbers in an object array too
+        xv = xv.astype(kv.dtype)
     z = xv @ kv
-    if bias is not None:
-        z += _arr(bias)
+    relu = activation == "relu"
+    if bias is not None or relu:
+        _add_bias_relu(z, None if bias is None else _arr(bias), relu)
+    if relu:
+        return _dense_node(x, kernel, bias, xv, kv, z, relu=True)
     forward, derivative = _FUSED[activation]
-    if activation in ("sigmoid", "softmax"):
-        logits = _dense_node(x, kernel, bias, xv, kv, z.copy(), None)
+    if activation in ("sigmoid", "softmax"):  # (out of place: z stays the logits)
+        logits = _dense_node(x, kernel, bias, xv, kv, z)
         out = forward(z)
         result = make(out, (logits,), lambda g: (derivative(g, out),))
         result._keras_logits = (activation, logits)
         return result
-    out = forward(z)
-    return _dense_node(x, kernel, bias, xv, kv, out, derivative)
+    return _dense_node(x, kernel, bias, xv, kv, forward(z), derivative)
 
 
-def _dense_node(x, kernel, bias, xv, kv, out, derivative) -> Tensor:
+def _dense_node(x, kernel, bias, xv, kv, out, derivative=None, relu: bool = False) -> Tensor:
     def vjp(g):
-        if derivative is not None:
-            g = derivative(g, out)
-        g2 = g.reshape(-1, g.shape[-1])
+        want_bias = bias is not None and needs_grad(bias)
+        if relu:
+            g2, gb = _relu_gradient(g.reshape(-1, g.shape[-1]), out.reshape(-1, out.shape[-1]), want_bias)
+            g = g2.reshape(out.shape)
+        else:
+            if derivative is not None:
+                g = derivative(g, out)
+            g2 = g.reshape(-1, g.shape[-1])
+            gb = g2.sum(axis=0) if want_bias else None
         gx = (g @ kv.T) if needs_grad(x) else None
         gk = (xv.reshape(-1, xv.shape[-1]).T @ g2) if needs_grad(kernel) else None
-        gb = g2.sum(axis=0) if bias is not None and needs_grad(bias) else None
         return gx, gk, gb
 
     return make(out, (x, kernel, bias), vjp)
+
+
+def _add_bias_relu(z: np.ndarray, bias: np.ndarray | None, relu: bool) -> None:
+    """z += bias, then relu, in place, in one compiled pass (float16 through float32: Numba has none)."""
+    rows = z.reshape(-1, z.shape[-1])
+    wide = rows.astype(np.float32) if rows.dtype == np.float16 else rows
+    if bias is None:
+        bias = np.empty(0, wide.dtype)
+    add_bias_relu(wide, bias.astype(np.float32) if bias.dtype == np.float16 else bias, bias.size > 0, relu)
+    if wide is not rows:
+        rows[...] = wide
+
+
+def _relu_gradient(g: np.ndarray, y: np.ndarray, want_bias: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The gradient through the relu (g where y > 0) and, if wanted, its column sums (the bias gradient)."""
+    dtype = g.dtype
+    if dtype == np.float16 or y.dtype == np.float16:
+        g, y = g.astype(np.float32), y.astype(np.float32)
+    dz = np.empty_like(g)
+    bias_grad = np.empty(g.shape[-1] if want_bias else 0, g.dtype)
+    relu_gradient(g, y, dz, bias_grad, want_bias)
+    return dz.astype(dtype, copy=False), bias_grad.astype(dtype, copy=False) if want_bias else None
 
 
 # -- losses ---------------------------------------------------------------------------------
@@ -262,10 +294,33 @@ def sparse_categorical_crossentropy(target, output, from_logits: bool = False, a
         bad = labels[(labels < 0) | (labels >= num_classes)][0]
         raise ValueError(f"Label {bad} is out of range: the model predicts {num_classes} classes "
                          f"(0..{num_classes - 1})")
+    kind, logits = getattr(output, "_keras_logits", None) or (None, None)
+    if class_axis == out_v.ndim - 1 and (from_logits or kind == "softmax"):
+        return _sparse_crossentropy_to_logits(labels, output if from_logits else logits, out_v, from_logits)
     t = np.eye(num_classes, dtype=out_v.dtype)[labels]
-    if axis not in (-1, out_v.ndim - 1):
+    if class_axis != out_v.ndim - 1:
         t = np.moveaxis(t, -1, axis)
     return _crossentropy_with_target(t, output, from_logits, axis)
+
+
+def _sparse_crossentropy_to_logits(labels: np.ndarray, logits, values: np.ndarray, from_logits: bool) -> Tensor:
+    """The loss of logits (`values`) or of softmax outputs (`values`, with their `logits`), differentiated
+    straight to the logits in one compiled pass (Numba has no float16: such values go through float32)."""
+    rows = values.reshape(-1, values.shape[-1])
+    if rows.dtype == np.float16:
+        rows = rows.astype(np.float32)
+    dtype = rows.dtype
+    losses = np.empty(len(rows), dtype)
+    grad = np.empty_like(rows)
+    flat_labels = labels.reshape(-1)
+    if from_logits:
+        sparse_crossentropy_of_logits(rows, flat_labels, losses, grad)
+    else:
+        eps = backend.epsilon()
+        sparse_crossentropy_of_softmax(rows, flat_labels, dtype.type(eps), dtype.type(1 - eps), losses, grad)
+    losses = losses.reshape(values.shape[:-1]).astype(values.dtype, copy=False)
+    grad = grad.reshape(values.shape).astype(values.dtype, copy=False)
+    return make(losses, (logits,), lambda g: (g[..., None] * grad,))
 
 
 def _crossentropy_with_target(t: np.ndarray, output, from_logits: bool, axis: int) -> Tensor:

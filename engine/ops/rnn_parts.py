@@ -1,6 +1,6 @@
 """What the fused recurrent ops (engine/ops/rnn.py) share: activations with their derivatives, the stacked
 product of every step (`_Stack`), masks, initial states, the recorded outputs, and the step loops' split of
-the batch over threads (`_over_time`)."""
+the batch over threads (`_in_threads`)."""
 
 from __future__ import annotations
 
@@ -159,7 +159,13 @@ class _Stack:
     def weight_gradients(self, dz: np.ndarray) -> tuple:
         """(recurrent kernel, kernel, bias) gradients in the op's columns, from dz (columns, time, batch)."""
         dz2 = dz.reshape(dz.shape[0], -1)
-        dw = self.s[:, :self.steps].reshape(self.s.shape[0], -1) @ dz2.T
+        states = self.s[:, :self.steps].reshape(self.s.shape[0], -1)
+        dw = np.empty((states.shape[0], dz2.shape[0]), dz.dtype)
+
+        def columns(part: slice) -> None:
+            np.matmul(states, dz2[part].T, out=dw[:, part])
+
+        _in_threads(columns, dz2.shape[0], dz2.size)
         grad_r = _collapse(dw[:self.state_rows], self.state_groups, self.units)
         grad_k = _collapse(dw[self.state_rows:self.state_rows + self.input_rows], self.input_groups, self.features)
         return grad_r, grad_k, dw[-1] if self.with_bias else None
@@ -167,8 +173,14 @@ class _Stack:
     def input_gradient(self, dz: np.ndarray) -> np.ndarray:
         """d(loss)/d(inputs) (batch, time, features), from dz (columns, time, batch)."""
         dz2 = dz.reshape(dz.shape[0], -1)
-        dx = (self.w[self.state_rows:self.state_rows + self.input_rows] @ dz2).reshape(
-            -1, self.features, self.steps, dz.shape[2])
+        w = self.w[self.state_rows:self.state_rows + self.input_rows]
+        dx = np.empty((w.shape[0], dz2.shape[1]), dz.dtype)
+
+        def columns(part: slice) -> None:
+            np.matmul(w, dz2[:, part], out=dx[:, part])
+
+        _in_threads(columns, dz2.shape[1], dz2.size)
+        dx = dx.reshape(-1, self.features, self.steps, dz.shape[2])
         if self.input_masks is not None:
             dx = dx * self.input_masks[:, :, None, :]
         dx = dx.sum(axis=0)
@@ -300,14 +312,14 @@ def _bounds(columns: slice, batch: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _over_time(run, batch: int, elements: int) -> None:
-    """`run(columns)`, a whole loop over the timesteps for the batch `columns`, over slices of the batch in
-    parallel threads when there is enough work, with each thread's matrix products in its own thread: a
-    step's products are too small to share out, and waiting for BLAS threads at every step is what a busy
-    machine punishes (50 LSTM-sized steps, 2 cores at load ~12: 56 ms in one thread, 2,400 ms with 2 BLAS
-    threads)."""
+def _in_threads(run, count: int, elements: int) -> None:
+    """`run(part)` over slices of `count` (the batch of a whole loop over the timesteps, or a product's
+    columns) in parallel threads when there is enough work, each thread's matrix products in that thread
+    alone: a step's products are too small to share out, and waiting for BLAS threads at every product is
+    what a busy machine punishes (50 LSTM-sized steps, 2 cores at load ~12: 56 ms in one thread, 2,400 ms
+    with 2 BLAS threads)."""
     with config.blas_single_threaded():
-        _over_batch(run, batch, elements)
+        _over_batch(run, count, elements)
 
 
 def _activated(act: _Activation, pre: np.ndarray, h: np.ndarray, tmask) -> np.ndarray:
