@@ -365,12 +365,9 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
         g2 = g.reshape(positions, filters)
         gx = gk = gb = d_bias = None
         if narrow:
-            flipped = stride_one.flipped_gradient_columns(g, w, pads, xv.shape[1:-1])
-            if needs_grad(inputs):
-                gx = stride_one.input_gradient(flipped, kv, xv.shape)
-            if product is None and needs_grad(kernel):
-                gk = stride_one.kernel_gradient(flipped, xv, kernel_shape)
-            elif product is not None:
+            want_kernel = product is None and needs_grad(kernel)
+            gx, gk = stride_one.gradients(g, xv, kv, w, pads, needs_grad(inputs), want_kernel)
+            if product is not None:
                 _, gk, d_bias = product.backward(cols, g2, False, needs_grad(kernel))
         else:
             columns, gk, d_bias = product.backward(cols, g2, needs_grad(inputs), needs_grad(kernel))
