@@ -337,12 +337,12 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
         filters <= channels * NARROW_FILTERS_RATIO
     narrow_forward = narrow and filters < channels
     fold_bias = bias is not None and groups == 1 and not pointwise and not narrow_forward  # via a ones column
-    xp = _pad(xv, pads)
+    xp = None if narrow_forward else _pad(xv, pads)
     gathered = groups == 1 and not pointwise and not narrow_forward  # by _im2col, handing over its columns
     activate = _ELEMENTWISE[activation][0] if gathered and activation in _ELEMENTWISE else None
     cols = product = None
     if narrow_forward:
-        z = stride_one.shifted_sum_forward(xp, kv, w)
+        z = stride_one.forward(xv, kv, w, pads)
     else:
         product = _GroupedProduct(kv, groups, _arr(bias) if fold_bias else None)
         if groups == 1:  # the product made a few samples at a time, in threads (as the columns are gathered)
