@@ -17,6 +17,7 @@ class Functional(Model):
     def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True, **kwargs):
         Model.__init__(self, name=name, trainable=trainable, **kwargs)
         self._inputs_struct = inputs
+        self._outputs_given = outputs  # `output`: as given (Keras keeps a dict's order there)
         self._outputs_struct = outputs = _keys_sorted(outputs)
         self.inputs = flatten(inputs)
         self.outputs = flatten(outputs)
@@ -36,6 +37,18 @@ class Functional(Model):
         self._build_shapes = [t.shape for t in self.inputs] if len(self.inputs) > 1 else self.inputs[0].shape
 
     # -- structure ------------------------------------------------------------------------
+    @property
+    def input(self):
+        """The model's inputs as given to the constructor: one tensor, a list or a dict (Keras's `model.input`;
+        `inputs` is the flat list)."""
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        """The model's outputs as given to the constructor: one tensor, a list or a dict (Keras's `model.output`;
+        `outputs` is the flat list, a dict's values in key order)."""
+        return self._outputs_given
+
     @property
     def input_names(self) -> list[str]:
         return [t.keras_history[0].name for t in self.inputs]

@@ -8,6 +8,12 @@ from engine.autodiff import Tensor, make, unbroadcast
 from engine.ops.core import as_array as _as_array
 from engine.ops.core import value_of
 
+# The ops `engine.ops` exports (not the modules and helpers imported here).
+__all__ = [
+    "reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "broadcast_to", "concatenate",
+    "stack", "split", "unstack", "get_item", "take", "tile", "repeat", "flip", "pad", "size",
+]
+
 
 def reshape(x, newshape) -> Tensor:
     a = np.asarray(_as_array(x))

@@ -7,6 +7,12 @@ import numpy as np
 from engine import backend
 from engine.autodiff import Tensor, make
 
+# The ops (`value_of` and `as_array` are helpers for the other op modules).
+__all__ = [
+    "convert_to_tensor", "convert_to_numpy", "is_tensor", "shape", "dtype", "cast", "stop_gradient",
+    "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "eye", "one_hot",
+]
+
 
 def value_of(x):
     """The ndarray (or Python scalar) behind `x`."""

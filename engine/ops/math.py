@@ -9,6 +9,16 @@ from engine.autodiff import Tensor, make, unbroadcast
 from engine.ops.core import as_array as _as_array
 from engine.ops.core import value_of
 
+# The ops `engine.ops` exports (not the modules and helpers imported here).
+__all__ = [
+    "add", "subtract", "multiply", "divide", "true_divide", "negative", "power", "square", "sqrt", "abs",
+    "absolute", "exp", "log", "log1p", "expm1", "sin", "cos", "sign", "floor", "ceil", "round", "maximum",
+    "minimum", "clip", "where", "matmul", "dot", "sum", "mean", "max", "min", "amax", "amin", "var", "std",
+    "prod", "logsumexp", "cumsum", "argmax", "argmin", "all", "any", "equal", "not_equal", "greater",
+    "greater_equal", "less", "less_equal", "logical_and", "logical_or", "mod", "floor_divide",
+    "logical_not", "isnan", "isfinite",
+]
+
 
 def _shape(x) -> tuple:
     return np.shape(value_of(x))

@@ -18,6 +18,13 @@ from engine.kernels.crossentropy import sparse_crossentropy_of_logits, sparse_cr
 from engine.kernels.dense_relu import add_bias_relu, relu_gradient
 from engine.ops.core import value_of
 
+# The ops (`can_fuse`, a helper of the layers, is imported by name in engine/ops/__init__.py).
+__all__ = [
+    "relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softplus", "softsign", "silu", "swish", "elu",
+    "selu", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "mish", "softmax", "log_softmax", "dense",
+    "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy", "dropout",
+]
+
 
 def _arr(x) -> np.ndarray:
     return np.asarray(value_of(x))

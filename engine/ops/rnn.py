@@ -33,8 +33,10 @@ from engine.ops.rnn_parts import (
     _first_grad,
     _gradients,
     _groups,
+    _in_compiled_precision,
     _in_threads,
     _masked_gradient,
+    _over_all_steps,
     _prepare,
     _Stack,
     _value,
@@ -101,6 +103,7 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
 
 # -- LSTM -------------------------------------------------------------------------------------
 
+@_in_compiled_precision
 def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activation="tanh",
          recurrent_activation="sigmoid", go_backwards: bool = False, return_sequences: bool = False,
          return_state: bool = True, mask=None, zero_output_for_mask: bool = False, dropout_mask=None,
@@ -190,6 +193,7 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
 
 # -- GRU --------------------------------------------------------------------------------------
 
+@_in_compiled_precision
 def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activation="tanh",
         recurrent_activation="sigmoid", reset_after: bool = True, go_backwards: bool = False,
         return_sequences: bool = False, return_state: bool = True, mask=None, zero_output_for_mask: bool = False,
@@ -294,7 +298,7 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
                 if grad_b is not None:
                     grad_b = np.stack([grad_b[:3 * u], np.r_[grad_b[:2 * u], grad_b[rh_]]])
                 return grad_r, grad_k[:, :3 * u], grad_b
-            grad_r_h = rh.reshape(u, -1) @ dz[xh_].reshape(u, -1).T  # (r * h) @ R_h, all timesteps at once
+            grad_r_h = _over_all_steps(rh, dz[xh_])  # (r * h) @ R_h
             return np.concatenate([grad_r[:, :2 * u], grad_r_h], axis=1), grad_k, grad_b
 
         return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh], to_kernels)

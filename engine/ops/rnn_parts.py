@@ -4,6 +4,8 @@ the batch over threads (`_in_threads`)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from engine import config
@@ -158,14 +160,7 @@ class _Stack:
 
     def weight_gradients(self, dz: np.ndarray) -> tuple:
         """(recurrent kernel, kernel, bias) gradients in the op's columns, from dz (columns, time, batch)."""
-        dz2 = dz.reshape(dz.shape[0], -1)
-        states = self.s[:, :self.steps].reshape(self.s.shape[0], -1)
-        dw = np.empty((states.shape[0], dz2.shape[0]), dz.dtype)
-
-        def columns(part: slice) -> None:
-            np.matmul(states, dz2[part].T, out=dw[:, part])
-
-        _in_threads(columns, dz2.shape[0], dz2.size)
+        dw = _over_all_steps(self.s[:, :self.steps], dz)
         grad_r = _collapse(dw[:self.state_rows], self.state_groups, self.units)
         grad_k = _collapse(dw[self.state_rows:self.state_rows + self.input_rows], self.input_groups, self.features)
         return grad_r, grad_k, dw[-1] if self.with_bias else None
@@ -302,6 +297,24 @@ def _prepare(inputs, initial_state, recurrent_kernel, mask, go_backwards, count:
     return batch, steps, units, dtype, states, _time_mask(mask, batch, steps, go_backwards), given[:count]
 
 
+def _in_compiled_precision(op):
+    """`op` run in float32 when its dtype is one the compiled kernels do not take (float16: Numba has none),
+    its outputs cast back; float32 and float64 run as they are."""
+    @functools.wraps(op)
+    def run(inputs, initial_state, kernel, recurrent_kernel, bias=None, **options):
+        dtype = np.result_type(_value(inputs).dtype, _value(recurrent_kernel).dtype)
+        if dtype in (np.float32, np.float64):
+            return op(inputs, initial_state, kernel, recurrent_kernel, bias, **options)
+        from engine.ops.core import cast
+
+        def wide(value):
+            return None if value is None else cast(value, "float32")
+        output, states = op(wide(inputs), None if initial_state is None else [wide(s) for s in initial_state],
+                            wide(kernel), wide(recurrent_kernel), wide(bias), **options)
+        return cast(output, dtype), [cast(state, dtype) for state in states]
+    return run
+
+
 def _first_grad(grad, shape, dtype) -> np.ndarray:
     return np.zeros(shape, dtype) if grad is None else np.array(grad, dtype=dtype, order="C")
 
@@ -310,6 +323,20 @@ def _bounds(columns: slice, batch: int) -> tuple[int, int]:
     """The first and past-the-end batch columns of a slice."""
     lo, hi, _ = columns.indices(batch)
     return lo, hi
+
+
+def _over_all_steps(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The sum over every timestep and sample of the outer products of `left` (rows, time, batch) and `right`
+    (columns, time, batch): one product (rows, columns), its columns shared out over the threads."""
+    left2 = left.reshape(left.shape[0], -1)
+    right2 = right.reshape(right.shape[0], -1)
+    out = np.empty((left2.shape[0], right2.shape[0]), np.result_type(left2, right2))
+
+    def columns(part: slice) -> None:
+        np.matmul(left2, right2[part].T, out=out[:, part])
+
+    _in_threads(columns, right2.shape[0], right2.size)
+    return out
 
 
 def _in_threads(run, count: int, elements: int) -> None:

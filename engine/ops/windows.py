@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from engine import config
+from engine.kernels.windows import add_columns
 from engine.ops.scratch import take
 
 
@@ -69,6 +70,7 @@ def _over_batch(fn, batch: int, elements: int) -> list:
 
 
 _CHUNK_ELEMENTS = 1 << 18  # a few samples at a time: what a step makes and uses again while it is in cache
+_IM2COL_CHUNK = 1 << 19  # columns and the product made from them: fewer Python calls per sample pay more than L2
 
 
 def _in_chunks(fn, batch: int, per_sample: int, chunk_elements: int = _CHUNK_ELEMENTS) -> None:
@@ -160,12 +162,13 @@ def _inner(shape, pads) -> tuple[slice, ...]:
     return (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], pads))
 
 
-def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False, then=None) -> np.ndarray:
+def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False, then=None, then_width: int = 0) -> np.ndarray:
     """Columns (batch * prod(out), kernel_volume * channels): the window of every output position, in one
     copy; with `ones_column` a last column of ones lets the GEMM add the bias.
 
     With `then`, each few samples' columns are handed to then(lo, hi, block) (block: rows lo..hi-1) as soon
-    as they are made, while they are in cache (see `_in_chunks`).
+    as they are made, while they are in cache (see `_in_chunks`); `then_width` is the width of the rows that
+    `then` makes from them, so that both fit in the cache.
     """
     rank, batch, channels = len(w.kernel), xp.shape[0], xp.shape[-1]
     width = math.prod(w.kernel) * channels
@@ -197,25 +200,26 @@ def _im2col(xp: np.ndarray, w: _Windows, ones_column: bool = False, then=None) -
             fill(slice(lo, hi))
             then(lo * rows, hi * rows, matrix[lo * rows:hi * rows])
 
-        _in_chunks(fill_then, batch, rows * matrix.shape[1], _CHUNK_ELEMENTS // 2)
+        _in_chunks(fill_then, batch, rows * (matrix.shape[1] + then_width), _IM2COL_CHUNK)
     return matrix
 
 
 def _col2im(columns, w: _Windows, padded_shape, dtype) -> np.ndarray:
-    """The adjoint of `_im2col`: each kernel offset's columns added back where they were read from.
+    """The adjoint of `_im2col`: each window's columns added back where they were read from.
 
     `columns(lo, hi)` gives rows lo..hi-1 of the columns (batch * prod(out), kernel_volume * channels), laid out
     as im2col makes them; it is asked for a few samples at a time, so that a GEMM can make them just before
-    they are added back, while they are still in cache.
+    they are added back (one compiled pass, engine/kernels/windows.py), while they are still in cache.
     """
-    rank, channels = len(w.kernel), padded_shape[-1]
-    out = take("col2im", padded_shape, dtype, zero=True)
-    rows = math.prod(w.out)
+    batch, channels = padded_shape[0], padded_shape[-1]
+    out = take("col2im", padded_shape, dtype)
+    out3 = out.reshape(batch, -1, channels)
+    starts, taps = w.pixel_offsets(padded_shape[1:-1])
+    rows = len(starts)
 
     def add(lo, hi):
-        blocks = columns(lo * rows, hi * rows).reshape(hi - lo, *w.out, *w.kernel, channels)
-        for offset in w.offsets():
-            out[w.slices(offset, slice(lo, hi))] += blocks[(slice(None),) * (rank + 1) + offset]
+        out3[lo:hi].fill(0)
+        add_columns(columns(lo * rows, hi * rows).reshape(hi - lo, rows, -1), starts, taps, out3[lo:hi])
 
-    _in_chunks(add, padded_shape[0], rows * math.prod(w.kernel) * channels)
+    _in_chunks(add, batch, rows * len(taps) * channels)
     return out

@@ -41,7 +41,7 @@ class DataProgress(QProgressBar):
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         """Wide enough for the whole text and the percentage, within MAX_WIDTH."""
-        wanted = self.fontMetrics().horizontalAdvance(f"{self._text}: 100%") + 24
+        wanted = self.fontMetrics().horizontalAdvance(f"{self._text}: 100%") + 40  # _fit_text's margin, and slack
         return QSize(max(MIN_WIDTH, min(MAX_WIDTH, wanted)), super().sizeHint().height())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)

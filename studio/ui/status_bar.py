@@ -38,6 +38,7 @@ class StatusBar(QStatusBar):
         self.log: deque[tuple[float, str]] = deque(maxlen=LOG_LENGTH)
         self.full_text = ""
         self._until = 0.0  # when the shown message times out (0: never)
+        self._new = False  # a message given to showMessage, not shown yet
         self._permanent: list[QWidget] = []
         self._fitting = False
         self.messageChanged.connect(self._message_changed)
@@ -56,6 +57,7 @@ class StatusBar(QStatusBar):
             self.log.append((time.time(), text))
         self.full_text = text
         self._until = time.monotonic() + timeout / 1000 if timeout > 0 else 0.0
+        self._new = True
         self._fit()
 
     def _show_fitted(self) -> None:
@@ -64,6 +66,9 @@ class StatusBar(QStatusBar):
         if self._until and time.monotonic() >= self._until:
             return
         shown = self.fontMetrics().elidedText(text, Qt.ElideRight, max(40, self._free_width()))
+        if not self._new and shown == self.currentMessage():
+            return  # fits as shown: its timer runs on
+        self._new = False
         self.setToolTip(text if shown != text else "")
         left = max(1, int((self._until - time.monotonic()) * 1000)) if self._until else 0
         super().showMessage(shown, left)

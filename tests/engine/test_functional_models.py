@@ -197,3 +197,39 @@ def test_text_given_to_a_numeric_input_names_the_input_and_the_value():
     with pytest.raises(ValueError, match=r"Input 'size' of the model takes numbers \(float32\), but received 'abc'"):
         model.predict(np.array([[1.5], ["abc"]], dtype=object), verbose=0)
     assert model.predict(np.array([[1.5]], dtype=object), verbose=0).shape == (1, 1)
+
+
+def _described(structure):
+    """A model's `input` or `output` as plain data: the shape of each tensor, in the structure Keras gives."""
+    def one(t):
+        return tuple(t.shape)
+    if isinstance(structure, dict):
+        return {k: one(v) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return [one(t) for t in structure]
+    return one(structure)
+
+
+@pytest.mark.parametrize("build", ["one", "lists", "dicts"])
+def test_input_and_output_keep_the_structure_given_as_keras_does(build):
+    keras = pytest.importorskip("keras")
+
+    def model(lib):
+        a, b = lib.Input((4,), name="a"), lib.Input((3,), name="b")
+        if build == "one":
+            return lib.Model(a, lib.layers.Dense(2, name="d")(a))
+        ya, yb = lib.layers.Dense(2, name="ya")(a), lib.layers.Dense(1, name="yb")(b)
+        if build == "lists":
+            return lib.Model([a, b], [ya, yb])
+        return lib.Model({"b": b, "a": a}, {"z": ya, "y": yb})
+
+    ours, theirs = model(engine), model(keras)
+    assert _described(ours.input) == _described(theirs.input)
+    assert _described(ours.output) == _described(theirs.output)
+    for mine, keras_s in ((ours.input, theirs.input), (ours.output, theirs.output)):
+        assert isinstance(mine, (dict, list, tuple)) == isinstance(keras_s, (dict, list, tuple))
+        assert type(mine) is type(keras_s) or not isinstance(mine, (dict, list, tuple))
+    if build == "dicts":
+        assert list(ours.input) == list(theirs.input) and list(ours.output) == list(theirs.output)
+    if build == "one":
+        assert ours.input is ours.inputs[0] and ours.output is ours.outputs[0]

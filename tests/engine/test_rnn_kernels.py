@@ -194,3 +194,18 @@ def test_the_split_really_runs_in_two_threads(two_threads, monkeypatch):
     monkeypatch.setattr(rnn_parts, "_over_batch", spy)
     rnn_ops.lstm(*arguments("float32")[:1], None, *arguments("float32")[1:])
     assert sorted(seen) == [(0, 2), (2, 5)]
+
+
+@pytest.mark.parametrize("op, gates, bias_rows", [(rnn_ops.lstm, 4, None), (rnn_ops.gru, 3, 2),
+                                                  (rnn_ops.simple_rnn, 1, None)], ids=["lstm", "gru", "simple_rnn"])
+def test_float16_runs_through_float32_and_comes_back_as_float16(op, gates, bias_rows):
+    """Numba has no float16: the ops compute such inputs in float32, with float16 outputs and gradients."""
+    wide = arguments("float32", gates, bias_rows=bias_rows)
+    values = [Variable(a.astype("float16"), dtype="float16") for a in wide]
+    output, states = op(values[0], None, *values[1:], return_sequences=True)
+    assert output.value.dtype == "float16" and all(s.value.dtype == "float16" for s in states)
+    expected, _ = op(*[a.astype("float16").astype("float32") for a in wide[:1]], None,
+                     *[a.astype("float16").astype("float32") for a in wide[1:]], return_sequences=True)
+    np.testing.assert_allclose(output.value, expected.value, rtol=2e-3, atol=2e-3)
+    grads = gradients(ops.sum(output), values)
+    assert all(g is not None and g.dtype == "float16" and np.all(np.isfinite(g)) for g in grads)

@@ -190,3 +190,21 @@ def test_the_status_message_and_the_data_bar_both_stay_readable(window, qtbot, w
     bar.show_reading("", -1.0)
     qtbot.wait(50)
     assert window.data_label.width() >= min(window.data_label.sizeHint().width(), width // 3)
+
+
+@pytest.mark.parametrize("width", [1366, 900])
+def test_the_evaluation_tab_s_buttons_keep_their_words_in_a_narrow_window(window, qtbot, width):
+    window.open_example("mlp")
+    window.resize(width, 768)
+    tabs = window.workflow.tabs
+    qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton, pos=tabs.tabBar().tabRect(1).center())
+    view = window.workflow.evaluation
+    qtbot.waitUntil(lambda: view.predict_button.isVisible(), timeout=2000)
+    qtbot.wait(50)
+    for button in (view.evaluate_button, view.predict_button, view.save_button):
+        assert button.width() >= button.sizeHint().width(), (button.text(), button.width())
+    def top(button):
+        return button.mapTo(view, button.rect().topLeft()).y()
+
+    one_row = abs(top(view.predict_button) - top(view.evaluate_button)) < 5
+    assert one_row == (width == 1366)  # narrow: Predict and Save under Evaluate

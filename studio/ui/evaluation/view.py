@@ -92,16 +92,18 @@ class EvaluationView(QWidget):
         self.output_combo = QComboBox()  # a model with several outputs: whose matrix, plot and table are shown
         self.output_combo.currentIndexChanged.connect(lambda _: self._show_output())
         self.output_label = QLabel("Output:")
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Data:"))
-        top.addWidget(self.part_combo)
-        top.addWidget(self.evaluate_button)
-        top.addWidget(self.output_label)
-        top.addWidget(self.output_combo)
+        self._data_label = QLabel("Data:")
+        self._top = top = QHBoxLayout()
+        for widget in (self._data_label, self.part_combo, self.evaluate_button, self.output_label, self.output_combo):
+            top.addWidget(widget)
         top.addStretch(1)
-        top.addWidget(self.predict_button)
-        top.addWidget(self.save_button)
-        top.addWidget(self.cancel_button)
+        self._file_actions = QWidget()  # Predict and Save: beside Evaluate, or under it in a narrow tab
+        actions = QHBoxLayout(self._file_actions)
+        actions.setContentsMargins(0, 0, 0, 0)
+        actions.addStretch(1)
+        actions.addWidget(self.predict_button)
+        actions.addWidget(self.save_button)
+        top.addWidget(self._file_actions)
 
         self.heading = QLabel(NO_MODEL)  # what everything below belongs to
         self.heading.setWordWrap(True)
@@ -126,12 +128,29 @@ class EvaluationView(QWidget):
 
         self.message = QLabel()
         self.message.setWordWrap(True)
+        bottom = QHBoxLayout()  # what is running, and Cancel beside it
+        bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        self._second_row = QHBoxLayout()
+        layout.addLayout(self._second_row)
         layout.addWidget(self.heading)
         layout.addWidget(splitter, 1)
-        layout.addWidget(self.message)
+        layout.addLayout(bottom)
         self._update_enabled()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Predict and Save go under Evaluate when the tab is too narrow for one row (their text stays whole)."""
+        super().resizeEvent(event)
+        left = [self._data_label, self.part_combo, self.evaluate_button, self.output_label, self.output_combo]
+        needed = sum(w.sizeHint().width() + 8 for w in left if not w.isHidden()) + \
+            self._file_actions.sizeHint().width() + 24
+        wide = self.width() >= needed
+        target = self._top if wide else self._second_row
+        if self._file_actions.parent() is not None and target.indexOf(self._file_actions) < 0:
+            (self._second_row if wide else self._top).removeWidget(self._file_actions)
+            target.addWidget(self._file_actions)
 
     # The parts of the left half that callers and tests read.
     @property
