@@ -1,6 +1,6 @@
 """What the fused recurrent ops (engine/ops/rnn.py) share: activations with their derivatives, the stacked
 product of every step (`_Stack`), masks, initial states, the recorded outputs, and the step loops' split of
-the batch over threads (`_in_threads`)."""
+the batch over threads (`_over_steps`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 
 from engine import config
 from engine.autodiff import Tensor, gradients, make, needs_grad, no_grad
+from engine.ops import windows
 from engine.ops.scratch import take
 from engine.ops.windows import _over_batch
 
@@ -337,6 +338,25 @@ def _over_all_steps(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
     _in_threads(columns, right2.shape[0], right2.size)
     return out
+
+
+_MIN_STEP_ELEMENTS_PER_THREAD = 1 << 13  # below this a thread's share of a step costs less than its Python
+
+
+def _over_steps(run, batch: int, step_elements: int) -> None:
+    """`run(part)`, a whole loop over the timesteps for the batch columns `part`, for slices of the batch in
+    parallel threads when each thread's share of a step (`step_elements`: the values one step computes for
+    the whole batch) is large enough.
+
+    Every thread runs its own Python loop, and Python runs one thread at a time: a step has to hold enough
+    work outside Python (products, kernels) to make up for the second loop. Smaller steps run in one thread.
+    """
+    threads = min(config.get_num_threads(), step_elements // _MIN_STEP_ELEMENTS_PER_THREAD)
+    if threads < 2:
+        with config.blas_single_threaded():
+            run(slice(None))
+        return
+    _in_threads(run, batch, threads * windows._MIN_ELEMENTS_PER_THREAD)
 
 
 def _in_threads(run, count: int, elements: int) -> None:
