@@ -27,12 +27,9 @@ import math
 
 import numpy as np
 
-from engine import config
-from engine.ops.landing import LandingAxis, add_products
+from engine.ops.landing import LandingAxis, add_products, in_samples
 from engine.ops.scratch import take
-from engine.ops.windows import _over_batch, _pad, _Windows
-
-_CHUNK_ELEMENTS = 1 << 18  # a few samples' products at a time, while they are in cache
+from engine.ops.windows import _pad, _Windows
 
 
 def forward(x: np.ndarray, kernel: np.ndarray, w: _Windows, pads) -> np.ndarray:
@@ -45,15 +42,15 @@ def forward(x: np.ndarray, kernel: np.ndarray, w: _Windows, pads) -> np.ndarray:
     z = take("conv", (x.shape[0], *w.out, filters), x.dtype)
     shifts = [_shift(offset, w, pads, in_sizes) for offset in w.offsets()]
 
-    def add(lo, hi, buffer, _):
-        per_tap = np.matmul(x2[lo * buffer.pixels:hi * buffer.pixels], taps, out=buffer.rows(hi - lo))
+    def add(lo, hi, scratch, _):
+        per_tap = np.matmul(x2[scratch.span(lo, hi)], taps, out=scratch.rows(lo, hi))
         per_tap = per_tap.reshape(hi - lo, *in_sizes, kk, filters)
         out = z[lo:hi]
         out.fill(0)
         for j, (into, read) in enumerate(shifts):
             out[(slice(None), *into)] += per_tap[(slice(None), *read, j)]
 
-    _in_samples(add, x.shape[0], math.prod(in_sizes), kk * filters, x.dtype)
+    in_samples(add, x.shape[0], math.prod(in_sizes), kk * filters, x.dtype)
     return z
 
 
@@ -88,9 +85,9 @@ def _flipped_gradients(g, x, kernel, w: _Windows, pads, want_input: bool, want_k
     x2 = np.ascontiguousarray(x).reshape(-1, channels)
     gx = take("conv.input_gradient", x2.shape, g.dtype) if want_input else None
 
-    def step(lo, hi, buffer, gk):
-        rows = slice(lo * buffer.pixels, hi * buffer.pixels)
-        cols = buffer.rows(hi - lo)
+    def step(lo, hi, scratch, gk):
+        rows = scratch.span(lo, hi)
+        cols = scratch.rows(lo, hi)
         grid = cols.reshape(hi - lo, *in_sizes, len(offsets), filters)
         for j, offset in enumerate(offsets):
             grid[(slice(None),) * (rank + 1) + (j,)] = gq[windows.slices(offset, slice(lo, hi))]
@@ -100,7 +97,7 @@ def _flipped_gradients(g, x, kernel, w: _Windows, pads, want_input: bool, want_k
             gk += cols.T @ x2[rows]
 
     start = (lambda: np.zeros(flipped.shape, g.dtype)) if want_kernel else None
-    parts = _in_samples(step, x.shape[0], math.prod(in_sizes), flipped.shape[0], g.dtype, start)
+    parts = in_samples(step, x.shape[0], math.prod(in_sizes), flipped.shape[0], g.dtype, start)
     gk = None
     if want_kernel:  # rows (flipped offset, filter), columns C -> (*k, C, F)
         grid = sum(parts).reshape(*kernel.shape[:-2], filters, channels)[(slice(None, None, -1),) * rank]
@@ -118,30 +115,3 @@ def _shift(offset, w: _Windows, pads, in_sizes) -> tuple[tuple[slice, ...], tupl
         into.append(slice(first, max(first, last)))
         read.append(slice(first + shift, max(first, last) + shift))
     return tuple(into), tuple(read)
-
-
-class _Buffer:
-    """One thread's scratch rows for a few samples' products: `pixels` rows per sample, `width` wide."""
-
-    def __init__(self, samples: int, pixels: int, width: int, dtype):
-        self.pixels = pixels
-        self.array = np.empty((samples * pixels, width), dtype)
-
-    def rows(self, samples: int) -> np.ndarray:
-        return self.array[:samples * self.pixels]
-
-
-def _in_samples(step, batch: int, pixels: int, width: int, dtype, start=None) -> list:
-    """step(lo, hi, buffer, state) over runs of a few samples lo..hi-1, in threads that each take a slice of the
-    batch with their own buffer and state = start() (None without `start`); the states, one per thread."""
-    chunk = max(1, _CHUNK_ELEMENTS // (pixels * width))
-
-    def run(b):
-        first, stop, _ = b.indices(batch)
-        buffer, state = _Buffer(min(chunk, stop - first), pixels, width, dtype), start() if start else None
-        for lo in range(first, stop, chunk):
-            step(lo, min(lo + chunk, stop), buffer, state)
-        return state
-
-    with config.blas_single_threaded():  # each of our threads runs its own products: no BLAS threads on top
-        return _over_batch(run, batch, batch * pixels * width)
