@@ -337,12 +337,12 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
         filters <= channels * NARROW_FILTERS_RATIO
     narrow_forward = narrow and filters < channels
     fold_bias = bias is not None and groups == 1 and not pointwise and not narrow_forward  # via a ones column
-    xp = _pad(xv, pads)
+    xp = None if narrow_forward else _pad(xv, pads)
     gathered = groups == 1 and not pointwise and not narrow_forward  # by _im2col, handing over its columns
     activate = _ELEMENTWISE[activation][0] if gathered and activation in _ELEMENTWISE else None
     cols = product = None
     if narrow_forward:
-        z = stride_one.shifted_sum_forward(xp, kv, w)
+        z = stride_one.forward(xv, kv, w, pads)
     else:
         product = _GroupedProduct(kv, groups, _arr(bias) if fold_bias else None)
         if groups == 1:  # the product made a few samples at a time, in threads (as the columns are gathered)
@@ -365,12 +365,9 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
         g2 = g.reshape(positions, filters)
         gx = gk = gb = d_bias = None
         if narrow:
-            flipped = stride_one.flipped_gradient_columns(g, w, pads, xv.shape[1:-1])
-            if needs_grad(inputs):
-                gx = stride_one.input_gradient(flipped, kv, xv.shape)
-            if product is None and needs_grad(kernel):
-                gk = stride_one.kernel_gradient(flipped, xv, kernel_shape)
-            elif product is not None:
+            want_kernel = product is None and needs_grad(kernel)
+            gx, gk = stride_one.gradients(g, xv, kv, w, pads, needs_grad(inputs), want_kernel)
+            if product is not None:
                 _, gk, d_bias = product.backward(cols, g2, False, needs_grad(kernel))
         else:
             columns, gk, d_bias = product.backward(cols, g2, needs_grad(inputs), needs_grad(kernel))

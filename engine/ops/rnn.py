@@ -6,7 +6,7 @@ followed by the elementwise work on contiguous gate blocks (the LSTM's and GRU's
 kernels, engine/kernels/lstm_step.py and gru_step.py); only this loop runs in Python. The backward
 pass walks the steps in reverse, and after the loop a single product over all timesteps gives the
 kernel, recurrent-kernel and bias gradients at once. With several threads each takes a slice of the
-batch through the whole loop (`_in_threads`). Inside a node arrays are feature-major, (features,
+batch through the whole loop (`_over_steps`). Inside a node arrays are feature-major, (features,
 time, batch); inputs and outputs are batch-major, as in Keras. What the ops share is in rnn_parts.py.
 
 The maths follows Keras 3's cells: LSTM gates i, f, c, o; GRU gates z, r, h, with `reset_after`
@@ -33,8 +33,10 @@ from engine.ops.rnn_parts import (
     _first_grad,
     _gradients,
     _groups,
-    _in_threads,
+    _in_compiled_precision,
     _masked_gradient,
+    _over_all_steps,
+    _over_steps,
     _prepare,
     _Stack,
     _value,
@@ -72,7 +74,7 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
                 h[:, t + 1, columns] = np.where(tmask[t, :, columns], new[:, columns], h[:, t, columns])
             stack.set_state(t + 1, columns=columns)
 
-    _in_threads(forward, batch, pre.size)
+    _over_steps(forward, batch, pre.size // steps)
 
     def backward(sequence_grad, finals):
         deriv = act.derivative(pre if act.needs_input else None, _activated(act, pre, h, tmask))
@@ -92,7 +94,7 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
                 if carried is not None:
                     dh_next[:, columns] += carried
 
-        _in_threads(steps_back, batch, dz.size)
+        _over_steps(steps_back, batch, dz.size // steps)
         return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh_next])
 
     return _finish((inputs, kernel, bias, recurrent_kernel, *given), backward, h, [], return_sequences,
@@ -101,6 +103,7 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
 
 # -- LSTM -------------------------------------------------------------------------------------
 
+@_in_compiled_precision
 def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activation="tanh",
          recurrent_activation="sigmoid", go_backwards: bool = False, return_sequences: bool = False,
          return_state: bool = True, mask=None, zero_output_for_mask: bool = False, dropout_mask=None,
@@ -151,7 +154,7 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
             lstm_output(gates, c_new, c_act, cs, h, t, lo, hi, keep)
             stack.set_state(t + 1, columns=columns)
 
-    _in_threads(forward, batch, gates.size)
+    _over_steps(forward, batch, gates.size // steps)
 
     def backward(sequence_grad, finals):
         dz = take("lstm.dz", (4 * u, steps, batch), dtype)
@@ -179,7 +182,7 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
                 stack.state_gradient(dz[:, t, columns], out=dh[:, columns], accumulate=keep is not None,
                                      columns=columns)
 
-        _in_threads(steps_back, batch, gates.size)
+        _over_steps(steps_back, batch, gates.size // steps)
         back = np.argsort(order)
         return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh, dc],
                           lambda gr, gk, gb: (gr[:, back], gk[:, back], None if gb is None else gb[back]))
@@ -190,6 +193,7 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
 
 # -- GRU --------------------------------------------------------------------------------------
 
+@_in_compiled_precision
 def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activation="tanh",
         recurrent_activation="sigmoid", reset_after: bool = True, go_backwards: bool = False,
         return_sequences: bool = False, return_state: bool = True, mask=None, zero_output_for_mask: bool = False,
@@ -262,7 +266,7 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
             gru_output(ext, hh, h, t, lo, hi, keep)
             stack.set_state(t + 1, columns=part)
 
-    _in_threads(forward, batch, ext.size)
+    _over_steps(forward, batch, ext.size // steps)
 
     def backward(sequence_grad, finals):
         gate_slopes = candidate_slopes = None
@@ -286,7 +290,7 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
                     gru_reset_backward(ext, h, h_mask, reset_grad, gate_slopes, dz, dh, t, lo, hi)
                 stack.state_gradient(dz[:, t, part], out=dh[:, part], accumulate=True, columns=part)
 
-        _in_threads(steps_back, batch, dz.size)
+        _over_steps(steps_back, batch, dz.size // steps)
 
         def to_kernels(grad_r, grad_k, grad_b):
             if reset_after:
@@ -294,7 +298,7 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
                 if grad_b is not None:
                     grad_b = np.stack([grad_b[:3 * u], np.r_[grad_b[:2 * u], grad_b[rh_]]])
                 return grad_r, grad_k[:, :3 * u], grad_b
-            grad_r_h = rh.reshape(u, -1) @ dz[xh_].reshape(u, -1).T  # (r * h) @ R_h, all timesteps at once
+            grad_r_h = _over_all_steps(rh, dz[xh_])  # (r * h) @ R_h
             return np.concatenate([grad_r[:, :2 * u], grad_r_h], axis=1), grad_k, grad_b
 
         return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh], to_kernels)

@@ -1,13 +1,16 @@
 """What the fused recurrent ops (engine/ops/rnn.py) share: activations with their derivatives, the stacked
 product of every step (`_Stack`), masks, initial states, the recorded outputs, and the step loops' split of
-the batch over threads (`_in_threads`)."""
+the batch over threads (`_over_steps`)."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
 from engine import config
 from engine.autodiff import Tensor, gradients, make, needs_grad, no_grad
+from engine.ops import windows
 from engine.ops.scratch import take
 from engine.ops.windows import _over_batch
 
@@ -158,14 +161,7 @@ class _Stack:
 
     def weight_gradients(self, dz: np.ndarray) -> tuple:
         """(recurrent kernel, kernel, bias) gradients in the op's columns, from dz (columns, time, batch)."""
-        dz2 = dz.reshape(dz.shape[0], -1)
-        states = self.s[:, :self.steps].reshape(self.s.shape[0], -1)
-        dw = np.empty((states.shape[0], dz2.shape[0]), dz.dtype)
-
-        def columns(part: slice) -> None:
-            np.matmul(states, dz2[part].T, out=dw[:, part])
-
-        _in_threads(columns, dz2.shape[0], dz2.size)
+        dw = _over_all_steps(self.s[:, :self.steps], dz)
         grad_r = _collapse(dw[:self.state_rows], self.state_groups, self.units)
         grad_k = _collapse(dw[self.state_rows:self.state_rows + self.input_rows], self.input_groups, self.features)
         return grad_r, grad_k, dw[-1] if self.with_bias else None
@@ -302,6 +298,24 @@ def _prepare(inputs, initial_state, recurrent_kernel, mask, go_backwards, count:
     return batch, steps, units, dtype, states, _time_mask(mask, batch, steps, go_backwards), given[:count]
 
 
+def _in_compiled_precision(op):
+    """`op` run in float32 when its dtype is one the compiled kernels do not take (float16: Numba has none),
+    its outputs cast back; float32 and float64 run as they are."""
+    @functools.wraps(op)
+    def run(inputs, initial_state, kernel, recurrent_kernel, bias=None, **options):
+        dtype = np.result_type(_value(inputs).dtype, _value(recurrent_kernel).dtype)
+        if dtype in (np.float32, np.float64):
+            return op(inputs, initial_state, kernel, recurrent_kernel, bias, **options)
+        from engine.ops.core import cast
+
+        def wide(value):
+            return None if value is None else cast(value, "float32")
+        output, states = op(wide(inputs), None if initial_state is None else [wide(s) for s in initial_state],
+                            wide(kernel), wide(recurrent_kernel), wide(bias), **options)
+        return cast(output, dtype), [cast(state, dtype) for state in states]
+    return run
+
+
 def _first_grad(grad, shape, dtype) -> np.ndarray:
     return np.zeros(shape, dtype) if grad is None else np.array(grad, dtype=dtype, order="C")
 
@@ -310,6 +324,39 @@ def _bounds(columns: slice, batch: int) -> tuple[int, int]:
     """The first and past-the-end batch columns of a slice."""
     lo, hi, _ = columns.indices(batch)
     return lo, hi
+
+
+def _over_all_steps(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The sum over every timestep and sample of the outer products of `left` (rows, time, batch) and `right`
+    (columns, time, batch): one product (rows, columns), its columns shared out over the threads."""
+    left2 = left.reshape(left.shape[0], -1)
+    right2 = right.reshape(right.shape[0], -1)
+    out = np.empty((left2.shape[0], right2.shape[0]), np.result_type(left2, right2))
+
+    def columns(part: slice) -> None:
+        np.matmul(left2, right2[part].T, out=out[:, part])
+
+    _in_threads(columns, right2.shape[0], right2.size)
+    return out
+
+
+_MIN_STEP_ELEMENTS_PER_THREAD = 1 << 13  # below this a thread's share of a step costs less than its Python
+
+
+def _over_steps(run, batch: int, step_elements: int) -> None:
+    """`run(part)`, a whole loop over the timesteps for the batch columns `part`, for slices of the batch in
+    parallel threads when each thread's share of a step (`step_elements`: the values one step computes for
+    the whole batch) is large enough.
+
+    Every thread runs its own Python loop, and Python runs one thread at a time: a step has to hold enough
+    work outside Python (products, kernels) to make up for the second loop. Smaller steps run in one thread.
+    """
+    threads = min(config.get_num_threads(), step_elements // _MIN_STEP_ELEMENTS_PER_THREAD)
+    if threads < 2:
+        with config.blas_single_threaded():
+            run(slice(None))
+        return
+    _in_threads(run, batch, threads * windows._MIN_ELEMENTS_PER_THREAD)
 
 
 def _in_threads(run, count: int, elements: int) -> None:

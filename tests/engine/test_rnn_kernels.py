@@ -150,6 +150,7 @@ def two_threads(monkeypatch):
     before = engine.config.get_num_threads()
     engine.config.set_num_threads(2)
     monkeypatch.setattr(windows, "_MIN_ELEMENTS_PER_THREAD", 1)
+    monkeypatch.setattr(rnn_parts, "_MIN_STEP_ELEMENTS_PER_THREAD", 1)
     yield
     engine.config.set_num_threads(before)
 
@@ -194,3 +195,41 @@ def test_the_split_really_runs_in_two_threads(two_threads, monkeypatch):
     monkeypatch.setattr(rnn_parts, "_over_batch", spy)
     rnn_ops.lstm(*arguments("float32")[:1], None, *arguments("float32")[1:])
     assert sorted(seen) == [(0, 2), (2, 5)]
+
+
+@pytest.mark.parametrize("op, gates, bias_rows", [(rnn_ops.lstm, 4, None), (rnn_ops.gru, 3, 2),
+                                                  (rnn_ops.simple_rnn, 1, None)], ids=["lstm", "gru", "simple_rnn"])
+def test_float16_runs_through_float32_and_comes_back_as_float16(op, gates, bias_rows):
+    """Numba has no float16: the ops compute such inputs in float32, with float16 outputs and gradients."""
+    wide = arguments("float32", gates, bias_rows=bias_rows)
+    values = [Variable(a.astype("float16"), dtype="float16") for a in wide]
+    output, states = op(values[0], None, *values[1:], return_sequences=True)
+    assert output.value.dtype == "float16" and all(s.value.dtype == "float16" for s in states)
+    expected, _ = op(*[a.astype("float16").astype("float32") for a in wide[:1]], None,
+                     *[a.astype("float16").astype("float32") for a in wide[1:]], return_sequences=True)
+    np.testing.assert_allclose(output.value, expected.value, rtol=2e-3, atol=2e-3)
+    grads = gradients(ops.sum(output), values)
+    assert all(g is not None and g.dtype == "float16" and np.all(np.isfinite(g)) for g in grads)
+
+
+@pytest.mark.parametrize("batch, units, split", [(4, 6, False), (64, 64, True)])
+def test_only_steps_with_enough_work_split_the_batch(monkeypatch, batch, units, split):
+    """Each thread runs its own Python loop: a step must hold enough work for the second thread to pay."""
+    seen = []
+    original = windows._over_batch
+
+    def spy(fn, count, elements):
+        seen.append(count)
+        return original(fn, count, elements)
+
+    before = engine.config.get_num_threads()
+    engine.config.set_num_threads(2)
+    monkeypatch.setattr(rnn_parts, "_over_batch", spy)
+    rng = np.random.default_rng(0)
+    try:
+        rnn_ops.lstm(rng.normal(size=(batch, 2, 3)).astype("float32"), None,
+                     rng.normal(size=(3, 4 * units)).astype("float32"),
+                     rng.normal(size=(units, 4 * units)).astype("float32"), None, return_state=False)
+    finally:
+        engine.config.set_num_threads(before)
+    assert seen == ([batch] if split else [])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from gradcheck import check_gradients
 
-from engine import ops
+from engine import config, ops
 from engine.autodiff import gradients
 from engine.ops.transposed_conv import transpose_padding
 from engine.variables import Variable
@@ -128,3 +128,32 @@ def test_relu_keeps_nan_as_numpy_does():
     x[0, 1, 1, 0] = np.nan
     out = np.asarray(ops.conv_transpose(x, kernel, 2, "same", activation="relu"))
     assert np.isnan(out[0]).any() and not np.isnan(out[1]).any()
+
+
+@pytest.fixture
+def restore_threads():
+    before = config.get_num_threads()
+    yield
+    config.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_two_threads_give_the_numbers_of_one(restore_threads, dtype):
+    """Big enough (16 * 256 pixels * 144 products, over twice 2 ** 18) that the batch is split over two
+    threads, whose kernel and bias gradients are summed."""
+    rng = np.random.default_rng(8)
+    values = [rng.normal(size=(16, 16, 16, 16)), rng.normal(size=(3, 3, 16, 16)) * 0.3, rng.normal(size=16) * 0.1,
+              rng.normal(size=(3, 3, 16, 4)) * 0.3]
+    results = []
+    for threads in (1, 2):
+        config.set_num_threads(threads)
+        x, kernel, bias, last = [Variable(v.astype(dtype), dtype=dtype) for v in values]
+        up = ops.conv_transpose(x, kernel, 2, "same", bias=bias, activation="relu")
+        out = ops.conv(up, last, 1, "same")  # 16 channels -> 4 filters: on the filters' side
+        g = np.random.default_rng(9).normal(size=out.shape).astype(dtype)
+        found = gradients(out, [x, kernel, bias, last], output_gradient=g)
+        results.append([np.asarray(out).copy()] + [d.copy() for d in found])
+    tolerance = 1e-4 if dtype == "float32" else 1e-12
+    for one, two in zip(*results):
+        assert one.dtype == dtype
+        np.testing.assert_allclose(two, one, rtol=tolerance, atol=tolerance * np.abs(one).max())

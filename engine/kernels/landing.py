@@ -1,9 +1,9 @@
-"""The memory-bound halves of a transposed convolution, as one pass each (engine/ops/transposed_conv.py).
+"""The memory-bound halves of products that land (engine/ops/landing.py), as one pass each.
 
-A transposed convolution multiplies every input pixel by the whole kernel, (pixels, channels) @ (channels,
-kernel_volume * filters), and adds each kernel offset's product at its place in the output. These loops do
-the adding and its adjoint over arrays of three spatial axes (fewer axes are given as axes of size 1), with
-a relu applied on the way when asked:
+A transposed convolution (and a stride-1 convolution on its filters' side) multiplies every input pixel by the
+whole kernel, (pixels, channels) @ (channels, kernel_volume * filters), and adds each kernel offset's product
+at its place in the output. These loops do the adding and its adjoint over arrays of three spatial axes (fewer
+axes are given as axes of size 1), with a relu applied on the way when asked:
 
 - `add_windows`: every output pixel sums the products that land on it, read from a table of its
   (input index, kernel offset) pairs per axis, and starts from the bias: each output element is written
