@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import backend, ops
-from engine.autodiff import Tensor
+from engine.autodiff import Tensor, make
 from engine.ops.core import value_of
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -77,23 +77,27 @@ def prepare(y_true, y_pred, where: str, squeeze: bool = True) -> tuple[Tensor, T
     return y_true, y_pred
 
 
-def _divide_no_nan(total: Tensor, divisor) -> Tensor:
-    divisor = np.asarray(divisor, dtype=total.dtype)
-    if divisor == 0:
-        return ops.multiply(total, np.asarray(0, dtype=total.dtype))
-    return ops.divide(total, divisor)
+def _sum_divided(values: Tensor, divisor) -> Tensor:
+    """`sum(values) / divisor` in the values' dtype, as one recorded op (Keras's divide_no_nan: times 0 when
+    the divisor is 0)."""
+    v = values.value
+    divisor = v.dtype.type(divisor)
+
+    def divide(a):
+        return a / divisor if divisor != 0 else a * v.dtype.type(0)
+
+    return make(np.asarray(divide(np.sum(v)), v.dtype), (values,), lambda g: (np.broadcast_to(divide(g), v.shape),))
 
 
 def reduce_values(values: Tensor, sample_weight=None, reduction="sum_over_batch_size") -> Tensor:
     """Sum, or average, already weighted loss values."""
     if reduction in (None, "none") or values.shape in ((), (0,)):
         return values
-    total = ops.sum(values)
     if reduction == "sum":
-        return total
+        return ops.sum(values)
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
-        return _divide_no_nan(total, np.sum(sample_weight))
-    return _divide_no_nan(total, int(np.prod(values.shape)))
+        return _sum_divided(values, np.sum(sample_weight))
+    return _sum_divided(values, values.size)
 
 
 def _mask_to_weights(mask, reduction, dtype) -> np.ndarray:

@@ -28,10 +28,14 @@ from engine.variables import Variable
 
 def _flat_view(array: np.ndarray, variable: Variable) -> np.ndarray:
     """`array` as one axis, sharing its memory (the optimizer writes through it)."""
-    if not array.flags.c_contiguous or not array.flags.writeable:
+    flags = array.flags
+    if not (flags.c_contiguous and flags.writeable):
         raise ValueError(f"Variable {variable.path!r}: the optimizer can only update a writable C-contiguous "
                          "array in place; assign the variable a fresh array.")
     return array.reshape(-1)
+
+
+_EMPTY = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0, np.float64)}  # unused slots
 
 
 def _is_number(value) -> bool:
@@ -337,20 +341,23 @@ class Optimizer:
         configuration) is passed as an empty array. Numba computes no float16: such variables are updated
         in float32 and stored back.
         """
-        arrays = [variable.value, *(slot.value for slot in slots if slot is not None)]
-        wide = arrays[0].dtype == np.float16
-        dtype = np.dtype(np.float32) if wide else arrays[0].dtype
-        if wide:
-            targets, arrays = arrays, [a.astype(np.float32) for a in arrays]
-            gradient = gradient.astype(np.float32)
-        flat = iter([_flat_view(a, variable) for a in arrays])
-        w = next(flat)
-        empty = np.empty(0, dtype)
-        step_kernel(w, gradient.reshape(-1), *(empty if slot is None else next(flat) for slot in slots),
-                    *(dtype.type(x) for x in scalars), *flags)
-        if wide:
-            for target, value in zip(targets, arrays):
-                target[...] = value
+        w = variable.value
+        if w.dtype == np.float16:
+            self._run_step_in_float32(step_kernel, variable, gradient, slots, scalars, flags)
+            return
+        cast = w.dtype.type
+        step_kernel(_flat_view(w, variable), gradient.reshape(-1),
+                    *[_EMPTY[w.dtype] if slot is None else _flat_view(slot.value, slot) for slot in slots],
+                    *[cast(x) for x in scalars], *flags)
+
+    def _run_step_in_float32(self, step_kernel, variable, gradient, slots, scalars, flags) -> None:
+        targets = [variable, *(slot for slot in slots if slot is not None)]
+        wide = [Variable(t.value, dtype="float32", trainable=False, name=t.name) for t in targets]
+        copies = iter(wide[1:])
+        self._run_step(step_kernel, wide[0], gradient.astype(np.float32),
+                       [None if slot is None else next(copies) for slot in slots], scalars, flags)
+        for target, value in zip(targets, wide):
+            target.value[...] = value.value
 
     def _accumulate_or_update(self, grads, variables, raw_step: int) -> None:
         steps = self.gradient_accumulation_steps

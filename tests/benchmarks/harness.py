@@ -395,10 +395,18 @@ def main(bench: Benchmark, script: str) -> None:
         profile = measure(script, "profile", args.profile_threads, args)
         print_profile(dict(profile, threads=args.profile_threads))
     if args.scaling:
-        print("  scaling (median epoch samples/s; engine / torch, engine / keras):")
-        for n in thread_counts():
-            found = side_by_side(script, bench, n, args, args.only)
-            cells = "  ".join(f"{name} {found[name][0]:8.0f}" for name in found)
-            ratios = "  ".join(f"{found['engine'][0] / found[o][0]:.2f}x" for o in FRAMEWORKS[1:]
-                               if o in found and "engine" in found)
-            print(f"    {n} thread(s): {cells}   {ratios}")
+        print_scaling({n: side_by_side(script, bench, n, args, args.only) for n in thread_counts()})
+
+
+def print_scaling(rows: dict[int, dict]) -> None:
+    """One line per thread count: each framework's median-epoch samples/s, then engine / each other."""
+    names = [name for name in FRAMEWORKS if any(name in found for found in rows.values())]
+    others = [name for name in names if name != "engine"] if "engine" in names else []
+    print("  scaling (median epoch, samples/s):")
+    print("    threads" + "".join(f"{name:>10s}" for name in names)
+          + "".join(f"{'engine/' + name:>15s}" for name in others))
+    for threads, found in rows.items():
+        cells = "".join(f"{found[name][0]:10.0f}" if name in found else f"{'-':>10s}" for name in names)
+        ratios = "".join(f"{found['engine'][0] / found[name][0]:14.2f}x" if name in found and "engine" in found
+                         else f"{'-':>15s}" for name in others)
+        print(f"    {threads:7d}{cells}{ratios}")

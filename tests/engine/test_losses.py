@@ -245,6 +245,19 @@ def test_reductions_by_hand():
     np.testing.assert_allclose(np.asarray(losses.MeanSquaredError(reduction=None)(zeros, values, weight)), [5.0, 0.0])
 
 
+def test_averaging_reductions_have_the_gradient_of_sum_over_divisor():
+    values = np.array([[1.0, 2.0], [3.0, 5.0]])
+    zeros = np.zeros_like(values)
+    weight = np.array([2.0, 0.5])
+    for reduction in ("sum_over_batch_size", "mean_with_sample_weight"):
+        loss = losses.MeanSquaredError(reduction=reduction, dtype="float64")
+        check_gradients(lambda p, loss=loss: loss(zeros, p, sample_weight=weight), values)
+    variable = Variable(values, dtype="float64")
+    loss = losses.MeanSquaredError(reduction="mean_with_sample_weight", dtype="float64")
+    (grad,) = gradients(loss(zeros, variable, sample_weight=weight * 0), [variable])
+    np.testing.assert_array_equal(grad, np.zeros_like(values))  # a zero divisor: value and gradient 0
+
+
 # -- gradients --------------------------------------------------------------------------------------
 
 GRADIENT_CASES = [
