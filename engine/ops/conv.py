@@ -1,10 +1,13 @@
 """Convolution ops, named and argumented as `keras.ops` (Keras kernel layouts, any spatial rank).
 
 Convolution is im2col + GEMM: one strided slice per kernel offset gathers the input windows into a
-(positions, kernel_volume * channels) matrix, and one matrix product with the kernel gives the output.
-The backward pass is hand-written: the kernel gradient is one matmul; the input gradient is a matmul
-followed by col2im, both a few samples at a time so that each kernel offset's columns are added back
-(one strided slice-add per offset) while still in cache; the Python loop never runs over pixels.
+(positions, kernel_volume * channels) matrix, and a matrix product with the kernel gives the output, a few
+samples at a time while the columns are in cache (the fused relu/tanh applied there too).
+The backward pass is hand-written: the kernel gradient is one matmul (a sum of per-thread parts); the
+input gradient is a matmul followed by col2im (one compiled pass, engine/kernels/windows.py), a few samples
+at a time so that the columns are added back while still in cache; the Python loop never runs over pixels.
+Every product runs in one of the engine's threads, which split the batch, with a single-threaded BLAS:
+OpenBLAS's own threads wait for each other (and spin) at every product.
 With stride 1 and no more filters than input channels, the input gradient (and, with fewer filters, the
 whole convolution) is computed on the filters' side instead (engine/ops/conv_stride_one.py).
 `conv` can also add a bias and apply a fusable activation in the same recorded node, as `dense` does.
@@ -337,12 +340,12 @@ def _conv_node(op, inputs, kernel, xv, kv, kernel_shape, groups, strides, paddin
         filters <= channels * NARROW_FILTERS_RATIO
     narrow_forward = narrow and filters < channels
     fold_bias = bias is not None and groups == 1 and not pointwise and not narrow_forward  # via a ones column
-    xp = _pad(xv, pads)
+    xp = None if narrow_forward else _pad(xv, pads)
     gathered = groups == 1 and not pointwise and not narrow_forward  # by _im2col, handing over its columns
     activate = _ELEMENTWISE[activation][0] if gathered and activation in _ELEMENTWISE else None
     cols = product = None
     if narrow_forward:
-        z = stride_one.shifted_sum_forward(xp, kv, w)
+        z = stride_one.forward(xv, kv, w, pads)
     else:
         product = _GroupedProduct(kv, groups, _arr(bias) if fold_bias else None)
         if groups == 1:  # the product made a few samples at a time, in threads (as the columns are gathered)

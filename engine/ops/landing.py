@@ -74,20 +74,14 @@ def add_products(x2: np.ndarray, k2: np.ndarray, bias: np.ndarray, axes, relu: b
     sizes, kernel, pixels = tuple(a.size for a in axes), tuple(a.kernel for a in axes), math.prod(a.size for a in axes)
     batch = len(x2) // pixels
     out = take("products_landed", (batch, *(a.out for a in axes), filters), x2.dtype)
-    chunk = max(1, _CHUNK_ELEMENTS // (pixels * len(k2)))
     k2t = k2.T
     taps = [a.taps for a in axes]
 
-    def add(b):
-        start, stop, _ = b.indices(batch)
-        buffer = np.empty((min(chunk, stop - start) * pixels, len(k2)), x2.dtype)
-        for lo in range(start, stop, chunk):
-            hi = min(lo + chunk, stop)
-            products = np.matmul(x2[lo * pixels:hi * pixels], k2t, out=buffer[:(hi - lo) * pixels])
-            add_windows(products.reshape(hi - lo, *sizes, *kernel, filters), *taps, bias, relu, out[lo:hi])
+    def add(lo, hi, scratch, _):
+        products = np.matmul(x2[scratch.span(lo, hi)], k2t, out=scratch.rows(lo, hi))
+        add_windows(products.reshape(hi - lo, *sizes, *kernel, filters), *taps, bias, relu, out[lo:hi])
 
-    with config.blas_single_threaded():  # each of our threads runs its own products: no BLAS threads on top
-        _over_batch(add, batch, batch * pixels * len(k2))
+    in_samples(add, batch, pixels, len(k2), x2.dtype)
     return out.reshape(batch, *out.shape[1 + MAX_AXES - rank:])
 
 
@@ -106,30 +100,56 @@ def product_gradients(g: np.ndarray, y: np.ndarray | None, x2: np.ndarray, k2: n
     relu = y is not None
     y = y.reshape(g.shape) if relu else g
     sizes, kernel, pixels = tuple(a.size for a in axes), tuple(a.kernel for a in axes), math.prod(a.size for a in axes)
-    width = len(k2)
     gx = take("products_landed.input_gradient", (len(x2), channels), x2.dtype) if want_input else None
-    chunk = max(1, _CHUNK_ELEMENTS // (pixels * width))
     landing = [a.landing for a in axes]
 
-    def work(b):
-        start, stop, _ = b.indices(batch)
-        buffer = np.empty((min(chunk, stop - start) * pixels, width), x2.dtype)
-        gk = np.zeros((width, channels), x2.dtype) if want_kernel else None
-        gb = np.zeros(filters, np.float64) if want_bias else None
-        for lo in range(start, stop, chunk):
-            hi = min(lo + chunk, stop)
-            rows = slice(lo * pixels, hi * pixels)
-            if want_input or want_kernel:
-                cols = buffer[:(hi - lo) * pixels]
-                gather_windows(g[lo:hi], y[lo:hi], relu, *landing, cols.reshape(hi - lo, *sizes, *kernel, filters))
-                if want_input:
-                    np.matmul(cols, k2, out=gx[rows])
-                if want_kernel:
-                    gk += cols.T @ x2[rows]
-            if want_bias:
-                add_filter_sums(g[lo:hi].reshape(-1, filters), y[lo:hi].reshape(-1, filters), relu, gb)
-        return gk, gb
+    def step(lo, hi, scratch, sums):
+        gk, gb = sums
+        if want_input or want_kernel:
+            cols = scratch.rows(lo, hi)
+            gather_windows(g[lo:hi], y[lo:hi], relu, *landing, cols.reshape(hi - lo, *sizes, *kernel, filters))
+            if want_input:
+                np.matmul(cols, k2, out=gx[scratch.span(lo, hi)])
+            if want_kernel:
+                gk += cols.T @ x2[scratch.span(lo, hi)]
+        if want_bias:
+            add_filter_sums(g[lo:hi].reshape(-1, filters), y[lo:hi].reshape(-1, filters), relu, gb)
+
+    def start():
+        return np.zeros((len(k2), channels), x2.dtype), np.zeros(filters, np.float64)
+
+    kernel_parts, bias_parts = zip(*in_samples(step, batch, pixels, len(k2), x2.dtype, start))
+    return gx, sum(kernel_parts) if want_kernel else None, sum(bias_parts) if want_bias else None
+
+
+class SampleRows:
+    """One thread's scratch rows for a few samples at a time: `pixels` rows per sample, `width` wide."""
+
+    def __init__(self, samples: int, pixels: int, width: int, dtype):
+        self.pixels = pixels
+        self.array = np.empty((samples * pixels, width), dtype)
+
+    def span(self, lo: int, hi: int) -> slice:
+        """The rows of samples lo..hi-1 in a (batch * pixels, ...) array."""
+        return slice(lo * self.pixels, hi * self.pixels)
+
+    def rows(self, lo: int, hi: int) -> np.ndarray:
+        """Scratch rows for samples lo..hi-1."""
+        return self.array[:(hi - lo) * self.pixels]
+
+
+def in_samples(step, batch: int, pixels: int, width: int, dtype, start=None) -> list:
+    """step(lo, hi, scratch, state) over runs of a few samples lo..hi-1 (about 2 ** 18 scratch elements), in
+    threads that each take a slice of the batch with their own SampleRows and state = start() (None without
+    `start`), their matrix products single-threaded; the states, one per thread."""
+    chunk = max(1, _CHUNK_ELEMENTS // (pixels * width))
+
+    def run(b):
+        first, stop, _ = b.indices(batch)
+        scratch, state = SampleRows(min(chunk, stop - first), pixels, width, dtype), start() if start else None
+        for lo in range(first, stop, chunk):
+            step(lo, min(lo + chunk, stop), scratch, state)
+        return state
 
     with config.blas_single_threaded():  # each of our threads runs its own products: no BLAS threads on top
-        kernel_parts, bias_parts = zip(*_over_batch(work, batch, batch * pixels * width))
-    return gx, sum(kernel_parts) if want_kernel else None, sum(bias_parts) if want_bias else None
+        return _over_batch(run, batch, batch * pixels * width)

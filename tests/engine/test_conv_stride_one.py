@@ -39,7 +39,7 @@ def test_float32_gradients_agree_with_float64(sizes, kernel_size, padding, dilat
         variables = [Variable(v.astype(dtype), dtype=dtype) for v in values]
         out = ops.conv(*variables[:2], 1, padding, dilation_rate=dilation, bias=variables[2], activation="relu")
         projection = np.random.default_rng(3).normal(size=out.shape).astype(dtype)
-        found[dtype] = gradients(out, variables, output_gradient=projection)
+        found[dtype] = [np.asarray(out)] + gradients(out, variables, output_gradient=projection)
     for low, high in zip(found["float32"], found["float64"]):
         assert low.dtype == np.float32 and low.shape == high.shape
         np.testing.assert_allclose(low, high, rtol=1e-4, atol=1e-4)
