@@ -1,10 +1,13 @@
 """Convolution ops, named and argumented as `keras.ops` (Keras kernel layouts, any spatial rank).
 
 Convolution is im2col + GEMM: one strided slice per kernel offset gathers the input windows into a
-(positions, kernel_volume * channels) matrix, and one matrix product with the kernel gives the output.
-The backward pass is hand-written: the kernel gradient is one matmul; the input gradient is a matmul
-followed by col2im, both a few samples at a time so that each kernel offset's columns are added back
-(one strided slice-add per offset) while still in cache; the Python loop never runs over pixels.
+(positions, kernel_volume * channels) matrix, and a matrix product with the kernel gives the output, a few
+samples at a time while the columns are in cache (the fused relu/tanh applied there too).
+The backward pass is hand-written: the kernel gradient is one matmul (a sum of per-thread parts); the
+input gradient is a matmul followed by col2im (one compiled pass, engine/kernels/windows.py), a few samples
+at a time so that the columns are added back while still in cache; the Python loop never runs over pixels.
+Every product runs in one of the engine's threads, which split the batch, with a single-threaded BLAS:
+OpenBLAS's own threads wait for each other (and spin) at every product.
 With stride 1 and no more filters than input channels, the input gradient (and, with fewer filters, the
 whole convolution) is computed on the filters' side instead (engine/ops/conv_stride_one.py).
 `conv` can also add a bias and apply a fusable activation in the same recorded node, as `dense` does.

@@ -63,16 +63,16 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
     pre = take("rnn.pre", (steps, u, batch), dtype)
     new = np.empty((u, batch), dtype)
 
-    def forward(columns: slice) -> None:
+    def forward(part: slice) -> None:
         for t in range(steps):
-            z = pre[t, :, columns]
-            np.matmul(w_t, stack.s[:, t, columns], out=z)
+            z = pre[t, :, part]
+            np.matmul(w_t, stack.s[:, t, part], out=z)
             if tmask is None:
-                act(z, h[:, t + 1, columns])
+                act(z, h[:, t + 1, part])
             else:
-                act(z, new[:, columns])
-                h[:, t + 1, columns] = np.where(tmask[t, :, columns], new[:, columns], h[:, t, columns])
-            stack.set_state(t + 1, columns=columns)
+                act(z, new[:, part])
+                h[:, t + 1, part] = np.where(tmask[t, :, part], new[:, part], h[:, t, part])
+            stack.set_state(t + 1, columns=part)
 
     _over_steps(forward, batch, pre.size // steps)
 
@@ -81,18 +81,18 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
         dz = take("rnn.dz", (u, steps, batch), dtype)
         dh_next = _first_grad(finals[0], (u, batch), dtype)
 
-        def steps_back(columns: slice) -> None:
+        def steps_back(part: slice) -> None:
             for t in range(steps - 1, -1, -1):
-                dh = dh_next[:, columns]
+                dh = dh_next[:, part]
                 if sequence_grad is not None:
-                    dh = dh + sequence_grad[:, t, columns]
+                    dh = dh + sequence_grad[:, t, part]
                 carried = None
                 if tmask is not None:
-                    dh, carried = _masked_gradient(tmask[t, :, columns], dh)
-                np.multiply(dh, deriv[t, :, columns], out=dz[:, t, columns])
-                stack.state_gradient(dz[:, t, columns], out=dh_next[:, columns], columns=columns)
+                    dh, carried = _masked_gradient(tmask[t, :, part], dh)
+                np.multiply(dh, deriv[t, :, part], out=dz[:, t, part])
+                stack.state_gradient(dz[:, t, part], out=dh_next[:, part], columns=part)
                 if carried is not None:
-                    dh_next[:, columns] += carried
+                    dh_next[:, part] += carried
 
         _over_steps(steps_back, batch, dz.size // steps)
         return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh_next])
@@ -108,7 +108,7 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
          recurrent_activation="sigmoid", go_backwards: bool = False, return_sequences: bool = False,
          return_state: bool = True, mask=None, zero_output_for_mask: bool = False, dropout_mask=None,
          recurrent_dropout_mask=None):
-    """Keras's LSTM (gates i, f, c, o in the kernel's columns); returns (output, [h, c])."""
+    """Keras's LSTM (gates i, f, c, o in the kernel's part); returns (output, [h, c])."""
     batch, steps, u, dtype, (h0, c0), tmask, given = _prepare(inputs, initial_state, recurrent_kernel, mask,
                                                               go_backwards, 2)
     act, ract = _Activation(activation), _Activation(recurrent_activation)
@@ -123,7 +123,7 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
     w = stack.weights(_value(recurrent_kernel)[:, order], _value(kernel)[:, order],
                       None if bias is None else _value(bias)[order])
     fast = act.name == "tanh" and ract.name == "sigmoid"
-    if fast:  # sigmoid(z) = 0.5 tanh(z / 2) + 0.5: halve the sigmoid columns, then one tanh covers all gates
+    if fast:  # sigmoid(z) = 0.5 tanh(z / 2) + 0.5: halve the sigmoid part, then one tanh covers all gates
         w = w * np.r_[np.full(3 * u, 0.5), np.ones(u)].astype(dtype)
     w_t = np.ascontiguousarray(w.T)
     h = stack.h
@@ -137,22 +137,22 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
     keep = None if tmask is None else np.ascontiguousarray(tmask[:, 0, :])
     half = dtype.type(0.5) if fast else None
 
-    def forward(columns: slice) -> None:
-        lo, hi = _bounds(columns, batch)
+    def forward(part: slice) -> None:
+        lo, hi = _bounds(part, batch)
         for t in range(steps):
-            a = gates[t, :, columns]
-            np.matmul(w_t, stack.s[:, t, columns], out=a)
+            a = gates[t, :, part]
+            np.matmul(w_t, stack.s[:, t, part], out=a)
             if fast:
                 np.tanh(a, out=a)
             else:
                 if pre is not None:
-                    pre[t, :, columns] = a
+                    pre[t, :, part] = a
                 ract(a[:3 * u], a[:3 * u])
                 act(a[3 * u:], a[3 * u:])
             lstm_cell_update(gates, cs, c_new, t, lo, hi, half)
-            act(c_new[t, :, columns], c_act[t, :, columns])
+            act(c_new[t, :, part], c_act[t, :, part])
             lstm_output(gates, c_new, c_act, cs, h, t, lo, hi, keep)
-            stack.set_state(t + 1, columns=columns)
+            stack.set_state(t + 1, columns=part)
 
     _over_steps(forward, batch, gates.size // steps)
 
@@ -168,19 +168,19 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
         gate_slopes = None if fast else np.empty((4 * u, batch), dtype)
         cell_slopes = None if fast else np.empty((u, batch), dtype)
 
-        def steps_back(columns: slice) -> None:
-            lo, hi = _bounds(columns, batch)
+        def steps_back(part: slice) -> None:
+            lo, hi = _bounds(part, batch)
             for t in range(steps - 1, -1, -1):
                 if not fast:
-                    a, z = gates[t, :, columns], None if pre is None else pre[t, :, columns]
-                    gate_slopes[:3 * u, columns] = ract.derivative(None if z is None else z[:3 * u], a[:3 * u])
-                    gate_slopes[3 * u:, columns] = act.derivative(None if z is None else z[3 * u:], a[3 * u:])
-                    cell_slopes[:, columns] = act.derivative(c_new[t, :, columns] if act.needs_input else None,
-                                                             c_act[t, :, columns])
+                    a, z = gates[t, :, part], None if pre is None else pre[t, :, part]
+                    gate_slopes[:3 * u, part] = ract.derivative(None if z is None else z[:3 * u], a[:3 * u])
+                    gate_slopes[3 * u:, part] = act.derivative(None if z is None else z[3 * u:], a[3 * u:])
+                    cell_slopes[:, part] = act.derivative(c_new[t, :, part] if act.needs_input else None,
+                                                             c_act[t, :, part])
                 lstm_step_backward(gates, cs, c_act, t, lo, hi, dh, dc, sequence_grad, keep, gate_slopes,
                                    cell_slopes, dz, one)
-                stack.state_gradient(dz[:, t, columns], out=dh[:, columns], accumulate=keep is not None,
-                                     columns=columns)
+                stack.state_gradient(dz[:, t, part], out=dh[:, part], accumulate=keep is not None,
+                                     columns=part)
 
         _over_steps(steps_back, batch, gates.size // steps)
         back = np.argsort(order)

@@ -1,9 +1,10 @@
 """Windows over the spatial axes of (batch, *spatial, channels) arrays, shared by convolution and pooling.
 
 `_Windows` says where each kernel (or pool) position reads; `_im2col` gathers every window into one matrix
-(one strided copy per sample slice), `_col2im` adds such a matrix back where it was read from. The
-memory-bound copies and elementwise passes run over slices of the batch in a few threads (`_over_batch`:
-NumPy releases the GIL inside its loops), and the large arrays are reused from the previous training step
+(one strided copy per sample slice), `_col2im` adds such a matrix back where it was read from (a compiled
+pass, engine/kernels/windows.py). The work runs over slices of the batch in a few threads (`_over_batch`:
+NumPy and the compiled kernels release the GIL), a few samples at a time where a product is made from or
+into the columns (`_in_chunks`), and the large arrays are reused from the previous training step
 (engine/ops/scratch.py).
 """
 

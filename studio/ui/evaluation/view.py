@@ -178,7 +178,7 @@ class EvaluationView(QWidget):
         """The trained (compiled) model, the `PreparedData` it was trained on (cut for its inputs and outputs)
         and the `ModelFeed` that cut it (None: one input and one output, as prepared). What was shown belonged
         to the model before: it is cleared, and an evaluation or prediction still running is cancelled."""
-        self._task.cancel()
+        self.cancel()
         self.model, self.data, self.feed = model, data, feed
         run = self._session.current_run if self._session is not None and model is not None else None
         self._model_name = f"run {run.run_id} ({run.epochs_done} epochs)" if run is not None else ""
