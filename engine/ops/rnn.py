@@ -6,8 +6,9 @@ followed by the elementwise work on contiguous gate blocks (the LSTM's and GRU's
 kernels, engine/kernels/lstm_step.py and gru_step.py); only this loop runs in Python. The backward
 pass walks the steps in reverse, and after the loop a single product over all timesteps gives the
 kernel, recurrent-kernel and bias gradients at once. With several threads each takes a slice of the
-batch through the whole loop (`_over_steps`). Inside a node arrays are feature-major, (features,
-time, batch); inputs and outputs are batch-major, as in Keras. What the ops share is in rnn_parts.py.
+batch through the whole loop, or one runs it all, whichever has lately been faster (rnn_threads.py).
+Inside a node arrays are feature-major, (features, time, batch); inputs and outputs are batch-major,
+as in Keras. What the ops share is in rnn_parts.py.
 
 The maths follows Keras 3's cells: LSTM gates i, f, c, o; GRU gates z, r, h, with `reset_after`
 either way. Dropout masks are the same at every timestep, one per gate when several are given, as
@@ -35,12 +36,11 @@ from engine.ops.rnn_parts import (
     _groups,
     _in_compiled_precision,
     _masked_gradient,
-    _over_all_steps,
-    _over_steps,
     _prepare,
     _Stack,
     _value,
 )
+from engine.ops.rnn_threads import _over_all_steps, _over_steps
 from engine.ops.scratch import take
 
 __all__ = ["simple_rnn", "lstm", "gru"]
@@ -74,7 +74,7 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
                 h[:, t + 1, part] = np.where(tmask[t, :, part], new[:, part], h[:, t, part])
             stack.set_state(t + 1, columns=part)
 
-    _over_steps(forward, batch, pre.size // steps)
+    _over_steps(forward, batch, pre.size // steps, steps)
 
     def backward(sequence_grad, finals):
         deriv = act.derivative(pre if act.needs_input else None, _activated(act, pre, h, tmask))
@@ -94,7 +94,7 @@ def simple_rnn(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, ac
                 if carried is not None:
                     dh_next[:, part] += carried
 
-        _over_steps(steps_back, batch, dz.size // steps)
+        _over_steps(steps_back, batch, dz.size // steps, steps)
         return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh_next])
 
     return _finish((inputs, kernel, bias, recurrent_kernel, *given), backward, h, [], return_sequences,
@@ -154,7 +154,7 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
             lstm_output(gates, c_new, c_act, cs, h, t, lo, hi, keep)
             stack.set_state(t + 1, columns=part)
 
-    _over_steps(forward, batch, gates.size // steps)
+    _over_steps(forward, batch, gates.size // steps, steps)
 
     def backward(sequence_grad, finals):
         dz = take("lstm.dz", (4 * u, steps, batch), dtype)
@@ -182,7 +182,7 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
                 stack.state_gradient(dz[:, t, part], out=dh[:, part], accumulate=keep is not None,
                                      columns=part)
 
-        _over_steps(steps_back, batch, gates.size // steps)
+        _over_steps(steps_back, batch, gates.size // steps, steps)
         back = np.argsort(order)
         return _gradients(stack, dz, inputs, kernel, bias, recurrent_kernel, [dh, dc],
                           lambda gr, gk, gb: (gr[:, back], gk[:, back], None if gb is None else gb[back]))
@@ -266,7 +266,7 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
             gru_output(ext, hh, h, t, lo, hi, keep)
             stack.set_state(t + 1, columns=part)
 
-    _over_steps(forward, batch, ext.size // steps)
+    _over_steps(forward, batch, ext.size // steps, steps)
 
     def backward(sequence_grad, finals):
         gate_slopes = candidate_slopes = None
@@ -290,7 +290,7 @@ def gru(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activatio
                     gru_reset_backward(ext, h, h_mask, reset_grad, gate_slopes, dz, dh, t, lo, hi)
                 stack.state_gradient(dz[:, t, part], out=dh[:, part], accumulate=True, columns=part)
 
-        _over_steps(steps_back, batch, dz.size // steps)
+        _over_steps(steps_back, batch, dz.size // steps, steps)
 
         def to_kernels(grad_r, grad_k, grad_b):
             if reset_after:

@@ -1,6 +1,6 @@
 """What the fused recurrent ops (engine/ops/rnn.py) share: activations with their derivatives, the stacked
-product of every step (`_Stack`), masks, initial states, the recorded outputs, and the step loops' split of
-the batch over threads (`_over_steps`)."""
+product of every step (`_Stack`), masks, initial states and the recorded outputs. The step loops' threads
+are in rnn_threads.py."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ import functools
 
 import numpy as np
 
-from engine import config
 from engine.autodiff import Tensor, gradients, make, needs_grad, no_grad
-from engine.ops import windows
+from engine.ops.rnn_threads import _in_threads, _over_all_steps
 from engine.ops.scratch import take
-from engine.ops.windows import _over_batch
 
 # -- activations with their derivatives -------------------------------------------------------
 
@@ -324,50 +322,6 @@ def _bounds(columns: slice, batch: int) -> tuple[int, int]:
     """The first and past-the-end batch columns of a slice."""
     lo, hi, _ = columns.indices(batch)
     return lo, hi
-
-
-def _over_all_steps(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """The sum over every timestep and sample of the outer products of `left` (rows, time, batch) and `right`
-    (columns, time, batch): one product (rows, columns), shared out over the threads by columns. OpenBLAS
-    runs it 6-13% faster as right @ left.T, the larger matrix on the left (the LSTM benchmark's kernels)."""
-    left2 = left.reshape(left.shape[0], -1)
-    right2 = right.reshape(right.shape[0], -1)
-    out = np.empty((right2.shape[0], left2.shape[0]), np.result_type(left2, right2))
-
-    def columns(part: slice) -> None:
-        np.matmul(right2[part], left2.T, out=out[part])
-
-    _in_threads(columns, right2.shape[0], right2.size)
-    return np.ascontiguousarray(out.T)
-
-
-_MIN_STEP_ELEMENTS_PER_THREAD = 1 << 13  # below this a thread's share of a step costs less than its Python
-
-
-def _over_steps(run, batch: int, step_elements: int) -> None:
-    """`run(part)`, a whole loop over the timesteps for the batch columns `part`, for slices of the batch in
-    parallel threads when each thread's share of a step (`step_elements`: the values one step computes for
-    the whole batch) is large enough.
-
-    Every thread runs its own Python loop, and Python runs one thread at a time: a step has to hold enough
-    work outside Python (products, kernels) to make up for the second loop. Smaller steps run in one thread.
-    """
-    threads = min(config.get_num_threads(), step_elements // _MIN_STEP_ELEMENTS_PER_THREAD)
-    if threads < 2:
-        with config.blas_single_threaded():
-            run(slice(None))
-        return
-    _in_threads(run, batch, threads * windows._MIN_ELEMENTS_PER_THREAD)
-
-
-def _in_threads(run, count: int, elements: int) -> None:
-    """`run(part)` over slices of `count` (the batch of a whole loop over the timesteps, or a product's
-    columns) in parallel threads when there is enough work, each thread's matrix products in that thread
-    alone: a step's products are too small to share out, and waiting for BLAS threads at every product is
-    what a busy machine punishes (50 LSTM-sized steps, 2 cores at load ~12: 56 ms in one thread, 2,400 ms
-    with 2 BLAS threads)."""
-    with config.blas_single_threaded():
-        _over_batch(run, count, elements)
 
 
 def _activated(act: _Activation, pre: np.ndarray, h: np.ndarray, tmask) -> np.ndarray:

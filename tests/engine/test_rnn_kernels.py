@@ -9,7 +9,7 @@ import engine
 from engine import ops
 from engine.autodiff import gradients
 from engine.ops import rnn as rnn_ops
-from engine.ops import rnn_parts, windows
+from engine.ops import rnn_threads, windows
 from engine.variables import Variable
 
 BATCH, STEPS, FEATURES, UNITS = 5, 4, 3, 6
@@ -150,7 +150,8 @@ def two_threads(monkeypatch):
     before = engine.config.get_num_threads()
     engine.config.set_num_threads(2)
     monkeypatch.setattr(windows, "_MIN_ELEMENTS_PER_THREAD", 1)
-    monkeypatch.setattr(rnn_parts, "_MIN_STEP_ELEMENTS_PER_THREAD", 1)
+    monkeypatch.setattr(rnn_threads, "_MIN_STEP_ELEMENTS_PER_THREAD", 1)
+    monkeypatch.setattr(rnn_threads._ThreadChoice, "threads", lambda self, candidates: candidates)
     yield
     engine.config.set_num_threads(before)
 
@@ -192,7 +193,7 @@ def test_the_split_really_runs_in_two_threads(two_threads, monkeypatch):
             fn(columns)
         original(record, batch, elements)
 
-    monkeypatch.setattr(rnn_parts, "_over_batch", spy)
+    monkeypatch.setattr(rnn_threads, "_over_batch", spy)
     rnn_ops.lstm(*arguments("float32")[:1], None, *arguments("float32")[1:])
     assert sorted(seen) == [(0, 2), (2, 5)]
 
@@ -224,7 +225,8 @@ def test_only_steps_with_enough_work_split_the_batch(monkeypatch, batch, units, 
 
     before = engine.config.get_num_threads()
     engine.config.set_num_threads(2)
-    monkeypatch.setattr(rnn_parts, "_over_batch", spy)
+    monkeypatch.setattr(rnn_threads, "_over_batch", spy)
+    monkeypatch.setattr(rnn_threads, "_choices", {})  # nothing measured yet: a loop tries the split first
     rng = np.random.default_rng(0)
     try:
         rnn_ops.lstm(rng.normal(size=(batch, 2, 3)).astype("float32"), None,
@@ -233,3 +235,33 @@ def test_only_steps_with_enough_work_split_the_batch(monkeypatch, batch, units, 
     finally:
         engine.config.set_num_threads(before)
     assert seen == ([batch] if split else [])
+
+
+def test_thread_choice_takes_the_faster_way_and_tries_the_other_again():
+    choice = rnn_threads._ThreadChoice()
+    assert choice.threads(2) == 2  # nothing measured: the split first, then one thread
+    choice.record(2, 100.0)  # a first run only warms up
+    assert choice.threads(2) == 2
+    choice.record(2, 3.0)
+    assert choice.threads(2) == 1
+    choice.record(1, 50.0)
+    choice.record(1, 1.0)
+    picks = [choice.threads(2) for _ in range(4 * rnn_threads._PROBE_EVERY)]
+    assert picks.count(2) == 4  # the slower way again every few calls
+    for _ in range(10):  # the split became faster (the machine went quiet): it takes over
+        choice.record(2, 0.5)
+    assert [choice.threads(2) for _ in range(rnn_threads._PROBE_EVERY)].count(2) == rnn_threads._PROBE_EVERY - 1
+
+
+def test_a_loop_records_the_time_of_the_way_it_ran(monkeypatch):
+    monkeypatch.setattr(rnn_threads, "_choices", {})
+    before = engine.config.get_num_threads()
+    engine.config.set_num_threads(2)
+    try:
+        units = 48  # 4 * 48 gate values for 320 samples: a step worth 2 threads
+        rnn_ops.lstm(np.zeros((320, STEPS, FEATURES), "float32"), None, np.zeros((FEATURES, 4 * units), "float32"),
+                     np.zeros((units, 4 * units), "float32"), None)
+    finally:
+        engine.config.set_num_threads(before)
+    (name, choice), = rnn_threads._choices.items()
+    assert name.startswith("lstm.") and choice.warm == {2} and not choice.cost
