@@ -14,7 +14,7 @@ whole convolution) is computed on the filters' side instead (engine/ops/conv_str
 "same" padding is split as in Keras/TF: the extra pixel goes after (right/bottom). The window geometry,
 im2col/col2im and the batch-slice threads are in engine/ops/windows.py, shared with pooling
 (engine/ops/pooling.py); the large arrays of a training step are reused from the previous step
-(engine/ops/scratch.py)."""
+(engine/ops/scratch.py). The transposed convolution is in engine/ops/transposed_conv.py."""
 
 from __future__ import annotations
 
