@@ -1,8 +1,9 @@
-"""Sparse categorical cross-entropy on the last axis, with its gradient to the logits, in one pass per row.
+"""Cross-entropies of softmax or sigmoid outputs (or logits) with their gradient to the logits, in one pass.
 
-Rows are samples (any leading axes flattened), columns classes. Both kernels write the per-row loss and
-the gradient of each row's loss with respect to the logits (the vector-Jacobian product then only scales
-the rows), with the values Keras computes, in the arrays' dtype.
+The sparse categorical kernels take rows of samples (any leading axes flattened) by columns of classes;
+the binary kernel takes flat arrays. Each writes the losses and the gradient of each loss with respect to
+the logits (the vector-Jacobian product then only scales it), with the values Keras computes, in the
+arrays' dtype.
 """
 
 from __future__ import annotations
@@ -48,3 +49,17 @@ def sparse_crossentropy_of_logits(logits, labels, losses, grad):
         for j in range(classes):
             grad[r, j] = np.exp(logits[r, j] - top - log_total)
         grad[r, label] -= 1
+
+
+@kernel
+def binary_crossentropy_of_sigmoid(probs, target, eps, one_minus_eps, one, losses, grad):
+    """Elementwise `-(t * log(c) + (1 - t) * log(1 - c))` with `c = clip(p, eps, 1 - eps)` of sigmoid outputs;
+    its gradient to the logits is `p - t` where p lies inside the clip, else 0 (NaN stays NaN). `one` is 1 in
+    the arrays' dtype."""
+    for i in range(probs.size):
+        p = probs[i]
+        t = target[i]
+        clipped = np.minimum(np.maximum(p, eps), one_minus_eps)
+        losses[i] = -(t * np.log(clipped) + (one - t) * np.log(one - clipped))
+        difference = p - t
+        grad[i] = difference if eps <= p <= one_minus_eps else difference * 0

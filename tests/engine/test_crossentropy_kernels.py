@@ -65,3 +65,30 @@ def test_nan_probabilities_give_nan_loss_and_gradient():
     loss = ops.sparse_categorical_crossentropy(np.array([0, 2]), output)
     (grad,) = gradients(ops.sum(loss), [logits])
     assert np.isnan(loss.value).all() and np.isnan(grad).all()
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("float32", 1e-6), ("float64", 1e-13)])
+def test_binary_of_sigmoid_outputs_matches_the_formula_on_probabilities(dtype, tolerance):
+    z = _logits((6, 4, 3), dtype)  # the first sigmoid is clipped at 1 - eps
+    target = (np.random.default_rng(2).random((6, 4, 3)) < 0.5).astype(dtype)
+    variable = Variable(z, dtype=dtype)
+    output = ops.sigmoid(variable)
+    loss = ops.binary_crossentropy(target, output)
+    (grad,) = gradients(ops.sum(loss), [variable])
+    p = output.value
+    eps = 1e-7
+    clipped = np.clip(p, eps, 1 - eps)
+    want = -(target * np.log(clipped) + (1 - target) * np.log(1 - clipped))
+    assert loss.value.dtype == grad.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(loss.value, want, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(grad, (p - target) * ((p >= eps) & (p <= 1 - eps)), rtol=tolerance, atol=tolerance)
+    assert grad[0, 0, 0] == 0  # outside the clip no gradient flows
+
+
+def test_binary_of_nan_sigmoid_outputs_is_nan():
+    logits = Variable(np.zeros((2, 2), "float32"))
+    output = ops.sigmoid(logits)
+    output.value[...] = np.nan
+    loss = ops.binary_crossentropy(np.ones((2, 2), "float32"), output)
+    (grad,) = gradients(ops.sum(loss), [logits])
+    assert np.isnan(loss.value).all() and np.isnan(grad).all()
