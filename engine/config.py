@@ -71,3 +71,18 @@ def blas_single_threaded():
         return
     with controller.limit(limits=1):
         yield
+
+
+# multiply-adds below which a matrix product runs in one BLAS thread (see `blas_threads_for`)
+SMALL_PRODUCT = 1 << 22
+
+
+def blas_threads_for(multiply_adds: int):
+    """The context to run a matrix product of `multiply_adds` in: BLAS's own threads when it is large, the
+    calling thread alone when it is small.
+
+    On a small product BLAS's threads cost more than they save, and worse, OpenBLAS's idle threads keep
+    spinning for a while after each product, taking a core from the engine's own batch-slice threads
+    (a small CNN's last Dense made its convolutions 1.5x slower on 2 cores).
+    """
+    return blas_single_threaded() if multiply_adds < SMALL_PRODUCT else contextlib.nullcontext()

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from engine import backend
+from engine import backend, config
 from engine.autodiff import Tensor, make, needs_grad
 from engine.kernels.crossentropy import (
     binary_crossentropy_of_sigmoid,
@@ -209,7 +209,8 @@ def dense(x, kernel, bias=None, activation: str = "linear") -> Tensor:
     if xv.dtype.kind in "iubO" and kv.dtype.kind == "f":
         # Keras promotes int x float32 to float32 (NumPy would give float64); numbers in an object array too
         xv = xv.astype(kv.dtype)
-    z = xv @ kv
+    with config.blas_threads_for(xv.size * kv.shape[-1]):
+        z = xv @ kv
     relu = activation == "relu"
     if bias is not None or relu:
         _add_bias_relu(z, None if bias is None else _arr(bias), relu)
@@ -236,8 +237,9 @@ def _dense_node(x, kernel, bias, xv, kv, out, derivative=None, relu: bool = Fals
                 g = derivative(g, out)
             g2 = g.reshape(-1, g.shape[-1])
             gb = g2.sum(axis=0) if want_bias else None
-        gx = (g @ kv.T) if needs_grad(x) else None
-        gk = (xv.reshape(-1, xv.shape[-1]).T @ g2) if needs_grad(kernel) else None
+        with config.blas_threads_for(xv.size * kv.shape[-1]):
+            gx = (g @ kv.T) if needs_grad(x) else None
+            gk = (xv.reshape(-1, xv.shape[-1]).T @ g2) if needs_grad(kernel) else None
         return gx, gk, gb
 
     return make(out, (x, kernel, bias), vjp)

@@ -54,3 +54,37 @@ def test_recurrent_steps_run_with_a_single_threaded_blas(monkeypatch):
     if not blas_threads():
         pytest.skip("threadpoolctl sees no BLAS library")
     assert len(seen) == 3 and all(1 in threads for threads in seen)  # every BLAS was at 2 outside the loop
+
+
+def test_small_products_run_in_one_blas_thread_and_large_ones_in_all():
+    before = engine.config.get_num_threads()
+    engine.config.set_num_threads(2)
+    try:
+        outside = blas_threads()
+        if not outside:
+            pytest.skip("threadpoolctl sees no BLAS library")
+        with engine.config.blas_threads_for(engine.config.SMALL_PRODUCT - 1):
+            assert 1 in blas_threads()
+        with engine.config.blas_threads_for(engine.config.SMALL_PRODUCT):
+            assert blas_threads() == outside
+        assert blas_threads() == outside
+    finally:
+        engine.config.set_num_threads(before)
+
+
+def test_a_small_dense_layer_multiplies_in_one_blas_thread(monkeypatch):
+    """A CNN's last Dense (a few million multiply-adds): forward and both backward products in one thread."""
+    import engine.ops.nn as nn
+
+    seen = []
+    limit = engine.config.blas_threads_for
+
+    def spy(multiply_adds):
+        seen.append(multiply_adds)
+        return limit(multiply_adds)
+
+    monkeypatch.setattr(nn.config, "blas_threads_for", spy)
+    model = engine.Sequential([engine.Input((16,)), layers.Dense(3)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.train_on_batch(np.ones((4, 16), "float32"), np.ones((4, 3), "float32"))
+    assert seen and all(n == 4 * 16 * 3 for n in seen) and len(seen) >= 2
