@@ -14,19 +14,25 @@ def blas_threads() -> list[int]:
     return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
 
 
-def test_blas_single_threaded_limits_and_restores(monkeypatch):
+@pytest.fixture
+def two_threads():
+    """The engine (and the BLAS) at 2 threads for one test; BLAS thread counts seen outside any limit."""
     before = engine.config.get_num_threads()
     engine.config.set_num_threads(2)
     try:
         outside = blas_threads()
         if not outside:
             pytest.skip("threadpoolctl sees no BLAS library")
-        assert set(outside) == {2}
-        with engine.config.blas_single_threaded():  # NumPy's BLAS (another, e.g. torch's, may stay as it is)
-            assert 1 in blas_threads()
-        assert blas_threads() == outside
+        yield outside
     finally:
         engine.config.set_num_threads(before)
+
+
+def test_blas_single_threaded_limits_and_restores(two_threads):
+    assert set(two_threads) == {2}
+    with engine.config.blas_single_threaded():  # NumPy's BLAS (another, e.g. torch's, may stay as it is)
+        assert 1 in blas_threads()
+    assert blas_threads() == two_threads
 
 
 def test_recurrent_steps_run_with_a_single_threaded_blas(monkeypatch):
@@ -56,20 +62,12 @@ def test_recurrent_steps_run_with_a_single_threaded_blas(monkeypatch):
     assert len(seen) == 3 and all(1 in threads for threads in seen)  # every BLAS was at 2 outside the loop
 
 
-def test_small_products_run_in_one_blas_thread_and_large_ones_in_all():
-    before = engine.config.get_num_threads()
-    engine.config.set_num_threads(2)
-    try:
-        outside = blas_threads()
-        if not outside:
-            pytest.skip("threadpoolctl sees no BLAS library")
-        with engine.config.blas_threads_for(engine.config.SMALL_PRODUCT - 1):
-            assert 1 in blas_threads()
-        with engine.config.blas_threads_for(engine.config.SMALL_PRODUCT):
-            assert blas_threads() == outside
-        assert blas_threads() == outside
-    finally:
-        engine.config.set_num_threads(before)
+def test_small_products_run_in_one_blas_thread_and_large_ones_in_all(two_threads):
+    with engine.config.blas_threads_for(engine.config.SMALL_PRODUCT - 1):
+        assert 1 in blas_threads()
+    with engine.config.blas_threads_for(engine.config.SMALL_PRODUCT):
+        assert blas_threads() == two_threads
+    assert blas_threads() == two_threads
 
 
 def test_a_small_dense_layer_multiplies_in_one_blas_thread(monkeypatch):
