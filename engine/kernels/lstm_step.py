@@ -13,33 +13,67 @@ innermost loop from being vectorized (8x slower).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine.kernels import kernel
+from engine.kernels.fast_tanh import tanh32
 
-__all__ = ["lstm_cell_update", "lstm_output", "lstm_step_backward"]
+__all__ = ["lstm_step", "lstm_cell_update", "lstm_output", "lstm_step_backward"]
 
 
 @kernel
-def lstm_cell_update(gates, cells, new_cells, t, lo, hi, half):
-    """The new cell state `f * c + i * c~` of step t into new_cells[t].
+def lstm_step(gates, cells, new_cells, cell_activations, h, t, lo, hi, keep, exact):
+    """Step t after its product for tanh and sigmoid activations: gates, cell state and output in one pass.
 
-    `half` None: the gates hold their activations already. Otherwise they hold tanh(z / 2) for the three
-    sigmoid gates (sigmoid(z) = tanh(z / 2) / 2 + 1 / 2, `half` = 1 / 2 in the arrays' dtype), turned into
-    sigmoids here and stored back for the backward pass.
+    In: gates[t] the product's pre-activations, with the three sigmoid gates' rows halved
+    (sigmoid(z) = tanh(z / 2) / 2 + 1 / 2). Out: gates[t] the activations i, f, o, c~ (for the backward
+    pass), new_cells[t] = f * c + i * c~, cell_activations[t] = tanh of it, h[:, t + 1] = o * tanh(c),
+    where `keep[t]` is False h_t and c_t carried instead (with no mask new_cells[t] is cells[t + 1]).
+    `exact` None: float32 by the vectorized approximation `tanh32` (a few ulp); given: math.tanh
+    (float64, exact).
     """
+    units = cells.shape[1]
+    half = gates.dtype.type(0.5)
+    for r in range(units):
+        for b in range(np.uint64(lo), np.uint64(hi)):
+            zi = gates[t, r, b]
+            zf = gates[t, units + r, b]
+            zo = gates[t, 2 * units + r, b]
+            zg = gates[t, 3 * units + r, b]
+            if exact is None:
+                ti, tf, to, g = tanh32(zi), tanh32(zf), tanh32(zo), tanh32(zg)
+            else:
+                ti, tf, to, g = math.tanh(zi), math.tanh(zf), math.tanh(zo), math.tanh(zg)
+            i = half * ti + half
+            f = half * tf + half
+            o = half * to + half
+            gates[t, r, b] = i
+            gates[t, units + r, b] = f
+            gates[t, 2 * units + r, b] = o
+            gates[t, 3 * units + r, b] = g
+            c = f * cells[t, r, b] + i * g
+            y = tanh32(c) if exact is None else math.tanh(c)
+            new_cells[t, r, b] = c
+            cell_activations[t, r, b] = y
+            if keep is None or keep[t, b]:
+                h[r, t + 1, b] = o * y
+                if keep is not None:
+                    cells[t + 1, r, b] = c
+            else:
+                h[r, t + 1, b] = h[r, t, b]
+                cells[t + 1, r, b] = cells[t, r, b]
+
+
+@kernel
+def lstm_cell_update(gates, cells, new_cells, t, lo, hi):
+    """The new cell state `f * c + i * c~` of step t into new_cells[t], the gates after their activations
+    (any activations; `lstm_step` does tanh and sigmoid in one pass)."""
     units = cells.shape[1]
     for r in range(units):
         for b in range(np.uint64(lo), np.uint64(hi)):
-            i = gates[t, r, b]
-            f = gates[t, units + r, b]
-            if half is not None:
-                i = half * i + half
-                f = half * f + half
-                gates[t, r, b] = i
-                gates[t, units + r, b] = f
-                gates[t, 2 * units + r, b] = half * gates[t, 2 * units + r, b] + half
-            new_cells[t, r, b] = f * cells[t, r, b] + i * gates[t, 3 * units + r, b]
+            new_cells[t, r, b] = gates[t, units + r, b] * cells[t, r, b] + gates[t, r, b] * gates[t, 3 * units + r, b]
 
 
 @kernel

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.kernels.gru_step import gru_gates, gru_output, gru_reset_backward, gru_step_backward
-from engine.kernels.lstm_step import lstm_cell_update, lstm_output, lstm_step_backward
+from engine.kernels.lstm_step import lstm_cell_update, lstm_output, lstm_step, lstm_step_backward
 from engine.ops.rnn_parts import (
     _activated,
     _Activation,
@@ -135,7 +135,8 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
     c_new = cs[1:] if tmask is None else np.empty((steps, u, batch), dtype)
     c_act = take("lstm.c_act", (steps, u, batch), dtype)  # activation(c_new)
     keep = None if tmask is None else np.ascontiguousarray(tmask[:, 0, :])
-    half = dtype.type(0.5) if fast else None
+    exact = None if dtype == np.float32 else True  # float64 keeps math.tanh in the fused step
+    set_state = stack.state_masks is not None  # else h is the stack's state rows already
 
     def forward(part: slice) -> None:
         lo, hi = _bounds(part, batch)
@@ -143,16 +144,17 @@ def lstm(inputs, initial_state, kernel, recurrent_kernel, bias=None, *, activati
             a = gates[t, :, part]
             np.matmul(w_t, stack.s[:, t, part], out=a)
             if fast:
-                np.tanh(a, out=a)
+                lstm_step(gates, cs, c_new, c_act, h, t, lo, hi, keep, exact)
             else:
                 if pre is not None:
                     pre[t, :, part] = a
                 ract(a[:3 * u], a[:3 * u])
                 act(a[3 * u:], a[3 * u:])
-            lstm_cell_update(gates, cs, c_new, t, lo, hi, half)
-            act(c_new[t, :, part], c_act[t, :, part])
-            lstm_output(gates, c_new, c_act, cs, h, t, lo, hi, keep)
-            stack.set_state(t + 1, columns=part)
+                lstm_cell_update(gates, cs, c_new, t, lo, hi)
+                act(c_new[t, :, part], c_act[t, :, part])
+                lstm_output(gates, c_new, c_act, cs, h, t, lo, hi, keep)
+            if set_state:
+                stack.set_state(t + 1, columns=part)
 
     _over_steps(forward, batch, gates.size // steps, steps)
 

@@ -8,6 +8,9 @@ import pytest
 import engine
 from engine import ops
 from engine.autodiff import gradients
+from engine.kernels import kernel
+from engine.kernels.fast_tanh import tanh32
+from engine.kernels.lstm_step import lstm_step
 from engine.ops import rnn as rnn_ops
 from engine.ops import rnn_threads, windows
 from engine.variables import Variable
@@ -265,3 +268,49 @@ def test_a_loop_records_the_time_of_the_way_it_ran(monkeypatch):
         engine.config.set_num_threads(before)
     (name, choice), = rnn_threads._choices.items()
     assert name.startswith("lstm.") and choice.warm == {2} and not choice.cost
+
+
+@kernel
+def _tanh32_over(values, out):
+    """tanh32 over an array in a compiled loop, as the LSTM step calls it (vectorized)."""
+    for n in range(np.uint64(0), np.uint64(values.size)):
+        out[n] = tanh32(values[n])
+
+
+def test_float32_tanh_approximation_is_within_a_few_ulp_of_tanh():
+    grid = np.concatenate([np.linspace(-12, 12, 2_000_001, dtype=np.float32),
+                           np.float32(10) ** np.arange(-38, 1, 0.01, dtype=np.float32)]).astype(np.float32)
+    grid = np.concatenate([grid, -grid, np.array([0, np.inf, -np.inf, np.nan], np.float32)])
+    out = np.empty_like(grid)
+    _tanh32_over(grid, out)
+    exact = np.tanh(grid.astype(np.float64))
+    finite = ~np.isnan(grid)
+    assert out.dtype == np.float32
+    assert np.abs(out[finite] - exact[finite]).max() <= 5e-7
+    assert np.all(np.abs(out[finite]) <= 1) and np.array_equal(np.sign(out[finite]), np.sign(exact[finite]))
+    assert np.isnan(out[-1])  # a NaN stays NaN (a diverged model must show it)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lstm_step_fused_kernel_matches_numpy_activations(dtype):
+    """The default-activation step in one pass: sigmoid gates from halved rows, tanh cell, output, mask."""
+    rng = np.random.default_rng(3)
+    units, batch, steps = 5, 7, 2
+    z = (rng.normal(size=(steps, 4 * units, batch)) * 4).astype(dtype)
+    cells = rng.normal(size=(steps + 1, units, batch)).astype(dtype)
+    h = rng.normal(size=(units, steps + 1, batch)).astype(dtype)
+    keep = np.array([[True] * batch, [True, False] * 3 + [True]])
+    expected_cells, expected_h = cells.copy(), h.copy()
+    i, f, o = (sigmoid(z[1, g * units:(g + 1) * units].astype(np.float64)) for g in range(3))
+    c = f * cells[1] + i * np.tanh(z[1, 3 * units:].astype(np.float64))
+    expected_cells[2] = np.where(keep[1], c, cells[1])
+    expected_h[:, 2] = np.where(keep[1], o * np.tanh(c), h[:, 1])
+    gates = z.copy()
+    gates[1, :3 * units] *= 0.5  # the op halves the sigmoid rows in its weights
+    new_cells, activations = np.empty((steps, units, batch), dtype), np.empty((steps, units, batch), dtype)
+    lstm_step(gates, cells, new_cells, activations, h, 1, 0, batch, keep, None if dtype == "float32" else True)
+    tolerance = 2e-6 if dtype == "float32" else 1e-14
+    np.testing.assert_allclose(cells, expected_cells, rtol=0, atol=tolerance)
+    np.testing.assert_allclose(h, expected_h, rtol=0, atol=tolerance)
+    np.testing.assert_allclose(activations[1], np.tanh(c), rtol=0, atol=tolerance)
+    np.testing.assert_allclose(gates[1, :units], i, rtol=0, atol=tolerance)
